@@ -1,0 +1,86 @@
+/**
+ * Plain-JSON views of the gateway's live state. Shared by the state file, the CLI, the
+ * extension host's tree/status bar and the webview, so: no classes, no Dates (ISO strings or
+ * epoch ms), no Node or vscode types. Field names follow rea's `serve.state.json` where rea
+ * has the field, so rea's own `status` can read what we write.
+ */
+
+/**
+ * The explicit lifecycle of one downstream (DESIGN.md §3). The state, not a pair of booleans,
+ * drives the UI; rea's `connected`/`healthy` are derived from it.
+ */
+export type DownstreamState =
+  | 'disabled' // enabled: false in the registry, never spawned
+  | 'blocked' // fingerprint drift: held until the operator accepts the change
+  | 'starting' // spawning / initialize / first tools/list under way
+  | 'ready' // connected and answering
+  | 'degraded' // connected, but recent calls fail or the circuit is not closed
+  | 'crashed' // transport died or could not start; a respawn is about to be scheduled
+  | 'backoff' // waiting for the next respawn attempt (see next_retry_at)
+  | 'gave_up' // too many crashes in the window; only Respawn or a config change clears it
+  | 'stopped'; // shut down by us
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** How a child process last ended. */
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** ISO time of the exit. */
+  at: string;
+}
+
+/** One downstream server as every consumer sees it. */
+export interface DownstreamView {
+  // --- rea's serve.state.json fields (same names and meaning) ---
+  name: string;
+  connected: boolean;
+  healthy: boolean;
+  circuit_state: CircuitState;
+  /** ISO time the circuit leaves `open`; null unless open. */
+  retry_at: string | null;
+  /** Redacted, bounded text of the last failure. */
+  last_error: string | null;
+  /** Tools advertised by the last successful listing while connected; null otherwise. */
+  tools_count: number | null;
+  open_transitions: number;
+  session_blocker_emitted: boolean;
+  // --- Gatehouse additions ---
+  state: DownstreamState;
+  /** One human line explaining the state (e.g. "missing env: API_TOKEN"), redacted. */
+  reason: string | null;
+  transport: 'stdio' | 'http';
+  pid: number | null;
+  /** Respawns performed this gateway session. */
+  restarts: number;
+  last_exit: ExitInfo | null;
+  /** ISO time the current connection became ready. */
+  started_at: string | null;
+  calls: number;
+  errors: number;
+  latency_ms: { p50: number | null; p95: number | null };
+  in_flight: number;
+  /** ISO time of the next respawn attempt while in `backoff`. */
+  next_retry_at: string | null;
+}
+
+/** A SESSION_BLOCKER that fired in this gateway session. */
+export interface SessionBlockView {
+  server: string;
+  open_transitions: number;
+  threshold: number;
+  /** ISO time it fired. */
+  emitted_at: string;
+  message: string;
+}
+
+/** The whole live state at one revision. */
+export interface GatewaySnapshot {
+  /** Monotonically increasing; every change bumps it by one. */
+  revision: number;
+  session_id: string;
+  /** ISO time the gateway started. */
+  started_at: string;
+  downstreams: DownstreamView[];
+  session_blocks: SessionBlockView[];
+}
