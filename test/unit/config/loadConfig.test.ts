@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import { loadPolicy, loadRegistry } from '../../../extension/config/loadConfig';
+import { ConfigError, formatProblem, hasErrors, type ConfigProblem } from '../../../extension/config/problem';
+
+const roots: string[] = [];
+async function configDir(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(path.join(tmpdir(), 'gatehouse-load-'));
+  roots.push(root);
+  const dir = path.join(root, '.gatehouse');
+  await mkdir(dir);
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+  return dir;
+}
+after(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+test('loadRegistry reads, validates and resolves cwd against the workspace folder', async () => {
+  const dir = await configDir({ 'registry.yaml': 'version: "1"\nservers:\n  - name: a\n    command: node\n    cwd: ./srv\n' });
+  const result = await loadRegistry(dir);
+  assert.deepEqual(result.problems, []);
+  assert.equal(result.file, path.join(dir, 'registry.yaml'));
+  assert.equal(result.registry?.servers[0]?.cwd, path.join(path.dirname(dir), 'srv'));
+});
+
+test('loadRegistry without registry.yaml is an error that says how to create one', async () => {
+  const dir = await configDir({});
+  const result = await loadRegistry(dir);
+  assert.equal(result.registry, undefined);
+  assert.equal(result.problems.length, 1);
+  const [problem] = result.problems as [ConfigProblem];
+  assert.equal(problem.code, 'registry-not-found');
+  assert.equal(problem.severity, 'error');
+  assert.equal(problem.file, path.join(dir, 'registry.yaml'));
+  assert.match(problem.message, /create it with 'version: "1"' and a 'servers:' list/);
+});
+
+test('an unreadable registry (a directory) is an error, not a crash', async () => {
+  const dir = await configDir({});
+  await mkdir(path.join(dir, 'registry.yaml'));
+  const result = await loadRegistry(dir);
+  assert.equal(result.problems[0]?.code, 'file-unreadable');
+});
+
+test('loadPolicy without policy.yaml means defaults: no policy, no problems', async () => {
+  const dir = await configDir({});
+  assert.deepEqual(await loadPolicy(dir), { file: path.join(dir, 'policy.yaml'), policy: undefined, problems: [] });
+});
+
+test('loadPolicy reads and validates policy.yaml', async () => {
+  const dir = await configDir({ 'policy.yaml': 'autonomy_level: L2\n' });
+  const result = await loadPolicy(dir);
+  assert.equal(result.policy?.autonomy_level, 'L2');
+  const bad = await loadPolicy(await configDir({ 'policy.yaml': 'autonomy_level: L2\nbogus: 1\n' }));
+  assert.equal(bad.policy, undefined);
+  assert.equal(bad.problems[0]?.code, 'unknown-key');
+});
+
+test('ConfigError lists file:line:col: message lines and keeps the problems', () => {
+  const problems: ConfigProblem[] = [
+    { file: '/w/registry.yaml', line: 3, column: 11, endLine: 3, endColumn: 20, severity: 'error', code: 'invalid-server-name', message: "rename 'my_server' to 'my-server'" },
+    { file: '/w/policy.yaml', line: 1, column: 17, endLine: 1, endColumn: 19, severity: 'warning', code: 'autonomy-clamped', message: 'L1 is used' },
+  ];
+  const err = new ConfigError(problems);
+  assert.ok(err instanceof Error);
+  assert.equal(err.name, 'ConfigError');
+  assert.equal(err.message, "/w/registry.yaml:3:11: rename 'my_server' to 'my-server'\n/w/policy.yaml:1:17: warning: L1 is used");
+  assert.deepEqual(err.problems, problems);
+  assert.equal(formatProblem(problems[0] as ConfigProblem), "/w/registry.yaml:3:11: rename 'my_server' to 'my-server'");
+  assert.equal(hasErrors(problems), true);
+  assert.equal(hasErrors(problems.slice(1)), false);
+});
