@@ -1,0 +1,42 @@
+import type { Scanner } from '../scanner/scannerClient';
+import { deny } from './callContext';
+import type { Middleware } from './chain';
+import { recordRedaction, recordScanTimeout } from '../scanner/metadata';
+
+/**
+ * Redacts secrets in the arguments before dispatch (SPEC §7.9 pre-call), so an agent cannot hand
+ * a secret to a tool through the gateway. Runs after blocked-paths (which must see the raw
+ * values, SPEC §7.12). `ctx.arguments` is replaced by a redacted copy — never mutated — and the
+ * changed field paths (`arguments.token`, …) go to `metadata.redacted_fields`, the pattern names
+ * to `metadata.redacted_patterns`.
+ *
+ * Fail closed: if the scan overruns its budget or cannot run, the call is refused
+ * (`redaction_timeout` / `redaction_failed`) rather than sent with unscanned arguments — or with
+ * arguments replaced wholesale by the timeout marker, which a write tool would act on.
+ */
+export function redactArgsLayer(scanner: Pick<Scanner, 'redact'>): Middleware {
+  return async (ctx, next) => {
+    try {
+      const r = await scanner.redact(ctx.arguments, { root: 'arguments' });
+      if (r.timedOut || r.failed) {
+        if (r.timeout) recordScanTimeout(ctx.metadata, r.timeout);
+        deny(
+          ctx,
+          r.timedOut ? 'redaction_timeout' : 'redaction_failed',
+          r.timedOut
+            ? `Secret redaction of the arguments of ${ctx.full_name} did not finish within ${r.timeout?.budgetMs ?? '?'} ms (pattern '${r.timeout?.pattern ?? 'unknown'}'); the call was refused. Check redact.patterns in policy.yaml for a slow pattern.`
+            : `Secret redaction of the arguments of ${ctx.full_name} could not run (${r.failed}); the call was refused.`,
+        );
+        return;
+      }
+      if (r.redactedFields.length > 0) {
+        ctx.arguments = r.value;
+        recordRedaction(ctx.metadata, r.redactedFields, r.patterns);
+      }
+    } catch (err) {
+      deny(ctx, 'redaction_failed', `Secret redaction of the arguments of ${ctx.full_name} failed (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
+      return;
+    }
+    await next();
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The scanning work itself, as pure synchronous functions. Only the worker thread runs them on
+ * untrusted text (the main thread must never run a regex over tool data: DESIGN §1); unit tests
+ * call them directly.
+ */
+import { BASE64_TOKEN, INJECTION_PHRASES, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
+
+/** A spec compiled in the worker. */
+export interface CompiledPattern {
+  name: string;
+  source: PatternSource;
+  re: RegExp;
+}
+
+/** Compiles specs; a spec that does not compile is skipped and reported through `onError`. */
+export function compilePatterns(specs: readonly PatternSpec[], onError?: (spec: PatternSpec, err: unknown) => void): CompiledPattern[] {
+  const out: CompiledPattern[] = [];
+  for (const spec of specs) {
+    try {
+      out.push({ name: spec.name, source: spec.source, re: new RegExp(spec.regex, normaliseFlags(spec.flags)) });
+    } catch (err) {
+      onError?.(spec, err);
+    }
+  }
+  return out;
+}
+
+// C0 controls except TAB, LF and CR (rea's sanitizeInput).
+const CONTROL_TEST = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+const CONTROL_ALL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
+
+/**
+ * Redacts one string: control characters are stripped, then every pattern in order replaces
+ * its matches with `[REDACTED:<name>]`. Returns undefined when nothing matched (the original
+ * string, control characters included, is kept — as rea). `onPattern(i)` is called before
+ * pattern `i` runs so a watchdog can tell which pattern was running when time ran out.
+ */
+export function redactString(
+  input: string,
+  patterns: readonly CompiledPattern[],
+  onPattern?: (index: number) => void,
+): { value: string; names: string[] } | undefined {
+  let current = CONTROL_TEST.test(input) ? input.replace(CONTROL_ALL, '') : input;
+  let names: string[] | undefined;
+  for (let i = 0; i < patterns.length; i++) {
+    const p = patterns[i]!;
+    onPattern?.(i);
+    p.re.lastIndex = 0;
+    let hit = false;
+    // A replacer function: a marker containing `$` must not be read as a replacement pattern.
+    const next = current.replace(p.re, () => {
+      hit = true;
+      return redactionMarker(p.name);
+    });
+    if (hit) {
+      current = next;
+      (names ??= []).push(p.name);
+    }
+  }
+  return names ? { value: current, names } : undefined;
+}
+
+// Unicode whitespace (JS `\s` covers NBSP, U+1680, U+2000–200A, U+2028/9, U+202F, U+205F, U+3000).
+// Only runs that are not already a single ' ' are rewritten: replacing every lone space of a
+// 1 MiB text costs ~100× more than this and changes nothing.
+const WHITESPACE_TO_COLLAPSE = /\s{2,}|[^\S ]/g;
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** SPEC §7.10 normalisation: NFKC, drop default-ignorable code points, collapse whitespace, lower-case. */
+export function normaliseForInjection(text: string): string {
+  // NFKC and the ignorable set leave ASCII unchanged: skip them for ASCII-only text.
+  const unified = NON_ASCII.test(text) ? text.normalize('NFKC').replace(IGNORABLE, '') : text;
+  return unified.replace(WHITESPACE_TO_COLLAPSE, ' ').toLowerCase();
+}
+
+/** Adds every phrase found in already-normalised text to `into`. */
+export function findPhrases(normalised: string, into: Set<string>): void {
+  for (const phrase of INJECTION_PHRASES) if (normalised.includes(phrase)) into.add(phrase);
+}
+
+const base64Token = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
+
+/**
+ * Scans one raw string: phrases in the normalised text go to `literal`; phrases hidden in base64
+ * tokens of the raw text go to `base64`.
+ */
+export function scanInjectionString(raw: string, literal: Set<string>, base64: Set<string>): void {
+  findPhrases(normaliseForInjection(raw), literal);
+  if (raw.length < 20) return;
+  base64Token.lastIndex = 0;
+  for (const match of raw.matchAll(base64Token)) {
+    const token = match[0];
+    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    // Cheap pre-filter: a decoded phrase needs at least the shortest phrase's length of text.
+    if (decoded.length < 12) continue;
+    findPhrases(normaliseForInjection(decoded), base64);
+  }
+}
+
+/** The injection verdicts. */
+export type InjectionVerdict = 'clean' | 'suspicious' | 'likely';
+
+/**
+ * rea's classification (SPEC §7.10), first matching rule wins: no hits → clean; any base64 hit →
+ * likely; two or more distinct literal phrases → likely; read or unknown tier → likely; one
+ * phrase at write/destructive tier → suspicious.
+ */
+export function classifyInjection(literalCount: number, base64Count: number, tier: 'read' | 'write' | 'destructive' | undefined): InjectionVerdict {
+  if (literalCount === 0 && base64Count === 0) return 'clean';
+  if (base64Count > 0) return 'likely';
+  if (literalCount >= 2) return 'likely';
+  if (tier === undefined || tier === 'read') return 'likely';
+  return 'suspicious';
+}

@@ -1,0 +1,85 @@
+/**
+ * Messages between the Scanner (main thread) and its worker, and the string packing both sides
+ * use. A batch of strings travels as one UTF-8 buffer plus offsets whose ArrayBuffers are
+ * *transferred*, not cloned: a 1 MiB result costs one encode on each side and no copy in
+ * between, and a call with many strings costs one message.
+ */
+import type { PatternSpec } from './patterns';
+
+/** Strings packed into one buffer: string i is bytes[offsets[i], offsets[i+1]). */
+export interface PackedStrings {
+  bytes: Uint8Array;
+  offsets: Uint32Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Packs strings (lone surrogates become U+FFFD, as in any UTF-8 encoding). */
+export function packStrings(strings: readonly string[]): PackedStrings {
+  const offsets = new Uint32Array(strings.length + 1);
+  let total = 0;
+  for (let i = 0; i < strings.length; i++) {
+    total += Buffer.byteLength(strings[i]!, 'utf8');
+    offsets[i + 1] = total;
+  }
+  const bytes = new Uint8Array(total);
+  for (let i = 0; i < strings.length; i++) encoder.encodeInto(strings[i]!, bytes.subarray(offsets[i]!, offsets[i + 1]!));
+  return { bytes, offsets };
+}
+
+/** Reads string `i` of a pack. */
+export function unpackString(packed: PackedStrings, i: number): string {
+  return decoder.decode(packed.bytes.subarray(packed.offsets[i]!, packed.offsets[i + 1]!));
+}
+
+/** Number of strings in a pack. */
+export function packedCount(packed: PackedStrings): number {
+  return packed.offsets.length - 1;
+}
+
+/** The buffers to hand to `postMessage`'s transfer list. */
+export function transferables(packed: PackedStrings): ArrayBuffer[] {
+  return [packed.bytes.buffer as ArrayBuffer, packed.offsets.buffer as ArrayBuffer];
+}
+
+/** Data the worker starts with. */
+export interface WorkerInit {
+  /** User patterns (the built-in ones are compiled in by the worker itself). */
+  patterns: PatternSpec[];
+  /**
+   * Int32Array[3] the worker writes before each step: [job id, phase, pattern index]. On a
+   * timeout the client reads it (never waits on it) to name the pattern that was running.
+   */
+  progress: SharedArrayBuffer;
+}
+
+/** Phases written to the progress cell. */
+export const PHASE_IDLE = 0;
+export const PHASE_REDACT = 1;
+export const PHASE_INJECT = 2;
+
+export type ToWorker =
+  | { type: 'patterns'; patterns: PatternSpec[] }
+  | { type: 'redact'; id: number; packed: PackedStrings }
+  | {
+      type: 'inject';
+      id: number;
+      packed: PackedStrings;
+      /** Item index of each string (several strings can belong to one scanned item). */
+      items: Uint32Array;
+      itemCount: number;
+    };
+
+export interface InjectHits {
+  literal: string[];
+  base64: string[];
+}
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'patternError'; name: string; reason: string }
+  /** `indices[k]` is the string that became `packed[k]`, redacted by `names[k]`. */
+  | { type: 'redacted'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][] }
+  | { type: 'injected'; id: number; items: InjectHits[] }
+  | { type: 'failed'; id: number; message: string };

@@ -1,0 +1,533 @@
+/**
+ * `Scanner`: the main-thread face of the scanner worker (DESIGN §1: no regex over untrusted text
+ * on the extension host's thread).
+ *
+ * - ONE long-lived worker thread holds the compiled patterns: rea's built-in secret patterns plus
+ *   policy `redact.patterns` (replaced with {@link Scanner.setPatterns} on policy reload), and the
+ *   injection phrase set.
+ * - One call = one job = one message each way: all strings of a value travel packed in one
+ *   transferred buffer. Jobs run one at a time, in order.
+ * - **Budget per call, not per regex.** A job may run for
+ *   `match_timeout_ms × (1 + input bytes / 256 KiB)` — 100 ms for a small argument object,
+ *   500 ms for a 1 MiB result with the default 100 ms — measured from the moment the job is
+ *   handed to an idle, started worker (queueing and worker start-up are not charged). The
+ *   budget grows with the input because the work does: a 1 MiB result takes about 15 ms to redact
+ *   and 40 ms to scan for injection on a 2-core CI machine, 10× inside its 500 ms, while a
+ *   catastrophically backtracking pattern overruns any budget. A budget per regex (rea) would
+ *   let one call run for patterns × strings × 100 ms.
+ * - **Overrun:** the call resolves at once with `timedOut: true` and a fail-closed outcome
+ *   (redaction: every string of the value becomes `[REDACTION TIMED OUT]`; injection: verdict
+ *   `likely`), naming the pattern that was running (read from a shared progress cell the worker
+ *   writes — the main thread never waits on it). The worker is terminated and a fresh one started
+ *   for the next job; `onDidTimeout` fires. Nothing ever blocks the main thread (no Atomics.wait,
+ *   no synchronous fallback).
+ * - A worker that crashes fails its current job closed (`failed`) and is replaced; after three
+ *   start-up failures in a row, calls fail closed immediately for 10 s before the next attempt.
+ */
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { systemClock, type Clock } from '../../common/clock';
+import type { IDisposable } from '../../common/disposable';
+import { Emitter, type Event } from '../../common/event';
+import { nullLogger, type Logger } from '../../common/logger';
+import { classifyInjection, type InjectionVerdict } from './engine';
+import { REDACTION_TIMED_OUT, SECRET_PATTERNS, vetUserPatterns, type PatternSource, type PatternSpec, type UserPatternInput } from './patterns';
+import {
+  PHASE_INJECT,
+  PHASE_REDACT,
+  packStrings,
+  transferables,
+  unpackString,
+  type FromWorker,
+  type InjectHits,
+  type PackedStrings,
+  type ToWorker,
+  type WorkerInit,
+} from './protocol';
+import { collectStrings, replaceStrings, type WalkOptions } from './walk';
+
+export type { InjectionVerdict } from './engine';
+
+/** Default of policy `redact.match_timeout_ms`. */
+export const DEFAULT_MATCH_TIMEOUT_MS = 100;
+/** Each this many input bytes add one `match_timeout_ms` to a call's budget. */
+export const BUDGET_BYTES_PER_STEP = 256 * 1024;
+
+/** Which pattern was running when a call ran out of time. */
+export interface ScanTimeout {
+  kind: 'redact' | 'injection';
+  /** Pattern name (`unknown` if the worker had not reported progress yet). */
+  pattern: string;
+  source: PatternSource | 'unknown';
+  budgetMs: number;
+  inputBytes: number;
+}
+
+export interface RedactResult<T = unknown> {
+  /** The redacted copy (the input is never mutated); fail-closed text on timeout or failure. */
+  value: T;
+  /** Paths of the strings that were changed, e.g. `arguments.token`, `content[0].text`. */
+  redactedFields: string[];
+  /** Names of the patterns that matched, distinct, in first-match order. */
+  patterns: string[];
+  timedOut: boolean;
+  timeout?: ScanTimeout;
+  /** Set when the scan could not run (worker crashed, disposed, input too large): fail closed too. */
+  failed?: string;
+}
+
+export interface InjectionResult {
+  /** `likely` on timeout or failure (fail closed). */
+  verdict: InjectionVerdict;
+  /** Distinct phrases found (literal and base64), sorted. */
+  matches: string[];
+  /** True when a phrase was hidden in base64. */
+  base64: boolean;
+  timedOut: boolean;
+  timeout?: ScanTimeout;
+  failed?: string;
+}
+
+export interface ScanInjectionOptions {
+  /** Tier of the call whose result this is; undefined classifies as read (SPEC §7.10 rule 4). */
+  tier?: 'read' | 'write' | 'destructive';
+}
+
+export interface ScannerOptions {
+  /** The worker script: dist/scannerWorker.js when bundled, worker.ts (through tsx) from source. */
+  workerFile?: string | URL;
+  /** execArgv for the worker, e.g. ['--require', 'tsx/cjs'] to run worker.ts from source. */
+  execArgv?: string[];
+  /** Policy `redact.patterns`. */
+  patterns?: readonly UserPatternInput[];
+  /** Policy `redact.match_timeout_ms` (default 100). */
+  matchTimeoutMs?: number;
+  /** Times the per-call budget; it measures real work, so this must be a real clock (default system). */
+  clock?: Clock;
+  logger?: Logger;
+  /** Time allowed for a worker to start (default 15 s). */
+  startupTimeoutMs?: number;
+  /** Calls waiting beyond this many fail closed at once (default 1024). */
+  maxQueue?: number;
+  /** Inputs larger than this (UTF-8 bytes) are not scanned: they fail closed (default 16 MiB). */
+  maxInputBytes?: number;
+}
+
+type Outcome<R> = { kind: 'ok'; reply: R } | { kind: 'timeout'; timeout: ScanTimeout } | { kind: 'failed'; message: string };
+
+type RedactReply = Extract<FromWorker, { type: 'redacted' }>;
+type InjectReply = Extract<FromWorker, { type: 'injected' }>;
+
+interface Job {
+  id: number;
+  kind: 'redact' | 'injection';
+  message: ToWorker;
+  transfer: ArrayBuffer[];
+  bytes: number;
+  settle(outcome: Outcome<RedactReply | InjectReply>): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  progress: Int32Array;
+  startupTimer?: IDisposable;
+}
+
+const STARTUP_FAILURES_BEFORE_PAUSE = 3;
+const PAUSE_AFTER_STARTUP_FAILURES_MS = 10_000;
+
+/** The worker file next to the running code: the bundle's sibling, or worker.ts from source. */
+function defaultWorker(): { file: string; execArgv?: string[] } {
+  // From source (tests, tsx): worker.ts through tsx's CommonJS hook. `--import tsx` does not
+  // work here — Node 20 resolves a worker's entry before the ESM hooks are registered.
+  // (The specifier is a variable so bundlers leave it alone: this branch never runs bundled.)
+  const tsxHook = 'tsx/cjs';
+  if (__filename.endsWith('.ts')) return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--require', require.resolve(tsxHook)] };
+  return { file: path.join(__dirname, 'scannerWorker.js') };
+}
+
+export class Scanner implements IDisposable {
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly workerFile: string | URL;
+  private readonly execArgv: string[] | undefined;
+  private readonly startupTimeoutMs: number;
+  private readonly maxQueue: number;
+  private readonly maxInputBytes: number;
+  private matchTimeoutMs: number;
+  private userSpecs: PatternSpec[] = [];
+  private readonly queue: Job[] = [];
+  private current: { job: Job; timer: IDisposable; slot: Slot } | undefined;
+  private slot: Slot | undefined;
+  private nextId = 1;
+  private startupFailures = 0;
+  private pausedUntil = 0;
+  private disposed = false;
+  private restarts = 0;
+  private readonly timeoutEmitter = new Emitter<ScanTimeout>();
+
+  /** Fires for every call that ran out of time (after the call has resolved). */
+  readonly onDidTimeout: Event<ScanTimeout> = this.timeoutEmitter.event;
+
+  constructor(options: ScannerOptions = {}) {
+    const fallback = defaultWorker();
+    this.workerFile = options.workerFile ?? fallback.file;
+    this.execArgv = options.execArgv ?? (options.workerFile ? undefined : fallback.execArgv);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? nullLogger;
+    this.startupTimeoutMs = options.startupTimeoutMs ?? 15_000;
+    this.maxQueue = options.maxQueue ?? 1024;
+    this.maxInputBytes = options.maxInputBytes ?? 16 * 1024 * 1024;
+    this.matchTimeoutMs = positive(options.matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
+    if (options.patterns) this.setPatterns(options.patterns);
+    this.ensureWorker();
+  }
+
+  /** How many times the worker was replaced (timeouts and crashes). */
+  get workerRestarts(): number {
+    return this.restarts;
+  }
+
+  /** The budget of one call over `bytes` of input. */
+  budgetFor(bytes: number): number {
+    return Math.ceil(this.matchTimeoutMs * (1 + bytes / BUDGET_BYTES_PER_STEP));
+  }
+
+  /**
+   * Replaces the policy patterns (and, when given, `match_timeout_ms`). Patterns that do not
+   * compile are left out and returned, and logged: the caller should surface them.
+   */
+  setPatterns(patterns: readonly UserPatternInput[] | undefined, matchTimeoutMs?: number): Array<{ name: string; reason: string }> {
+    const vetted = vetUserPatterns(patterns);
+    for (const r of vetted.rejected) this.logger.warn(`redact pattern '${r.name}' is not used: ${r.reason}`);
+    this.userSpecs = vetted.specs;
+    if (matchTimeoutMs !== undefined) this.matchTimeoutMs = positive(matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
+    this.slot?.worker.postMessage({ type: 'patterns', patterns: this.userSpecs } satisfies ToWorker);
+    return vetted.rejected;
+  }
+
+  /**
+   * Redacts every string inside `value` (objects and arrays are walked; the input is never
+   * mutated). `root` prefixes the reported paths; `mcpContent` skips binary payloads and structural fields of MCP content.
+   */
+  async redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
+    const { strings, paths } = collectStrings(value, options);
+    if (strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
+    const packed = packStrings(strings);
+    const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
+    if (outcome.kind !== 'ok') {
+      const failedValue = replaceStrings(value, () => REDACTION_TIMED_OUT, options) as T;
+      return {
+        value: failedValue,
+        redactedFields: paths,
+        patterns: [],
+        timedOut: outcome.kind === 'timeout',
+        ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
+      };
+    }
+    const { reply } = outcome;
+    if (reply.indices.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
+    const replaced = new Map<number, string>();
+    const names = new Set<string>();
+    const fields: string[] = [];
+    for (let k = 0; k < reply.indices.length; k++) {
+      const index = reply.indices[k]!;
+      replaced.set(index, unpackString(reply.packed, k));
+      fields.push(paths[index]!);
+      for (const name of reply.names[k] ?? []) names.add(name);
+    }
+    return {
+      value: replaceStrings(value, (i) => replaced.get(i), options) as T,
+      redactedFields: fields,
+      patterns: [...names],
+      timedOut: false,
+    };
+  }
+
+  /** Redacts one string; on timeout or failure the whole text is `[REDACTION TIMED OUT]`. */
+  redactText(text: string): Promise<RedactResult<string>> {
+    return this.redact(text);
+  }
+
+  /** Scans a text or a tool result (every string; binary payloads skipped) for injection. */
+  async scanInjection(value: unknown, options: ScanInjectionOptions = {}): Promise<InjectionResult> {
+    const [result] = await this.scanInjectionMany([value], options);
+    return result!;
+  }
+
+  /**
+   * Scans several values in one job, one verdict each (tool descriptions at list time). A
+   * timeout or failure fails every item closed.
+   */
+  async scanInjectionMany(values: readonly unknown[], options: ScanInjectionOptions = {}): Promise<InjectionResult[]> {
+    const strings: string[] = [];
+    const owners: number[] = [];
+    values.forEach((value, item) => {
+      for (const s of collectStrings(value, { mcpContent: true }).strings) {
+        strings.push(s);
+        owners.push(item);
+      }
+    });
+    const clean = (): InjectionResult => ({ verdict: 'clean', matches: [], base64: false, timedOut: false });
+    if (strings.length === 0) return values.map(clean);
+    const packed = packStrings(strings);
+    const items = Uint32Array.from(owners);
+    const outcome = await this.run<InjectReply>(
+      'injection',
+      packed,
+      (id) => ({ type: 'inject', id, packed, items, itemCount: values.length }),
+      [items.buffer as ArrayBuffer],
+    );
+    if (outcome.kind !== 'ok') {
+      return values.map(() => ({
+        verdict: 'likely' as const,
+        matches: [],
+        base64: false,
+        timedOut: outcome.kind === 'timeout',
+        ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
+      }));
+    }
+    return values.map((_, i) => verdictOf(outcome.reply.items[i] ?? { literal: [], base64: [] }, options.tier));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const pending = [...(this.current ? [this.current.job] : []), ...this.queue.splice(0)];
+    this.current?.timer.dispose();
+    this.current = undefined;
+    this.killSlot();
+    for (const job of pending) job.settle({ kind: 'failed', message: 'scanner disposed' });
+    this.timeoutEmitter.dispose();
+  }
+
+  // --- jobs ---------------------------------------------------------------------------------
+
+  private run<R extends RedactReply | InjectReply>(
+    kind: Job['kind'],
+    packed: PackedStrings,
+    build: (id: number) => ToWorker,
+    extraTransfer: ArrayBuffer[],
+  ): Promise<Outcome<R>> {
+    const bytes = packed.bytes.byteLength;
+    if (this.disposed) return Promise.resolve({ kind: 'failed', message: 'scanner disposed' });
+    if (bytes > this.maxInputBytes) {
+      return Promise.resolve({ kind: 'failed', message: `input of ${bytes} bytes exceeds the scanner limit of ${this.maxInputBytes} bytes` });
+    }
+    if (this.queue.length >= this.maxQueue) return Promise.resolve({ kind: 'failed', message: 'scanner overloaded: too many calls waiting' });
+    if (this.clock.now() < this.pausedUntil) {
+      return Promise.resolve({ kind: 'failed', message: 'scanner worker cannot start (see the log); retrying shortly' });
+    }
+    return new Promise<Outcome<R>>((resolve) => {
+      const id = this.nextId++;
+      let settled = false;
+      this.queue.push({
+        id,
+        kind,
+        message: build(id),
+        transfer: [...transferables(packed), ...extraTransfer],
+        bytes,
+        settle: (outcome) => {
+          if (settled) return;
+          settled = true;
+          resolve(outcome as Outcome<R>);
+        },
+      });
+      this.pump();
+    });
+  }
+
+  /** Sends the next job when the worker is started and idle. */
+  private pump(): void {
+    this.updateRef();
+    if (this.disposed || this.current || this.queue.length === 0) return;
+    const slot = this.ensureWorker();
+    if (!slot?.ready) return;
+    const job = this.queue.shift()!;
+    const budgetMs = this.budgetFor(job.bytes);
+    const timer = this.clock.setTimeout(() => this.onTimeout(job, budgetMs), budgetMs);
+    this.current = { job, timer, slot };
+    try {
+      slot.worker.postMessage(job.message, job.transfer);
+    } catch (err) {
+      this.finish(job, { kind: 'failed', message: `could not send to the scanner worker: ${errorText(err)}` });
+    }
+  }
+
+  private finish(job: Job, outcome: Outcome<RedactReply | InjectReply>): void {
+    if (this.current?.job === job) {
+      this.current.timer.dispose();
+      this.current = undefined;
+    }
+    job.settle(outcome);
+    this.pump();
+  }
+
+  private onTimeout(job: Job, budgetMs: number): void {
+    const current = this.current;
+    if (!current || current.job !== job) return;
+    const timeout = this.attribute(job, current.slot, budgetMs);
+    this.logger.warn(
+      `scanner: ${timeout.kind} call over ${timeout.inputBytes} bytes exceeded its ${budgetMs} ms budget ` +
+        `(pattern '${timeout.pattern}', ${timeout.source}); failing closed and restarting the scanner worker`,
+    );
+    this.replaceWorker();
+    this.finish(job, { kind: 'timeout', timeout });
+    this.timeoutEmitter.fire(timeout);
+  }
+
+  /** Names the pattern the worker was running, from the shared progress cell (no waiting). */
+  private attribute(job: Job, slot: Slot, budgetMs: number): ScanTimeout {
+    const base = { kind: job.kind, budgetMs, inputBytes: job.bytes };
+    const jobId = Atomics.load(slot.progress, 0);
+    const phase = Atomics.load(slot.progress, 1);
+    const index = Atomics.load(slot.progress, 2);
+    if (jobId !== job.id) return { ...base, pattern: 'unknown', source: 'unknown' };
+    if (phase === PHASE_INJECT) return { ...base, pattern: 'injection phrases', source: 'injection' };
+    if (phase === PHASE_REDACT) {
+      const spec = [...SECRET_PATTERNS, ...this.userSpecs][index];
+      if (spec) return { ...base, pattern: spec.name, source: spec.source };
+    }
+    return { ...base, pattern: 'unknown', source: 'unknown' };
+  }
+
+  // --- worker lifecycle -----------------------------------------------------------------------
+
+  private ensureWorker(): Slot | undefined {
+    if (this.disposed) return undefined;
+    if (this.slot) return this.slot;
+    if (this.clock.now() < this.pausedUntil) return undefined;
+    const progress = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
+    const init: WorkerInit = { patterns: this.userSpecs, progress };
+    let worker: Worker;
+    try {
+      worker = new Worker(this.workerFile, {
+        workerData: init,
+        ...(this.execArgv ? { execArgv: this.execArgv } : {}),
+        // Never inherit stdout: in `gatehouse serve` the process's stdout is the MCP channel.
+        stdout: true,
+        stderr: true,
+      });
+    } catch (err) {
+      this.onStartupFailure(`could not create the scanner worker: ${errorText(err)}`);
+      return undefined;
+    }
+    const slot: Slot = { worker, ready: false, progress: new Int32Array(progress) };
+    this.slot = slot;
+    worker.stdout.on('data', (chunk: Buffer) => this.logger.debug(`scanner worker: ${chunk.toString('utf8').trimEnd()}`));
+    worker.stderr.on('data', (chunk: Buffer) => this.logger.warn(`scanner worker: ${chunk.toString('utf8').trimEnd()}`));
+    this.updateRef();
+    slot.startupTimer = this.clock.setTimeout(() => {
+      if (this.slot !== slot || slot.ready) return;
+      this.killSlot();
+      this.onStartupFailure(`scanner worker did not start within ${this.startupTimeoutMs} ms`);
+    }, this.startupTimeoutMs);
+    worker.on('message', (message: FromWorker) => this.guard(() => this.onMessage(slot, message)));
+    worker.on('error', (err) => this.guard(() => this.logger.error(`scanner worker error: ${errorText(err)}`)));
+    worker.on('exit', (code) => this.guard(() => this.onExit(slot, code)));
+    return slot;
+  }
+
+  private onMessage(slot: Slot, message: FromWorker): void {
+    if (this.slot !== slot) return;
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        slot.startupTimer?.dispose();
+        this.startupFailures = 0;
+        this.pump();
+        return;
+      case 'patternError':
+        this.logger.warn(`redact pattern '${message.name}' is not used: ${message.reason}`);
+        return;
+      case 'redacted':
+      case 'injected':
+      case 'failed': {
+        const current = this.current;
+        if (!current || current.job.id !== message.id) return;
+        if (message.type === 'failed') this.finish(current.job, { kind: 'failed', message: `scanner error: ${message.message}` });
+        else this.finish(current.job, { kind: 'ok', reply: message });
+        return;
+      }
+    }
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    if (this.slot !== slot) return; // a worker we already replaced
+    this.slot = undefined;
+    slot.startupTimer?.dispose();
+    if (this.disposed) return;
+    this.restarts++;
+    if (!slot.ready) {
+      this.onStartupFailure(`scanner worker exited during start-up (code ${code})`);
+      return;
+    }
+    this.logger.error(`scanner worker exited unexpectedly (code ${code}); starting a new one`);
+    const current = this.current;
+    if (current && current.slot === slot) this.finish(current.job, { kind: 'failed', message: `scanner worker exited (code ${code})` });
+    else this.pump();
+  }
+
+  private onStartupFailure(reason: string): void {
+    this.startupFailures++;
+    this.logger.error(reason);
+    if (this.startupFailures >= STARTUP_FAILURES_BEFORE_PAUSE) {
+      this.pausedUntil = this.clock.now() + PAUSE_AFTER_STARTUP_FAILURES_MS;
+      this.startupFailures = 0;
+      // Everything waiting fails closed now rather than waiting for the pause to end.
+      for (const job of this.queue.splice(0)) job.settle({ kind: 'failed', message: reason });
+      return;
+    }
+    this.pump();
+  }
+
+  /** Terminates the current worker (asynchronously) and starts a fresh one. */
+  private replaceWorker(): void {
+    this.killSlot();
+    this.restarts++;
+    this.ensureWorker();
+  }
+
+  private killSlot(): void {
+    const slot = this.slot;
+    if (!slot) return;
+    this.slot = undefined;
+    slot.startupTimer?.dispose();
+    slot.worker.terminate().catch((err: unknown) => this.logger.debug(`scanner worker terminate: ${errorText(err)}`));
+  }
+
+  /** An idle worker must not keep a CLI process alive; one with work to do must. */
+  private updateRef(): void {
+    const slot = this.slot;
+    if (!slot) return;
+    if (this.current || this.queue.length > 0) slot.worker.ref();
+    else slot.worker.unref();
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.logger.error(`scanner: ${errorText(err)}`);
+    }
+  }
+}
+
+function verdictOf(hits: InjectHits, tier: ScanInjectionOptions['tier']): InjectionResult {
+  const matches = [...new Set([...hits.literal, ...hits.base64])].sort();
+  return {
+    verdict: classifyInjection(hits.literal.length, hits.base64.length, tier),
+    matches,
+    base64: hits.base64.length > 0,
+    timedOut: false,
+  };
+}
+
+function positive(n: number | undefined): number | undefined {
+  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

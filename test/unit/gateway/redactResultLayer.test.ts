@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallContext } from '../../../extension/gateway/chain/callContext';
+import { compose } from '../../../extension/gateway/chain/chain';
+import { redactResultLayer } from '../../../extension/gateway/chain/redactResultLayer';
+import { REDACTION_TIMED_OUT } from '../../../extension/gateway/scanner/patterns';
+import { Scanner } from '../../../extension/gateway/scanner/scannerClient';
+
+const AWS = 'AKIA' + 'IOSFODNN7EXAMPLE';
+const GHP = 'ghp_' + 'Q'.repeat(40);
+const HF = 'hf_' + 'k'.repeat(34);
+
+function ctx(): CallContext {
+  return { tool_name: 'read_file', server_name: 'fs', full_name: 'fs__read_file', arguments: {}, session_id: 's', status: 'allowed', start_time: 0, metadata: {} };
+}
+
+describe('redactResultLayer', () => {
+  let scanner: Scanner;
+  before(() => {
+    scanner = new Scanner({ matchTimeoutMs: 100 });
+  });
+  after(() => scanner.dispose());
+
+  it('redacts every text of the result, keeps structure and isError, records the paths', async () => {
+    const result: CallToolResult = {
+      isError: true,
+      content: [
+        { type: 'text', text: `key ${AWS}` },
+        { type: 'resource', resource: { uri: 'file:///x', text: `token=${GHP}` } },
+        { type: 'image', data: 'iVBORw0KGgo=', mimeType: 'image/png' },
+      ],
+      structuredContent: { hf: HF },
+    };
+    const run = compose([
+      redactResultLayer(scanner),
+      async (c) => {
+        c.result = result;
+      },
+    ]);
+    const c = ctx();
+    await run(c);
+    const out = JSON.stringify(c.result);
+    for (const secret of [AWS, GHP, HF]) assert.ok(!out.includes(secret), `${secret} leaked`);
+    assert.equal(c.result?.isError, true);
+    assert.equal(c.result?.content.length, 3);
+    assert.deepEqual(c.result?.content[2], result.content[2]);
+    assert.deepEqual(c.metadata.redacted_fields, ['result.content[0].text', 'result.content[1].resource.text', 'result.structuredContent.hf']);
+    assert.ok(JSON.stringify(result).includes(AWS), 'the downstream’s object is not mutated');
+  });
+
+  it('redacts the error text the client will see', async () => {
+    const run = compose([
+      redactResultLayer(scanner),
+      async (c) => {
+        c.status = 'error';
+        c.error = `downstream said: bad credentials ${GHP}`;
+      },
+    ]);
+    const c = ctx();
+    await run(c);
+    assert.equal(c.error, 'downstream said: bad credentials [REDACTED:GitHub Token]');
+    assert.deepEqual(c.metadata.redacted_fields, ['error']);
+  });
+
+  it('on a timeout every text becomes [REDACTION TIMED OUT] (structure kept)', async () => {
+    scanner.setPatterns([{ name: 'evil', regex: '(x+x+)+y' }]);
+    try {
+      const run = compose([
+        redactResultLayer(scanner),
+        async (c) => {
+          c.result = { isError: false, content: [{ type: 'text', text: `${'x'.repeat(40)} ${AWS}` }, { type: 'text', text: 'other' }] };
+          c.error = undefined;
+        },
+      ]);
+      const c = ctx();
+      await run(c);
+      assert.deepEqual(c.result, {
+        isError: false,
+        content: [
+          { type: 'text', text: REDACTION_TIMED_OUT },
+          { type: 'text', text: REDACTION_TIMED_OUT },
+        ],
+      });
+      assert.equal(c.metadata.result_redaction, 'timed_out');
+      assert.equal((c.metadata['redact.regex_timeout'] as Array<{ pattern_id: string }>)[0]?.pattern_id, 'evil');
+    } finally {
+      scanner.setPatterns([]);
+    }
+  });
+
+  it('withholds the result if the scanner throws', async () => {
+    const run = compose([
+      redactResultLayer({ redact: () => Promise.reject(new Error('boom')) } as never),
+      async (c) => {
+        c.result = { content: [{ type: 'text', text: AWS }] };
+      },
+    ]);
+    const c = ctx();
+    await run(c);
+    assert.equal(c.result, undefined);
+    assert.equal(c.status, 'error');
+    assert.equal(c.reason_code, 'redaction_failed');
+  });
+});
