@@ -1,0 +1,129 @@
+/**
+ * Canonical JSON for the audit hash chain.
+ *
+ * rea hashes `JSON.stringify(record)` in key-insertion order (SPEC §8.2, §13.1 item 13), so the
+ * hash depends on how a record object happened to be built and a verifier written in another
+ * language cannot recompute it. Here object keys are sorted recursively (by UTF-16 code units,
+ * as `Array.prototype.sort` does), there is no whitespace, and strings and numbers are written
+ * exactly as `JSON.stringify` writes them — which makes the output RFC 8785 (JCS) canonical for
+ * the JSON data model.
+ *
+ * It is strict on purpose: anything that would not come back unchanged from `JSON.parse` of the
+ * output is refused with a {@link CanonicalJsonError} instead of being silently coerced the way
+ * `JSON.stringify` does (`undefined` in arrays → `null`, `NaN` → `null`, `Date`/`toJSON` →
+ * whatever the method returns, BigInt → throw, lone surrogates → escapes other languages decode
+ * differently). A hash over a value that does not round-trip would be unverifiable later
+ * (SPEC §13.3 "Defect T").
+ */
+
+/** Thrown for a value outside the JSON data model; `path` says where (`$.metadata.x[2]`). */
+export class CanonicalJsonError extends TypeError {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(`${message} at ${path}`);
+    this.name = 'CanonicalJsonError';
+  }
+}
+
+/** Nesting deeper than this is refused (no audit record needs it; recursion stays bounded). */
+const MAX_DEPTH = 64;
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+// Node 20 has String.prototype.isWellFormed (ES2024, not in our lib typings); it is several
+// times faster than the regex, which stays as the fallback.
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
+/** True when `s` is well-formed UTF-16 (no lone surrogate), i.e. it has a UTF-8 encoding. */
+export function isWellFormedString(s: string): boolean {
+  return nativeIsWellFormed ? nativeIsWellFormed.call(s) : !LONE_SURROGATE.test(s);
+}
+
+/**
+ * Serialises `value` deterministically: keys sorted at every level, no whitespace.
+ * Object properties whose value is `undefined` are left out (as `JSON.stringify` does); every
+ * other non-JSON value throws {@link CanonicalJsonError}.
+ */
+export function canonicalJson(value: unknown): string {
+  return new Writer().value(value, 0);
+}
+
+/**
+ * The serialiser. The path of the current value is kept as a stack of keys and only turned
+ * into text when something is refused: this runs on every audit record, so the common case
+ * builds no strings but the output.
+ */
+class Writer {
+  private readonly keys: Array<string | number> = [];
+  private readonly seen = new Set<object>();
+
+  value(value: unknown, depth: number): string {
+    switch (typeof value) {
+      case 'string':
+        if (!isWellFormedString(value)) throw this.error('string contains a lone surrogate (not valid Unicode)');
+        return JSON.stringify(value);
+      case 'number':
+        if (!Number.isFinite(value)) throw this.error(`number ${String(value)} has no JSON form`);
+        // JSON.stringify already writes -0 as 0 (RFC 8785 does the same).
+        return JSON.stringify(value);
+      case 'boolean':
+        return value ? 'true' : 'false';
+      case 'object':
+        if (value === null) return 'null';
+        return this.container(value, depth);
+      default:
+        // undefined (outside an object property), bigint, function, symbol.
+        throw this.error(`${typeof value} has no JSON form`);
+    }
+  }
+
+  private container(value: object, depth: number): string {
+    if (depth >= MAX_DEPTH) throw this.error(`nesting deeper than ${MAX_DEPTH}`);
+    if (this.seen.has(value)) throw this.error('circular reference');
+    this.seen.add(value);
+    let out: string;
+    if (Array.isArray(value)) {
+      out = '[';
+      for (let i = 0; i < value.length; i++) {
+        this.keys.push(i);
+        // A hole or undefined would become null in JSON.stringify: not a round trip.
+        if (!(i in value) || value[i] === undefined) throw this.error('undefined array element');
+        out += (i > 0 ? ',' : '') + this.value(value[i], depth + 1);
+        this.keys.pop();
+      }
+      out += ']';
+    } else {
+      const proto: unknown = Object.getPrototypeOf(value);
+      // Dates, Maps, class instances, boxed primitives: their JSON form comes from toJSON or is
+      // lossy. Callers convert them explicitly (a Date to its ISO string) before recording.
+      if (proto !== Object.prototype && proto !== null) {
+        const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+        throw this.error(`${typeof name === 'string' && name ? name : 'non-plain'} object has no canonical JSON form`);
+      }
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      out = '{';
+      let first = true;
+      for (const key of keys) {
+        const child = record[key];
+        if (child === undefined) continue;
+        this.keys.push(key);
+        if (!isWellFormedString(key)) throw this.error('key contains a lone surrogate (not valid Unicode)');
+        out += (first ? '' : ',') + JSON.stringify(key) + ':' + this.value(child, depth + 1);
+        first = false;
+        this.keys.pop();
+      }
+      out += '}';
+    }
+    this.seen.delete(value);
+    return out;
+  }
+
+  private error(message: string): CanonicalJsonError {
+    const path = this.keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+    return new CanonicalJsonError(message, `$${path}`);
+  }
+}

@@ -1,0 +1,214 @@
+import { AUTONOMY_LEVELS } from '../../config/policySchema';
+import { AuditRecordError, type AuditLog } from '../audit/auditLog';
+import type { AuditAutonomyLevel, AuditInput, AuditRecord } from '../audit/auditRecord';
+import type { CallContext } from './callContext';
+import type { Middleware } from './chain';
+
+/** Longest `error` kept in a record (rea's cap, SPEC §8.1). */
+export const AUDIT_ERROR_MAX_CHARS = 4096;
+const TRUNCATED_SUFFIX = '…[truncated]';
+
+/** Metadata keys the record carries as fields of their own, not inside `metadata`. */
+const LIFTED_KEYS: ReadonlySet<string> = new Set(['autonomy_level', 'redacted_fields']);
+
+/** Options of {@link auditLayer} and {@link auditRefusal}. */
+export interface AuditLayerOptions {
+  /**
+   * The policy's level, read per record: used when the policy layer did not get to set
+   * `ctx.metadata.autonomy_level` (a call denied earlier, e.g. by HALT). Anything that is not
+   * L0–L3 is recorded as `unknown`.
+   */
+  autonomyLevel: () => string | undefined;
+  /**
+   * Redacts text the redaction layer never saw: the message of an exception thrown by an
+   * inner layer, and refusal texts that echo the client's tool name. Identity by default.
+   * (`ctx.error` set by inner layers is already redacted: the redaction layer runs inside.)
+   */
+  redactError?: (text: string) => string | Promise<string>;
+  /** Millisecond clock comparable with `ctx.start_time`; default `performance.now`. */
+  now?: () => number;
+  /**
+   * Wait until the record is written before the call returns. Default false; see
+   * {@link auditLayer} for why.
+   */
+  awaitWrite?: boolean;
+}
+
+/**
+ * The outermost layer (SPEC §7.2 #1): runs the rest of the chain, then appends exactly one
+ * record for the call from the context as it stands when `next()` returns — status, reason
+ * code, (redacted) error, tier (`write` when no layer set it), duration, autonomy level,
+ * redaction pattern names and layer metadata (`halt_decision`, `circuit_breaker`, …).
+ * Arguments and results are never recorded, only how many arguments there were: argument
+ * values — and keys — can carry secrets.
+ *
+ * An exception from an inner layer is recorded (and turned into `status: error` here, with
+ * the same text `compose` would use) instead of escaping unaudited.
+ *
+ * Not awaited by default: the append is queued synchronously, so records keep the order in
+ * which calls finish, but the call does not wait for the write. rea made every response wait
+ * for an fsync (SPEC §8.1); with group commit a call landing behind a busy batch would wait
+ * for that whole batch's write plus its own. The audit is best-effort for availability anyway
+ * (SPEC §8.3, DESIGN §5): a failed write rejects inside the log, which reports it on
+ * `AuditLog.onDidFail` for the UI; this layer never fails a call because of the audit.
+ * A record refused as not serialisable is retried once without its metadata, so the call is
+ * still on the record.
+ */
+export function auditLayer(audit: Pick<AuditLog, 'append'>, options: AuditLayerOptions): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      // What compose would do, but here, so the record matches what the client gets.
+      ctx.status = 'error';
+      ctx.reason_code ??= 'internal_error';
+      const raw = `Gatehouse could not complete the call: ${err instanceof Error ? err.message : String(err)}`;
+      ctx.error = await redact(raw, options);
+    }
+    const written = appendRecord(audit, auditInputFromContext(ctx, options));
+    if (options.awaitWrite) await written;
+  };
+}
+
+/**
+ * Audits a call refused before the chain (unknown server, missing prefix, reserved
+ * namespace: SPEC §13.1 item 12–13), which rea never recorded. Resolves with the record, or
+ * undefined when it could not be written (the log reports that); never rejects.
+ */
+export async function auditRefusal(
+  audit: Pick<AuditLog, 'append'>,
+  ctx: CallContext,
+  options: Omit<AuditLayerOptions, 'awaitWrite'>,
+): Promise<AuditRecord | undefined> {
+  const input = auditInputFromContext(ctx, options);
+  if (typeof ctx.error === 'string') input.error = capError(await redact(ctx.error, options));
+  return appendRecord(audit, input);
+}
+
+/** The audit input for a call, from its context (exported for the gateway's own paths). */
+export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayerOptions, 'autonomyLevel' | 'now'>): AuditInput {
+  const now = options.now ?? (() => performance.now());
+  const metadata: Record<string, unknown> = {};
+  const dropped: string[] = [];
+  for (const [key, value] of Object.entries(ctx.metadata)) {
+    if (LIFTED_KEYS.has(key) || value === undefined) continue;
+    const safe = toJsonData(value);
+    if (safe.ok) setOwn(metadata, key, safe.value);
+    else dropped.push(wellFormed(key));
+  }
+  if (dropped.length > 0) metadata.audit_dropped_keys = dropped;
+  if (ctx.reason_code !== undefined) metadata.reason_code = wellFormed(ctx.reason_code);
+  metadata.argument_count = ctx.arguments && typeof ctx.arguments === 'object' ? Object.keys(ctx.arguments).length : 0;
+
+  const input: AuditInput = {
+    session_id: wellFormed(ctx.session_id),
+    tool_name: wellFormed(ctx.tool_name),
+    server_name: wellFormed(ctx.server_name),
+    tier: ctx.tier ?? 'write',
+    status: ctx.status,
+    autonomy_level: autonomyOf(ctx, options.autonomyLevel),
+    duration_ms: Math.max(0, Math.round(now() - ctx.start_time)),
+    emission_source: 'proxy',
+    metadata,
+  };
+  if (typeof ctx.error === 'string') input.error = capError(ctx.error);
+  const redacted = redactedFields(ctx);
+  if (redacted.length > 0) input.redacted_fields = redacted;
+  return input;
+}
+
+function appendRecord(audit: Pick<AuditLog, 'append'>, input: AuditInput): Promise<AuditRecord | undefined> {
+  let attempt: Promise<AuditRecord>;
+  try {
+    attempt = audit.append(input);
+  } catch (err) {
+    attempt = Promise.reject(err);
+  }
+  return attempt.catch((err: unknown) => {
+    if (!(err instanceof AuditRecordError) || input.metadata?.audit_metadata_dropped !== undefined) return undefined;
+    // Refused as a record (not an I/O failure): keep the call on the record without metadata.
+    const fallback: AuditInput = { ...input, metadata: { audit_metadata_dropped: wellFormed(err.message).slice(0, 512) } };
+    return audit.append(fallback).catch(() => undefined);
+  });
+}
+
+function autonomyOf(ctx: CallContext, fallback: () => string | undefined): AuditAutonomyLevel {
+  const fromPolicyLayer = ctx.metadata.autonomy_level;
+  if (isLevel(fromPolicyLayer)) return fromPolicyLayer;
+  try {
+    const level = fallback();
+    return isLevel(level) ? level : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function isLevel(value: unknown): value is (typeof AUTONOMY_LEVELS)[number] {
+  return typeof value === 'string' && (AUTONOMY_LEVELS as readonly string[]).includes(value);
+}
+
+/** Pattern names from the redaction layer (`ctx.metadata.redacted_fields`), deduplicated. */
+function redactedFields(ctx: CallContext): string[] {
+  const own = (ctx as CallContext & { redacted_fields?: unknown }).redacted_fields;
+  const raw = Array.isArray(own) ? own : ctx.metadata.redacted_fields;
+  if (!Array.isArray(raw)) return [];
+  return [...new Set(raw.filter((v): v is string => typeof v === 'string').map(wellFormed))];
+}
+
+async function redact(text: string, options: Pick<AuditLayerOptions, 'redactError'>): Promise<string> {
+  if (!options.redactError) return text;
+  try {
+    return await options.redactError(text);
+  } catch {
+    // Never record text we could not make safe.
+    return '[error text withheld: redaction failed]';
+  }
+}
+
+/** rea's 4096-character cap, without splitting a surrogate pair; lone surrogates replaced. */
+function capError(text: string): string {
+  let out = text;
+  if (out.length > AUDIT_ERROR_MAX_CHARS) {
+    let cut = AUDIT_ERROR_MAX_CHARS;
+    const code = out.charCodeAt(cut - 1);
+    if (code >= 0xd800 && code <= 0xdbff) cut--;
+    out = out.slice(0, cut) + TRUNCATED_SUFFIX;
+  }
+  return wellFormed(out);
+}
+
+/** Replaces lone surrogates (text cut by a downstream, say) so the record stays canonical. */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/**
+ * Plain JSON data for one metadata value, the way a layer meant it: JSON.stringify applies
+ * `toJSON` (a Date becomes its ISO string) and drops undefined; strings are made well-formed.
+ * Values JSON cannot hold (BigInt, cycles, a throwing toJSON) are reported as not ok.
+ */
+function toJsonData(value: unknown): { ok: true; value: unknown } | { ok: false } {
+  try {
+    const text = JSON.stringify(value);
+    if (text === undefined) return { ok: false };
+    return { ok: true, value: deepWellFormed(JSON.parse(text)) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function deepWellFormed(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormed(value);
+  if (Array.isArray(value)) return value.map(deepWellFormed);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) setOwn(out, wellFormed(k), deepWellFormed(v));
+    return out;
+  }
+  return value;
+}
+
+/** Defines an own data property: plain assignment of a `__proto__` key would set the prototype. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}

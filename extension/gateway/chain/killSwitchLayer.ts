@@ -1,0 +1,44 @@
+import { systemClock, type Clock } from '../../common/clock';
+import { haltMessage, readHalt } from '../halt';
+import { deny } from './callContext';
+import type { Middleware } from './chain';
+
+/** Options of {@link killSwitchLayer}. */
+export interface KillSwitchLayerOptions {
+  /** The config directory holding HALT; a function when it can change (config dir setting). */
+  dir: string | (() => string);
+  /** Time of the decision (`halt_at_invocation`). Default the system clock. */
+  clock?: Clock;
+}
+
+/**
+ * The kill switch (SPEC §7.3), second layer after audit so its denials are recorded. HALT is
+ * probed once per call, at entry, never cached: creating it does not cancel calls already past
+ * this layer, removing it does not rescue a call already denied. Present → denied with
+ * `reason_code: 'halt'`; a probe that fails in any other way (EACCES, …) → denied too
+ * (`halt_check_failed`): an unreadable switch is treated as on. Records `halt_decision` and
+ * `halt_at_invocation` in the metadata (Appendix B). Runs before tier, so under HALT the audit
+ * record's tier is the `write` fallback, as in rea.
+ */
+export function killSwitchLayer(options: KillSwitchLayerOptions): Middleware {
+  const clock = options.clock ?? systemClock;
+  const dirOf = typeof options.dir === 'function' ? options.dir : () => options.dir as string;
+  return async (ctx, next) => {
+    const state = await readHalt(dirOf(), clock);
+    ctx.metadata.halt_decision = state.decision;
+    ctx.metadata.halt_at_invocation = state.decision === 'absent' ? null : state.checkedAt;
+    if (state.decision === 'present') {
+      deny(ctx, 'halt', haltMessage(state.reason));
+      return;
+    }
+    if (state.decision === 'unknown') {
+      deny(
+        ctx,
+        'halt_check_failed',
+        `Kill switch check failed: ${state.code} (${state.message}). Calls are refused until the HALT file can be checked; fix its permissions or run \`gatehouse unfreeze\`.`,
+      );
+      return;
+    }
+    await next();
+  };
+}
