@@ -55,7 +55,11 @@ export interface AuditRecord {
   hash: string;
   /** Already redacted, capped text (the writer stores what it is given). */
   error?: string;
-  /** Names of the redaction patterns that matched (never the values). */
+  /**
+   * What the redaction layers report in `metadata.redacted_fields`: the paths of the values
+   * they replaced (`arguments.token`, `result.content[0].text`), never the values. (rea put
+   * pattern names here; Gatehouse keeps those in `metadata.redacted_patterns`.)
+   */
   redacted_fields?: string[];
   metadata?: Record<string, unknown>;
 }

@@ -38,7 +38,8 @@ export interface AuditLayerOptions {
  * The outermost layer (SPEC §7.2 #1): runs the rest of the chain, then appends exactly one
  * record for the call from the context as it stands when `next()` returns — status, reason
  * code, (redacted) error, tier (`write` when no layer set it), duration, autonomy level,
- * redaction pattern names and layer metadata (`halt_decision`, `circuit_breaker`, …).
+ * redacted field paths and layer metadata (`halt_decision`, `circuit_breaker`,
+ * `redacted_patterns`, …).
  * Arguments and results are never recorded, only how many arguments there were: argument
  * values — and keys — can carry secrets.
  *
@@ -147,7 +148,10 @@ function isLevel(value: unknown): value is (typeof AUTONOMY_LEVELS)[number] {
   return typeof value === 'string' && (AUTONOMY_LEVELS as readonly string[]).includes(value);
 }
 
-/** Pattern names from the redaction layer (`ctx.metadata.redacted_fields`), deduplicated. */
+/**
+ * `ctx.metadata.redacted_fields` as the redaction layers leave it (changed field paths, see
+ * scanner/metadata.ts), deduplicated; lifted to the record's own `redacted_fields`.
+ */
 function redactedFields(ctx: CallContext): string[] {
   const own = (ctx as CallContext & { redacted_fields?: unknown }).redacted_fields;
   const raw = Array.isArray(own) ? own : ctx.metadata.redacted_fields;

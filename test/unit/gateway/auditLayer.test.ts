@@ -132,9 +132,10 @@ describe('auditLayer', () => {
     assert.equal((record!.metadata as { reason_code: string }).reason_code, 'internal_error');
   });
 
-  it('lifts redaction pattern names to redacted_fields and keeps metadata JSON-clean', async () => {
+  it('lifts the redacted field paths to redacted_fields and keeps metadata JSON-clean', async () => {
     const layer: Middleware = async (ctx, next) => {
-      ctx.metadata.redacted_fields = ['Anthropic API Key', 'Anthropic API Key', 'Bearer Token'];
+      ctx.metadata.redacted_fields = ['arguments.content', 'arguments.content', 'arguments.headers.authorization'];
+      ctx.metadata.redacted_patterns = ['Anthropic API Key'];
       ctx.metadata.when = new Date('2026-04-20T12:00:00.000Z');
       ctx.metadata.big = 10n;
       ctx.metadata.nothing = undefined;
@@ -143,8 +144,9 @@ describe('auditLayer', () => {
     };
     await compose([auditLayer(log, options), layer, ok])(context());
     const [record] = await records();
-    assert.deepEqual(record!.redacted_fields, ['Anthropic API Key', 'Bearer Token']);
+    assert.deepEqual(record!.redacted_fields, ['arguments.content', 'arguments.headers.authorization']);
     assert.deepEqual(record!.metadata, {
+      redacted_patterns: ['Anthropic API Key'],
       when: '2026-04-20T12:00:00.000Z',
       cut: 'half \ufffd',
       audit_dropped_keys: ['big'],
