@@ -22,7 +22,7 @@ import {
 } from './harness/browser';
 import { ensureCodeServer, startCodeServer, type CodeServer } from './harness/codeServer';
 import { packageVsix } from './harness/vsix';
-import { until } from '../helpers/poll';
+import { waitUntil } from './harness/wait';
 
 const fixture = path.join(__dirname, 'fixtures', 'harness-ext');
 const artifacts = path.resolve(__dirname, '..', '..', '.test-runs', 'e2e');
@@ -97,7 +97,7 @@ describe('e2e harness', { timeout: 15 * 60_000 }, () => {
 
     assert.deepEqual(server.processes(), [], 'no live process of the run is left');
     // Exited children reparented to pid 1 stay zombies in the group until it reaps them.
-    await until('the process group of code-server to be gone, zombies included', () => !groupExists(server.pid), 30_000, 200);
+    await waitUntil('the process group of code-server to be gone, zombies included', () => !groupExists(server.pid), 30_000, 200);
   });
 
   test('runExtensionTests runs a suite inside the extension host and returns its exit code', { skip, timeout: 5 * 60_000 }, async (t) => {

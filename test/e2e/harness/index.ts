@@ -2,3 +2,4 @@
 export * from './codeServer';
 export * from './browser';
 export * from './vsix';
+export * from './wait';
