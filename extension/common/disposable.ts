@@ -62,14 +62,14 @@ export class DisposableStore implements IDisposable {
 
 /** Base class for owners of resources: register children as they are created. */
 export abstract class Disposable implements IDisposable {
-  protected readonly store = new DisposableStore();
+  private readonly disposables = new DisposableStore();
 
   protected register<T extends IDisposable>(item: T): T {
-    return this.store.add(item);
+    return this.disposables.add(item);
   }
 
   dispose(): void {
-    this.store.dispose();
+    this.disposables.dispose();
   }
 }
 

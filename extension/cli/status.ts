@@ -1,0 +1,170 @@
+import { open, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { resolveConfigDir } from '../config/configDir';
+import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents } from '../state/stateFile';
+import { flag, type ParsedArgs } from './args';
+
+/** A snapshot older than this (3 missed heartbeats) means the gateway is hung or gone. */
+const STALE_AFTER_MS = 30_000;
+
+/** What `gatehouse status --json` prints. */
+export interface StatusReport {
+  base_dir: string;
+  config_dir: string;
+  serve: {
+    running: boolean;
+    pid: number | null;
+    /** The pid file names a dead process. */
+    stale: boolean;
+    /** Age of the snapshot (ms since updated_at), null when unknown. */
+    snapshot_age_ms: number | null;
+    /** The snapshot is older than three heartbeats, or its owner differs from the pid file. */
+    snapshot_stale: boolean;
+    owner_pid: number | null;
+    session_id: string | null;
+    started_at: string | null;
+    metrics_port: number | null;
+    downstreams: StateFileContents['downstreams'];
+  };
+  halt: { active: boolean; reason: string | null };
+  audit: { present: boolean; lines: number | null; last_timestamp: string | null; tail_hash_looks_valid: boolean };
+}
+
+/**
+ * `gatehouse status [--json]`: reads what a running gateway publishes (like `rea status`,
+ * SPEC §6.1), plus the snapshot's age and ownership checks rea lacks. Exit code: 0 when every
+ * server is ready, 1 when any is not, 2 when no gateway runs.
+ */
+export async function status(args: ParsedArgs): Promise<number> {
+  const folder = path.resolve(flag(args, 'folder') ?? process.cwd());
+  const report = await buildStatus(folder, flag(args, 'dir'));
+  process.stdout.write(args.flags.has('json') ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+  if (!report.serve.running) return 2;
+  const ds = report.serve.downstreams ?? [];
+  return ds.every((d) => d.state === undefined ? d.connected && d.healthy : d.state === 'ready' || d.state === 'disabled') && !report.serve.snapshot_stale ? 0 : 1;
+}
+
+export async function buildStatus(folder: string, configDir?: string, now = Date.now()): Promise<StatusReport> {
+  const { dir } = await resolveConfigDir(folder, configDir);
+  const pidText = await readFile(path.join(dir, PID_FILE_NAME), 'utf8').catch(() => undefined);
+  const pid = pidText !== undefined && /^\s*\d+\s*$/.test(pidText) ? Number(pidText) : null;
+  const running = pid !== null && pid > 0 && pidAlive(pid);
+  const stateText = pid ? await readFile(path.join(dir, STATE_FILE_NAME), 'utf8').catch(() => undefined) : undefined;
+  const state = stateText ? parseStateFile(stateText) : null;
+  const updated = state?.updated_at ? Date.parse(state.updated_at) : NaN;
+  const age = Number.isFinite(updated) ? Math.max(0, now - updated) : null;
+  const ownerMismatch = state?.owner_pid != null && pid !== null && state.owner_pid !== pid;
+  return {
+    base_dir: folder,
+    config_dir: dir,
+    serve: {
+      running,
+      pid,
+      stale: pid !== null && !running,
+      snapshot_age_ms: age,
+      snapshot_stale: running && ((age !== null && age > STALE_AFTER_MS) || ownerMismatch),
+      owner_pid: state?.owner_pid ?? null,
+      session_id: state?.session_id ?? null,
+      started_at: state?.started_at ?? null,
+      metrics_port: state?.metrics_port ?? null,
+      downstreams: state?.downstreams ?? null,
+    },
+    halt: await readHaltSummary(dir),
+    audit: await auditSummary(path.join(dir, 'audit.jsonl')),
+  };
+}
+
+async function readHaltSummary(dir: string): Promise<StatusReport['halt']> {
+  try {
+    const text = await readFile(path.join(dir, 'HALT'), 'utf8');
+    return { active: true, reason: text.trim() || null };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { active: code !== 'ENOENT', reason: null };
+  }
+}
+
+/** Line count streamed in 64 KiB chunks and the last record from the tail: bounded memory. */
+async function auditSummary(file: string): Promise<StatusReport['audit']> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    return { present: false, lines: null, last_timestamp: null, tail_hash_looks_valid: false };
+  }
+  const handle = await open(file, 'r');
+  try {
+    const chunk = Buffer.alloc(64 * 1024);
+    let lines = 0;
+    for (let pos = 0; pos < size; ) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+      if (bytesRead === 0) break;
+      for (let i = 0; i < bytesRead; i++) if (chunk[i] === 0x0a) lines++;
+      pos += bytesRead;
+    }
+    const start = Math.max(0, size - chunk.length);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, start);
+    const last = chunk.toString('utf8', 0, bytesRead).split('\n').filter((l) => l.trim()).pop();
+    let timestamp: string | null = null;
+    let valid = false;
+    try {
+      const rec = JSON.parse(last ?? '') as { timestamp?: unknown; hash?: unknown };
+      timestamp = typeof rec.timestamp === 'string' ? rec.timestamp : null;
+      valid = typeof rec.hash === 'string' && /^[0-9a-f]{64}$/.test(rec.hash);
+    } catch {
+      // corrupt tail: reported as not valid
+    }
+    return { present: true, lines, last_timestamp: timestamp, tail_hash_looks_valid: valid };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Replaces control and bidi characters so a hostile state file cannot rewrite the terminal. */
+export function sanitize(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g, '?');
+}
+
+function renderStatus(r: StatusReport): string {
+  const s = sanitize;
+  const out: string[] = [`Gatehouse status for ${s(r.base_dir)} (config: ${s(r.config_dir)})`, ''];
+  out.push(`Kill switch: ${r.halt.active ? `ACTIVE${r.halt.reason ? ` — ${s(r.halt.reason)}` : ''}` : 'inactive'}`);
+  if (!r.serve.running) {
+    out.push(`Gateway: not running${r.serve.stale ? ` (stale pid file — pid ${r.serve.pid})` : ''}`);
+  } else {
+    const age = r.serve.snapshot_age_ms === null ? 'unknown age' : `${(r.serve.snapshot_age_ms / 1000).toFixed(1)} s old`;
+    out.push(`Gateway: running, pid ${r.serve.pid}, session ${s(r.serve.session_id ?? '?')}, since ${s(r.serve.started_at ?? '?')}`);
+    out.push(`Snapshot: ${age}${r.serve.snapshot_stale ? ' — STALE: the gateway may be hung, or another process owns the state' : ''}`);
+    out.push(`Metrics: ${r.serve.metrics_port ? `http://127.0.0.1:${r.serve.metrics_port}/metrics` : 'disabled (set GATEHOUSE_METRICS_PORT)'}`);
+    out.push('', 'Downstreams:');
+    const ds = r.serve.downstreams;
+    if (ds === null) out.push('  (this state file has no downstream block: the gateway is older than rea 0.9)');
+    else if (ds.length === 0) out.push('  none declared in registry.yaml');
+    for (const d of ds ?? []) {
+      const state = d.state ?? (d.connected && d.healthy ? 'ready' : d.healthy ? 'connecting' : 'UNHEALTHY');
+      const tools = d.tools_count === null ? '' : ` · ${d.tools_count} tools`;
+      out.push(`  ${s(d.name)}: ${state}${tools} · circuit ${d.circuit_state}${d.retry_at ? ` (retry at ${s(d.retry_at)})` : ''}`);
+      if (d.restarts) out.push(`    restarts: ${d.restarts}`);
+      if (d.open_transitions > 0) out.push(`    circuit opens: ${d.open_transitions}${d.session_blocker_emitted ? ' (SESSION_BLOCKER fired)' : ''}`);
+      if (d.reason && d.state !== 'ready') out.push(`    why: ${s(d.reason)}`);
+      if (d.last_error) out.push(`    last error: ${s(d.last_error)}`);
+    }
+  }
+  out.push('', 'Audit log:');
+  if (!r.audit.present) out.push('  not yet written');
+  else if (!r.audit.lines) out.push('  empty');
+  else {
+    out.push(`  ${r.audit.lines} records, last at ${s(r.audit.last_timestamp ?? '?')}`);
+    out.push(`  tail hash ${r.audit.tail_hash_looks_valid ? 'looks valid' : 'has an unexpected shape — run `gatehouse audit verify`'}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,43 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AggregatedTool } from '../../pool/types';
+
+/** The outcome a layer decides: allowed calls reach the downstream, the others do not. */
+export type CallStatus = 'allowed' | 'denied' | 'error';
+
+/** Tool tiers (SPEC §7.4): what a call may change. */
+export type Tier = 'read' | 'write' | 'destructive';
+
+/**
+ * One proxied `tools/call` as it travels through the chain. Field names follow rea's audit
+ * record (SPEC §1.5, §8.1) so layers and the audit writer speak the same language.
+ */
+export interface CallContext {
+  /** The tool's own name (prefix stripped). */
+  tool_name: string;
+  server_name: string;
+  /** The exposed `server__tool` name. */
+  full_name: string;
+  arguments: Record<string, unknown>;
+  session_id: string;
+  status: CallStatus;
+  /** Set with `denied`/`error`: the text the client sees (redacted before it leaves). */
+  error?: string;
+  /** Machine-readable reason for a denial or error (e.g. `circuit_open`, `halt`). */
+  reason_code?: string;
+  result?: CallToolResult;
+  tier?: Tier;
+  /** The listed tool, when the aggregate has it (annotations feed the tier). */
+  tool?: AggregatedTool;
+  /** performance.now() at entry. */
+  start_time: number;
+  metadata: Record<string, unknown>;
+  /** Cancelled when the upstream client cancels or disconnects. */
+  signal?: AbortSignal;
+}
+
+/** Sets a denial on the context in one step (layers stop calling `next` after it). */
+export function deny(ctx: CallContext, reason_code: string, message: string): void {
+  ctx.status = 'denied';
+  ctx.reason_code = reason_code;
+  ctx.error = message;
+}

@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { systemClock, type Clock } from '../common/clock';
+import { Disposable, DisposableStore } from '../common/disposable';
+import { Emitter, type Event } from '../common/event';
+import { nullLogger, type Logger } from '../common/logger';
+import { resolveConfigDir } from '../config/configDir';
+import { loadPolicy, loadRegistry } from '../config/loadConfig';
+import { resolveTunables, type GatewayTunables, type Policy } from '../config/policySchema';
+import { hasErrors, type ConfigProblem } from '../config/problem';
+import type { Registry } from '../config/registrySchema';
+import { DownstreamPool } from '../pool/pool';
+import { StateFileWriter } from '../state/stateFile';
+import { StateStore } from '../state/store';
+import { circuitBreakerLayer } from './chain/circuitBreakerLayer';
+import { dispatch } from './chain/dispatch';
+import { removeDiscoveryFile, writeDiscoveryFile } from './discoveryFile';
+import { Gateway } from './gateway';
+import { HttpListener, type HttpEndpoint } from './httpListener';
+
+export interface GatewayServiceOptions {
+  /** The workspace folder (the project root); the config dir is resolved inside it. */
+  folder: string;
+  /** Overrides `.gatehouse` (relative to the folder, or absolute). */
+  configDir?: string;
+  hostEnv?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  clock?: Clock;
+  /** Write serve.state.json / serve.pid (default true). */
+  stateFile?: boolean;
+  version?: string;
+}
+
+/** Config problems of the last load, per file. */
+export interface ConfigStatus {
+  problems: ConfigProblem[];
+  /** True when the running config is an older, good one because the current file is broken. */
+  usingLastGood: boolean;
+}
+
+/**
+ * One gateway for one workspace folder, without VS Code: loads the config, runs the pool,
+ * publishes live state, serves MCP (in-process sessions, stdio, or HTTP). The CLI and the
+ * extension host both compose exactly this.
+ */
+export class GatewayService extends Disposable {
+  readonly sessionId = randomUUID();
+  readonly startedAt: number;
+  readonly configDir: string;
+  readonly store: StateStore;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private registry: Registry = { version: '1', servers: [] } as unknown as Registry;
+  private policy: Policy | undefined;
+  private tunables: GatewayTunables = resolveTunables(undefined);
+  private _pool: DownstreamPool | undefined;
+  private _gateway: Gateway | undefined;
+  private stateFile: StateFileWriter | undefined;
+  private http: HttpListener | undefined;
+  private status: ConfigStatus = { problems: [], usingLastGood: false };
+  private readonly poolSubscriptions = this.register(new DisposableStore());
+
+  private readonly _onDidChangeConfigStatus = this.register(new Emitter<ConfigStatus>());
+  /** Fires after every load or reload with the problems found (empty when all is well). */
+  readonly onDidChangeConfigStatus: Event<ConfigStatus> = this._onDidChangeConfigStatus.event;
+
+  private constructor(
+    private readonly options: GatewayServiceOptions,
+    configDir: string,
+  ) {
+    super();
+    this.logger = options.logger ?? nullLogger;
+    this.clock = options.clock ?? systemClock;
+    this.startedAt = this.clock.now();
+    this.configDir = configDir;
+    this.store = this.register(new StateStore({ sessionId: this.sessionId, startedAt: this.startedAt }));
+  }
+
+  /** Resolves the config dir, loads the config and starts every server (without awaiting them). */
+  static async start(options: GatewayServiceOptions): Promise<GatewayService> {
+    const resolved = await resolveConfigDir(options.folder, options.configDir);
+    const service = new GatewayService(options, resolved.dir);
+    await service.boot();
+    return service;
+  }
+
+  get pool(): DownstreamPool {
+    if (!this._pool) throw new Error('gateway not started');
+    return this._pool;
+  }
+
+  get gateway(): Gateway {
+    if (!this._gateway) throw new Error('gateway not started');
+    return this._gateway;
+  }
+
+  get configStatus(): ConfigStatus {
+    return this.status;
+  }
+
+  get endpoint(): HttpEndpoint | undefined {
+    return this.http?.info;
+  }
+
+  get currentTunables(): GatewayTunables {
+    return this.tunables;
+  }
+
+  private async boot(): Promise<void> {
+    await this.loadConfig();
+    const pool = this.register(
+      new DownstreamPool(this.registry, {
+        tunables: this.tunables,
+        clock: this.clock,
+        hostEnv: this.options.hostEnv ?? process.env,
+        baseDir: this.options.folder,
+        logger: this.logger,
+        sessionId: this.sessionId,
+        clientInfo: { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
+      }),
+    );
+    this._pool = pool;
+    this.bindPool(pool);
+    this._gateway = this.register(
+      new Gateway({
+        pool,
+        sessionId: this.sessionId,
+        layers: [circuitBreakerLayer(pool), dispatch(pool)],
+        snapshot: () => this.store.snapshot,
+        exposeDiagnostics: () => this.tunables.health.expose_diagnostics,
+        logger: this.logger,
+        version: this.options.version,
+      }),
+    );
+    if (this.options.stateFile !== false) {
+      this.stateFile = this.register(
+        new StateFileWriter(this.store, {
+          dir: this.configDir,
+          debounceMs: this.tunables.state.debounce_ms,
+          heartbeatMs: this.tunables.state.heartbeat_ms,
+          clock: this.clock,
+        }),
+      );
+      this.register(this.stateFile.onDidFail((err) => this.logger.warn(`could not write the state file: ${err.message}`)));
+      await this.stateFile.start();
+    }
+    pool.start();
+  }
+
+  /** Mirrors the pool into the store (the one source the UI, state file and health read). */
+  private bindPool(pool: DownstreamPool): void {
+    const subs = this.poolSubscriptions;
+    this.store.setOrder(pool.serverNames());
+    for (const view of pool.snapshot()) this.store.setDownstream(view);
+    subs.add(pool.onDidChangeDownstream((view) => this.store.setDownstream(view)));
+    subs.add(pool.onDidRemoveDownstream((name) => this.store.removeDownstream(name)));
+    subs.add(
+      pool.onDidFireSessionBlocker((e) => {
+        this.logger.error(e.message);
+        this.store.addSessionBlock({
+          server: e.server_name,
+          open_transitions: e.open_transitions,
+          threshold: e.threshold,
+          emitted_at: e.emitted_at,
+          message: e.message,
+        });
+      }),
+    );
+  }
+
+  private async loadConfig(): Promise<boolean> {
+    const [reg, pol] = await Promise.all([loadRegistry(this.configDir), loadPolicy(this.configDir)]);
+    const problems = [...reg.problems, ...pol.problems];
+    const broken = hasErrors(problems);
+    if (!broken && reg.registry) {
+      this.registry = reg.registry;
+      this.policy = pol.policy;
+      this.tunables = resolveTunables(pol.policy);
+    }
+    this.status = { problems, usingLastGood: broken && this._pool !== undefined };
+    for (const p of problems) this.logger[p.severity === 'error' ? 'error' : 'warn'](`${path.basename(p.file)}:${p.line}:${p.column}: ${p.message}`);
+    this._onDidChangeConfigStatus.fire(this.status);
+    return !broken;
+  }
+
+  /**
+   * Re-reads registry.yaml and policy.yaml. A broken edit keeps the last good config running;
+   * a good one restarts only the servers whose entry changed.
+   */
+  async reload(): Promise<ConfigStatus> {
+    if (await this.loadConfig()) {
+      await this.pool.applyRegistry(this.registry);
+      this.store.setOrder(this.pool.serverNames());
+    }
+    return this.status;
+  }
+
+  /** The policy in force (undefined: defaults). */
+  get currentPolicy(): Policy | undefined {
+    return this.policy;
+  }
+
+  /** Starts the loopback HTTP endpoint and writes the discovery file. */
+  async startHttp(port = 0): Promise<HttpEndpoint> {
+    this.http ??= new HttpListener(this.gateway, { port, logger: this.logger });
+    const endpoint = await this.http.start();
+    await writeDiscoveryFile(this.configDir, { url: endpoint.url, token: endpoint.token, pid: process.pid });
+    return endpoint;
+  }
+
+  /**
+   * Graceful stop (DESIGN.md §1): stop accepting, give in-flight calls up to `drainMs`, then
+   * stop every child in parallel (each escalating to SIGKILL of its group), then remove our files.
+   */
+  async stop(drainMs = 1000): Promise<void> {
+    const http = this.http;
+    this.http = undefined;
+    await http?.stop();
+    await removeDiscoveryFile(this.configDir).catch(() => undefined);
+    const pool = this._pool;
+    if (pool) {
+      const deadline = Date.now() + drainMs;
+      while (pool.snapshot().some((v) => v.in_flight > 0) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    await this._gateway?.close();
+    await pool?.stop();
+    await this.stateFile?.stop();
+  }
+}

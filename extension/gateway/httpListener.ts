@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
+import { localhostHostValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../common/logger';
+import { newToken, tokenMatches } from './bearerToken';
+import type { Gateway } from './gateway';
+
+export interface HttpListenerOptions {
+  /** 0 (default) lets the OS pick a free port. */
+  port?: number;
+  /** Largest accepted request body. */
+  maxBodyBytes?: number;
+  /** Fixed token (tests); a fresh random one per start otherwise. */
+  token?: string;
+  logger: Logger;
+}
+
+/** Where the listener is reachable; the token is shown to trusted code only, never logged. */
+export interface HttpEndpoint {
+  url: string;
+  port: number;
+  token: string;
+}
+
+const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+
+/**
+ * Serves the gateway over Streamable HTTP on 127.0.0.1 (never another interface) at `/mcp`.
+ *
+ * Defences, in the order a request meets them:
+ * 1. Host must be a loopback name (DNS rebinding): 403.
+ * 2. A request carrying a browser `Origin` is refused: a web page has no business here. 403.
+ * 3. `Authorization: Bearer <token>`, compared in constant time: 401.
+ * 4. Body size limit: 413.
+ * Only then does a request reach an MCP session. Every client gets its own session (and MCP
+ * `Server`), all sharing one gateway.
+ */
+export class HttpListener {
+  private server: HttpServer | undefined;
+  private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
+  private endpoint: HttpEndpoint | undefined;
+
+  constructor(
+    private readonly gateway: Gateway,
+    private readonly options: HttpListenerOptions,
+  ) {}
+
+  get info(): HttpEndpoint | undefined {
+    return this.endpoint;
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async start(): Promise<HttpEndpoint> {
+    if (this.endpoint) return this.endpoint;
+    const token = this.options.token ?? newToken();
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(localhostHostValidation());
+    app.use(refuseBrowserOrigins);
+    app.use(
+      requireBearerAuth({
+        verifier: {
+          verifyAccessToken: async (presented) => {
+            if (!tokenMatches(presented, token)) throw new InvalidTokenError('Invalid token');
+            // The SDK requires an expiry; ours lives as long as this gateway start.
+            return { token: presented, clientId: 'local', scopes: [], expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+          },
+        },
+      }),
+    );
+    app.use(express.json({ limit: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY }));
+    app.all('/mcp', (req, res) => void this.handle(req, res));
+    app.use(jsonRpcErrors(this.options.logger));
+
+    const server = await new Promise<HttpServer>((resolve, reject) => {
+      const s = app.listen(this.options.port ?? 0, '127.0.0.1', () => resolve(s));
+      s.once('error', reject);
+    });
+    this.server = server;
+    const port = (server.address() as AddressInfo).port;
+    this.endpoint = { url: `http://127.0.0.1:${port}/mcp`, port, token };
+    return this.endpoint;
+  }
+
+  private async handle(req: Request, res: Response): Promise<void> {
+    try {
+      const sessionId = req.header('mcp-session-id');
+      let transport = sessionId ? this.sessions.get(sessionId) : undefined;
+      if (!transport) {
+        if (sessionId || req.method !== 'POST' || !isInitializeRequest(req.body)) {
+          res.status(sessionId ? 404 : 400).json({
+            jsonrpc: '2.0',
+            error: { code: -32000, message: sessionId ? 'Unknown or expired session; initialize again' : 'Send initialize first' },
+            id: null,
+          });
+          return;
+        }
+        const created = new StreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          onsessioninitialized: (id) => {
+            this.sessions.set(id, created);
+          },
+        });
+        created.onclose = () => {
+          if (created.sessionId) this.sessions.delete(created.sessionId);
+        };
+        await this.gateway.createServer().connect(created);
+        transport = created;
+      }
+      await transport.handleRequest(req, res, req.body);
+    } catch (err) {
+      this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+    }
+  }
+
+  /** Stops listening and closes every session. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    this.endpoint = undefined;
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map((t) => t.close().catch(() => undefined)));
+    if (!server) return;
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+function refuseBrowserOrigins(req: Request, res: Response, next: NextFunction): void {
+  const origin = req.header('origin');
+  if (origin !== undefined) {
+    res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Requests from a browser origin (${origin}) are refused` }, id: null });
+    return;
+  }
+  next();
+}
+
+/** Turns body-parser errors (too large, bad JSON) into JSON-RPC shaped answers. */
+function jsonRpcErrors(logger: Logger) {
+  return (err: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(err);
+    const status = err.status ?? 500;
+    if (status >= 500) logger.error(`HTTP error: ${err.message}`);
+    const message = err.type === 'entity.too.large' ? 'Request body too large' : status === 400 ? 'Parse error' : 'Internal error';
+    res.status(status).json({ jsonrpc: '2.0', error: { code: status === 400 ? -32700 : -32000, message }, id: null });
+  };
+}

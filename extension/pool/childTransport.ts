@@ -1,0 +1,255 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { RingBuffer } from './ringBuffer';
+
+/** How a child ended, as reported once by `onexit`. */
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (ENOENT, EACCES …). */
+  spawnError?: NodeJS.ErrnoException;
+}
+
+/** What to spawn. `env` is complete: nothing is inherited implicitly. */
+export interface ChildSpec {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+}
+
+/** Shutdown escalation steps (DESIGN.md §1): close stdin → wait → SIGTERM → wait → SIGKILL. */
+export interface EscalationTimes {
+  afterStdinMs: number;
+  afterTermMs: number;
+}
+
+const DEFAULT_ESCALATION: EscalationTimes = { afterStdinMs: 1500, afterTermMs: 1500 };
+
+/** Default bound on one JSON-RPC line from a child: bigger is a lying or broken server. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * An MCP stdio client transport that owns its child the way a supervisor must:
+ *
+ * - The child gets its own process group (`detached`), so shutdown can signal the whole tree;
+ *   `npx` wrappers and shell scripts otherwise leave grandchildren behind (the SDK's
+ *   StdioClientTransport signals only the direct child).
+ * - stderr is captured into a bounded ring buffer instead of inherited.
+ * - A non-JSON line on stdout is noise, not an error: it is counted and shown in the server's
+ *   log, and never flips `last_error` (rea's §13.1 item 10).
+ * - Framing keeps a list of chunks and scans only new bytes for newlines, so a multi-megabyte
+ *   result costs one copy instead of one per chunk.
+ * - `onexit` reports the exit code/signal once, before `onclose`.
+ */
+export class ChildProcessTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  /** Called once with how the child ended, just before `onclose`. */
+  onexit?: (exit: ChildExit) => void;
+
+  private child: ChildProcess | undefined;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private closed = false;
+  private exited: Promise<void> | undefined;
+  /** Non-JSON lines seen on stdout. */
+  noiseLines = 0;
+
+  constructor(
+    private readonly spec: ChildSpec,
+    private readonly stderr: RingBuffer,
+    private readonly maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    private readonly escalation: EscalationTimes = DEFAULT_ESCALATION,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  start(): Promise<void> {
+    if (this.child) throw new Error('ChildProcessTransport already started');
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.spec.command, this.spec.args, {
+        env: this.spec.env,
+        cwd: this.spec.cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        shell: false,
+        detached: process.platform !== 'win32',
+        windowsHide: true,
+      });
+      this.child = child;
+      let spawned = false;
+      let exitReported = false;
+      const reportExit = (exit: ChildExit): void => {
+        if (exitReported) return;
+        exitReported = true;
+        this.finish(exit);
+      };
+      this.exited = new Promise((done) => child.once('close', () => done()));
+      child.once('spawn', () => {
+        spawned = true;
+        resolve();
+      });
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        if (!spawned) {
+          reject(err);
+          reportExit({ code: null, signal: null, spawnError: err });
+        } else {
+          this.onerror?.(err);
+        }
+      });
+      // 'close' (not 'exit'): all stdio is drained, so the last response has been parsed.
+      child.once('close', (code, signal) => reportExit({ code, signal }));
+      child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (text: string) => this.stderr.write(text));
+      // EPIPE when the child died between our check and the write: the close path reports it.
+      child.stdin?.on('error', () => undefined);
+      child.stdout?.on('error', () => undefined);
+    });
+  }
+
+  private onStdout(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl === -1) break;
+      const piece = chunk.subarray(start, nl);
+      const line = this.buffered === 0 ? piece : Buffer.concat([...this.chunks, piece], this.buffered + piece.length);
+      this.chunks = [];
+      this.buffered = 0;
+      this.onLine(line);
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.chunks.push(rest);
+      this.buffered += rest.length;
+      if (this.buffered > this.maxMessageBytes) {
+        this.chunks = [];
+        this.buffered = 0;
+        this.onerror?.(
+          new Error(`message from the server exceeds ${Math.round(this.maxMessageBytes / 1048576)} MiB; the connection was closed`),
+        );
+        void this.close();
+      }
+    }
+  }
+
+  private onLine(raw: Buffer): void {
+    const text = raw.toString('utf8').replace(/\r$/, '');
+    if (text.trim() === '') return;
+    let message: JSONRPCMessage;
+    try {
+      message = deserializeMessage(text);
+    } catch {
+      this.noiseLines++;
+      this.stderr.push(`[stdout, not JSON-RPC] ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
+      return;
+    }
+    this.onmessage?.(message);
+  }
+
+  send(message: JSONRPCMessage): Promise<void> {
+    const stdin = this.child?.stdin;
+    if (!stdin || this.closed || !stdin.writable) return Promise.reject(new Error('Not connected'));
+    return new Promise((resolve) => {
+      if (stdin.write(serializeMessage(message))) resolve();
+      else stdin.once('drain', resolve);
+    });
+  }
+
+  /** Closes with escalation and resolves once the child is gone (or SIGKILL was sent). */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (!child) {
+      this.finish({ code: null, signal: null });
+      return;
+    }
+    if (this.closed) {
+      await this.exited;
+      return;
+    }
+    this.closed = true;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await this.exited;
+      return;
+    }
+    try {
+      child.stdin?.end();
+    } catch {
+      // already closed
+    }
+    if (await this.waitExit(this.escalation.afterStdinMs)) return;
+    this.signalGroup('SIGTERM');
+    if (await this.waitExit(this.escalation.afterTermMs)) return;
+    this.signalGroup('SIGKILL');
+    await this.waitExit(1000);
+  }
+
+  /**
+   * Stops a child that is not cooperating (it failed to start or stopped answering): skips the
+   * polite stdin close and goes straight to SIGTERM, then SIGKILL of the group.
+   */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || this.finished) return;
+    this.closed = true;
+    this.signalGroup('SIGTERM');
+    if (await this.waitExit(this.escalation.afterTermMs)) return;
+    this.signalGroup('SIGKILL');
+    await this.waitExit(1000);
+  }
+
+  /** Sends a signal to the child's whole process group (falls back to the child alone). */
+  signalGroup(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      if (process.platform === 'win32') this.child?.kill(signal);
+      else process.kill(-pid, signal);
+    } catch {
+      try {
+        this.child?.kill(signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  private waitExit(ms: number): Promise<boolean> {
+    const exited = this.exited;
+    if (!exited) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+      void exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  private finished = false;
+  private finish(exit: ChildExit): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closed = true;
+    this.chunks = [];
+    this.buffered = 0;
+    // Grandchildren may still hold the group: make sure nothing of this child survives it.
+    if (this.child?.pid !== undefined && process.platform !== 'win32') {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        // the group is already empty
+      }
+    }
+    this.onexit?.(exit);
+    this.onclose?.();
+  }
+}

@@ -1,0 +1,638 @@
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolResultSchema,
+  ErrorCode,
+  ListToolsResultSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { Clock } from '../common/clock';
+import { Disposable, MutableDisposable, type IDisposable } from '../common/disposable';
+import { Emitter, type Event } from '../common/event';
+import type { Logger } from '../common/logger';
+import { buildChildEnv, resolveArgs, resolveHeaders, resolveUrl } from '../config/childEnv';
+import type { ServerConfig } from '../config/registrySchema';
+import type { GatewayTunables } from '../config/policySchema';
+import type { DownstreamState, DownstreamView, ExitInfo } from '../protocol/model';
+import { CircuitBreaker } from './breaker';
+import { CallStats } from './callStats';
+import { ChildProcessTransport, type ChildExit } from './childTransport';
+import { DownstreamError } from './downstreamError';
+import { RingBuffer } from './ringBuffer';
+import { Supervisor } from './supervisor';
+import type { CallOptions } from './types';
+
+/** What a connection needs from its surroundings (all injectable for tests). */
+export interface ConnectionDeps {
+  tunables: GatewayTunables;
+  clock: Clock;
+  /** The environment `${VAR}` and the allowlist read from (the gateway's own). */
+  hostEnv: NodeJS.ProcessEnv;
+  /** Relative `cwd` entries resolve against this (the workspace folder). */
+  baseDir: string;
+  logger: Logger;
+  /** Applied to every error text that leaves the connection (views, thrown messages). */
+  redact?: (text: string) => string;
+  clientInfo?: { name: string; version: string };
+  /** Milliseconds a run must stay ready to count as healthy (first crash after it: instant respawn). */
+  stableMs?: number;
+  random?: () => number;
+}
+
+const MAX_ERROR_CHARS = 4096;
+const STATES_WITH_CLIENT: ReadonlySet<DownstreamState> = new Set(['ready', 'degraded']);
+
+interface Waiter {
+  resolve: (client: Client) => void;
+  reject: (err: DownstreamError) => void;
+}
+
+/**
+ * One downstream MCP server and its supervisor (DESIGN.md §3).
+ *
+ * Owns at most one live child (or remote session) at a time. Connect is single-flight; a dead
+ * transport is respawned by the supervisor itself, not by the next call; request errors
+ * (timeouts, JSON-RPC errors) count against the breaker but never kill a healthy child; a call
+ * whose child died under it is re-sent only when the tool is read-only.
+ */
+export class DownstreamConnection extends Disposable {
+  readonly name: string;
+  readonly breaker: CircuitBreaker;
+  /** Captured stderr plus lifecycle lines, bounded. */
+  readonly output = new RingBuffer();
+
+  private readonly _onDidChange = this.register(new Emitter<void>());
+  /** Fires whenever anything in `view()` may have changed. */
+  readonly onDidChange: Event<void> = this._onDidChange.event;
+  private readonly _onDidChangeTools = this.register(new Emitter<void>());
+  /** Fires when the tools this server contributes to the aggregate changed. */
+  readonly onDidChangeTools: Event<void> = this._onDidChangeTools.event;
+
+  private _state: DownstreamState = 'stopped';
+  private reason: string | null = null;
+  private lastError: string | null = null;
+  private client: Client | undefined;
+  private transport: Transport | undefined;
+  /** Transports we are closing on purpose: their close is not a crash. */
+  private readonly closing = new WeakSet<Transport>();
+  private connecting: Promise<void> | undefined;
+  private readonly retryTimer = this.register(new MutableDisposable<IDisposable>());
+  private nextRetryAt: number | null = null;
+  private waiters: Waiter[] = [];
+  private _tools: Tool[] = [];
+  private readonly stats = new CallStats();
+  private readonly supervisor: Supervisor;
+  private restarts = 0;
+  private everStarted = false;
+  private lastExit: ExitInfo | null = null;
+  private startedAt: number | null = null;
+  private pid: number | null = null;
+  /** The crash left nothing to retry (e.g. a missing variable): only Respawn or a config change helps. */
+  private terminal = false;
+  private stopped = false;
+
+  constructor(
+    readonly config: ServerConfig,
+    private readonly deps: ConnectionDeps,
+  ) {
+    super();
+    this.name = config.name;
+    const t = deps.tunables;
+    this.breaker = this.register(
+      new CircuitBreaker(
+        config.name,
+        {
+          failureThreshold: t.breaker.failure_threshold,
+          cooldownMs: t.breaker.cooldown_ms,
+          maxCooldownMs: t.breaker.max_cooldown_ms,
+        },
+        deps.clock,
+      ),
+    );
+    this.register(this.breaker.onDidRequestProbe(() => void this.probe()));
+    this.register(this.breaker.onDidChangeState(() => this.refreshDegraded()));
+    this.supervisor = new Supervisor(
+      {
+        backoff: {
+          initialMs: t.backoff.initial_ms,
+          multiplier: t.backoff.multiplier,
+          maxMs: t.backoff.max_ms,
+          jitter: t.backoff.jitter,
+        },
+        maxCrashes: t.supervisor.max_crashes,
+        crashWindowMs: t.supervisor.crash_window_ms,
+        stableMs: deps.stableMs ?? 10_000,
+      },
+      deps.clock,
+      deps.random,
+    );
+    this.register({ dispose: () => this.output.dispose() });
+    this._state = config.enabled ? 'stopped' : 'disabled';
+  }
+
+  get state(): DownstreamState {
+    return this._state;
+  }
+
+  /** The server's own tools from the last successful listing (empty while it is down). */
+  get tools(): readonly Tool[] {
+    return this._tools;
+  }
+
+  /** True when its tools belong in the aggregate now. */
+  get contributesTools(): boolean {
+    return STATES_WITH_CLIENT.has(this._state) || (this.config.keep_tools_when_down && this._tools.length > 0);
+  }
+
+  private get connectMs(): number {
+    return this.config.timeouts?.connect_ms ?? this.deps.tunables.timeouts.connect_ms;
+  }
+
+  private get callMs(): number {
+    return this.config.timeouts?.call_ms ?? this.deps.tunables.timeouts.call_ms;
+  }
+
+  /** Starts connecting in the background; never throws. */
+  start(): void {
+    if (!this.config.enabled) {
+      this.setState('disabled', 'disabled in registry.yaml');
+      return;
+    }
+    this.stopped = false;
+    void this.connect();
+  }
+
+  /** Manual respawn: forgets crash history, kills any live child, connects again. */
+  async respawn(): Promise<void> {
+    if (!this.config.enabled) throw new DownstreamError('unavailable', `${this.name} is disabled in registry.yaml`, this.name);
+    this.stopped = false;
+    this.terminal = false;
+    this.supervisor.reset();
+    this.retryTimer.value = undefined;
+    this.nextRetryAt = null;
+    this.log('info', 'respawn requested');
+    await this.connecting?.catch(() => undefined);
+    await this.closeTransport();
+    this.client = undefined;
+    this.restarts++;
+    await this.connect();
+  }
+
+  /** Manual "Reset circuit". */
+  resetCircuit(): void {
+    this.breaker.reset();
+  }
+
+  /** Stops the child (escalating) and leaves the connection in `stopped`. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.retryTimer.value = undefined;
+    this.nextRetryAt = null;
+    await this.connecting?.catch(() => undefined);
+    await this.closeTransport();
+    this.client = undefined;
+    this.setTools([]);
+    this.setState(this.config.enabled ? 'stopped' : 'disabled', this.config.enabled ? 'stopped' : 'disabled in registry.yaml');
+    this.rejectWaiters();
+  }
+
+  override dispose(): void {
+    void this.stop();
+    super.dispose();
+  }
+
+  // ---------------------------------------------------------------- connecting
+
+  /** Single-flight: concurrent callers share one attempt (no orphan children). */
+  private connect(): Promise<void> {
+    this.connecting ??= this.doConnect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<void> {
+    if (this.stopped) return;
+    this.retryTimer.value = undefined;
+    this.nextRetryAt = null;
+    if (this.everStarted) this.log('info', `respawning (restart ${this.restarts})`);
+    this.everStarted = true;
+    this.setState('starting', this.restarts > 0 ? 'respawning' : 'starting');
+
+    let transport: Transport;
+    let exit: ChildExit | undefined;
+    try {
+      transport = this.createTransport((e) => (exit = e));
+    } catch (err) {
+      // Configuration problems (a missing variable) do not heal by retrying.
+      this.terminal = true;
+      this.crashed(errorText(err), false);
+      return;
+    }
+
+    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, { capabilities: {} });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+      this.log('info', 'server says its tool list changed; listing again');
+      void this.refreshTools(client);
+    });
+    transport.onclose = () => this.onTransportClosed(transport, exit);
+    try {
+      await client.connect(transport, { timeout: this.connectMs });
+      const tools = await this.listAllTools(client, this.connectMs);
+      if (this.stopped) {
+        await this.closeOne(transport);
+        return;
+      }
+      this.client = client;
+      this.transport = transport;
+      this.pid = transport instanceof ChildProcessTransport ? (transport.pid ?? null) : null;
+      this.startedAt = this.deps.clock.now();
+      this.lastError = null;
+      this.supervisor.onReady();
+      this.setTools(tools);
+      this.setState(this.breaker.state === 'closed' ? 'ready' : 'degraded', null);
+      this.log('info', `ready: ${tools.length} tools${this.pid ? `, pid ${this.pid}` : ''}`);
+      this.resolveWaiters(client);
+    } catch (err) {
+      // Describe before closing: our own SIGTERM must not read as the cause.
+      const why = this.describeStartFailure(err, exit);
+      await this.closeOne(transport, true);
+      if (this.stopped) return;
+      this.crashed(why, true);
+    }
+  }
+
+  private createTransport(onExit: (exit: ChildExit) => void): Transport {
+    const cfg = this.config;
+    const hostEnv = this.deps.hostEnv;
+    if (cfg.url) {
+      const url = resolveUrl(cfg, hostEnv);
+      const headers = resolveHeaders(cfg, hostEnv);
+      const missing = [...new Set([...url.missing, ...headers.missing])];
+      if (missing.length || !url.url) throw new Error(missingEnvText(missing));
+      return new StreamableHTTPClientTransport(new URL(url.url), { requestInit: { headers: headers.headers } });
+    }
+    const { env, missing: envMissing } = buildChildEnv(cfg, hostEnv);
+    const { args, missing: argsMissing } = resolveArgs(cfg, hostEnv);
+    const missing = [...new Set([...envMissing, ...argsMissing])];
+    if (missing.length) throw new Error(missingEnvText(missing));
+    const cwd = cfg.cwd ? path.resolve(this.deps.baseDir, cfg.cwd) : this.deps.baseDir;
+    const child = new ChildProcessTransport({ command: cfg.command ?? '', args, env, cwd }, this.output);
+    child.onexit = (exit) => {
+      this.lastExit = { code: exit.code, signal: exit.signal, at: new Date(this.deps.clock.now()).toISOString() };
+      onExit(exit);
+    };
+    return child;
+  }
+
+  private describeStartFailure(err: unknown, exit: ChildExit | undefined): string {
+    const cfg = this.config;
+    const last = this.output.lastLine();
+    const tail = last ? `: ${last}` : '';
+    if (exit?.spawnError) {
+      const code = exit.spawnError.code;
+      if (code === 'ENOENT') return `command not found: '${cfg.command}' (is it installed and on PATH? use an absolute path otherwise)`;
+      if (code === 'EACCES') return `command not executable: '${cfg.command}' (check its permissions)`;
+      return `could not start '${cfg.command}': ${exit.spawnError.message}`;
+    }
+    if (exit) return `${describeExit(exit)} during startup${tail}`;
+    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+      return `did not answer initialize within ${this.connectMs / 1000} s${tail}`;
+    }
+    return `failed to start: ${errorText(err)}${tail}`;
+  }
+
+  /** Follows pagination; the gateway lists on its own after every (re)connect. */
+  private async listAllTools(client: Client, timeout: number): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      // A raw request: Client.listTools would compile an output-schema validator per tool,
+      // which the gateway does not need (the upstream client validates what it receives).
+      const result = await client.request({ method: 'tools/list', params: cursor ? { cursor } : {} }, ListToolsResultSchema, {
+        timeout,
+      });
+      tools.push(...result.tools);
+      cursor = result.nextCursor;
+      if (!cursor) break;
+    }
+    return tools;
+  }
+
+  private async refreshTools(client: Client): Promise<void> {
+    try {
+      const tools = await this.listAllTools(client, this.callMs);
+      if (client === this.client) this.setTools(tools);
+    } catch (err) {
+      this.log('warn', `listing tools after list_changed failed: ${errorText(err)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- crashes
+
+  private onTransportClosed(transport: Transport, exit: ChildExit | undefined): void {
+    if (this.closing.has(transport) || transport !== this.transport) return;
+    this.client = undefined;
+    this.transport = undefined;
+    this.pid = null;
+    const why = exit ? describeExit(exit) : 'connection closed';
+    const last = this.output.lastLine();
+    this.crashed(`${why}${last ? `: ${last}` : ''}`, true);
+  }
+
+  /** Records a crash and asks the supervisor what to do. */
+  private crashed(reason: string, respawnable: boolean): void {
+    this.lastError = bound(reason);
+    this.startedAt = null;
+    if (!this.config.keep_tools_when_down) this.setTools([]);
+    this.setState('crashed', reason);
+    this.log('error', reason);
+    if (!respawnable || this.stopped) {
+      this.rejectWaiters();
+      return;
+    }
+    const decision = this.supervisor.onCrash();
+    if (decision.kind === 'give_up') {
+      const minutes = Math.round(decision.windowMs / 60000);
+      this.setState('gave_up', `gave up after ${decision.crashes} crashes in ${minutes} min; last: ${reason}`);
+      this.log('error', `gave up after ${decision.crashes} crashes in ${minutes} min; use Respawn after fixing the cause`);
+      this.rejectWaiters();
+      return;
+    }
+    this.restarts++;
+    if (decision.delayMs === 0) {
+      void this.connect();
+      return;
+    }
+    this.nextRetryAt = this.deps.clock.now() + decision.delayMs;
+    this.setState('backoff', `${reason}; next attempt in ${(decision.delayMs / 1000).toFixed(1)} s`);
+    this.retryTimer.value = this.deps.clock.setTimeout(() => void this.connect(), decision.delayMs);
+  }
+
+  // ---------------------------------------------------------------- calls
+
+  /** Proxies one tool call (see the class comment for the rules). */
+  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    if (!this.breaker.allows()) {
+      this.stats.refused();
+      const retry = this.breaker.retryAt ? ` Next probe at ${new Date(this.breaker.retryAt).toISOString()}.` : '';
+      throw new DownstreamError('circuit_open', `Circuit open for ${this.name}: the server is failing and calls are paused.${retry}`, this.name);
+    }
+    let resent = false;
+    for (;;) {
+      let client: Client;
+      try {
+        client = await this.whenReady(this.connectMs);
+      } catch (err) {
+        this.stats.refused();
+        this.breaker.recordFailure();
+        throw err;
+      }
+      const carrier = this.transport;
+      const began = performance.now();
+      this.stats.begin();
+      this.fireChange();
+      try {
+        const result = (await client.request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, {
+          timeout: this.callMs,
+          signal: options.signal,
+        })) as CallToolResult;
+        this.stats.end(performance.now() - began, false);
+        this.breaker.recordSuccess();
+        this.onCallSucceeded();
+        return result;
+      } catch (err) {
+        this.stats.end(performance.now() - began, true);
+        const died = carrier !== this.transport || (err instanceof McpError && err.code === ErrorCode.ConnectionClosed);
+        if (died && options.readOnly && !resent && !options.signal?.aborted) {
+          // Safe to repeat: the tool promised not to change anything.
+          resent = true;
+          this.log('warn', `child died during read-only call '${tool}'; sending it again after the respawn`);
+          continue;
+        }
+        this.breaker.recordFailure();
+        throw this.callFailure(tool, err, died);
+      } finally {
+        this.fireChange();
+      }
+    }
+  }
+
+  private callFailure(tool: string, err: unknown, died: boolean): DownstreamError {
+    if (died) {
+      return new DownstreamError(
+        'died_during_call',
+        `${this.name}'s process exited while '${tool}' was running (${this.lastError ?? 'connection closed'}). ` +
+          `The call was not re-sent because '${tool}' may have side effects; check its effect before retrying.`,
+        this.name,
+      );
+    }
+    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
+      this.noteRequestError(`'${tool}' timed out after ${this.callMs / 1000} s`);
+      return new DownstreamError('timeout', `${this.name} did not answer '${tool}' within ${this.callMs / 1000} s.`, this.name);
+    }
+    const text = this.redact(errorText(err));
+    this.noteRequestError(`'${tool}' failed: ${text}`);
+    return new DownstreamError('request_failed', `${this.name} failed '${tool}': ${text}`, this.name);
+  }
+
+  private noteRequestError(text: string): void {
+    this.lastError = bound(text);
+    if (this._state === 'ready') this.setState('degraded', text);
+    else this.fireChange();
+  }
+
+  private onCallSucceeded(): void {
+    if (this._state === 'degraded' && this.breaker.state === 'closed') this.setState('ready', null);
+  }
+
+  /** Keeps `degraded` in step with the breaker while a client is live. */
+  private refreshDegraded(): void {
+    if (this._state === 'ready' && this.breaker.state !== 'closed') this.setState('degraded', `circuit ${this.breaker.state}`);
+    else if (this._state === 'degraded' && this.breaker.state === 'closed') this.setState('ready', null);
+    else this.fireChange();
+  }
+
+  /** The half-open probe: one cheap `tools/list`, never a user's call. */
+  private async probe(): Promise<void> {
+    try {
+      const client = await this.whenReady(this.connectMs);
+      const tools = await this.listAllTools(client, this.callMs);
+      this.setTools(tools);
+      this.breaker.recordSuccess();
+      this.log('info', 'circuit probe succeeded');
+    } catch (err) {
+      this.breaker.recordFailure();
+      this.log('warn', `circuit probe failed: ${errorText(err)}`);
+    }
+  }
+
+  /** Resolves with the live client, waiting (bounded) for a start or respawn under way. */
+  private whenReady(timeoutMs: number): Promise<Client> {
+    if (this.client && STATES_WITH_CLIENT.has(this._state)) return Promise.resolve(this.client);
+    const refusal = this.refusal();
+    if (refusal) return Promise.reject(refusal);
+    return new Promise<Client>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve: (c) => {
+          timer.dispose();
+          resolve(c);
+        },
+        reject: (e) => {
+          timer.dispose();
+          reject(e);
+        },
+      };
+      const timer = this.deps.clock.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(
+          new DownstreamError(
+            'unavailable',
+            `${this.name} is not ready (${this._state}${this.reason ? `: ${this.reason}` : ''}); waited ${timeoutMs / 1000} s.`,
+            this.name,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Why a call cannot even wait, or undefined when waiting makes sense. */
+  private refusal(): DownstreamError | undefined {
+    const reason = this.reason ? `: ${this.reason}` : '';
+    switch (this._state) {
+      case 'disabled':
+        return new DownstreamError('unavailable', `${this.name} is disabled in registry.yaml.`, this.name);
+      case 'blocked':
+        return new DownstreamError('unavailable', `${this.name} is blocked until its configuration change is accepted${reason}.`, this.name);
+      case 'gave_up':
+        return new DownstreamError('unavailable', `${this.name} is down (${this.reason}). Fix the cause, then respawn it.`, this.name);
+      case 'stopped':
+        return new DownstreamError('unavailable', `${this.name} is stopped.`, this.name);
+      case 'crashed':
+        return this.terminal ? new DownstreamError('unavailable', `${this.name} cannot start${reason}.`, this.name) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  private resolveWaiters(client: Client): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.resolve(client);
+  }
+
+  private rejectWaiters(): void {
+    const err = this.refusal() ?? new DownstreamError('unavailable', `${this.name} is not available (${this._state}).`, this.name);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  private async closeTransport(): Promise<void> {
+    const transport = this.transport;
+    this.transport = undefined;
+    this.pid = null;
+    if (transport) await this.closeOne(transport);
+  }
+
+  /** Closes one transport on purpose; `urgent` skips the grace period for an unresponsive child. */
+  private async closeOne(transport: Transport, urgent = false): Promise<void> {
+    this.closing.add(transport);
+    try {
+      if (urgent && transport instanceof ChildProcessTransport) await transport.kill();
+      else await transport.close();
+    } catch {
+      // closing is best effort; the process group is killed on exit anyway
+    }
+  }
+
+  private setTools(tools: Tool[]): void {
+    const before = this._tools;
+    this._tools = tools;
+    if (before.length === 0 && tools.length === 0) return;
+    this._onDidChangeTools.fire();
+    this.fireChange();
+  }
+
+  private setState(state: DownstreamState, reason: string | null): void {
+    this._state = state;
+    this.reason = reason === null ? null : bound(reason);
+    this.fireChange();
+  }
+
+  private fireChange(): void {
+    this._onDidChange.fire();
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string): void {
+    const text = this.redact(message);
+    this.output.push(`[gatehouse ${level}] ${text}`);
+    this.deps.logger[level](`${this.name}: ${text}`);
+  }
+
+  private redact(text: string): string {
+    return this.deps.redact ? this.deps.redact(text) : text;
+  }
+
+  /** The plain-JSON view every consumer renders. */
+  view(): DownstreamView {
+    const state = this._state;
+    const connected = this.client !== undefined && STATES_WITH_CLIENT.has(state);
+    const circuit = this.breaker.state;
+    const healthy = state === 'ready' || state === 'starting' || (state === 'degraded' && circuit === 'closed');
+    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      name: this.name,
+      connected,
+      healthy,
+      circuit_state: circuit,
+      retry_at: circuit === 'open' ? iso(this.breaker.retryAt) : null,
+      last_error: this.lastError === null ? null : this.redact(this.lastError),
+      tools_count: connected ? this._tools.length : null,
+      open_transitions: 0,
+      session_blocker_emitted: false,
+      state,
+      reason: this.reason === null ? null : this.redact(this.reason),
+      transport: this.config.url ? 'http' : 'stdio',
+      pid: this.pid,
+      restarts: this.restarts,
+      last_exit: this.lastExit,
+      started_at: iso(this.startedAt),
+      calls: this.stats.calls,
+      errors: this.stats.errors,
+      latency_ms: this.stats.percentiles(),
+      in_flight: this.stats.inFlight,
+      next_retry_at: state === 'backoff' ? iso(this.nextRetryAt) : null,
+    };
+  }
+}
+
+function describeExit(exit: ChildExit): string {
+  if (exit.signal) return `killed by ${exit.signal}`;
+  return `exited with code ${exit.code ?? 'unknown'}`;
+}
+
+function missingEnvText(missing: string[]): string {
+  return `missing env: ${missing.join(', ')} (set ${missing.length > 1 ? 'them' : 'it'} in the environment the gateway starts with)`;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** rea's bound for stored errors: 4096 UTF-16 units, no dangling high surrogate. */
+function bound(text: string): string {
+  if (text.length <= MAX_ERROR_CHARS) return text;
+  let cut = text.slice(0, MAX_ERROR_CHARS);
+  const last = cut.charCodeAt(cut.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) cut = cut.slice(0, -1);
+  return cut;
+}

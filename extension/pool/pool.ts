@@ -1,0 +1,223 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { Disposable, DisposableStore } from '../common/disposable';
+import { Emitter, type Event } from '../common/event';
+import type { Registry, ServerConfig } from '../config/registrySchema';
+import type { DownstreamView } from '../protocol/model';
+import { DownstreamConnection, type ConnectionDeps } from './connection';
+import { DownstreamError } from './downstreamError';
+import { SessionBlockerTracker, type SessionBlockerEvent } from './sessionBlocker';
+import type { AggregatedTool, CallOptions, DownstreamDirectory } from './types';
+
+/** Separator between server and tool in exposed names; split on its first occurrence. */
+export const TOOL_SEPARATOR = '__';
+
+/** Splits `server__tool` on the first `__`; undefined when there is no separator. */
+export function splitToolName(name: string): { server: string; tool: string } | undefined {
+  const at = name.indexOf(TOOL_SEPARATOR);
+  if (at <= 0) return undefined;
+  return { server: name.slice(0, at), tool: name.slice(at + TOOL_SEPARATOR.length) };
+}
+
+export interface PoolDeps extends ConnectionDeps {
+  sessionId: string;
+}
+
+interface Entry {
+  connection: DownstreamConnection;
+  subscriptions: DisposableStore;
+}
+
+/**
+ * All downstream servers of one gateway: aggregates their tools as `server__tool`, routes
+ * calls, relays tool-list changes (coalesced), and counts circuit-opens for SESSION_BLOCKER.
+ * Supports hot reload: `applyRegistry` restarts only the servers whose entry changed.
+ */
+export class DownstreamPool extends Disposable implements DownstreamDirectory {
+  private readonly entries = new Map<string, Entry>();
+  private order: string[] = [];
+  private aggregate: AggregatedTool[] = [];
+  private toolsDirty = true;
+  private toolsChangeQueued = false;
+  private lastToolsKey = '';
+  readonly sessionBlocker: SessionBlockerTracker;
+
+  private readonly _onDidChangeTools = this.register(new Emitter<void>());
+  readonly onDidChangeTools: Event<void> = this._onDidChangeTools.event;
+  private readonly _onDidChangeDownstream = this.register(new Emitter<DownstreamView>());
+  /** Fires with the fresh view of a server whenever it may have changed. */
+  readonly onDidChangeDownstream: Event<DownstreamView> = this._onDidChangeDownstream.event;
+  private readonly _onDidRemoveDownstream = this.register(new Emitter<string>());
+  readonly onDidRemoveDownstream: Event<string> = this._onDidRemoveDownstream.event;
+  /** SESSION_BLOCKER: a server opened its circuit `threshold` times this session. */
+  readonly onDidFireSessionBlocker: Event<SessionBlockerEvent>;
+
+  constructor(
+    registry: Registry,
+    private readonly deps: PoolDeps,
+  ) {
+    super();
+    this.sessionBlocker = new SessionBlockerTracker(
+      deps.sessionId,
+      { threshold: deps.tunables.session_blocker.threshold },
+      deps.clock,
+    );
+    this.onDidFireSessionBlocker = this.sessionBlocker.onDidFireSessionBlocker;
+    for (const server of registry.servers) this.add(server);
+    this.order = registry.servers.map((s) => s.name);
+  }
+
+  /** Starts every enabled server in parallel; returns at once (never awaits children). */
+  start(): void {
+    for (const name of this.order) this.entries.get(name)?.connection.start();
+  }
+
+  /** The connection for `name`, if configured. */
+  connection(name: string): DownstreamConnection | undefined {
+    return this.entries.get(name)?.connection;
+  }
+
+  connections(): DownstreamConnection[] {
+    return this.order.map((n) => this.entries.get(n)?.connection).filter((c): c is DownstreamConnection => c !== undefined);
+  }
+
+  serverNames(): string[] {
+    return [...this.order];
+  }
+
+  has(server: string): boolean {
+    return this.entries.has(server);
+  }
+
+  listTools(): AggregatedTool[] {
+    if (this.toolsDirty) {
+      this.aggregate = this.buildAggregate();
+      this.toolsDirty = false;
+    }
+    return this.aggregate;
+  }
+
+  async callTool(server: string, tool: string, args: Record<string, unknown>, options?: CallOptions): Promise<CallToolResult> {
+    const entry = this.entries.get(server);
+    if (!entry) {
+      throw new DownstreamError('unknown_server', `Unknown server '${server}'. Servers: ${this.order.join(', ') || '(none)'}.`, server);
+    }
+    return entry.connection.callTool(tool, args, options);
+  }
+
+  snapshot(): DownstreamView[] {
+    return this.connections().map((c) => this.viewOf(c));
+  }
+
+  /**
+   * Hot reload: servers whose entry is unchanged keep running; changed ones restart; removed
+   * ones stop; new ones start.
+   */
+  async applyRegistry(registry: Registry): Promise<void> {
+    const next = new Map(registry.servers.map((s) => [s.name, s]));
+    // Decide everything before acting: removals delete from the map synchronously.
+    const removed = [...this.entries.keys()].filter((name) => !next.has(name));
+    const changed = registry.servers.filter((cfg) => {
+      const entry = this.entries.get(cfg.name);
+      return entry !== undefined && !sameConfig(entry.connection.config, cfg);
+    });
+    const added = registry.servers.filter((cfg) => !this.entries.has(cfg.name));
+    this.order = registry.servers.map((s) => s.name);
+    const work = [
+      ...removed.map((name) => this.remove(name)),
+      ...changed.map((cfg) => this.remove(cfg.name).then(() => this.add(cfg).connection.start())),
+    ];
+    for (const cfg of added) this.add(cfg).connection.start();
+    this.markToolsDirty();
+    await Promise.all(work);
+  }
+
+  /** Stops every child in parallel (each escalating to SIGKILL of its process group). */
+  async stop(): Promise<void> {
+    await Promise.all(this.connections().map((c) => c.stop()));
+  }
+
+  override dispose(): void {
+    for (const entry of this.entries.values()) {
+      entry.subscriptions.dispose();
+      entry.connection.dispose();
+    }
+    this.entries.clear();
+    this.sessionBlocker.dispose?.();
+    super.dispose();
+  }
+
+  private add(config: ServerConfig): Entry {
+    const connection = new DownstreamConnection(config, this.deps);
+    const subscriptions = new DisposableStore();
+    subscriptions.add(connection.onDidChange(() => this._onDidChangeDownstream.fire(this.viewOf(connection))));
+    subscriptions.add(connection.onDidChangeTools(() => this.markToolsDirty()));
+    subscriptions.add(
+      connection.breaker.onDidChangeState((t) => this.sessionBlocker.recordTransition({ server: t.server, from: t.from, to: t.to })),
+    );
+    const entry = { connection, subscriptions };
+    this.entries.set(config.name, entry);
+    return entry;
+  }
+
+  private async remove(name: string): Promise<void> {
+    const entry = this.entries.get(name);
+    if (!entry) return;
+    this.entries.delete(name);
+    entry.subscriptions.dispose();
+    await entry.connection.stop();
+    entry.connection.dispose();
+    this._onDidRemoveDownstream.fire(name);
+    this.markToolsDirty();
+  }
+
+  /** The connection's view plus the pool-level session-blocker fields. */
+  private viewOf(connection: DownstreamConnection): DownstreamView {
+    const view = connection.view();
+    const blocker = this.sessionBlocker.get(connection.name);
+    if (blocker) {
+      view.open_transitions = blocker.open_transitions;
+      view.session_blocker_emitted = blocker.emitted;
+    }
+    return view;
+  }
+
+  /** Coalesces bursts (several servers becoming ready at once) into one list_changed. */
+  private markToolsDirty(): void {
+    this.toolsDirty = true;
+    if (this.toolsChangeQueued) return;
+    this.toolsChangeQueued = true;
+    queueMicrotask(() => {
+      this.toolsChangeQueued = false;
+      const key = toolsKey(this.listTools());
+      if (key === this.lastToolsKey) return;
+      this.lastToolsKey = key;
+      this._onDidChangeTools.fire();
+    });
+  }
+
+  private buildAggregate(): AggregatedTool[] {
+    const out: AggregatedTool[] = [];
+    for (const connection of this.connections()) {
+      if (!connection.contributesTools) continue;
+      for (const tool of connection.tools) {
+        out.push({
+          ...tool,
+          name: `${connection.name}${TOOL_SEPARATOR}${tool.name}`,
+          description: tool.description ?? `${connection.name} → ${tool.name}`,
+          inputSchema: tool.inputSchema ?? { type: 'object' },
+          server: connection.name,
+          originalName: tool.name,
+        });
+      }
+    }
+    return out;
+  }
+}
+
+function toolsKey(tools: AggregatedTool[]): string {
+  return JSON.stringify(tools.map((t) => [t.name, t.description, t.title, t.inputSchema, t.outputSchema, t.annotations]));
+}
+
+function sameConfig(a: ServerConfig, b: ServerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
