@@ -1,0 +1,142 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Clock } from '../common/clock';
+import { Disposable, toDisposable } from '../common/disposable';
+import type { Logger } from '../common/logger';
+import type { GatewayTunables, Policy } from '../config/policySchema';
+import type { Registry } from '../config/registrySchema';
+import type { DownstreamPool } from '../pool/pool';
+import { AuditLog } from './audit/auditLog';
+import type { AuditInput } from './audit/auditRecord';
+import { auditLayer, auditRefusal } from './chain/auditLayer';
+import { blockedPathsLayer } from './chain/blockedPathsLayer';
+import { deny, type CallContext } from './chain/callContext';
+import type { Middleware } from './chain/chain';
+import { circuitBreakerLayer } from './chain/circuitBreakerLayer';
+import { dispatch } from './chain/dispatch';
+import { injectionLayer, scanToolDescriptions } from './chain/injectionLayer';
+import { killSwitchLayer } from './chain/killSwitchLayer';
+import { policyLayer } from './chain/policyLayer';
+import { rateLimitLayer } from './chain/rateLimitLayer';
+import { redactArgsLayer } from './chain/redactArgsLayer';
+import { redactResultLayer } from './chain/redactResultLayer';
+import { resultCapLayer } from './chain/resultCapLayer';
+import { tierLayer } from './chain/tierLayer';
+import { Scanner } from './scanner/scannerClient';
+
+export interface GovernanceOptions {
+  /** The config dir: HALT and audit.jsonl live there. */
+  dir: string;
+  sessionId: string;
+  pool: DownstreamPool;
+  /** Read per call: hot reloads apply to the next call. */
+  policy: () => Policy | undefined;
+  tunables: () => GatewayTunables;
+  registry: () => Registry;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * Everything between the client and the pool (DESIGN.md §5): the audit log, the scanner worker
+ * and the chain of layers in rea's order. Owns the long-lived resources (one worker thread,
+ * one audit writer) and rebuilds nothing per call: every layer reads policy through a getter.
+ */
+export class Governance extends Disposable {
+  readonly scanner: Scanner;
+  /** Tools whose descriptions were withheld at list time; calls to them are refused. */
+  private withheld = new Map<string, string>();
+  private lastToolsKey = '';
+  private lastTools: Tool[] = [];
+
+  private constructor(
+    private readonly options: GovernanceOptions,
+    readonly audit: AuditLog,
+  ) {
+    super();
+    this.register(audit);
+    const policy = options.policy();
+    this.scanner = new Scanner({ patterns: policy?.redact?.patterns, matchTimeoutMs: policy?.redact?.match_timeout_ms, clock: options.clock, logger: options.logger });
+    this.register(toDisposable(() => this.scanner.dispose()));
+    this.register(audit.onDidFail((f) => options.logger.error(`audit log write failed: ${f.error.message}`)));
+    this.register(audit.onDidRecordBreak((b) => options.logger.warn(`audit chain break recorded: ${b.reason}`)));
+  }
+
+  static async open(options: GovernanceOptions): Promise<Governance> {
+    const audit = await AuditLog.open({
+      dir: options.dir,
+      sessionId: options.sessionId,
+      rotation: () => options.policy()?.audit?.rotation,
+      clock: options.clock,
+      logger: options.logger,
+    });
+    return new Governance(options, audit);
+  }
+
+  /** Call after a policy reload: recompiles the redaction patterns in the worker. */
+  policyChanged(): void {
+    const policy = this.options.policy();
+    const bad = this.scanner.setPatterns(policy?.redact?.patterns, policy?.redact?.match_timeout_ms);
+    for (const b of bad) this.options.logger.error(`redact pattern '${b.name}' ignored: ${b.reason}`);
+  }
+
+  /** The chain, outermost first (rea's order, SPEC §7.2; post-phases run in reverse). */
+  layers(): Middleware[] {
+    const o = this.options;
+    const overrides = (server: string) => o.registry().servers.find((s) => s.name === server)?.tier_overrides;
+    return [
+      auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) }),
+      killSwitchLayer({ dir: o.dir, clock: o.clock }),
+      this.withheldLayer(),
+      tierLayer({ tierOverrides: overrides }),
+      policyLayer({ policy: o.policy, tierOverrides: overrides }),
+      blockedPathsLayer({ policy: o.policy }),
+      rateLimitLayer({ limits: () => o.tunables().rate_limit, clock: o.clock }),
+      circuitBreakerLayer(o.pool),
+      injectionLayer(this.scanner, { policy: o.policy, logger: o.logger }),
+      redactResultLayer(this.scanner, { logger: o.logger }),
+      resultCapLayer({ maxBytes: () => o.tunables().result_max_bytes, logger: o.logger }),
+      redactArgsLayer(this.scanner),
+      dispatch(o.pool),
+    ];
+  }
+
+  /** Redacts free text (error texts built outside the chain, health diagnostics). */
+  async redactText(text: string): Promise<string> {
+    return (await this.scanner.redactText(text)).value;
+  }
+
+  /** Audits a call refused before the chain (unknown server, missing prefix). */
+  recordRefusal(ctx: CallContext): void {
+    void auditRefusal(this.audit, ctx, { autonomyLevel: () => this.options.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) });
+  }
+
+  /** A record the gateway originates itself (health, SESSION_BLOCKER, freeze …). */
+  recordGatewayEvent(input: Omit<AuditInput, 'emission_source' | 'session_id'>): void {
+    this.audit.append({ ...input, session_id: this.options.sessionId, emission_source: 'gateway' } as AuditInput).catch(() => undefined);
+  }
+
+  /**
+   * Scans tool descriptions at list time (SPEC §13.1 item 16): `likely` injections are withheld,
+   * `suspicious` ones listed with a warning. Cached per catalog, so a list costs one scan per change.
+   */
+  async transformTools(tools: Tool[]): Promise<Tool[]> {
+    const key = JSON.stringify(tools.map((t) => [t.name, t.title, t.description]));
+    if (key === this.lastToolsKey) return this.lastTools;
+    const scan = await scanToolDescriptions(this.scanner, tools, { logger: this.options.logger });
+    this.withheld = new Map(scan.withheld.map((f) => [f.name, f.reason]));
+    this.lastToolsKey = key;
+    this.lastTools = scan.tools;
+    return scan.tools;
+  }
+
+  private withheldLayer(): Middleware {
+    return async (ctx, next) => {
+      const reason = this.withheld.get(ctx.full_name);
+      if (reason !== undefined) {
+        deny(ctx, 'tool_withheld', `Tool '${ctx.full_name}' is withheld by Gatehouse: ${reason}. Review the server before using it.`);
+        return;
+      }
+      await next();
+    };
+  }
+}
