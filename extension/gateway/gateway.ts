@@ -25,11 +25,13 @@ export interface GatewayOptions {
   snapshot: () => GatewaySnapshot;
   /** Read per health call (policy may change while running). */
   exposeDiagnostics?: () => boolean;
-  healthExtras?: () => HealthExtras;
+  healthExtras?: () => HealthExtras | Promise<HealthExtras>;
   /** Turns every outgoing error text safe (redaction); identity until governance plugs in. */
   sanitizeError?: (text: string, ctx: CallContext | undefined) => Promise<string> | string;
   /** Called for calls refused before the chain (unknown server, no prefix), so they can be audited. */
   onRefused?: (ctx: CallContext) => void;
+  /** Called on every health call (the gateway audits it as its own record). */
+  onHealth?: () => void;
   /** Rewrites listed tools (e.g. description scanning); identity by default. */
   transformTools?: (tools: Tool[]) => Promise<Tool[]> | Tool[];
   logger: Logger;
@@ -155,8 +157,9 @@ export class Gateway extends Disposable {
     return { isError: true, content: [{ type: 'text', text }] };
   }
 
-  private health(): CallToolResult {
-    const report = healthReport(this.options.snapshot(), this.options.exposeDiagnostics?.() ?? false, this.options.healthExtras?.());
+  private async health(): Promise<CallToolResult> {
+    this.options.onHealth?.();
+    const report = healthReport(this.options.snapshot(), this.options.exposeDiagnostics?.() ?? false, await this.options.healthExtras?.());
     return {
       content: [{ type: 'text', text: JSON.stringify(report, null, 2) }],
       structuredContent: report,

@@ -12,11 +12,14 @@ import type { Registry } from '../config/registrySchema';
 import { DownstreamPool } from '../pool/pool';
 import { StateFileWriter } from '../state/stateFile';
 import { StateStore } from '../state/store';
-import { circuitBreakerLayer } from './chain/circuitBreakerLayer';
-import { dispatch } from './chain/dispatch';
+import type { VerifyResult } from './audit/verifyAudit';
+import { verifyAuditDir } from './audit/verifyAudit';
 import { removeDiscoveryFile, writeDiscoveryFile } from './discoveryFile';
 import { Gateway } from './gateway';
+import { Governance } from './governance';
+import { freeze, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
 import { HttpListener, type HttpEndpoint } from './httpListener';
+import { createSyncRedactor } from './scanner/syncRedactor';
 
 export interface GatewayServiceOptions {
   /** The workspace folder (the project root); the config dir is resolved inside it. */
@@ -55,6 +58,9 @@ export class GatewayService extends Disposable {
   private tunables: GatewayTunables = resolveTunables(undefined);
   private _pool: DownstreamPool | undefined;
   private _gateway: Gateway | undefined;
+  private _governance: Governance | undefined;
+  /** Built-in secret patterns, for short strings that leave outside a call (state, UI, logs). */
+  readonly redact = createSyncRedactor();
   private stateFile: StateFileWriter | undefined;
   private http: HttpListener | undefined;
   private status: ConfigStatus = { problems: [], usingLastGood: false };
@@ -116,18 +122,44 @@ export class GatewayService extends Disposable {
         baseDir: this.options.folder,
         logger: this.logger,
         sessionId: this.sessionId,
+        redact: this.redact,
         clientInfo: { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
       }),
     );
     this._pool = pool;
+    const governance = this.register(
+      await Governance.open({
+        dir: this.configDir,
+        sessionId: this.sessionId,
+        pool,
+        policy: () => this.policy,
+        tunables: () => this.tunables,
+        registry: () => this.registry,
+        clock: this.clock,
+        logger: this.logger,
+      }),
+    );
+    this._governance = governance;
     this.bindPool(pool);
     this._gateway = this.register(
       new Gateway({
         pool,
         sessionId: this.sessionId,
-        layers: [circuitBreakerLayer(pool), dispatch(pool)],
+        layers: governance.layers(),
         snapshot: () => this.store.snapshot,
         exposeDiagnostics: () => this.tunables.health.expose_diagnostics,
+        sanitizeError: (text) => governance.redactText(text),
+        onRefused: (ctx) => governance.recordRefusal(ctx),
+        healthExtras: async () => {
+          const halt = await readHalt(this.configDir, this.clock);
+          return {
+            halt: halt.decision !== 'absent',
+            halt_reason: halt.decision === 'present' ? this.redact(halt.reason) : null,
+            autonomy_level: this.policy?.autonomy_level ?? 'L1',
+          };
+        },
+        onHealth: () => governance.recordGatewayEvent({ tool_name: 'health', server_name: 'gatehouse', tier: 'read', status: 'allowed' }),
+        transformTools: (tools) => governance.transformTools(tools),
         logger: this.logger,
         version: this.options.version,
       }),
@@ -139,6 +171,7 @@ export class GatewayService extends Disposable {
           debounceMs: this.tunables.state.debounce_ms,
           heartbeatMs: this.tunables.state.heartbeat_ms,
           clock: this.clock,
+          redact: this.redact,
         }),
       );
       this.register(this.stateFile.onDidFail((err) => this.logger.warn(`could not write the state file: ${err.message}`)));
@@ -157,6 +190,13 @@ export class GatewayService extends Disposable {
     subs.add(
       pool.onDidFireSessionBlocker((e) => {
         this.logger.error(e.message);
+        this._governance?.recordGatewayEvent({
+          tool_name: 'session_blocker',
+          server_name: e.server_name,
+          tier: 'read',
+          status: 'error',
+          metadata: { event: 'SESSION_BLOCKER', open_transitions: e.open_transitions, threshold: e.threshold, emitted_at: e.emitted_at },
+        });
         this.store.addSessionBlock({
           server: e.server_name,
           open_transitions: e.open_transitions,
@@ -189,6 +229,7 @@ export class GatewayService extends Disposable {
    */
   async reload(): Promise<ConfigStatus> {
     if (await this.loadConfig()) {
+      this._governance?.policyChanged();
       await this.pool.applyRegistry(this.registry);
       this.store.setOrder(this.pool.serverNames());
     }
@@ -198,6 +239,32 @@ export class GatewayService extends Disposable {
   /** The policy in force (undefined: defaults). */
   get currentPolicy(): Policy | undefined {
     return this.policy;
+  }
+
+  /** The kill switch's current state. */
+  halt(): Promise<HaltState> {
+    return readHalt(this.configDir, this.clock);
+  }
+
+  /** Engages the kill switch (writes HALT, audited): every proxied call is denied until unfreeze. */
+  freeze(reason: string): Promise<FreezeResult> {
+    return freeze(this.configDir, reason, this.governance.audit);
+  }
+
+  /** Releases the kill switch (removes HALT, audited). */
+  unfreeze(): Promise<UnfreezeResult> {
+    return unfreeze(this.configDir, this.governance.audit);
+  }
+
+  /** Walks the audit hash chain (all segments) and reports the first broken link. */
+  async verifyAudit(): Promise<VerifyResult> {
+    await this.governance.audit.flush();
+    return verifyAuditDir(this.configDir);
+  }
+
+  get governance(): Governance {
+    if (!this._governance) throw new Error('gateway not started');
+    return this._governance;
   }
 
   /** Starts the loopback HTTP endpoint and writes the discovery file. */
@@ -226,6 +293,7 @@ export class GatewayService extends Disposable {
     }
     await this._gateway?.close();
     await pool?.stop();
+    await this._governance?.audit.close().catch(() => undefined);
     await this.stateFile?.stop();
   }
 }
