@@ -1,5 +1,6 @@
 import { parseArgs } from './args';
 import { bridge } from './bridge';
+import { auditVerify, freezeCommand, trustCommand, unfreezeCommand } from './governanceCommands';
 import { serve } from './serve';
 import { status } from './status';
 
@@ -14,6 +15,11 @@ Commands:
                         run the gateway on http://127.0.0.1:<port>/mcp (token in .gatehouse/gateway.json)
   bridge                stdio MCP server forwarding to the gateway running for this folder
   status [--json]       show the running gateway's live state (exit 0 all ready, 1 not, 2 none running)
+  audit verify [--json] check the audit log's hash chain (exit 1 at the first broken link)
+  freeze --reason "…"   engage the kill switch (HALT): every proxied call is denied
+  unfreeze              release the kill switch
+  trust list            show each server's fingerprint verdict (unchanged, first-seen, drifted)
+  trust accept <server> accept a server whose command/args/env names changed
 
 Options:
   --folder F            the project folder (default: the current directory)
@@ -31,14 +37,22 @@ async function main(argv: string[]): Promise<number> {
       return bridge(args, version);
     case 'status':
       return status(args);
+    case 'audit':
+      if (sub === 'verify') return auditVerify(args);
+      break;
+    case 'freeze':
+      return freezeCommand(args);
+    case 'unfreeze':
+      return unfreezeCommand(args);
+    case 'trust':
+      return trustCommand(args);
     case undefined:
     case 'help':
       process.stdout.write(USAGE);
       return command === undefined ? 1 : 0;
-    default:
-      process.stderr.write(`gatehouse: unknown command '${command}${sub ? ` ${sub}` : ''}'\n\n${USAGE}`);
-      return 1;
   }
+  process.stderr.write(`gatehouse: unknown command '${command}${sub ? ` ${sub}` : ''}'\n\n${USAGE}`);
+  return 1;
 }
 
 main(process.argv.slice(2)).then(

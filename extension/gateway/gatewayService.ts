@@ -20,6 +20,8 @@ import { Governance } from './governance';
 import { freeze, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
 import { HttpListener, type HttpEndpoint } from './httpListener';
 import { createSyncRedactor } from './scanner/syncRedactor';
+import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
+import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
 
 export interface GatewayServiceOptions {
   /** The workspace folder (the project root); the config dir is resolved inside it. */
@@ -65,6 +67,11 @@ export class GatewayService extends Disposable {
   private http: HttpListener | undefined;
   private status: ConfigStatus = { problems: [], usingLastGood: false };
   private readonly poolSubscriptions = this.register(new DisposableStore());
+  /** TOFU: servers held in `blocked`, with the reason shown to the user. */
+  private readonly blocked = new Map<string, string>();
+  private trustVerdicts: TrustVerdict[] = [];
+  /** Drift already audited this session (a reload must not repeat the record). */
+  private readonly driftAudited = new Set<string>();
 
   private readonly _onDidChangeConfigStatus = this.register(new Emitter<ConfigStatus>());
   /** Fires after every load or reload with the problems found (empty when all is well). */
@@ -123,6 +130,7 @@ export class GatewayService extends Disposable {
         logger: this.logger,
         sessionId: this.sessionId,
         redact: this.redact,
+        admit: (config) => this.blocked.get(config.name),
         clientInfo: { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
       }),
     );
@@ -177,6 +185,7 @@ export class GatewayService extends Disposable {
       this.register(this.stateFile.onDidFail((err) => this.logger.warn(`could not write the state file: ${err.message}`)));
       await this.stateFile.start();
     }
+    await this.evaluateTrust();
     pool.start();
   }
 
@@ -230,6 +239,7 @@ export class GatewayService extends Disposable {
   async reload(): Promise<ConfigStatus> {
     if (await this.loadConfig()) {
       this._governance?.policyChanged();
+      await this.evaluateTrust();
       await this.pool.applyRegistry(this.registry);
       this.store.setOrder(this.pool.serverNames());
     }
@@ -239,6 +249,87 @@ export class GatewayService extends Disposable {
   /** The policy in force (undefined: defaults). */
   get currentPolicy(): Policy | undefined {
     return this.policy;
+  }
+
+  /**
+   * Trust on first use (SPEC §10.3–10.4, fixing §13.1 item 22): a server whose command, args or
+   * env names changed since it was trusted is held in `blocked` — shown, not dropped — until the
+   * operator accepts it. Decisions are audited before they are stored, so a crash in between
+   * asks again instead of trusting silently. A corrupt store blocks every server (fail closed).
+   */
+  private async evaluateTrust(): Promise<void> {
+    this.blocked.clear();
+    let store: FingerprintFile;
+    try {
+      store = await readFingerprints(this.configDir);
+    } catch (err) {
+      const reason = `cannot check this server's fingerprint: ${(err as Error).message}`;
+      for (const s of this.registry.servers) this.blocked.set(s.name, reason);
+      this.logger.error(reason);
+      return;
+    }
+    const accepted = new Set(
+      `${this.options.hostEnv?.GATEHOUSE_ACCEPT_DRIFT ?? process.env.GATEHOUSE_ACCEPT_DRIFT ?? process.env.REA_ACCEPT_DRIFT ?? ''}`
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    );
+    this.trustVerdicts = classifyTrust(this.registry.servers, store.servers);
+    let changed = false;
+    for (const v of this.trustVerdicts) {
+      if (v.kind === 'unchanged') continue;
+      if (v.kind === 'first-seen') {
+        await this.auditTrust(v.name, 'allowed', { decision: 'first_seen', fingerprint: v.current });
+        this.logger.info(`${v.name}: new server trusted on first use (fingerprint ${v.current.slice(0, 16)})`);
+        store.servers[v.name] = v.current;
+        changed = true;
+      } else if (accepted.has(v.name)) {
+        await this.auditTrust(v.name, 'allowed', { decision: 'drift_accepted', bypassed: true, stored: v.stored, fingerprint: v.current });
+        store.servers[v.name] = v.current;
+        changed = true;
+      } else {
+        const key = `${v.name}:${v.current}`;
+        if (!this.driftAudited.has(key)) {
+          this.driftAudited.add(key);
+          await this.auditTrust(v.name, 'denied', { decision: 'drift_blocked', stored: v.stored, fingerprint: v.current });
+        }
+        this.blocked.set(
+          v.name,
+          `its command, args or env names changed since it was trusted (${v.stored.slice(0, 12)} → ${v.current.slice(0, 12)}). ` +
+            `Review registry.yaml, then run "Gatehouse: Accept Fingerprint Change" or \`gatehouse trust accept ${v.name}\``,
+        );
+        this.logger.warn(`${v.name}: blocked until its configuration change is accepted`);
+      }
+    }
+    if (changed) await writeFingerprints(this.configDir, store).catch((err: Error) => this.logger.error(`could not save fingerprints: ${err.message}`));
+  }
+
+  private async auditTrust(server: string, status: 'allowed' | 'denied', metadata: Record<string, unknown>): Promise<void> {
+    await this._governance?.audit
+      .append({ tool_name: 'tofu', server_name: server, tier: 'read', status, session_id: this.sessionId, emission_source: 'gateway', metadata })
+      .catch((err: Error) => this.logger.error(`could not audit the trust decision for ${server}: ${err.message}`));
+  }
+
+  /** The TOFU verdict of every declared server at the last evaluation. */
+  get trust(): readonly TrustVerdict[] {
+    return this.trustVerdicts;
+  }
+
+  /** Accepts a drifted server's new configuration (audited first), then starts it. */
+  async acceptFingerprint(name: string): Promise<void> {
+    const verdict = classifyTrust(this.registry.servers, (await readFingerprints(this.configDir)).servers).find((v) => v.name === name);
+    if (!verdict) throw new Error(`no server '${name}' in registry.yaml`);
+    const store = await readFingerprints(this.configDir);
+    await this.auditTrust(name, 'allowed', {
+      decision: 'drift_accepted',
+      stored: verdict.kind === 'drifted' ? verdict.stored : null,
+      fingerprint: verdict.current,
+    });
+    store.servers[name] = verdict.current;
+    await writeFingerprints(this.configDir, store);
+    this.blocked.delete(name);
+    this.trustVerdicts = this.trustVerdicts.map((v) => (v.name === name ? { name, kind: 'unchanged', current: verdict.current } : v));
+    this.pool.connection(name)?.start();
   }
 
   /** The kill switch's current state. */

@@ -39,6 +39,11 @@ export interface ConnectionDeps {
   /** Applied to every error text that leaves the connection (views, thrown messages). */
   redact?: (text: string) => string;
   clientInfo?: { name: string; version: string };
+  /**
+   * Asked before every start: a reason string holds the server in `blocked` (TOFU drift) instead
+   * of spawning it. Undefined admits it.
+   */
+  admit?: (config: ServerConfig) => string | undefined;
   /** Milliseconds a run must stay ready to count as healthy (first crash after it: instant respawn). */
   stableMs?: number;
   random?: () => number;
@@ -163,6 +168,13 @@ export class DownstreamConnection extends Disposable {
       this.setState('disabled', 'disabled in registry.yaml');
       return;
     }
+    const blocked = this.deps.admit?.(this.config);
+    if (blocked !== undefined) {
+      this.stopped = true;
+      this.setState('blocked', blocked);
+      this.log('warn', `not started: ${blocked}`);
+      return;
+    }
     this.stopped = false;
     void this.connect();
   }
@@ -170,6 +182,8 @@ export class DownstreamConnection extends Disposable {
   /** Manual respawn: forgets crash history, kills any live child, connects again. */
   async respawn(): Promise<void> {
     if (!this.config.enabled) throw new DownstreamError('unavailable', `${this.name} is disabled in registry.yaml`, this.name);
+    const blocked = this.deps.admit?.(this.config);
+    if (blocked !== undefined) throw new DownstreamError('unavailable', `${this.name} is blocked: ${blocked}`, this.name);
     this.stopped = false;
     this.terminal = false;
     this.supervisor.reset();
@@ -197,7 +211,9 @@ export class DownstreamConnection extends Disposable {
     await this.closeTransport();
     this.client = undefined;
     this.setTools([]);
-    this.setState(this.config.enabled ? 'stopped' : 'disabled', this.config.enabled ? 'stopped' : 'disabled in registry.yaml');
+    if (this._state !== 'blocked') {
+      this.setState(this.config.enabled ? 'stopped' : 'disabled', this.config.enabled ? 'stopped' : 'disabled in registry.yaml');
+    }
     this.rejectWaiters();
   }
 

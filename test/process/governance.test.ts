@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { tempDir } from '../helpers/fixtures';
+import { spawnCli, stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
+import { makeProject } from '../helpers/gatewayProject';
+import { until } from '../helpers/poll';
+import { textOf } from '../helpers/pool';
+
+const sessions: StdioSession[] = [];
+after(async () => {
+  await Promise.all(sessions.map((s) => s.client.close().catch(() => undefined)));
+  await stopAllCli();
+});
+
+async function open(folder: string): Promise<StdioSession> {
+  const s = await stdioClient(folder);
+  sessions.push(s);
+  return s;
+}
+
+async function cli(args: string[], folder: string): Promise<{ code: number | null; out: string; err: string }> {
+  const p = spawnCli(args, folder);
+  const exit = await p.exited;
+  return { code: exit.code, out: p.stdout(), err: p.stderr() };
+}
+
+function auditLines(configDir: string): Array<Record<string, unknown>> {
+  return readFileSync(path.join(configDir, 'audit.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+describe('governance through `gatehouse serve`', () => {
+  test('HALT created mid-session denies the next call and is audited; unfreeze lets calls through again', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
+    const { client } = await open(project.folder);
+    await until('echo listed', async () => (await client.listTools()).tools.some((t) => t.name === 'echo__echo'));
+    assert.equal(textOf(await client.callTool({ name: 'echo__echo', arguments: { text: 'before' } })), 'before');
+
+    const frozen = await cli(['freeze', '--reason', 'incident 42'], project.folder);
+    assert.equal(frozen.code, 0, frozen.err);
+    const denied = await client.callTool({ name: 'echo__echo', arguments: { text: 'during' } });
+    assert.equal(denied.isError, true);
+    assert.match(textOf(denied), /Kill switch active: incident 42/);
+
+    assert.equal((await cli(['unfreeze'], project.folder)).code, 0);
+    assert.equal(textOf(await client.callTool({ name: 'echo__echo', arguments: { text: 'after' } })), 'after');
+
+    await until('audit written', () => auditLines(project.configDir).some((r) => r.tool_name === 'echo' && r.status === 'denied'));
+    const records = auditLines(project.configDir);
+    const haltDenial = records.find((r) => r.tool_name === 'echo' && r.status === 'denied');
+    assert.equal((haltDenial?.metadata as Record<string, unknown>)?.halt_decision, 'present');
+    assert.ok(records.some((r) => r.tool_name === 'freeze' && r.emission_source === 'gateway'));
+    assert.ok(records.some((r) => r.tool_name === 'unfreeze' && r.emission_source === 'gateway'));
+    assert.ok(records.every((r) => typeof r.hash === 'string' && (r.hash as string).length === 64));
+    const verify = await cli(['audit', 'verify'], project.folder);
+    assert.equal(verify.code, 0, verify.out + verify.err);
+    assert.match(verify.out, /Audit chain OK/);
+  });
+
+  test('a secret sent as an argument never reaches the child or the audit file in clear', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs', env: { COUNT_FILE: path.join(tempDir(), 'child-log') } }]);
+    const childLog = (parse(readFileSync(path.join(project.configDir, 'registry.yaml'), 'utf8')) as { servers: Array<{ env: { COUNT_FILE: string } }> })
+      .servers[0]!.env.COUNT_FILE;
+    const secret = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
+    const { client } = await open(project.folder);
+    await until('echo listed', async () => (await client.listTools()).tools.some((t) => t.name === 'echo__write'));
+    const result = await client.callTool({ name: 'echo__write', arguments: { id: `token=${secret}` } });
+    assert.doesNotMatch(JSON.stringify(result), new RegExp(secret));
+    const seen = readFileSync(childLog, 'utf8');
+    assert.doesNotMatch(seen, new RegExp(secret), 'the child never saw the secret');
+    assert.match(seen, /\[REDACTED:GitHub Token\]/);
+    await until('audited', () => auditLines(project.configDir).some((r) => r.tool_name === 'write'));
+    const audit = readFileSync(path.join(project.configDir, 'audit.jsonl'), 'utf8');
+    assert.doesNotMatch(audit, new RegExp(secret));
+    const record = auditLines(project.configDir).find((r) => r.tool_name === 'write');
+    assert.deepEqual(record?.redacted_fields, ['arguments.id']);
+  });
+
+  test('tampering with one audit line makes verify fail at that line', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
+    const { client } = await open(project.folder);
+    await until('echo listed', async () => (await client.listTools()).tools.some((t) => t.name === 'echo__echo'));
+    for (let i = 0; i < 5; i++) await client.callTool({ name: 'echo__echo', arguments: { text: `n${i}` } });
+    await until('five records', () => auditLines(project.configDir).filter((r) => r.tool_name === 'echo').length === 5);
+    const file = path.join(project.configDir, 'audit.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const target = lines.findIndex((l) => l.includes('"tool_name":"echo"')) + 2; // a later echo record, 1-based
+    lines[target - 1] = (lines[target - 1] ?? '').replace('"status":"allowed"', '"status":"denied"');
+    writeFileSync(file, lines.join('\n'));
+    const verify = await cli(['audit', 'verify'], project.folder);
+    assert.equal(verify.code, 1);
+    assert.match(verify.out, new RegExp(`BROKEN at audit\\.jsonl line ${target}:`));
+  });
+
+  test('a changed server is held in `blocked` until its fingerprint change is accepted', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }, { name: 'other', fixture: 'echo.mjs' }]);
+    const first = await open(project.folder);
+    await until('both listed', async () => (await first.client.listTools()).tools.filter((t) => t.name.endsWith('__echo')).length === 2);
+    await first.client.close();
+
+    const registryFile = path.join(project.configDir, 'registry.yaml');
+    const registry = parse(readFileSync(registryFile, 'utf8')) as { servers: Array<{ name: string; args: string[] }> };
+    registry.servers[0]!.args.push('--changed');
+    writeFileSync(registryFile, stringify(registry));
+
+    const second = await open(project.folder);
+    await until('other listed', async () => (await second.client.listTools()).tools.some((t) => t.name === 'other__echo'));
+    assert.ok(!(await second.client.listTools()).tools.some((t) => t.name === 'echo__echo'), 'the drifted server is not spawned');
+    const health = JSON.parse(textOf(await second.client.callTool({ name: 'gatehouse__health', arguments: {} }))) as {
+      downstreams: Array<{ name: string; state: string }>;
+    };
+    assert.equal(health.downstreams.find((d) => d.name === 'echo')?.state, 'blocked', 'shown, not dropped');
+    const refused = await second.client.callTool({ name: 'echo__echo', arguments: { text: 'x' } });
+    assert.equal(refused.isError, true);
+    assert.match(textOf(refused), /blocked until its configuration change is accepted/);
+    await second.client.close();
+
+    const listed = await cli(['trust', 'list'], project.folder);
+    assert.match(listed.out, /echo: drifted/);
+    const accepted = await cli(['trust', 'accept', 'echo'], project.folder);
+    assert.equal(accepted.code, 0, accepted.err);
+
+    const third = await open(project.folder);
+    await until('echo back', async () => (await third.client.listTools()).tools.some((t) => t.name === 'echo__echo'));
+    const decisions = auditLines(project.configDir).filter((r) => r.tool_name === 'tofu').map((r) => (r.metadata as { decision: string }).decision);
+    assert.deepEqual(decisions, ['first_seen', 'first_seen', 'drift_blocked', 'drift_accepted']);
+  });
+});
