@@ -36,7 +36,15 @@ export interface GatewayOptions {
   transformTools?: (tools: Tool[]) => Promise<Tool[]> | Tool[];
   logger: Logger;
   version?: string;
+  /**
+   * How long the first `tools/list` may wait for servers still starting (default 5 s; the
+   * service passes the lesser of that and the connect timeout).
+   */
+  startupWaitMs?: () => number;
 }
+
+/** How often the first list re-checks whether every server has left `starting`. */
+const STARTUP_POLL_MS = 25;
 
 /**
  * The upstream face of Gatehouse: an MCP server (official SDK) that lists the pool's aggregate
@@ -49,6 +57,9 @@ export interface GatewayOptions {
 export class Gateway extends Disposable {
   private readonly servers = new Set<Server>();
   private readonly run: (ctx: CallContext) => Promise<void>;
+  /** Shared by every list that arrives before the servers first settled; see {@link listTools}. */
+  private startup: Promise<void> | undefined;
+  private settled = false;
 
   constructor(private readonly options: GatewayOptions) {
     super();
@@ -96,10 +107,30 @@ export class Gateway extends Disposable {
     super.dispose();
   }
 
-  /** The aggregate as clients see it (internal routing fields stripped). */
+  /**
+   * The aggregate as clients see it (internal routing fields stripped).
+   *
+   * A client usually lists right after it connects, which is when the gateway has just spawned
+   * its servers. Many clients ignore `tools/list_changed`, so whatever the first list returns
+   * is all they will ever see: the first list(s) therefore wait, bounded, until no server is
+   * still `starting`. Later lists never wait.
+   */
   async listTools(): Promise<Tool[]> {
+    if (!this.settled) await this.settleStartup();
     const tools = [healthToolDescriptor, ...this.options.pool.listTools().map(publicTool)];
     return this.options.transformTools ? this.options.transformTools(tools) : tools;
+  }
+
+  private settleStartup(): Promise<void> {
+    this.startup ??= (async () => {
+      const deadline = Date.now() + (this.options.startupWaitMs?.() ?? 5000);
+      // Polling the snapshot: the pool has no single "state changed" event, and this runs once.
+      while (Date.now() < deadline && this.options.pool.snapshot().some((v) => v.state === 'starting')) {
+        await new Promise((resolve) => setTimeout(resolve, STARTUP_POLL_MS));
+      }
+      this.settled = true;
+    })();
+    return this.startup;
   }
 
   /** Handles one `tools/call`; never throws (errors become `isError` results). */
