@@ -30,7 +30,7 @@ export function startPool(servers: ServerConfig[], tune: GatewayTunables = tunab
 }
 
 /** The text of the first content part of a tool result. */
-export function textOf(result: { content?: unknown }): string {
-  const content = result.content as Array<{ type: string; text?: string }> | undefined;
+export function textOf(result: unknown): string {
+  const content = (result as { content?: unknown } | undefined)?.content as Array<{ type: string; text?: string }> | undefined;
   return content?.[0]?.text ?? '';
 }
