@@ -1,83 +1,93 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
+  ErrorCode,
   ListToolsRequestSchema,
   ListToolsResultSchema,
-  ToolListChangedNotificationSchema,
+  McpError,
+  type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveConfigDir } from '../config/configDir';
-import { readDiscoveryFile } from '../gateway/discoveryFile';
 import { flag, type ParsedArgs } from './args';
+import { GatewayLink } from './gatewayLink';
+import { NoGatewayError } from './noGatewayError';
+
+/** The gateway enforces its own per-server call timeouts; the bridge must not cut a call short. */
+const CALL_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
 /**
  * `gatehouse bridge`: a stdio MCP server for clients that only spawn servers, forwarding to
- * the gateway already running for this folder (found through `gateway.json`). The token never
+ * the gateway running for this folder (found through `gateway.json`). The token never
  * appears on a command line or in the client's config.
+ *
+ * Exits with 2 at once when no gateway runs (so a misconfigured client shows a clear error).
+ * Once started it follows the gateway: when it stops, calls fail with an explanation instead
+ * of hanging; when one runs again (new port and token after a VS Code reload), the bridge
+ * reconnects on the next request and tells its client the tool list may have changed.
  */
 export async function bridge(args: ParsedArgs, version: string): Promise<number> {
   const folder = flag(args, 'folder') ?? process.cwd();
   const { dir } = await resolveConfigDir(folder, flag(args, 'dir'));
-  const info = await readDiscoveryFile(dir);
-  if (!info || !pidAlive(info.pid)) {
-    process.stderr.write(
-      `gatehouse bridge: no running Gatehouse gateway found for ${folder} (looked for ${dir}/gateway.json).\n` +
-        'Start one with `gatehouse serve --http` in that folder, or open the folder in VS Code with the Gatehouse extension.\n',
-    );
-    return 2;
-  }
+  const log = (line: string) => process.stderr.write(`gatehouse bridge: ${line}\n`);
 
-  const upstream = new Client({ name: 'gatehouse-bridge', version }, { capabilities: {} });
-  const transport = new StreamableHTTPClientTransport(new URL(info.url), {
-    requestInit: { headers: { Authorization: `Bearer ${info.token}` } },
+  // Set once the stdio server exists; the link may report changes before that (ignored then).
+  const upstream: { server?: Server } = {};
+  const link = new GatewayLink({
+    folder,
+    dir,
+    version,
+    log,
+    onToolsChanged: () => void upstream.server?.sendToolListChanged().catch(() => undefined),
   });
   try {
-    await upstream.connect(transport);
+    await link.current();
   } catch (err) {
-    process.stderr.write(`gatehouse bridge: could not reach the gateway at ${info.url}: ${err instanceof Error ? err.message : String(err)}\n`);
+    log(err instanceof Error ? err.message : String(err));
     return 2;
   }
 
   const server = new Server(
     { name: 'gatehouse-bridge', version },
-    { capabilities: { tools: { listChanged: true } }, instructions: upstream.getInstructions() },
+    { capabilities: { tools: { listChanged: true } }, instructions: link.serverInstructions },
   );
-  server.setRequestHandler(ListToolsRequestSchema, (req, extra) =>
-    upstream.request({ method: 'tools/list', params: req.params ?? {} }, ListToolsResultSchema, { signal: extra.signal }),
-  );
-  server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
-    upstream.request({ method: 'tools/call', params: req.params }, CallToolResultSchema, {
-      signal: extra.signal,
-      // The gateway enforces its own per-server timeouts; don't cut it short here.
-      timeout: 24 * 60 * 60 * 1000,
-    }),
-  );
-  upstream.setNotificationHandler(ToolListChangedNotificationSchema, () => void server.sendToolListChanged().catch(() => undefined));
+  upstream.server = server;
+  server.setRequestHandler(ListToolsRequestSchema, async (req, extra) => {
+    try {
+      return await link.request((c) => c.request({ method: 'tools/list', params: req.params ?? {} }, ListToolsResultSchema, { signal: extra.signal }));
+    } catch (err) {
+      throw new McpError(ErrorCode.InternalError, `gatehouse bridge: ${explain(err)}`);
+    }
+  });
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+    try {
+      return (await link.request((c) =>
+        c.request({ method: 'tools/call', params: req.params }, CallToolResultSchema, { signal: extra.signal, timeout: CALL_TIMEOUT_MS }),
+      )) as CallToolResult;
+    } catch (err) {
+      if (err instanceof McpError && err.code !== ErrorCode.ConnectionClosed) throw err;
+      // A tool result the model can read, rather than a protocol error it may not see.
+      return { isError: true, content: [{ type: 'text', text: `Gatehouse bridge: ${explain(err)}` }] };
+    }
+  });
 
   const closed = new Promise<void>((resolve) => {
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, resolve);
-    upstream.onclose = () => {
-      process.stderr.write('gatehouse bridge: the gateway closed the connection\n');
-      resolve();
-    };
   });
   await server.connect(new StdioServerTransport());
   await closed;
-  await transport.terminateSession().catch(() => undefined);
-  await upstream.close().catch(() => undefined);
+  await link.close();
+  await server.close().catch(() => undefined);
   return 0;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+function explain(err: unknown): string {
+  if (err instanceof NoGatewayError) return err.message;
+  if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) {
+    return 'the gateway went away during this call. It was not re-sent (it may have side effects); check its effect, then retry.';
   }
+  return err instanceof Error ? err.message : String(err);
 }
