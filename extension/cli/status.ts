@@ -1,6 +1,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveConfigDir } from '../config/configDir';
+import type { SessionBlockView } from '../protocol/model';
 import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents } from '../state/stateFile';
 import { flag, type ParsedArgs } from './args';
 
@@ -25,6 +26,8 @@ export interface StatusReport {
     started_at: string | null;
     metrics_port: number | null;
     downstreams: StateFileContents['downstreams'];
+    /** SESSION_BLOCKERs that fired in the running session. */
+    session_blocks: SessionBlockView[];
   };
   halt: { active: boolean; reason: string | null };
   audit: { present: boolean; lines: number | null; last_timestamp: string | null; tail_hash_looks_valid: boolean };
@@ -38,7 +41,7 @@ export interface StatusReport {
 export async function status(args: ParsedArgs): Promise<number> {
   const folder = path.resolve(flag(args, 'folder') ?? process.cwd());
   const report = await buildStatus(folder, flag(args, 'dir'));
-  process.stdout.write(args.flags.has('json') ? `${JSON.stringify(report, null, 2)}\n` : renderStatus(report));
+  process.stdout.write(args.flags.has('json') ? `${escapeInvisible(JSON.stringify(report, null, 2))}\n` : renderStatus(report));
   if (!report.serve.running) return 2;
   const ds = report.serve.downstreams ?? [];
   return ds.every((d) => d.state === undefined ? d.connected && d.healthy : d.state === 'ready' || d.state === 'disabled') && !report.serve.snapshot_stale ? 0 : 1;
@@ -68,6 +71,7 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
       started_at: state?.started_at ?? null,
       metrics_port: state?.metrics_port ?? null,
       downstreams: state?.downstreams ?? null,
+      session_blocks: state?.gatehouse?.session_blocks ?? [],
     },
     halt: await readHaltSummary(dir),
     audit: await auditSummary(path.join(dir, 'audit.jsonl')),
@@ -120,6 +124,15 @@ async function auditSummary(file: string): Promise<StatusReport['audit']> {
   }
 }
 
+/**
+ * JSON escapes control characters itself but leaves bidi overrides, zero-width characters and
+ * line separators raw, which can still disguise text in a terminal; `\uXXXX` keeps the value
+ * identical for any JSON reader.
+ */
+function escapeInvisible(json: string): string {
+  return json.replace(/[\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Replaces control and bidi characters so a hostile state file cannot rewrite the terminal. */
 export function sanitize(text: string): string {
   return text.replace(/[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g, '?');
@@ -148,6 +161,11 @@ function renderStatus(r: StatusReport): string {
       if (d.open_transitions > 0) out.push(`    circuit opens: ${d.open_transitions}${d.session_blocker_emitted ? ' (SESSION_BLOCKER fired)' : ''}`);
       if (d.reason && d.state !== 'ready') out.push(`    why: ${s(d.reason)}`);
       if (d.last_error) out.push(`    last error: ${s(d.last_error)}`);
+    }
+    const blocks = r.serve.session_blocks;
+    if (blocks.length) {
+      out.push('', 'Session blocks:');
+      for (const b of blocks) out.push(`  ${s(b.server)}: circuit opened ${b.open_transitions} times (threshold ${b.threshold}) at ${s(b.emitted_at)}`);
     }
   }
   out.push('', 'Audit log:');
