@@ -200,9 +200,11 @@ function addToEnv(text: string, server: YAMLMap, envPair: Pair | undefined, pass
   if (!isMap(env) || !env.range) return undefined;
   if (findPair(env, name)) return [];
   if (env.flow) {
+    const lastItem = env.items[env.items.length - 1];
+    const lastEnd = (lastItem?.value as YamlNode | null)?.range?.[1] ?? (lastItem?.key as YamlNode | null)?.range?.[1];
+    if (lastEnd !== undefined) return [{ start: lastEnd, end: lastEnd, text: `, ${mapping}` }];
     const close = text.lastIndexOf('}', env.range[1]);
-    if (close < env.range[0]) return undefined;
-    return [{ start: close, end: close, text: env.items.length > 0 ? `, ${mapping} ` : ` ${mapping} ` }];
+    return close < env.range[0] ? undefined : [{ start: close, end: close, text: mapping }];
   }
   const first = env.items[0]?.key as YamlNode | undefined;
   const last = env.items[env.items.length - 1];

@@ -33,9 +33,9 @@ export function completionsAt(document: TextDocument, position: { line: number; 
           documentation: documentation(schema, [...context.path, key]),
           sortText: String(index).padStart(3, '0'),
           // `key: ` and, for a value with fixed choices, reopen the list right away.
-          textEdit: { range, newText: `${key}: ` },
+          textEdit: { range, newText: context.hasColon ? key : `${key}: ` },
           insertTextFormat: InsertTextFormat.PlainText,
-          ...(info.values.length > 0 ? { command: { title: 'Suggest', command: 'editor.action.triggerSuggest' } } : {}),
+          ...(info.values.length > 0 && !context.hasColon ? { command: { title: 'Suggest', command: 'editor.action.triggerSuggest' } } : {}),
         };
       });
   }

@@ -24,6 +24,8 @@ export interface CursorContext {
   replace: { start: number; end: number };
   /** True when a value is typed inside quotes (so a completion must not add its own). */
   quoted: boolean;
+  /** True when the key under the cursor is already followed by `:` (so a completion must not add one). */
+  hasColon: boolean;
 }
 
 const WORD = /[A-Za-z0-9_.-]/;
@@ -47,10 +49,11 @@ export function cursorContext(text: string, offset: number): CursorContext | und
   let line: string;
   let at: CursorContext['at'];
   let quoted = false;
+  const hasColon = /^[ ]*:/.test(tail);
   if (KEY_HEAD.test(head)) {
     at = 'key';
     // Keep `: value` when the cursor is inside an existing key; otherwise make the line a pair.
-    line = /^[ ]*:/.test(tail) ? `${head}${MARKER}${tail}` : `${head}${MARKER}: x`;
+    line = hasColon ? `${head}${MARKER}${tail}` : `${head}${MARKER}: x`;
   } else {
     const value = VALUE_HEAD.exec(head);
     if (!value) return undefined;
@@ -63,10 +66,10 @@ export function cursorContext(text: string, offset: number): CursorContext | und
   const doc = parseDocument(probe, { uniqueKeys: false, prettyErrors: false });
   const found = findMarker(doc.contents as YamlNode | null, []);
   if (!found || found.at !== at) return undefined;
-  return { ...found, replace: { start, end }, quoted };
+  return { ...found, replace: { start, end }, quoted, hasColon };
 }
 
-function findMarker(node: YamlNode | null, path: (string | number)[]): Omit<CursorContext, 'replace' | 'quoted'> | undefined {
+function findMarker(node: YamlNode | null, path: (string | number)[]): Omit<CursorContext, 'replace' | 'quoted' | 'hasColon'> | undefined {
   if (isMap(node)) {
     for (const pair of node.items) {
       if (isScalar(pair.key) && pair.key.value === MARKER) {

@@ -26,10 +26,11 @@ export function hoverAt(document: TextDocument, position: { line: number; charac
   if (!hit || hit.path.length === 0) return null;
   const schema = schemaFor(kind);
 
-  // A list item (`env_passthrough[1]`) has no description of its own: describe the list.
+  // A list item (`env_passthrough[1]`) or a map entry (`env.FOO`) has no description of its
+  // own: describe the list or map it belongs to.
   let path = hit.path;
   let description = describeAt(schema, path);
-  while (description === undefined && typeof path[path.length - 1] === 'number') {
+  while (description === undefined && path.length > 1) {
     path = path.slice(0, -1);
     description = describeAt(schema, path);
   }
