@@ -1,0 +1,74 @@
+import path from 'node:path';
+import * as vscode from 'vscode';
+import type { GatewayManager } from '../gatewayManager';
+import { notAvailable } from '../serverActions';
+import { pickGateway } from './pickFolder';
+
+/** Which client the copied configuration is for. */
+export type ClientTarget = 'claude' | 'cursor' | 'mcpJson' | 'http';
+
+export interface CopyClientConfigArgs {
+  target?: ClientTarget;
+  /** Folder name or path (multi-root). */
+  folder?: string;
+}
+
+/**
+ * Copies a ready-to-paste configuration for another MCP client to the clipboard and returns it.
+ * Stdio clients get `gatehouse bridge`, which reads URL and token from the 0600, git-ignored
+ * `gateway.json` at run time, so no token ever lands in a client config file that might be
+ * committed. Only the explicit "HTTP" choice puts the token on the clipboard (it stops working
+ * at the next gateway restart).
+ */
+export async function copyClientConfig(manager: GatewayManager, extensionPath: string, args: CopyClientConfigArgs = {}): Promise<string | undefined> {
+  const gateway = await pickGateway(manager, args.folder, 'Copy the client configuration of which folder?');
+  if (!gateway) {
+    await notAvailable(manager);
+    return undefined;
+  }
+  let target = args.target;
+  if (!target) {
+    const items: Array<vscode.QuickPickItem & { target: ClientTarget }> = [
+      { label: 'Claude Code', description: 'claude mcp add … (stdio bridge)', target: 'claude' },
+      { label: 'Cursor', description: '.cursor/mcp.json entry (stdio bridge)', target: 'cursor' },
+      { label: '.mcp.json', description: 'project .mcp.json entry (stdio bridge)', target: 'mcpJson' },
+      { label: 'HTTP URL and token', description: 'valid until the gateway restarts; never commit it', target: 'http' },
+    ];
+    target = (await vscode.window.showQuickPick(items, { placeHolder: 'Copy a Gatehouse configuration for which client?' }))?.target;
+    if (!target) return undefined;
+  }
+  const cli = path.join(extensionPath, 'dist', 'cli.js');
+  const folder = gateway.folder.uri.fsPath;
+  const bridgeArgs = [cli, 'bridge', '--folder', folder];
+  const stdioEntry = { gatehouse: { command: 'node', args: bridgeArgs } };
+  let text: string;
+  switch (target) {
+    case 'claude':
+      text = `claude mcp add --scope local gatehouse -- node ${bridgeArgs.map(shellQuote).join(' ')}`;
+      break;
+    case 'cursor':
+    case 'mcpJson':
+      text = JSON.stringify({ mcpServers: stdioEntry }, null, 2);
+      break;
+    case 'http': {
+      const endpoint = gateway.endpoint;
+      if (!endpoint) {
+        void vscode.window.showWarningMessage('Gatehouse: the gateway has no HTTP endpoint yet.');
+        return undefined;
+      }
+      text = JSON.stringify({ mcpServers: { gatehouse: { type: 'http', url: endpoint.url, headers: { Authorization: `Bearer ${endpoint.token}` } } } }, null, 2);
+      break;
+    }
+  }
+  await vscode.env.clipboard.writeText(text);
+  const note =
+    target === 'http'
+      ? 'It holds the bearer token: paste it into a user-level config, never a tracked file. It stops working when the gateway restarts.'
+      : 'It starts `gatehouse bridge`, which finds the running gateway through gateway.json; no token is in it. Needs `node` on PATH.';
+  void vscode.window.showInformationMessage(`Gatehouse: configuration copied. ${note}`);
+  return text;
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
