@@ -25,10 +25,9 @@ export interface Project {
 /**
  * Lays out a project folder as a user would: `.gatehouse/registry.yaml` naming the fixture
  * servers by absolute `process.execPath`, so no PATH lookup is involved, plus an optional
- * `policy.yaml` (an object rendered as YAML).
+ * `policy.yaml` (an object rendered as YAML). `folder` defaults to a fresh temp directory.
  */
-export function makeProject(servers: ProjectServer[], policy?: Record<string, unknown>): Project {
-  const folder = tempDir('gatehouse-proj-');
+export function makeProject(servers: ProjectServer[], policy?: Record<string, unknown>, folder = tempDir('gatehouse-proj-')): Project {
   const configDir = path.join(folder, '.gatehouse');
   mkdirSync(configDir, { recursive: true });
   const registry = {
