@@ -16,6 +16,7 @@ import type { VerifyResult } from './audit/verifyAudit';
 import { verifyAuditDir } from './audit/verifyAudit';
 import { removeDiscoveryFile, writeDiscoveryFile } from './discoveryFile';
 import { Gateway } from './gateway';
+import { ConfigWatcher } from './configWatcher';
 import { Governance } from './governance';
 import { freeze, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
 import { HttpListener, type HttpEndpoint } from './httpListener';
@@ -33,6 +34,11 @@ export interface GatewayServiceOptions {
   clock?: Clock;
   /** Write serve.state.json / serve.pid (default true). */
   stateFile?: boolean;
+  /**
+   * Reload when registry.yaml / policy.yaml change on disk (default true). The extension host
+   * may turn it off when it drives reloads from its own file watcher.
+   */
+  watchConfig?: boolean;
   version?: string;
 }
 
@@ -187,6 +193,9 @@ export class GatewayService extends Disposable {
     }
     await this.evaluateTrust();
     pool.start();
+    if (this.options.watchConfig !== false) {
+      this.register(new ConfigWatcher(this.configDir, () => void this.reload(), this.logger));
+    }
   }
 
   /** Mirrors the pool into the store (the one source the UI, state file and health read). */
@@ -237,6 +246,19 @@ export class GatewayService extends Disposable {
    * a good one restarts only the servers whose entry changed.
    */
   async reload(): Promise<ConfigStatus> {
+    // Serialised: a reload that arrives while one runs waits for it, then runs once more.
+    const previous = this.reloading;
+    const next = (async () => {
+      await previous?.catch(() => undefined);
+      return this.doReload();
+    })();
+    this.reloading = next;
+    return next;
+  }
+
+  private reloading: Promise<ConfigStatus> | undefined;
+
+  private async doReload(): Promise<ConfigStatus> {
     if (await this.loadConfig()) {
       this._governance?.policyChanged();
       await this.evaluateTrust();

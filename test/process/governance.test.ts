@@ -130,4 +130,22 @@ describe('governance through `gatehouse serve`', () => {
     const decisions = auditLines(project.configDir).filter((r) => r.tool_name === 'tofu').map((r) => (r.metadata as { decision: string }).decision);
     assert.deepEqual(decisions, ['first_seen', 'first_seen', 'drift_blocked', 'drift_accepted']);
   });
+
+  test('policy.yaml edits apply to the next call; a broken edit keeps the last good policy and says why', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], { autonomy_level: 'L0' });
+    const session = await open(project.folder);
+    const { client } = session;
+    await until('echo listed', async () => (await client.listTools()).tools.some((t) => t.name === 'echo__write'));
+    const denied = await client.callTool({ name: 'echo__write', arguments: { id: 'a' } });
+    assert.match(textOf(denied), /Autonomy level L0 does not allow write-tier tools/);
+
+    const policyFile = path.join(project.configDir, 'policy.yaml');
+    writeFileSync(policyFile, stringify({ autonomy_level: 'L1' }));
+    await until('L1 applied', async () => !(await client.callTool({ name: 'echo__write', arguments: { id: 'b' } })).isError, 10_000, 100);
+
+    writeFileSync(policyFile, 'autonomy_level: [unclosed\n');
+    await until('error reported', () => /policy\.yaml:\d+:\d+/.test(session.stderr()), 10_000, 50);
+    const still = await client.callTool({ name: 'echo__write', arguments: { id: 'c' } });
+    assert.equal(still.isError, undefined, 'the last good policy (L1) still applies');
+  });
 });
