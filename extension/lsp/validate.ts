@@ -20,9 +20,10 @@ import { editorWarnings } from './editorWarnings';
 /** Shown as the diagnostic's source in the Problems panel. */
 export const DIAGNOSTIC_SOURCE = 'gatehouse';
 
-/** A diagnostic whose `code` is always the stable problem code (quick fixes key on it). */
+/** A diagnostic whose `code` is always the stable problem code (quick fixes key on it), with a plain-text message. */
 export interface ConfigDiagnostic extends Diagnostic {
   code: string;
+  message: string;
 }
 
 /** The document to validate. */
