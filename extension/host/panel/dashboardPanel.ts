@@ -1,0 +1,201 @@
+import * as vscode from 'vscode';
+import { Disposable, DisposableStore, type IDisposable } from '../../common/disposable';
+import { nullLogger, type Logger } from '../../common/logger';
+import type { ActionRequest } from '../../protocol/webview';
+import { DashboardModel } from './dashboardModel';
+import { DashboardSession } from './dashboardSession';
+import type { DashboardSource, DashboardSourceProvider } from './dashboardSource';
+import { dashboardHtml } from './html';
+
+/** The panel's view type: the serializer and the `onWebviewPanel:` activation event use it. */
+export const DASHBOARD_VIEW_TYPE = 'gatehouse.dashboard';
+/** Opens (or reveals) the dashboard. The status bar item and the tree header run it too. */
+export const OPEN_DASHBOARD_COMMAND = 'gatehouse.openDashboard';
+/** Longest freeze reason HALT keeps (FREEZE_REASON_MAX_BYTES in gateway/halt.ts). */
+const FREEZE_REASON_MAX_BYTES = 960;
+
+/** What every dashboard panel shares. */
+export interface DashboardDeps {
+  extensionUri: vscode.Uri;
+  model: DashboardModel;
+  logger: Logger;
+}
+
+/**
+ * The one dashboard panel (a singleton: the command reveals it when it exists). Owns the VS Code
+ * panel and feeds a {@link DashboardSession} with its messages and visibility; the session does
+ * the protocol. Keeps no health data of its own: the webview's context is not retained when
+ * hidden, and the model re-sends everything on ready.
+ */
+export class DashboardPanel extends Disposable {
+  private static current: DashboardPanel | undefined;
+  private isDisposed = false;
+
+  /** Reveals the open dashboard, or opens one in the active column. */
+  static createOrShow(deps: DashboardDeps): DashboardPanel {
+    const existing = DashboardPanel.current;
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Gatehouse Dashboard', vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
+    return new DashboardPanel(panel, deps);
+  }
+
+  /** Adopts a panel VS Code restored after a window reload (the serializer). */
+  static revive(panel: vscode.WebviewPanel, deps: DashboardDeps): DashboardPanel {
+    // Options are not persisted with the panel: set them again before the content loads.
+    panel.webview.options = webviewOptions(deps.extensionUri);
+    DashboardPanel.current?.dispose();
+    return new DashboardPanel(panel, deps);
+  }
+
+  /** The open dashboard, if any (tests and the host's "is it open" checks). */
+  static get instance(): DashboardPanel | undefined {
+    return DashboardPanel.current;
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly deps: DashboardDeps,
+  ) {
+    super();
+    DashboardPanel.current = this;
+    panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'gatehouse.svg');
+    const session = this.register(
+      new DashboardSession({
+        model: deps.model,
+        post: (message) => panel.webview.postMessage(message),
+        runAction: (request) => this.runAction(request),
+        visible: panel.visible,
+        logger: deps.logger,
+      }),
+    );
+    // Listen before the content loads, so the webview's `webview/ready` cannot be missed.
+    this.register(panel.webview.onDidReceiveMessage((message: unknown) => session.receive(message)));
+    this.register(panel.onDidChangeViewState((e) => session.setVisible(e.webviewPanel.visible)));
+    this.register(panel.onDidDispose(() => this.dispose()));
+    panel.webview.html = dashboardHtml(panel.webview, deps.extensionUri);
+  }
+
+  /** Brings the panel to the front. */
+  reveal(): void {
+    this.panel.reveal();
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    if (DashboardPanel.current === this) DashboardPanel.current = undefined;
+    super.dispose();
+    this.panel.dispose();
+  }
+
+  /** Carries out one action from the webview (untrusted: the server must exist). */
+  private async runAction(request: ActionRequest): Promise<string | void> {
+    const source = this.deps.model.current;
+    if (!source) throw new Error('No gateway is running.');
+    const server = (name: string): string => {
+      if (!this.deps.model.entry(name)) throw new Error(`No server '${name}' in this gateway.`);
+      return name;
+    };
+    switch (request.type) {
+      case 'server/respawn':
+        await source.respawn(server(request.server));
+        return `Respawning ${request.server}.`;
+      case 'circuit/reset':
+        await source.resetCircuit(server(request.server));
+        return `Circuit of ${request.server} reset.`;
+      case 'server/showOutput':
+        source.showOutput(server(request.server));
+        return;
+      case 'server/setEnabled':
+        return this.setEnabled(source, server(request.server), request.enabled);
+      case 'gateway/freeze':
+        return this.freeze(source);
+      case 'gateway/unfreeze':
+        await source.unfreeze();
+        return 'Unfrozen: tool calls are allowed again.';
+      default:
+        return assertNever(request);
+    }
+  }
+
+  private async setEnabled(source: DashboardSource, name: string, enabled: boolean): Promise<string> {
+    if (!enabled) {
+      const choice = await vscode.window.showWarningMessage(
+        `Disable ${name}? Gatehouse stops it and writes "enabled: false" for it in registry.yaml.`,
+        { modal: true },
+        'Disable',
+      );
+      if (choice !== 'Disable') return 'Cancelled.';
+    }
+    await source.setEnabled(name, enabled);
+    return enabled ? `${name} enabled.` : `${name} disabled.`;
+  }
+
+  private async freeze(source: DashboardSource): Promise<string> {
+    // A webview cannot prompt (no modal dialogs in its sandbox): ask natively.
+    const reason = await vscode.window.showInputBox({
+      title: 'Gatehouse: Freeze (HALT)',
+      prompt: 'Every proxied tool call is denied until you unfreeze. Why freeze?',
+      value: 'frozen from the dashboard',
+      validateInput: (text) =>
+        !text.trim() ? 'Give a reason.' : Buffer.byteLength(text, 'utf8') > FREEZE_REASON_MAX_BYTES ? `At most ${FREEZE_REASON_MAX_BYTES} bytes.` : undefined,
+    });
+    if (reason === undefined) return 'Cancelled.';
+    await source.freeze(reason.trim());
+    return 'Frozen: tool calls are denied.';
+  }
+}
+
+/** Scripts on; resources only from dist/ (the bundle) and media/ (the stylesheet). */
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+    // Not retained when hidden (memory): the webview asks for a fresh snapshot when shown again.
+    retainContextWhenHidden: false,
+  };
+}
+
+export interface RegisterDashboardOptions {
+  /** Where dropped messages and failed actions are logged (a LogOutputChannel fits). */
+  logger?: Logger;
+}
+
+/**
+ * Registers `gatehouse.openDashboard` and the panel serializer, and starts the model that keeps
+ * the session's history for whichever gateway `sources` names. Push the result into
+ * `context.subscriptions`.
+ */
+export function registerDashboard(
+  context: Pick<vscode.ExtensionContext, 'extensionUri'>,
+  sources: DashboardSourceProvider,
+  options: RegisterDashboardOptions = {},
+): IDisposable {
+  const logger = options.logger ?? nullLogger;
+  const store = new DisposableStore();
+  const model = store.add(new DashboardModel(sources, { logger }));
+  const deps: DashboardDeps = { extensionUri: context.extensionUri, model, logger };
+  store.add(vscode.commands.registerCommand(OPEN_DASHBOARD_COMMAND, () => void DashboardPanel.createOrShow(deps)));
+  store.add(
+    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+        DashboardPanel.revive(panel, deps);
+      },
+    }),
+  );
+  return {
+    dispose: () => {
+      // The panel goes before the model it reads from.
+      DashboardPanel.instance?.dispose();
+      store.dispose();
+    },
+  };
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unexpected action: ${JSON.stringify(value)}`);
+}
