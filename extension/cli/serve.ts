@@ -1,22 +1,36 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createLineLogger } from '../common/consoleLogger';
+import type { Logger } from '../common/logger';
 import { GatewayService } from '../gateway/gatewayService';
 import { flag, type ParsedArgs } from './args';
 
 /**
- * `gatehouse serve [--http [--port N]] [--folder F] [--dir D]`: the whole gateway without VS
- * Code. On stdio, stdout carries only JSON-RPC; every human line goes to stderr. Stops cleanly
- * (all children gone) on stdin EOF (stdio mode), SIGTERM, SIGINT and SIGHUP.
+ * `gatehouse serve [--http [--port N]] [--metrics-port N] [--folder F] [--dir D]`: the whole
+ * gateway without VS Code. On stdio, stdout carries only JSON-RPC; every human line goes to
+ * stderr. Stops cleanly (all children gone) on stdin EOF (stdio mode), SIGTERM, SIGINT and SIGHUP.
+ *
+ * Environment: `GATEHOUSE_PORT` (HTTP port when --port is absent), `GATEHOUSE_METRICS_PORT`
+ * (opt-in Prometheus endpoint on 127.0.0.1; 0 picks a free port, recorded in the state file),
+ * `GATEHOUSE_LOG_LEVEL`.
  */
 export async function serve(args: ParsedArgs, version: string): Promise<number> {
   const logger = createLineLogger((l) => process.stderr.write(l), process.env.GATEHOUSE_LOG_LEVEL ?? 'info');
   const http = args.flags.has('http');
   const folder = flag(args, 'folder') ?? process.cwd();
-  const service = await GatewayService.start({ folder, configDir: flag(args, 'dir'), logger, version });
-  if (service.configStatus.problems.some((p) => p.severity === 'error') && !service.configStatus.usingLastGood) {
-    logger.error(`the configuration in ${service.configDir} has errors; serving with no downstream servers until it is fixed`);
+  const port = http ? parsePort(flag(args, 'port') ?? process.env.GATEHOUSE_PORT ?? '0') : 0;
+  if (port === undefined) {
+    logger.error(`invalid --port / GATEHOUSE_PORT: expected 0-65535`);
+    return 1;
   }
+  const metricsPort = readMetricsPort(flag(args, 'metrics-port') ?? process.env.GATEHOUSE_METRICS_PORT, logger);
 
+  // Listen for the stop signals before anything is spawned: a signal during startup must still
+  // stop the children (they live in their own process groups and would otherwise be orphaned).
+  let wake: (why: string) => void = () => undefined;
+  const stopRequested = new Promise<string>((resolve) => (wake = resolve));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => wake(signal));
+
+  const service = await GatewayService.start({ folder, configDir: flag(args, 'dir'), logger, version, metricsPort });
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string): Promise<void> => {
     stopping ??= (async () => {
@@ -26,26 +40,49 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
     })();
     return stopping;
   };
-  const done = new Promise<void>((resolve) => {
-    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-      process.once(signal, () => void shutdown(signal).then(resolve));
-    }
-    if (!http) {
-      process.stdin.once('end', () => void shutdown('stdin closed').then(resolve));
-      process.stdin.once('close', () => void shutdown('stdin closed').then(resolve));
-    }
-  });
+  // A bug must not leave children behind: stop them, then fail.
+  const crash = (err: unknown) => {
+    logger.error(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    void shutdown('internal error').finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  if (service.configStatus.problems.some((p) => p.severity === 'error') && !service.configStatus.usingLastGood) {
+    logger.error(`the configuration in ${service.configDir} has errors; serving with no downstream servers until it is fixed`);
+  }
 
   if (http) {
-    const port = Number(flag(args, 'port') ?? process.env.GATEHOUSE_PORT ?? 0);
-    const endpoint = await service.startHttp(port);
+    let endpoint;
+    try {
+      endpoint = await service.startHttp(port);
+    } catch (err) {
+      logger.error(`could not listen on 127.0.0.1:${port}: ${err instanceof Error ? err.message : String(err)}`);
+      await shutdown('startup failed');
+      return 1;
+    }
     // The URL only: the token stays in the 0600 discovery file.
     process.stderr.write(`Gatehouse gateway listening on ${endpoint.url}\n`);
     process.stderr.write(`Token and URL for clients: ${service.configDir}/gateway.json (or run \`gatehouse bridge\`)\n`);
   } else {
     await service.gateway.createServer().connect(new StdioServerTransport());
+    process.stdin.once('end', () => wake('stdin closed'));
+    process.stdin.once('close', () => wake('stdin closed'));
     logger.info(`serving ${service.pool.serverNames().length} downstream servers on stdio (config: ${service.configDir})`);
   }
-  await done;
+  await shutdown(await stopRequested);
   return 0;
+}
+
+function parsePort(text: string): number | undefined {
+  const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
+}
+
+/** Unset or empty: no metrics. Invalid: a warning and no metrics (never a silent listener elsewhere). */
+function readMetricsPort(text: string | undefined, logger: Logger): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const port = parsePort(text);
+  if (port === undefined) logger.warn(`ignoring GATEHOUSE_METRICS_PORT / --metrics-port '${text}': expected 0-65535`);
+  return port;
 }

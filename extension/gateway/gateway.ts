@@ -6,6 +6,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Disposable, toDisposable } from '../common/disposable';
+import { Emitter, type Event } from '../common/event';
 import type { Logger } from '../common/logger';
 import type { GatewaySnapshot } from '../protocol/model';
 import { splitToolName } from '../pool/pool';
@@ -43,6 +44,16 @@ export interface GatewayOptions {
   startupWaitMs?: () => number;
 }
 
+/** One governed call, finished (refusals before the chain and health calls are not included). */
+export interface CallFinished {
+  server: string;
+  tool: string;
+  status: CallContext['status'];
+  reason_code: string | undefined;
+  /** From the gateway receiving `tools/call` to its answer, governance included. */
+  duration_ms: number;
+}
+
 /** How often the first list re-checks whether every server has left `starting`. */
 const STARTUP_POLL_MS = 25;
 
@@ -60,6 +71,9 @@ export class Gateway extends Disposable {
   /** Shared by every list that arrives before the servers first settled; see {@link listTools}. */
   private startup: Promise<void> | undefined;
   private settled = false;
+  private readonly _onDidFinishCall = this.register(new Emitter<CallFinished>());
+  /** Fires after every call that went through the chain (metrics feed on it). */
+  readonly onDidFinishCall: Event<CallFinished> = this._onDidFinishCall.event;
 
   constructor(private readonly options: GatewayOptions) {
     super();
@@ -160,6 +174,13 @@ export class Gateway extends Disposable {
     }
     ctx.tool = this.options.pool.listTools().find((t) => t.name === name);
     await this.run(ctx);
+    this._onDidFinishCall.fire({
+      server: ctx.server_name,
+      tool: ctx.tool_name,
+      status: ctx.status,
+      reason_code: ctx.reason_code,
+      duration_ms: performance.now() - ctx.start_time,
+    });
     return this.toResult(ctx);
   }
 

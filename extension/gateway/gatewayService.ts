@@ -20,6 +20,7 @@ import { ConfigWatcher } from './configWatcher';
 import { Governance } from './governance';
 import { freeze, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
 import { HttpListener, type HttpEndpoint } from './httpListener';
+import { MetricsServer } from './metrics';
 import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
 import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
@@ -34,6 +35,11 @@ export interface GatewayServiceOptions {
   clock?: Clock;
   /** Write serve.state.json / serve.pid (default true). */
   stateFile?: boolean;
+  /**
+   * Serve Prometheus `/metrics` on 127.0.0.1 at this port (0: any free port); undefined: off.
+   * The CLI reads `GATEHOUSE_METRICS_PORT`; the extension passes its setting.
+   */
+  metricsPort?: number;
   /**
    * Reload when registry.yaml / policy.yaml change on disk (default true). The extension host
    * may turn it off when it drives reloads from its own file watcher.
@@ -70,6 +76,7 @@ export class GatewayService extends Disposable {
   /** Built-in secret patterns, for short strings that leave outside a call (state, UI, logs). */
   readonly redact = createSyncRedactor();
   private stateFile: StateFileWriter | undefined;
+  private metrics: MetricsServer | undefined;
   private http: HttpListener | undefined;
   private status: ConfigStatus = { problems: [], usingLastGood: false };
   private readonly poolSubscriptions = this.register(new DisposableStore());
@@ -174,6 +181,7 @@ export class GatewayService extends Disposable {
         },
         onHealth: () => governance.recordGatewayEvent({ tool_name: 'health', server_name: 'gatehouse', tier: 'read', status: 'allowed' }),
         transformTools: (tools) => governance.transformTools(tools),
+        startupWaitMs: () => Math.min(5000, this.tunables.timeouts.connect_ms),
         logger: this.logger,
         version: this.options.version,
       }),
@@ -191,6 +199,7 @@ export class GatewayService extends Disposable {
       this.register(this.stateFile.onDidFail((err) => this.logger.warn(`could not write the state file: ${err.message}`)));
       await this.stateFile.start();
     }
+    if (this.options.metricsPort !== undefined) await this.startMetrics(this.options.metricsPort);
     await this.evaluateTrust();
     pool.start();
     if (this.options.watchConfig !== false) {
@@ -380,6 +389,22 @@ export class GatewayService extends Disposable {
     return this._governance;
   }
 
+  /** The port `/metrics` is served on, when enabled and bound. */
+  get metricsPort(): number | undefined {
+    return this.metrics?.port;
+  }
+
+  /** Not fatal when the port is taken (as rea): the gateway runs without metrics and says so. */
+  private async startMetrics(port: number): Promise<void> {
+    try {
+      this.metrics = await MetricsServer.start({ port, store: this.store, onDidFinishCall: this.gateway.onDidFinishCall, logger: this.logger });
+      this.stateFile?.setMetricsPort(this.metrics.port);
+      this.logger.info(`metrics on http://127.0.0.1:${this.metrics.port}/metrics`);
+    } catch (err) {
+      this.logger.error(`metrics: could not listen on 127.0.0.1:${port}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   /** Starts the loopback HTTP endpoint and writes the discovery file. */
   async startHttp(port = 0): Promise<HttpEndpoint> {
     this.http ??= new HttpListener(this.gateway, { port, logger: this.logger });
@@ -407,6 +432,8 @@ export class GatewayService extends Disposable {
     await this._gateway?.close();
     await pool?.stop();
     await this._governance?.audit.close().catch(() => undefined);
+    await this.metrics?.stop();
+    this.metrics = undefined;
     await this.stateFile?.stop();
   }
 }
