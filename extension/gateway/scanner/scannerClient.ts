@@ -8,13 +8,15 @@
  * - One call = one job = one message each way: all strings of a value travel packed in one
  *   transferred buffer. Jobs run one at a time, in order.
  * - **Budget per call, not per regex.** A job may run for
- *   `match_timeout_ms × (1 + input bytes / 256 KiB)` — 100 ms for a small argument object,
- *   500 ms for a 1 MiB result with the default 100 ms — measured from the moment the job is
- *   handed to an idle, started worker (queueing and worker start-up are not charged). The
- *   budget grows with the input because the work does: a 1 MiB result takes about 15 ms to redact
- *   and 40 ms to scan for injection on a 2-core CI machine, 10× inside its 500 ms, while a
- *   catastrophically backtracking pattern overruns any budget. A budget per regex (rea) would
- *   let one call run for patterns × strings × 100 ms.
+ *   `match_timeout_ms × (CALL_BUDGET_STEPS + input bytes / 256 KiB)` — 1 s for a small argument
+ *   object, 1.4 s for a 1 MiB result with the default 100 ms — measured from the moment the job
+ *   is handed to an idle, started worker (queueing and worker start-up are not charged). Honest
+ *   work is far inside it (a 1 MiB result takes about 15 ms to redact and 40 ms to scan on a
+ *   2-core CI machine); the budget only has to stop a catastrophically backtracking pattern, which
+ *   overruns any budget. It is deliberately not tight: a budget of one `match_timeout_ms` per call
+ *   failed honest calls closed in CI whenever the machine was busy (the worker thread was simply
+ *   not scheduled for 100 ms). A budget per regex (rea) would let one call run for
+ *   patterns × strings × 100 ms.
  * - **Overrun:** the call resolves at once with `timedOut: true` and a fail-closed outcome
  *   (redaction: every string of the value becomes `[REDACTION TIMED OUT]`; injection: verdict
  *   `likely`), naming the pattern that was running (read from a shared progress cell the worker
@@ -52,6 +54,9 @@ export type { InjectionVerdict } from './engine';
 export const DEFAULT_MATCH_TIMEOUT_MS = 100;
 /** Each this many input bytes add one `match_timeout_ms` to a call's budget. */
 export const BUDGET_BYTES_PER_STEP = 256 * 1024;
+
+/** Every call gets at least this many `match_timeout_ms` (see the file comment for why). */
+export const CALL_BUDGET_STEPS = 10;
 
 /** Which pattern was running when a call ran out of time. */
 export interface ScanTimeout {
@@ -191,7 +196,7 @@ export class Scanner implements IDisposable {
 
   /** The budget of one call over `bytes` of input. */
   budgetFor(bytes: number): number {
-    return Math.ceil(this.matchTimeoutMs * (1 + bytes / BUDGET_BYTES_PER_STEP));
+    return Math.ceil(this.matchTimeoutMs * (CALL_BUDGET_STEPS + bytes / BUDGET_BYTES_PER_STEP));
   }
 
   /**
