@@ -12,8 +12,11 @@ import { findPair } from './yamlNodes';
 /** Longest reason shown in a lens; the output has the rest. */
 const MAX_REASON = 80;
 
-/** Lenses for every named server entry; `states` empty means no gateway state, so no lenses. */
-export function serverLenses(document: TextDocument, states: readonly ServerLiveState[]): CodeLens[] {
+/**
+ * Lenses for every named server entry; `states` empty means no gateway state, so no lenses.
+ * With `folder`, commands get `<folder>:<name>` so a multi-root host picks the right gateway.
+ */
+export function serverLenses(document: TextDocument, states: readonly ServerLiveState[], folder?: string): CodeLens[] {
   if (states.length === 0) return [];
   const byName = new Map(states.map((s) => [s.name, s]));
   // Lenses follow what is on screen even while the file has errors elsewhere.
@@ -29,8 +32,9 @@ export function serverLenses(document: TextDocument, states: readonly ServerLive
     const start = document.positionAt(item.range[0]);
     const range = { start: { line: start.line, character: 0 }, end: { line: start.line, character: 0 } };
     const state = byName.get(name);
-    lenses.push({ range, command: { title: lensTitle(state), command: SHOW_SERVER_OUTPUT_COMMAND, arguments: [name] } });
-    if (state && state.state !== 'disabled') lenses.push({ range, command: { title: 'Respawn', command: RESPAWN_SERVER_COMMAND, arguments: [name] } });
+    const target = folder ? `${folder}:${name}` : name;
+    lenses.push({ range, command: { title: lensTitle(state), command: SHOW_SERVER_OUTPUT_COMMAND, arguments: [target] } });
+    if (state && state.state !== 'disabled') lenses.push({ range, command: { title: 'Respawn', command: RESPAWN_SERVER_COMMAND, arguments: [target] } });
   }
   return lenses;
 }

@@ -44,7 +44,8 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
   const debounceMs = options.debounceMs ?? 150;
   const documents = new TextDocuments(TextDocument);
   const timers = new Map<string, NodeJS.Timeout>();
-  let state: DidChangeStateParams = { servers: [] };
+  /** Each gateway's last state, by resolved configDir ('' for a state without one). */
+  const states = new Map<string, DidChangeStateParams>();
   let lensRefresh = false;
 
   const target = (uri: string): { document: TextDocument; file: string; kind: ConfigKind } | undefined => {
@@ -123,12 +124,15 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
     const t = target(params.textDocument.uri);
     if (!t || t.kind !== 'registry') return [];
     // Another folder's registry must not show this gateway's state.
-    if (state.configDir !== undefined && path.resolve(path.dirname(t.file)) !== path.resolve(state.configDir)) return [];
-    return serverLenses(t.document, state.servers);
+    const state = states.get(path.resolve(path.dirname(t.file))) ?? states.get('');
+    return state ? serverLenses(t.document, state.servers, state.folder) : [];
   });
 
   connection.onNotification(DidChangeStateNotification.method, (params: DidChangeStateParams) => {
-    state = { ...params, servers: Array.isArray(params?.servers) ? params.servers : [] };
+    const servers = Array.isArray(params?.servers) ? params.servers : [];
+    const key = typeof params?.configDir === 'string' ? path.resolve(params.configDir) : '';
+    if (servers.length === 0) states.delete(key);
+    else states.set(key, { ...params, servers });
     if (lensRefresh) connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
   });
 

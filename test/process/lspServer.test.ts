@@ -191,6 +191,12 @@ test('diagnostics, incremental edits, completion, hover, quick fixes and live co
   );
   assert.ok(lensRefreshes >= 1, 'the server asks the client to refresh lenses when state changes');
 
+  // Another folder's gateway does not touch these lenses; this gateway stopping clears them.
+  await connection.sendNotification(DidChangeStateNotification.method, { configDir: path.join(workspace, 'other', '.gatehouse'), folder: 'other', servers: [state.servers[1]] });
+  assert.equal(((await connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } })) ?? []).length, 4);
+  await connection.sendNotification(DidChangeStateNotification.method, { configDir: state.configDir, servers: [] });
+  assert.deepEqual(await connection.sendRequest(CodeLensRequest.type, { textDocument: { uri } }), []);
+
   // 7. Closing the document clears its diagnostics.
   published.length = 0;
   await connection.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });

@@ -50,7 +50,16 @@ test('toDidChangeStateParams keeps only what the lens needs', () => {
         { ...live('memory'), connected: true, healthy: true, retry_at: null, last_error: 'x', open_transitions: 0, session_blocker_emitted: false, transport: 'stdio', pid: 1, restarts: 0, last_exit: null, started_at: null, calls: 0, errors: 0, latency_ms: { p50: null, p95: null }, in_flight: 0, next_retry_at: null },
       ],
     },
-    '/w/.gatehouse',
+    { configDir: '/w/.gatehouse', folder: 'w' },
   );
-  assert.deepEqual(params, { configDir: '/w/.gatehouse', servers: [live('memory')] });
+  assert.deepEqual(params, { configDir: '/w/.gatehouse', folder: 'w', servers: [live('memory')] });
+  assert.deepEqual(toDidChangeStateParams(undefined, { configDir: '/w/.gatehouse' }), { configDir: '/w/.gatehouse', servers: [] });
+});
+
+test('with a folder, lens commands name <folder>:<server> (what the host commands accept)', () => {
+  const document = textDocument('version: "1"\nservers:\n  - name: memory\n    command: npx\n');
+  assert.deepEqual(
+    serverLenses(document, [live('memory')], 'api').map((l) => l.command?.arguments),
+    [['api:memory'], ['api:memory']],
+  );
 });
