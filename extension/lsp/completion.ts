@@ -13,11 +13,15 @@ import { cursorContext } from './cursorContext';
 import { schemaFor } from './schemaFor';
 import { valueInfoAt, type SchemaLiteral } from './schemaValues';
 
-/** Completion items at `position`; empty where nothing applies. */
-export function completionsAt(document: TextDocument, position: { line: number; character: number }, kind: ConfigKind): CompletionItem[] {
+/**
+ * Completion items at `position`; empty where nothing applies. `valuesOnly` is for the space
+ * trigger character: after `key: ` the choices should pop up, but not on every space of an
+ * indentation.
+ */
+export function completionsAt(document: TextDocument, position: { line: number; character: number }, kind: ConfigKind, valuesOnly = false): CompletionItem[] {
   const text = document.getText();
   const context = cursorContext(text, document.offsetAt(position));
-  if (!context) return [];
+  if (!context || (valuesOnly && context.at === 'key')) return [];
   const schema = schemaFor(kind);
   const range = { start: document.positionAt(context.replace.start), end: document.positionAt(context.replace.end) };
 

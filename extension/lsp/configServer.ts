@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import {
   CodeActionKind,
   CodeLensRefreshRequest,
+  CompletionTriggerKind,
   TextDocumentSyncKind,
   TextDocuments,
   type Connection,
@@ -87,7 +88,7 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
-        completionProvider: { triggerCharacters: [' ', ':'] },
+        completionProvider: { triggerCharacters: [' '] },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         codeLensProvider: { resolveProvider: false },
@@ -105,7 +106,8 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
 
   connection.onCompletion((params) => {
     const t = target(params.textDocument.uri);
-    return t ? completionsAt(t.document, params.position, t.kind) : [];
+    const byTrigger = params.context?.triggerKind === CompletionTriggerKind.TriggerCharacter;
+    return t ? completionsAt(t.document, params.position, t.kind, byTrigger) : [];
   });
 
   connection.onHover((params) => {

@@ -8,10 +8,10 @@ import type { ConfigKind } from '../../../extension/lsp/configKind';
 import { textDocument } from './helpers';
 
 /** Completions at the `|` in `marked`. */
-function complete(marked: string, kind: ConfigKind = 'registry'): CompletionItem[] {
+function complete(marked: string, kind: ConfigKind = 'registry', valuesOnly = false): CompletionItem[] {
   const offset = marked.indexOf('|');
   const document = textDocument(marked.slice(0, offset) + marked.slice(offset + 1));
-  return completionsAt(document, document.positionAt(offset), kind);
+  return completionsAt(document, document.positionAt(offset), kind, valuesOnly);
 }
 
 const labels = (items: CompletionItem[]): string[] => items.map((i) => i.label);
@@ -62,4 +62,9 @@ test('nothing inside comments, open values or record keys', () => {
   assert.deepEqual(complete('version: "1"\nservers:\n  - name: a\n    # comm|\n'), []);
   assert.deepEqual(complete('version: "1"\nservers:\n  - name: a\n    command: np|\n'), []);
   assert.deepEqual(complete('version: "1"\nservers:\n  - name: a\n    command: x\n    env:\n      |\n'), []);
+});
+
+test('the space trigger offers values after `key: ` but nothing while indenting', () => {
+  assert.deepEqual(labels(complete('autonomy_level: |\n', 'policy', true)), ['L0', 'L1', 'L2', 'L3']);
+  assert.deepEqual(complete('version: "1"\nservers:\n  - name: a\n    |\n', 'registry', true), []);
 });
