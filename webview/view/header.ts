@@ -1,0 +1,57 @@
+import type { ActionKind } from '../actions';
+import { h, setAttr, setText } from '../dom';
+import { formatClock, formatSpan } from '../format';
+import type { RenderContext } from './renderContext';
+
+/** The gateway line: which folder, since when, how many servers are up, HALT, and its buttons. */
+export class Header {
+  readonly element: HTMLElement;
+  private readonly label = h('span', { class: 'gateway-label' });
+  private readonly meta = h('p', { class: 'meta' });
+  private readonly connection = h('span', { class: 'connection' });
+  private readonly halt = h('div', { class: 'halt-banner', role: 'alert', hidden: true });
+  private readonly freeze: HTMLButtonElement;
+  private readonly refresh: HTMLButtonElement;
+
+  constructor(onAction: (kind: ActionKind) => void, onRefresh: () => void) {
+    this.freeze = h('button', { type: 'button', 'data-action': 'freeze' }, 'Freeze');
+    this.freeze.addEventListener('click', () => onAction(this.freeze.dataset.action === 'unfreeze' ? 'unfreeze' : 'freeze'));
+    this.refresh = h('button', { type: 'button', class: 'secondary', 'data-action': 'refresh' }, 'Refresh');
+    this.refresh.addEventListener('click', onRefresh);
+    this.element = h(
+      'header',
+      { class: 'header' },
+      h('div', { class: 'title-line' }, h('h1', {}, 'Gatehouse'), this.label, this.connection),
+      this.meta,
+      this.halt,
+      h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Gateway actions' }, this.freeze, this.refresh),
+    );
+  }
+
+  update(ctx: RenderContext): void {
+    const g = ctx.data.gateway;
+    setText(this.label, g ? g.label : 'no gateway');
+    const servers = ctx.data.servers;
+    const up = servers.filter((s) => s.view.state === 'ready').length;
+    const enabled = servers.filter((s) => s.view.state !== 'disabled').length;
+    const started = g ? Date.parse(g.started_at) : NaN;
+    setText(
+      this.meta,
+      g
+        ? `${up}/${enabled} servers ready · gateway started ${formatClock(g.started_at)}${Number.isFinite(started) ? ` (${formatSpan(ctx.now - started)} ago)` : ''}`
+        : 'No gateway is running for this workspace. Start it with "Gatehouse: Restart Gateway".',
+    );
+    const connection = ctx.connection === 'live' ? 'live' : ctx.connection === 'resyncing' ? 'resyncing…' : ctx.connection === 'waiting' ? 'connecting…' : 'incompatible';
+    setText(this.connection, connection);
+    setAttr(this.connection, 'data-connection', ctx.connection);
+
+    const halted = g?.halted ?? false;
+    this.halt.hidden = !halted;
+    setText(this.halt, halted ? `HALT is on: every tool call is denied.${g?.halt_reason ? ` Reason: ${g.halt_reason}` : ''}` : '');
+    const kind: ActionKind = halted ? 'unfreeze' : 'freeze';
+    this.freeze.dataset.action = kind;
+    setText(this.freeze, halted ? 'Unfreeze' : 'Freeze (HALT)');
+    this.freeze.disabled = !g || ctx.actions.isPending(kind);
+    setAttr(this.freeze, 'class', halted ? null : 'danger');
+  }
+}

@@ -1,0 +1,201 @@
+import type { DownstreamView } from '../../extension/protocol/model';
+import type { ServerEntry } from '../../extension/protocol/webview';
+import type { ActionKind } from '../actions';
+import { errorRate, lastMinute } from '../derive';
+import { h, replaceChildren, setAttr, setText } from '../dom';
+import { formatClock, formatCountdown, formatLatency, formatPercent, stateLabel } from '../format';
+import type { RenderContext } from './renderContext';
+import { sparkline } from './sparkline';
+
+const COLUMNS = [
+  ['', 'col-expand'],
+  ['Server', ''],
+  ['State', ''],
+  ['Circuit', ''],
+  ['Tools', 'num'],
+  ['Calls/min', 'num'],
+  ['Error rate', 'num'],
+  ['p50', 'num'],
+  ['p95', 'num'],
+  ['Restarts', 'num'],
+  ['Retry', ''],
+  ['Last error', ''],
+  ['Calls / errors, 10 min', ''],
+  ['Actions', 'col-actions'],
+] as const;
+
+interface Row {
+  tr: HTMLTableRowElement;
+  detail: HTMLTableRowElement;
+  toggle: HTMLButtonElement;
+  cells: Record<'state' | 'circuit' | 'tools' | 'rate' | 'errorRate' | 'p50' | 'p95' | 'restarts' | 'retry' | 'lastError' | 'traffic', HTMLTableCellElement>;
+  buttons: Record<'respawn' | 'resetCircuit' | 'showOutput' | 'enabled', HTMLButtonElement>;
+  detailList: HTMLDListElement;
+}
+
+/**
+ * The servers table. Rows are keyed by server name and updated in place, so a button keeps
+ * keyboard focus while the data under it changes ten times a second.
+ */
+export class ServersTable {
+  readonly element: HTMLElement;
+  private readonly tbody = h('tbody');
+  private readonly empty = h('p', { class: 'placeholder' }, 'No servers in registry.yaml.');
+  private readonly rows = new Map<string, Row>();
+  private nextId = 0;
+
+  constructor(
+    private readonly onAction: (kind: ActionKind, server: string) => void,
+    private readonly onToggle: (server: string) => void,
+  ) {
+    const head = h('tr', {}, ...COLUMNS.map(([label, cls]) => h('th', { scope: 'col', class: cls || null }, label)));
+    const table = h('table', { class: 'servers' }, h('caption', { class: 'visually-hidden' }, 'Servers'), h('thead', {}, head), this.tbody);
+    this.element = h('section', { 'aria-labelledby': 'servers-heading' }, h('h2', { id: 'servers-heading' }, 'Servers'), h('div', { class: 'table-scroll' }, table), this.empty);
+  }
+
+  update(ctx: RenderContext): void {
+    const { servers } = ctx.data;
+    this.empty.hidden = servers.length > 0;
+    const seen = new Set<string>();
+    let position = 0;
+    for (const entry of servers) {
+      const name = entry.view.name;
+      seen.add(name);
+      const row = this.rows.get(name) ?? this.createRow(name);
+      this.fill(row, entry, ctx);
+      // Move rows only when out of place: moving a node takes the focus off its buttons.
+      if (this.tbody.children[position] !== row.tr) this.tbody.insertBefore(row.tr, this.tbody.children[position] ?? null);
+      if (this.tbody.children[position + 1] !== row.detail) this.tbody.insertBefore(row.detail, this.tbody.children[position + 1] ?? null);
+      position += 2;
+    }
+    for (const [name, row] of this.rows) {
+      if (seen.has(name)) continue;
+      row.tr.remove();
+      row.detail.remove();
+      this.rows.delete(name);
+    }
+  }
+
+  private createRow(name: string): Row {
+    const id = `server-detail-${this.nextId++}`;
+    const cell = (field: string, cls = ''): HTMLTableCellElement => h('td', { 'data-field': field, class: cls || null });
+    const cells: Row['cells'] = {
+      state: cell('state'),
+      circuit: cell('circuit'),
+      tools: cell('tools', 'num'),
+      rate: cell('rate', 'num'),
+      errorRate: cell('errorRate', 'num'),
+      p50: cell('p50', 'num'),
+      p95: cell('p95', 'num'),
+      restarts: cell('restarts', 'num'),
+      retry: cell('retry'),
+      lastError: cell('lastError', 'last-error'),
+      traffic: cell('traffic'),
+    };
+    const button = (kind: ActionKind | 'enabled', text: string): HTMLButtonElement => {
+      const b = h('button', { type: 'button', class: 'secondary', 'data-action': kind }, text);
+      b.addEventListener('click', () => {
+        const k: ActionKind = kind === 'enabled' ? (b.dataset.enable === 'true' ? 'enable' : 'disable') : kind;
+        this.onAction(k, name);
+      });
+      return b;
+    };
+    const buttons: Row['buttons'] = {
+      respawn: button('respawn', 'Respawn'),
+      resetCircuit: button('resetCircuit', 'Reset circuit'),
+      showOutput: button('showOutput', 'Output'),
+      enabled: button('enabled', 'Disable'),
+    };
+    const toggle = h('button', { type: 'button', class: 'icon-button', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': `Details of ${name}` }, '▸');
+    toggle.addEventListener('click', () => this.onToggle(name));
+    const tr = h(
+      'tr',
+      { class: 'server-row', 'data-server': name },
+      h('td', { class: 'col-expand' }, toggle),
+      h('th', { scope: 'row', class: 'server-name' }, name),
+      cells.state,
+      cells.circuit,
+      cells.tools,
+      cells.rate,
+      cells.errorRate,
+      cells.p50,
+      cells.p95,
+      cells.restarts,
+      cells.retry,
+      cells.lastError,
+      cells.traffic,
+      h('td', { class: 'col-actions' }, h('div', { class: 'button-group', role: 'group', 'aria-label': `Actions for ${name}` }, buttons.respawn, buttons.resetCircuit, buttons.showOutput, buttons.enabled)),
+    );
+    const detailList = h('dl', { class: 'details' });
+    const detail = h('tr', { class: 'detail-row', id, 'data-server-detail': name, hidden: true }, h('td', { colspan: COLUMNS.length }, detailList));
+    const row: Row = { tr, detail, toggle, cells, buttons, detailList };
+    this.rows.set(name, row);
+    return row;
+  }
+
+  private fill(row: Row, entry: ServerEntry, ctx: RenderContext): void {
+    const v = entry.view;
+    const { now, actions } = ctx;
+    badge(row.cells.state, `state-${v.state}`, stateLabel(v.state), v.reason);
+    badge(row.cells.circuit, `circuit-${v.circuit_state}`, v.circuit_state, v.open_transitions ? `${v.open_transitions} openings this session` : null);
+    setText(row.cells.tools, v.tools_count === null ? '—' : String(v.tools_count));
+    const minute = lastMinute(entry.traffic, now);
+    setText(row.cells.rate, String(minute.calls));
+    setText(row.cells.errorRate, formatPercent(errorRate(entry.traffic, now)));
+    setText(row.cells.p50, formatLatency(v.latency_ms.p50));
+    setText(row.cells.p95, formatLatency(v.latency_ms.p95));
+    setText(row.cells.restarts, String(v.restarts));
+    setText(row.cells.retry, retryText(v, now));
+    setText(row.cells.lastError, v.last_error ?? '');
+    setAttr(row.cells.lastError, 'title', v.last_error);
+    replaceChildren(row.cells.traffic, sparkline(entry.traffic, now));
+
+    const b = row.buttons;
+    b.respawn.disabled = v.state === 'disabled' || v.state === 'blocked' || actions.isPending('respawn', v.name);
+    b.resetCircuit.disabled = v.circuit_state === 'closed' || actions.isPending('resetCircuit', v.name);
+    b.showOutput.disabled = actions.isPending('showOutput', v.name);
+    const enable = v.state === 'disabled';
+    b.enabled.dataset.enable = String(enable);
+    setText(b.enabled, enable ? 'Enable' : 'Disable');
+    b.enabled.disabled = actions.isPending(enable ? 'enable' : 'disable', v.name);
+    for (const [key, button] of Object.entries(b)) setAttr(button, 'aria-label', `${button.textContent ?? key} ${v.name}`);
+
+    const open = ctx.ui.expanded.includes(v.name);
+    row.detail.hidden = !open;
+    setAttr(row.toggle, 'aria-expanded', String(open));
+    setText(row.toggle, open ? '▾' : '▸');
+    if (open) replaceChildren(row.detailList, ...details(v));
+  }
+}
+
+function badge(cell: HTMLTableCellElement, cls: string, text: string, title: string | null): void {
+  let span = cell.firstElementChild as HTMLSpanElement | null;
+  if (!span) {
+    span = h('span');
+    cell.append(span);
+  }
+  setAttr(span, 'class', `badge ${cls}`);
+  setText(span, text);
+  setAttr(span, 'title', title);
+}
+
+function retryText(v: DownstreamView, now: number): string {
+  if (v.state === 'backoff' && v.next_retry_at) return `respawn ${formatCountdown(v.next_retry_at, now)}`;
+  if (v.circuit_state === 'open' && v.retry_at) return `probe ${formatCountdown(v.retry_at, now)}`;
+  return '';
+}
+
+function details(v: DownstreamView): HTMLElement[] {
+  const exit = v.last_exit ? `${v.last_exit.signal ?? `code ${v.last_exit.code ?? '?'}`} at ${formatClock(v.last_exit.at)}` : '—';
+  const pairs: [string, string][] = [
+    ['Reason', v.reason ?? '—'],
+    ['Transport', v.transport],
+    ['PID', v.pid === null ? '—' : String(v.pid)],
+    ['Ready since', formatClock(v.started_at)],
+    ['Last exit', exit],
+    ['Calls (session)', `${v.calls} (${v.errors} failed, ${v.in_flight} in flight)`],
+    ['Circuit openings', String(v.open_transitions)],
+    ['Last error', v.last_error ?? '—'],
+  ];
+  return pairs.flatMap(([k, val]) => [h('dt', {}, k), h('dd', {}, val)]);
+}
