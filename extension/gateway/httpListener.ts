@@ -18,6 +18,8 @@ export interface HttpListenerOptions {
   maxBodyBytes?: number;
   /** Fixed token (tests); a fresh random one per start otherwise. */
   token?: string;
+  /** Most sessions kept at once; beyond it the least recently active one is closed. */
+  maxSessions?: number;
   logger: Logger;
 }
 
@@ -29,6 +31,11 @@ export interface HttpEndpoint {
 }
 
 const DEFAULT_MAX_BODY = 4 * 1024 * 1024;
+/**
+ * A client that vanishes without DELETE leaves its session (and an MCP `Server`) behind; the
+ * cap keeps a long-running gateway's memory bounded. Far above what one machine's clients use.
+ */
+const DEFAULT_MAX_SESSIONS = 256;
 
 /**
  * Serves the gateway over Streamable HTTP on 127.0.0.1 (never another interface) at `/mcp`.
@@ -95,6 +102,11 @@ export class HttpListener {
     try {
       const sessionId = req.header('mcp-session-id');
       let transport = sessionId ? this.sessions.get(sessionId) : undefined;
+      if (transport && sessionId) {
+        // Map order is recency order: the first entry is the least recently active session.
+        this.sessions.delete(sessionId);
+        this.sessions.set(sessionId, transport);
+      }
       if (!transport) {
         if (sessionId || req.method !== 'POST' || !isInitializeRequest(req.body)) {
           res.status(sessionId ? 404 : 400).json({
@@ -108,6 +120,7 @@ export class HttpListener {
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (id) => {
             this.sessions.set(id, created);
+            this.evictOverCap();
           },
         });
         created.onclose = () => {
@@ -120,6 +133,16 @@ export class HttpListener {
     } catch (err) {
       this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+    }
+  }
+
+  private evictOverCap(): void {
+    const max = this.options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    for (const [id, transport] of this.sessions) {
+      if (this.sessions.size <= max) break;
+      this.sessions.delete(id);
+      this.options.logger.warn(`closing the least recently active MCP session: more than ${max} open`);
+      void transport.close().catch(() => undefined);
     }
   }
 

@@ -142,3 +142,14 @@ export function resultText(result: unknown): string {
   const content = (result as { content?: Array<{ type: string; text?: string }> }).content;
   return content?.[0]?.text ?? '';
 }
+
+/**
+ * Lists until `tool` is there. The gateway's first list waits for starting servers only up to
+ * 5 s, which a heavily loaded machine can exceed; tests that are not about that bound poll.
+ */
+export async function listedWith(client: Client, tool: string, timeoutMs = 30_000): Promise<Array<{ name: string; annotations?: { readOnlyHint?: boolean } }>> {
+  return until(`${tool} listed`, async () => {
+    const { tools } = await client.listTools();
+    return tools.some((t) => t.name === tool) ? tools : undefined;
+  }, timeoutMs, 100);
+}

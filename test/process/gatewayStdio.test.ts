@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
-import { readState, resultText, spawnCli, stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
+import { listedWith, readState, resultText, spawnCli, stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
 import { LineRpc } from '../helpers/lineRpc';
 import { alive, until } from '../helpers/poll';
 
@@ -27,9 +27,8 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
   test('lists health first and the downstream tools; calls route; isError passes through unchanged', async () => {
     const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
     const s = await open(project.folder);
-    const { tools } = await s.client.listTools();
+    const tools = await listedWith(s.client, 'echo__echo');
     assert.equal(tools[0]?.name, 'gatehouse__health');
-    assert.ok(names(tools).includes('echo__echo'), names(tools).join(','));
     assert.equal(tools.find((t) => t.name === 'echo__echo')?.annotations?.readOnlyHint, true, 'annotations survive the gateway');
 
     const echoed = await s.client.callTool({ name: 'echo__echo', arguments: { text: 'through the gateway' } });
@@ -64,7 +63,7 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
   test('the first tools/list waits for a server that is still starting', async () => {
     const project = makeProject([
       { name: 'echo', fixture: 'echo.mjs' },
-      { name: 'slow', fixture: 'slowStart.mjs', env: { START_DELAY_MS: '1500' } },
+      { name: 'slow', fixture: 'slowStart.mjs', env: { START_DELAY_MS: '1000' } },
     ]);
     const s = await open(project.folder);
     // No list_changed handling here on purpose: a client that ignores it must still see everything.
@@ -100,7 +99,7 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
     s.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       changes++;
     });
-    assert.ok(names((await s.client.listTools()).tools).includes('echo__echo'));
+    await listedWith(s.client, 'echo__echo');
     const pid = Number(resultText(await s.client.callTool({ name: 'echo__pid', arguments: {} })));
     // The startup itself (echo becoming ready) already sent one; count from here.
     changes = 0;
@@ -160,8 +159,7 @@ describe('gatehouse serve: the stdout channel and shutdown', () => {
     const cli = spawnCli(['serve'], project.folder, {}, 'pipe');
     const rpc = new LineRpc(cli.proc);
     await rpc.initialize();
-    const listed = (await rpc.request('tools/list')) as { tools: Array<{ name: string }> };
-    assert.ok(names(listed.tools).includes('noisy__echo'), names(listed.tools).join(','));
+    await until('noisy listed', async () => names(((await rpc.request('tools/list')) as { tools: Array<{ name: string }> }).tools).includes('noisy__echo'), 30_000, 100);
     for (let i = 0; i < 20; i++) {
       const r = (await rpc.request('tools/call', { name: 'noisy__echo', arguments: { text: `n${i}` } })) as { content: Array<{ text: string }> };
       assert.equal(r.content[0]?.text, `n${i}`);

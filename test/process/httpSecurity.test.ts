@@ -9,7 +9,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
-import { httpClient, readState, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
+import { httpClient, listedWith, readState, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
 
 interface Answer {
@@ -52,7 +52,7 @@ describe('HTTP defences: refused requests never reach a downstream', () => {
     gw = await startHttpGateway(project.folder);
     // A real session, so every refused request below would otherwise be a valid call.
     client = await httpClient(gw.info);
-    assert.ok((await client.listTools()).tools.some((t) => t.name === 'echo__write'));
+    await listedWith(client, 'echo__write');
     sessionId = (client.transport as StreamableHTTPClientTransport).sessionId as string;
     assert.ok(sessionId);
   });

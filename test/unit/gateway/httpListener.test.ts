@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Emitter } from '../../../extension/common/event';
+import { nullLogger } from '../../../extension/common/logger';
+import { dispatch } from '../../../extension/gateway/chain/dispatch';
+import { Gateway } from '../../../extension/gateway/gateway';
+import { HttpListener } from '../../../extension/gateway/httpListener';
+import type { DownstreamDirectory } from '../../../extension/pool/types';
+
+const dir: DownstreamDirectory = {
+  onDidChangeTools: new Emitter<void>().event,
+  listTools: () => [],
+  serverNames: () => [],
+  callTool: async () => ({ content: [] }),
+  snapshot: () => [],
+};
+const gateway = new Gateway({
+  pool: dir,
+  sessionId: 's',
+  layers: [dispatch(dir)],
+  snapshot: () => ({ revision: 1, session_id: 's', started_at: '', downstreams: [], session_blocks: [] }),
+  logger: nullLogger,
+});
+const listener = new HttpListener(gateway, { maxSessions: 2, token: 't'.repeat(43), logger: nullLogger });
+after(async () => {
+  await listener.stop();
+  gateway.dispose();
+});
+
+async function client(url: string): Promise<Client> {
+  const c = new Client({ name: 'unit', version: '1' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${'t'.repeat(43)}` } } }));
+  return c;
+}
+
+describe('HttpListener sessions', () => {
+  test('beyond maxSessions the least recently active session is closed, the others keep working', async () => {
+    const { url } = await listener.start();
+    const a = await client(url);
+    const b = await client(url);
+    // a is now more recent than b.
+    await a.listTools();
+    const c = await client(url);
+    assert.equal(listener.sessionCount, 2);
+    await assert.rejects(b.listTools(), /404|session/i);
+    assert.equal((await a.listTools()).tools[0]?.name, 'gatehouse__health');
+    assert.equal((await c.listTools()).tools[0]?.name, 'gatehouse__health');
+    await Promise.all([a, b, c].map((x) => x.close()));
+  });
+});
