@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { readDiscoveryFile } from '../../extension/gateway/discoveryFile';
+import { cliPath } from './build';
+import { repoRoot } from './env';
+import type { BenchProject } from './project';
+
+/** The three ways a client reaches the echo server in section 1. */
+export type Mode = 'direct' | 'stdio' | 'http';
+
+/** A connected MCP client plus what the bench needs to address tools and clean up. */
+export interface Endpoint {
+  mode: Mode;
+  client: Client;
+  /** The name a tool of the `echo` server has on this endpoint (`echo` or `echo__echo`). */
+  tool(name: string): string;
+  /** Pid of the process the client talks to (the echo server, or the gateway). */
+  pid: number;
+  stderr(): string;
+  /** Closes the client and waits until the process it talks to has exited. */
+  close(): Promise<void>;
+}
+
+/** The environment for a gateway CLI: ours, minus settings that would change what is measured. */
+function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('GATEHOUSE_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** A bounded tail of a stream's text, for error messages. */
+function tail(stream: NodeJS.ReadableStream | null | undefined): () => string {
+  let text = '';
+  stream?.on('data', (d: Buffer | string) => {
+    text = (text + d.toString()).slice(-8192);
+  });
+  return () => text;
+}
+
+function newClient(): Client {
+  return new Client({ name: 'gatehouse-bench', version: '1.0.0' }, { capabilities: {} });
+}
+
+/** Baseline: the SDK client spawns the echo fixture itself, as a client configured without Gatehouse would. */
+export async function openDirect(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
+  const stderr = tail(transport.stderr as NodeJS.ReadableStream | null);
+  const client = newClient();
+  await client.connect(transport);
+  return { mode: 'direct', client, tool: (n) => n, pid: transport.pid ?? -1, stderr, close: () => client.close() };
+}
+
+/** `gatehouse serve` on stdio, spawned by the SDK client as Claude Code would. */
+export async function openStdioGateway(project: BenchProject, env: Record<string, string> = {}): Promise<Endpoint> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [cliPath, 'serve'], cwd: project.folder, env: cliEnv(env), stderr: 'pipe' });
+  const stderr = tail(transport.stderr as NodeJS.ReadableStream | null);
+  const client = newClient();
+  await client.connect(transport);
+  return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr, close: () => client.close() };
+}
+
+/** `gatehouse serve --http`: waits for its discovery file, then connects with its token. */
+export async function openHttpGateway(project: BenchProject, env: Record<string, string> = {}): Promise<Endpoint> {
+  const proc = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', '0'], { cwd: project.folder, env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  const stderr = tail(proc.stderr);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async (): Promise<void> => {
+    if (!gone) proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const deadline = performance.now() + 20_000;
+    let info = await readDiscoveryFile(project.configDir);
+    while (!info || info.pid !== proc.pid) {
+      if (gone) throw new Error(`gatehouse serve --http exited early: ${stderr()}`);
+      if (performance.now() > deadline) throw new Error(`no discovery file after 20 s: ${stderr()}`);
+      // 5 ms: the poll interval is part of the measured connect time, so keep it small.
+      await new Promise((r) => setTimeout(r, 5));
+      info = await readDiscoveryFile(project.configDir);
+    }
+    const client = newClient();
+    await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } } }));
+    return {
+      mode: 'http',
+      client,
+      tool: (n) => `echo__${n}`,
+      pid: proc.pid ?? -1,
+      stderr,
+      close: async () => {
+        await client.close().catch(() => undefined);
+        await stop();
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+export function open(mode: Mode, project: BenchProject): Promise<Endpoint> {
+  return mode === 'direct' ? openDirect(project) : mode === 'stdio' ? openStdioGateway(project) : openHttpGateway(project);
+}
+
+/**
+ * One tools/call. `client.request` with the result schema is exactly what `Client.callTool`
+ * sends; calling it directly skips the client's optional output-schema check on both sides alike.
+ */
+export async function call(client: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> {
+  return (await client.request({ method: 'tools/call', params: { name, arguments: args } }, CallToolResultSchema, { timeout: 120_000 })) as CallToolResult;
+}
+
+/** The first text part of a result. */
+export function textOf(result: CallToolResult): string {
+  const part = result.content?.[0];
+  return part && part.type === 'text' ? part.text : '';
+}

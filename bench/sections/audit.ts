@@ -1,0 +1,161 @@
+/**
+ * Section 5 — the audit log's append cost against the size of the file it appends to.
+ * A valid 200 MB chain is synthesised (bench/lib/auditFile.ts), then, alternating between an
+ * empty log and the big one (A B A B):
+ *   - AuditLog alone: open (tail recovery), awaited appends one at a time (each is a group write
+ *     + fsync), and a burst of appends (group commit);
+ *   - the whole gateway in-process: echo calls sequentially and 16 in flight.
+ * Policy raises audit.rotation.max_bytes to 1 GiB: with the default (50 MiB) the first append
+ * would rotate the 200 MB file away, and the bench would measure an empty file again.
+ */
+import { rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { AuditLog } from '../../extension/gateway/audit/auditLog';
+import { writeAuditChain } from '../lib/auditFile';
+import { call, textOf } from '../lib/clients';
+import { scaled } from '../lib/env';
+import { startInProcess } from '../lib/inProcess';
+import { concurrent, sequential } from '../lib/load';
+import { benchPolicy, fixture, makeProject, type BenchProject } from '../lib/project';
+import { progress, runSection, type SectionOutput } from '../lib/section';
+import { fmt, median, MiB, quantile } from '../lib/stats';
+
+const BIG_BYTES = scaled(200, 20) * 1000 * 1000;
+const ROUNDS = scaled(2, 1);
+const AWAITED_APPENDS = scaled(300, 100);
+const BURST_APPENDS = scaled(20_000, 3_000);
+const SEQ_CALLS = scaled(800, 150);
+const CONC_CALLS = scaled(2_000, 400);
+
+type Size = 'empty' | 'big';
+
+interface Sample {
+  openMs: number;
+  tailBytes: number;
+  appendP50: number;
+  burstPerSecond: number;
+  seqPerSecond: number;
+  seqP50: number;
+  concPerSecond: number;
+  chainBreaks: number;
+  fileMiB: number;
+}
+
+const policy = benchPolicy({ audit: { rotation: { max_bytes: 1024 * 1024 * 1024 } } });
+
+function auditFile(p: BenchProject): string {
+  return path.join(p.configDir, 'audit.jsonl');
+}
+
+async function sample(p: BenchProject, size: Size): Promise<Sample> {
+  if (size === 'empty') rmSync(auditFile(p), { force: true });
+  // The log on its own.
+  const t = performance.now();
+  const log = await AuditLog.open({ dir: p.configDir, sessionId: 'bench-audit' });
+  const openMs = performance.now() - t;
+  const tailBytes = log.stats.tailBytesRead;
+  const input = { tool_name: 'echo', server_name: 'echo', tier: 'read' as const, status: 'allowed' as const, autonomy_level: 'L1' as const, metadata: { argument_count: 1 } };
+  const awaited = await sequential(AWAITED_APPENDS, async () => {
+    await log.append(input);
+    return undefined;
+  });
+  const b = performance.now();
+  await Promise.all(Array.from({ length: BURST_APPENDS }, () => log.append(input)));
+  const burstPerSecond = (BURST_APPENDS * 1000) / (performance.now() - b);
+  let chainBreaks = log.stats.chainBreaks;
+  await log.close();
+  log.dispose();
+
+  // The whole gateway on top of it.
+  const gw = await startInProcess(p);
+  try {
+    await gw.client.listTools();
+    const echo = async (i: number): Promise<string | undefined> => {
+      const r = await call(gw.client, 'echo__echo', { text: `a${i}` });
+      return r.isError || textOf(r) !== `a${i}` ? textOf(r).slice(0, 160) : undefined;
+    };
+    await sequential(50, echo);
+    const seq = await sequential(SEQ_CALLS, echo);
+    const conc = await concurrent(CONC_CALLS, 16, echo);
+    await gw.service.governance.audit.flush();
+    chainBreaks += gw.service.governance.audit.stats.chainBreaks;
+    return {
+      openMs,
+      tailBytes,
+      appendP50: quantile(awaited.latencies, 0.5),
+      burstPerSecond,
+      seqPerSecond: (seq.latencies.length * 1000) / seq.wallMs,
+      seqP50: quantile(seq.latencies, 0.5),
+      concPerSecond: conc.perSecond,
+      chainBreaks,
+      fileMiB: statSync(auditFile(p)).size / MiB,
+    };
+  } finally {
+    await gw.close();
+  }
+}
+
+async function body(out: SectionOutput): Promise<void> {
+  const echo = [{ name: 'echo', script: fixture('echo.mjs') }];
+  const projects: Record<Size, BenchProject> = { empty: makeProject('audit-empty', echo, policy), big: makeProject('audit-big', echo, policy) };
+  progress(`audit: writing a valid ${Math.round(BIG_BYTES / 1e6)} MB chain`);
+  const chain = await writeAuditChain(auditFile(projects.big), BIG_BYTES);
+  out.note(`Synthetic chain: ${chain.records} records, ${(chain.bytes / 1e6).toFixed(0)} MB, written in ${chain.seconds.toFixed(1)} s (template checked against canonicalJson and checkAuditLine).`);
+
+  const samples: Record<Size, Sample[]> = { empty: [], big: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const size of ['empty', 'big'] as const) {
+      progress(`audit round ${round}/${ROUNDS}: ${size} log`);
+      samples[size].push(await sample(projects[size], size));
+    }
+  }
+  const med = (size: Size, get: (s: Sample) => number): number => median(samples[size].map(get));
+  const rows = out.table(['metric', 'log empty', `log ${Math.round(BIG_BYTES / 1e6)} MB`, 'big / empty', 'target', 'result']);
+  const ratio = (get: (s: Sample) => number): number => med('big', get) / med('empty', get);
+  rows.push(['AuditLog.open (tail recovery)', fmt(med('empty', (s) => s.openMs), 'ms'), fmt(med('big', (s) => s.openMs), 'ms'), `${ratio((s) => s.openMs).toFixed(2)}×`, '—', '—']);
+  rows.push(['bytes read to find the chain head', String(med('empty', (s) => s.tailBytes)), String(med('big', (s) => s.tailBytes)), '—', 'bounded by the last line', '—']);
+  const appendRatio = ratio((s) => s.appendP50);
+  rows.push([
+    `awaited append p50 (write + fsync, ${AWAITED_APPENDS} appends)`,
+    fmt(med('empty', (s) => s.appendP50), 'ms'),
+    fmt(med('big', (s) => s.appendP50), 'ms'),
+    `${appendRatio.toFixed(2)}×`,
+    '≤ 1.25× (flat, within noise)',
+    out.check('audit append p50 at 200 MB vs empty', `${appendRatio.toFixed(2)}×`, '≤ 1.25×', appendRatio <= 1.25),
+  ]);
+  const burstRatio = ratio((s) => s.burstPerSecond);
+  rows.push([
+    `burst of ${BURST_APPENDS} appends (group commit)`,
+    fmt(med('empty', (s) => s.burstPerSecond), 'records/s'),
+    fmt(med('big', (s) => s.burstPerSecond), 'records/s'),
+    `${Math.round(burstRatio * 100)} %`,
+    '≥ 80 % (flat, within noise)',
+    out.check('audit burst throughput at 200 MB vs empty', `${Math.round(burstRatio * 100)} %`, '≥ 80 %', burstRatio >= 0.8),
+  ]);
+  const seqRatio = ratio((s) => s.seqPerSecond);
+  rows.push([
+    `gateway echo calls, sequential (${SEQ_CALLS})`,
+    `${fmt(med('empty', (s) => s.seqPerSecond), 'calls/s')} (p50 ${fmt(med('empty', (s) => s.seqP50), 'ms')})`,
+    `${fmt(med('big', (s) => s.seqPerSecond), 'calls/s')} (p50 ${fmt(med('big', (s) => s.seqP50), 'ms')})`,
+    `${Math.round(seqRatio * 100)} %`,
+    '≥ 80 %',
+    out.check('gateway calls/s at 200 MB audit log vs empty (sequential)', `${Math.round(seqRatio * 100)} %`, '≥ 80 %', seqRatio >= 0.8),
+  ]);
+  const concRatio = ratio((s) => s.concPerSecond);
+  rows.push([
+    `gateway echo calls, 16 in flight (${CONC_CALLS})`,
+    fmt(med('empty', (s) => s.concPerSecond), 'calls/s'),
+    fmt(med('big', (s) => s.concPerSecond), 'calls/s'),
+    `${Math.round(concRatio * 100)} %`,
+    '≥ 80 %',
+    out.check('gateway calls/s at 200 MB audit log vs empty (16 in flight)', `${Math.round(concRatio * 100)} %`, '≥ 80 %', concRatio >= 0.8),
+  ]);
+  const breaks = [...samples.empty, ...samples.big].reduce((n, s) => n + s.chainBreaks, 0);
+  rows.push(['chain breaks recorded while appending', '—', String(breaks), '—', '0', out.check('no chain break appending to the synthetic chain', String(breaks), '0', breaks === 0)]);
+  out.note(
+    `${ROUNDS} rounds, alternating empty / big; medians. The empty log is deleted before each round; the big one keeps growing ` +
+      `(${samples.big.map((s) => s.fileMiB.toFixed(0)).join(' → ')} MiB). "Within noise" thresholds: this compares two runs on a shared machine, not an absolute budget.`,
+  );
+}
+
+runSection('audit', '5. Audit log: append cost at 0 vs 200 MB of existing records', body);

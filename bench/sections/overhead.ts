@@ -1,0 +1,167 @@
+/**
+ * Section 1 — call overhead. The same echo fixture reached three ways: directly over stdio (the
+ * baseline), through `gatehouse serve` on stdio, and through `serve --http`. Runs alternate
+ * (direct, stdio, HTTP, direct, …) so that machine noise lands on all three alike; each run is a
+ * fresh process tree, and the table shows per-metric medians over the rounds.
+ */
+import { benchPolicy, fixture, makeProject } from '../lib/project';
+import { call, open, textOf, type Endpoint, type Mode } from '../lib/clients';
+import { scaled } from '../lib/env';
+import { concurrent, sequential, waitFor, type SequentialRun } from '../lib/load';
+import { progress, runSection, type SectionOutput } from '../lib/section';
+import { fmt, median, summarize, type LatencySummary } from '../lib/stats';
+
+const ROUNDS = scaled(3, 1);
+const WARMUP = scaled(200, 30);
+const SEQUENTIAL = scaled(2000, 150);
+const CONCURRENT = scaled(5000, 400);
+const IN_FLIGHT = 16;
+const BIG_256K = scaled(20, 3);
+const BIG_1M = scaled(10, 2);
+/**
+ * Wall-clock caps per run, so that a slow gateway (or a busy machine) cannot stretch the bench
+ * past its ~5 minute budget; a capped run reports the calls it made (see the notes).
+ */
+const SEQUENTIAL_MAX_MS = scaled(8000, 2000);
+const CONCURRENT_MAX_MS = scaled(8000, 2000);
+const MODES: Mode[] = ['direct', 'stdio', 'http'];
+
+interface RunMetrics {
+  connectMs: number;
+  seqCalls: number;
+  concCalls: number;
+  seq: LatencySummary;
+  concurrentPerSecond: number;
+  big256kP50: number;
+  big1mP50: number;
+  problems: string[];
+}
+
+const echoCheck = (ep: Endpoint) => async (i: number): Promise<string | undefined> => {
+  const text = `hello ${i}`;
+  const r = await call(ep.client, ep.tool('echo'), { text });
+  if (r.isError || textOf(r) !== text) return `echo ${i}: ${r.isError ? 'isError' : 'wrong text'}: ${textOf(r).slice(0, 200)}`;
+  return undefined;
+};
+
+const bigCheck = (ep: Endpoint, bytes: number) => async (): Promise<string | undefined> => {
+  const r = await call(ep.client, ep.tool('big'), { bytes });
+  const got = textOf(r).length;
+  if (r.isError || got !== bytes) return `big ${bytes}: ${r.isError ? 'isError' : `${got} characters`}: ${textOf(r).slice(0, 200)}`;
+  return undefined;
+};
+
+function problemsOf(label: string, run: { failures: number; firstFailure?: string }): string[] {
+  return run.failures ? [`${label}: ${run.failures} failed calls (first: ${run.firstFailure})`] : [];
+}
+
+async function measure(mode: Mode): Promise<RunMetrics> {
+  const project = makeProject(`overhead-${mode}`, [{ name: 'echo', script: fixture('echo.mjs') }], benchPolicy());
+  const began = performance.now();
+  const ep = await open(mode, project);
+  try {
+    // The gateway's first list waits (bounded) for servers still starting; make sure it was complete.
+    await waitFor('the echo tools in tools/list', async () => ((await ep.client.listTools()).tools.some((t) => t.name === ep.tool('echo')) ? true : undefined));
+    const connectMs = performance.now() - began;
+    const warm = await sequential(WARMUP, echoCheck(ep));
+    const seq: SequentialRun = await sequential(SEQUENTIAL, echoCheck(ep), SEQUENTIAL_MAX_MS);
+    const conc = await concurrent(CONCURRENT, IN_FLIGHT, echoCheck(ep), CONCURRENT_MAX_MS);
+    await sequential(2, bigCheck(ep, 256 * 1024));
+    const big256 = await sequential(BIG_256K, bigCheck(ep, 256 * 1024));
+    await sequential(1, bigCheck(ep, 1024 * 1024));
+    const big1m = await sequential(BIG_1M, bigCheck(ep, 1024 * 1024));
+    return {
+      connectMs,
+      seqCalls: seq.latencies.length,
+      concCalls: conc.calls,
+      seq: summarize(seq.latencies, seq.wallMs),
+      concurrentPerSecond: conc.perSecond,
+      big256kP50: summarize(big256.latencies, big256.wallMs).p50,
+      big1mP50: summarize(big1m.latencies, big1m.wallMs).p50,
+      problems: [
+        ...problemsOf('warm-up', warm),
+        ...problemsOf('sequential', seq),
+        ...problemsOf('16 in flight', conc),
+        ...problemsOf('256 KiB', big256),
+        ...problemsOf('1 MiB', big1m),
+      ],
+    };
+  } catch (err) {
+    throw new Error(`${mode}: ${err instanceof Error ? err.message : String(err)}\n${ep.stderr().slice(-2000)}`);
+  } finally {
+    await ep.close();
+  }
+}
+
+type Metric = { label: string; get: (m: RunMetrics) => number; unit: string; higherIsBetter: boolean };
+
+const METRICS: Metric[] = [
+  { label: 'connect + initialize + tools/list, cold (spawn included)', get: (m) => m.connectMs, unit: 'ms', higherIsBetter: false },
+  { label: `sequential echo p50 (${SEQUENTIAL} calls)`, get: (m) => m.seq.p50, unit: 'ms', higherIsBetter: false },
+  { label: 'sequential echo p95', get: (m) => m.seq.p95, unit: 'ms', higherIsBetter: false },
+  { label: 'sequential echo p99', get: (m) => m.seq.p99, unit: 'ms', higherIsBetter: false },
+  { label: 'sequential echo throughput', get: (m) => m.seq.perSecond, unit: 'calls/s', higherIsBetter: true },
+  { label: `${IN_FLIGHT} in flight throughput (${CONCURRENT} calls)`, get: (m) => m.concurrentPerSecond, unit: 'calls/s', higherIsBetter: true },
+  { label: `256 KiB result p50 (${BIG_256K} calls)`, get: (m) => m.big256kP50, unit: 'ms', higherIsBetter: false },
+  { label: `1 MiB result p50 (${BIG_1M} calls)`, get: (m) => m.big1mP50, unit: 'ms', higherIsBetter: false },
+];
+
+/** DESIGN §10 budgets that apply to a metric (index into METRICS), as gateway/direct ratio limits. */
+const TARGETS: Record<number, { text: string; ok: (ratio: number) => boolean }> = {
+  1: { text: 'p50 ≤ 1.5× direct', ok: (r) => r <= 1.5 },
+  5: { text: '≥ 50 % of direct', ok: (r) => r >= 0.5 },
+  6: { text: '≤ 2× direct', ok: (r) => r <= 2 },
+};
+
+function ratioText(ratio: number, higherIsBetter: boolean): string {
+  if (!Number.isFinite(ratio)) return 'n/a';
+  return higherIsBetter ? `${Math.round(ratio * 100)} %` : `${ratio.toFixed(2)}×`;
+}
+
+async function body(out: SectionOutput): Promise<void> {
+  const runs: Record<Mode, RunMetrics[]> = { direct: [], stdio: [], http: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const mode of MODES) {
+      progress(`overhead round ${round}/${ROUNDS}: ${mode}`);
+      const m = await measure(mode);
+      runs[mode].push(m);
+      for (const p of m.problems) out.note(`round ${round} ${mode}: ${p}`);
+      if (m.seqCalls < SEQUENTIAL || m.concCalls < CONCURRENT) {
+        out.note(`round ${round} ${mode}: capped at ${SEQUENTIAL_MAX_MS / 1000} s per loop: ${m.seqCalls}/${SEQUENTIAL} sequential, ${m.concCalls}/${CONCURRENT} concurrent calls measured.`);
+      }
+    }
+  }
+  const rows = out.table(['metric', 'direct', 'gateway stdio', 'stdio / direct', 'gateway HTTP', 'HTTP / direct', 'target', 'result']);
+  METRICS.forEach((metric, index) => {
+    const med = (mode: Mode): number => median(runs[mode].map(metric.get));
+    const d = med('direct');
+    const s = med('stdio');
+    const h = med('http');
+    const rs = s / d;
+    const rh = h / d;
+    const target = TARGETS[index];
+    let result = '—';
+    if (target) {
+      const measured = (mode: string, r: number): string => `${mode} ${ratioText(r, metric.higherIsBetter)}`;
+      const a = out.check(`${metric.label}, gateway stdio`, measured('stdio', rs), target.text, target.ok(rs));
+      const b = out.check(`${metric.label}, gateway HTTP`, measured('HTTP', rh), target.text, target.ok(rh));
+      result = `stdio ${a} · HTTP ${b}`;
+    }
+    rows.push([metric.label, fmt(d, metric.unit), fmt(s, metric.unit), ratioText(rs, metric.higherIsBetter), fmt(h, metric.unit), ratioText(rh, metric.higherIsBetter), target?.text ?? '—', result]);
+  });
+  const spread = out.table(['per-round values (spread)', 'direct', 'gateway stdio', 'gateway HTTP'], 'Each round separately, to show the noise behind the medians');
+  for (const index of [1, 5, 6]) {
+    const metric = METRICS[index]!;
+    const list = (mode: Mode): string => runs[mode].map((m) => fmt(metric.get(m))).join(' / ');
+    spread.push([`${metric.label} (${metric.unit})`, list('direct'), list('stdio'), list('http')]);
+  }
+  out.note(
+    `${ROUNDS} rounds × (direct, stdio, HTTP), each run a fresh process tree and a fresh project; ${WARMUP} warm-up calls before measuring. ` +
+      'Every answer is checked (text echoed back, result length), so a refusal never counts as a fast call. ' +
+      'Full governance chain at its defaults (audit with fsync per group write, HALT probe, tier, L1 policy, blocked paths, breaker, ' +
+      'argument and result redaction, injection scan in `block` mode); policy raises `gateway.result_max_bytes` to 4 MiB so the ' +
+      '1 MiB result passes whole on every path (the 512 KiB default would cut it).',
+  );
+}
+
+runSection('overhead', '1. Call overhead: direct stdio vs gateway (stdio, HTTP)', body);

@@ -1,0 +1,165 @@
+/**
+ * Section 3 — responsiveness of the thread the gateway shares with every other extension.
+ * In-process GatewayService (as in the extension host) with an in-memory MCP client; the event
+ * loop's delay is sampled with perf_hooks.monitorEventLoopDelay while
+ *   A. 1 MiB results are fetched, capped, redacted and scanned one after another;
+ *   B. 10 servers crash-loop under the default supervisor (measured from the gateway's start:
+ *      initial spawns, then 5 crashes each with 500 ms ×2 backoff, then gave_up);
+ *   C. B plus back-to-back 1 MiB results;
+ *   D. a harsher loop: the 10 servers respawn every ~500 ms and never give up, plus 1 MiB results.
+ */
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { call, textOf } from '../lib/clients';
+import { scaled } from '../lib/env';
+import { startInProcess, type InProcessGateway } from '../lib/inProcess';
+import { sleep, waitFor } from '../lib/load';
+import { benchPolicy, fixture, makeProject, type BenchServer } from '../lib/project';
+import { progress, runSection, type SectionOutput } from '../lib/section';
+import { fmt, quantile } from '../lib/stats';
+
+const PHASE_MS = scaled(8000, 1500);
+const CRASHERS = 10;
+const MiB = 1024 * 1024;
+/** Histogram timer interval. Every sample includes it, so it is subtracted from what is reported. */
+const RESOLUTION_MS = 2;
+
+/** D: the default first backoff (500 ms) without growth and without `gave_up`. */
+const stressPolicy = benchPolicy({
+  gateway: {
+    backoff: { initial_ms: 500, multiplier: 1, max_ms: 500, jitter: 0.2 },
+    supervisor: { max_crashes: 1_000_000, crash_window_ms: 1000 },
+  },
+});
+
+interface Phase {
+  label: string;
+  p50: number;
+  p99: number;
+  max: number;
+  bigCalls: number;
+  bigP50: number;
+  respawns: number;
+  failures: string[];
+}
+
+const echo: BenchServer = { name: 'echo', script: fixture('echo.mjs') };
+const crashers: BenchServer[] = Array.from({ length: CRASHERS }, (_, i) => ({ name: `crash${i + 1}`, script: fixture('crashOnStart.mjs') }));
+
+function restarts(gw: InProcessGateway): number {
+  return gw.service.store.snapshot.downstreams.filter((d) => d.name !== 'echo').reduce((n, d) => n + d.restarts, 0);
+}
+
+function startHistogram(): IntervalHistogram {
+  const h = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  h.enable();
+  return h;
+}
+
+/** Keeps 1 MiB calls going (or just waits) until `end`, then reads the histogram. */
+async function load(gw: InProcessGateway, h: IntervalHistogram, end: number, withResults: boolean, label: string, respawnsBefore: number): Promise<Phase> {
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  if (withResults) {
+    while (performance.now() < end) {
+      const t = performance.now();
+      const r = await call(gw.client, 'echo__big', { bytes: MiB });
+      latencies.push(performance.now() - t);
+      if (r.isError || textOf(r).length !== MiB) failures.push(`${r.isError ? 'isError' : `${textOf(r).length} chars`}: ${textOf(r).slice(0, 160)}`);
+    }
+  } else {
+    await sleep(Math.max(0, end - performance.now()));
+  }
+  h.disable();
+  const ms = (ns: number): number => Math.max(0, ns / 1e6 - RESOLUTION_MS);
+  return {
+    label,
+    p50: ms(h.percentile(50)),
+    p99: ms(h.percentile(99)),
+    max: ms(h.max),
+    bigCalls: latencies.length,
+    bigP50: quantile(latencies, 0.5),
+    respawns: restarts(gw) - respawnsBefore,
+    failures,
+  };
+}
+
+/** A phase on a gateway that is already up (its start is not measured). */
+async function steady(gw: InProcessGateway, label: string, withResults: boolean): Promise<Phase> {
+  const before = restarts(gw);
+  const h = startHistogram();
+  return load(gw, h, performance.now() + PHASE_MS, withResults, label, before);
+}
+
+/** A phase that includes the gateway's start (its initial spawns and the crash loop that follows). */
+async function fromStart(label: string, withResults: boolean, policy: Record<string, unknown>): Promise<{ phase: Phase; warnings: number; overruns: number }> {
+  const h = startHistogram();
+  const end = performance.now() + PHASE_MS;
+  const gw = await startInProcess(makeProject('responsive', [echo, ...crashers], policy));
+  try {
+    const phase = await load(gw, h, end, withResults, label, 0);
+    return { phase, warnings: gw.logger.counts.warn, overruns: gw.logger.matching('exceeded its') };
+  } finally {
+    await gw.close();
+  }
+}
+
+async function body(out: SectionOutput): Promise<void> {
+  const phases: Phase[] = [];
+  let overruns = 0;
+
+  progress('responsiveness: idle baseline and A (1 MiB results)');
+  const quiet = await startInProcess(makeProject('responsive-a', [echo], benchPolicy()));
+  try {
+    await quiet.client.listTools();
+    await call(quiet.client, 'echo__big', { bytes: MiB }); // warm-up: worker compiled, JIT warm
+    phases.push(await steady(quiet, 'idle gateway (baseline, no calls)', false));
+    phases.push(await steady(quiet, 'A. 1 MiB results, scanned, back to back', true));
+    overruns += quiet.logger.matching('exceeded its');
+  } finally {
+    await quiet.close();
+  }
+
+  progress('responsiveness B: 10 servers crash-looping (default supervisor), from the gateway start');
+  const b = await fromStart(`B. gateway start + ${CRASHERS} servers crash-looping (defaults)`, false, benchPolicy());
+  phases.push(b.phase);
+  progress('responsiveness C: B + 1 MiB results');
+  const c = await fromStart(`C. B + 1 MiB results`, true, benchPolicy());
+  phases.push(c.phase);
+  overruns += b.overruns + c.overruns;
+
+  progress('responsiveness D: never-ending crash loop + 1 MiB results');
+  const busy = await startInProcess(makeProject('responsive-d', [echo, ...crashers], stressPolicy));
+  try {
+    await waitFor('the crash loop to start', () => (restarts(busy) >= CRASHERS ? true : undefined), 30_000, 20);
+    await call(busy.client, 'echo__big', { bytes: MiB });
+    phases.push(await steady(busy, `D. ${CRASHERS} servers respawning every ~500 ms + 1 MiB results`, true));
+    overruns += busy.logger.matching('exceeded its');
+  } finally {
+    await busy.close();
+  }
+
+  const rows = out.table(['phase', 'loop delay p50', 'loop delay p99', 'loop delay max', '1 MiB calls (p50)', 'respawns', 'target', 'result']);
+  for (const p of phases) {
+    const withResults = p.bigCalls > 0;
+    const result = withResults ? out.check(`event-loop delay p99, ${p.label}`, fmt(p.p99, 'ms'), '≤ 20 ms', p.p99 <= 20) : '—';
+    rows.push([
+      p.label,
+      fmt(p.p50, 'ms'),
+      fmt(p.p99, 'ms'),
+      fmt(p.max, 'ms'),
+      withResults ? `${p.bigCalls} (${fmt(p.bigP50, 'ms')})` : '—',
+      String(p.respawns),
+      withResults ? 'p99 ≤ 20 ms' : '—',
+      result,
+    ]);
+    if (p.failures.length) out.note(`${p.label}: ${p.failures.length} wrong answers, first: ${p.failures[0]}`);
+  }
+  out.note(
+    `Each phase ${PHASE_MS / 1000} s. Loop delay = monitorEventLoopDelay sample minus its ${RESOLUTION_MS} ms resolution. ` +
+      'The in-memory client runs in the same process (messages passed as objects, no JSON), so its share is included. ' +
+      `Scanner budget overruns logged (results withheld, fail-closed): ${overruns}. ` +
+      'Compare every row with the idle baseline: on a machine shared with other work the baseline itself is not zero.',
+  );
+}
+
+runSection('responsiveness', '3. Responsiveness: event-loop delay in the gateway process', body);
