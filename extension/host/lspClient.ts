@@ -85,14 +85,34 @@ export class ConfigLanguageClient implements vscode.Disposable {
   }
 
   /**
-   * Forwards one gateway's live state to the server for the code lenses. Cheap to call on every
-   * snapshot change; sent only while the server runs, and remembered for the next (re)start.
+   * Forwards one gateway's live state to the server for the code lenses (`servers: []` clears
+   * it). Cheap to call on every change: an unchanged state is not sent again. Sent only while the
+   * server runs, and remembered for the next (re)start.
    */
   sendState(params: DidChangeStateParams): void {
     const key = params.configDir ?? '';
-    if (params.servers.length === 0) this.lastState.delete(key);
-    else this.lastState.set(key, params);
+    const previous = this.lastState.get(key);
+    if (params.servers.length === 0) {
+      if (!previous) return;
+      this.lastState.delete(key);
+    } else {
+      if (previous && JSON.stringify(previous) === JSON.stringify(params)) return;
+      this.lastState.set(key, params);
+    }
     if (this.client.isRunning()) void this.client.sendNotification(DidChangeStateNotification.method, params).catch(() => undefined);
+  }
+
+  /**
+   * Replaces the state of every gateway at once: each entry is sent as by {@link sendState}, and
+   * a gateway that is no longer listed (its folder was removed or it stopped) has its lenses
+   * cleared. Meant for a "gateways changed" event.
+   */
+  setGateways(gateways: readonly DidChangeStateParams[]): void {
+    const listed = new Set(gateways.map((g) => g.configDir ?? ''));
+    for (const [key, params] of [...this.lastState]) {
+      if (!listed.has(key)) this.sendState({ ...params, servers: [] });
+    }
+    for (const params of gateways) this.sendState(params);
   }
 
   /** Stops the server process (awaitable, for `deactivate()`). */
