@@ -1,18 +1,17 @@
 import * as vscode from 'vscode';
 import { Disposable, DisposableStore, type IDisposable } from '../../common/disposable';
 import { nullLogger, type Logger } from '../../common/logger';
-import type { ActionRequest } from '../../protocol/webview';
+import { FREEZE_REASON_MAX_BYTES } from '../../gateway/halt';
+import { runDashboardAction, type ActionPrompts } from './dashboardActions';
 import { DashboardModel } from './dashboardModel';
 import { DashboardSession } from './dashboardSession';
-import type { DashboardSource, DashboardSourceProvider } from './dashboardSource';
+import type { DashboardSourceProvider } from './dashboardSource';
 import { dashboardHtml } from './html';
 
 /** The panel's view type: the serializer and the `onWebviewPanel:` activation event use it. */
 export const DASHBOARD_VIEW_TYPE = 'gatehouse.dashboard';
 /** Opens (or reveals) the dashboard. The status bar item and the tree header run it too. */
 export const OPEN_DASHBOARD_COMMAND = 'gatehouse.openDashboard';
-/** Longest freeze reason HALT keeps (FREEZE_REASON_MAX_BYTES in gateway/halt.ts). */
-const FREEZE_REASON_MAX_BYTES = 960;
 
 /** What every dashboard panel shares. */
 export interface DashboardDeps {
@@ -57,7 +56,7 @@ export class DashboardPanel extends Disposable {
 
   private constructor(
     private readonly panel: vscode.WebviewPanel,
-    private readonly deps: DashboardDeps,
+    deps: DashboardDeps,
   ) {
     super();
     DashboardPanel.current = this;
@@ -66,7 +65,7 @@ export class DashboardPanel extends Disposable {
       new DashboardSession({
         model: deps.model,
         post: (message) => panel.webview.postMessage(message),
-        runAction: (request) => this.runAction(request),
+        runAction: (request) => runDashboardAction(request, deps.model, prompts),
         visible: panel.visible,
         logger: deps.logger,
       }),
@@ -89,63 +88,6 @@ export class DashboardPanel extends Disposable {
     if (DashboardPanel.current === this) DashboardPanel.current = undefined;
     super.dispose();
     this.panel.dispose();
-  }
-
-  /** Carries out one action from the webview (untrusted: the server must exist). */
-  private async runAction(request: ActionRequest): Promise<string | void> {
-    const source = this.deps.model.current;
-    if (!source) throw new Error('No gateway is running.');
-    const server = (name: string): string => {
-      if (!this.deps.model.entry(name)) throw new Error(`No server '${name}' in this gateway.`);
-      return name;
-    };
-    switch (request.type) {
-      case 'server/respawn':
-        await source.respawn(server(request.server));
-        return `Respawning ${request.server}.`;
-      case 'circuit/reset':
-        await source.resetCircuit(server(request.server));
-        return `Circuit of ${request.server} reset.`;
-      case 'server/showOutput':
-        source.showOutput(server(request.server));
-        return;
-      case 'server/setEnabled':
-        return this.setEnabled(source, server(request.server), request.enabled);
-      case 'gateway/freeze':
-        return this.freeze(source);
-      case 'gateway/unfreeze':
-        await source.unfreeze();
-        return 'Unfrozen: tool calls are allowed again.';
-      default:
-        return assertNever(request);
-    }
-  }
-
-  private async setEnabled(source: DashboardSource, name: string, enabled: boolean): Promise<string> {
-    if (!enabled) {
-      const choice = await vscode.window.showWarningMessage(
-        `Disable ${name}? Gatehouse stops it and writes "enabled: false" for it in registry.yaml.`,
-        { modal: true },
-        'Disable',
-      );
-      if (choice !== 'Disable') return 'Cancelled.';
-    }
-    await source.setEnabled(name, enabled);
-    return enabled ? `${name} enabled.` : `${name} disabled.`;
-  }
-
-  private async freeze(source: DashboardSource): Promise<string> {
-    // A webview cannot prompt (no modal dialogs in its sandbox): ask natively.
-    const reason = await vscode.window.showInputBox({
-      title: 'Gatehouse: Freeze (HALT)',
-      prompt: 'Every proxied tool call is denied until you unfreeze. Why freeze?',
-      value: 'frozen from the dashboard',
-      validateInput: (text) =>
-        !text.trim() ? 'Give a reason.' : Buffer.byteLength(text, 'utf8') > FREEZE_REASON_MAX_BYTES ? `At most ${FREEZE_REASON_MAX_BYTES} bytes.` : undefined,
-    });
-    if (reason === undefined) return 'Cancelled.';
-    await source.freeze(reason.trim());
-    return 'Frozen: tool calls are denied.';
   }
 }
 
@@ -196,6 +138,20 @@ export function registerDashboard(
   };
 }
 
-function assertNever(value: never): never {
-  throw new Error(`unexpected action: ${JSON.stringify(value)}`);
-}
+/** The native questions the dashboard's actions ask. */
+const prompts: ActionPrompts = {
+  confirmDisable: async (server) =>
+    (await vscode.window.showWarningMessage(
+      `Disable ${server}? Gatehouse stops it and writes "enabled: false" for it in registry.yaml.`,
+      { modal: true },
+      'Disable',
+    )) === 'Disable',
+  freezeReason: () =>
+    vscode.window.showInputBox({
+      title: 'Gatehouse: Freeze (HALT)',
+      prompt: 'Every proxied tool call is denied until you unfreeze. Why freeze?',
+      value: 'frozen from the dashboard',
+      validateInput: (text) =>
+        !text.trim() ? 'Give a reason.' : Buffer.byteLength(text, 'utf8') > FREEZE_REASON_MAX_BYTES ? `At most ${FREEZE_REASON_MAX_BYTES} bytes.` : undefined,
+    }),
+};

@@ -67,6 +67,8 @@ export class DashboardSession extends Disposable {
   private readonly logger: Logger;
   private readonly minIntervalMs = 1000 / MAX_PUSHES_PER_SECOND;
   private disposed = false;
+  /** Actions run one at a time, in the order the user clicked (disable then enable stays so). */
+  private actions: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: DashboardSessionOptions) {
     super();
@@ -101,7 +103,7 @@ export class DashboardSession extends Disposable {
 
   private handle(message: WebviewToHost): void {
     if (isActionRequest(message)) {
-      void this.runAction(message);
+      this.actions = this.actions.then(() => this.runAction(message));
       return;
     }
     switch (message.type) {

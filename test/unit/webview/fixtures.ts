@@ -1,0 +1,133 @@
+// Builders shared by the dashboard tests (webview reducer, host model and session).
+import { Emitter } from '../../../extension/common/event';
+import type { AuditRecordLike, DashboardSource, DashboardSourceProvider, HaltInfo } from '../../../extension/host/panel/dashboardSource';
+import type { DownstreamView } from '../../../extension/protocol/model';
+import type { AuditEventView, DashboardState, ServerEntry } from '../../../extension/protocol/webview';
+import { StateStore } from '../../../extension/state/store';
+
+export function view(name: string, overrides: Partial<DownstreamView> = {}): DownstreamView {
+  return {
+    name,
+    connected: true,
+    healthy: true,
+    circuit_state: 'closed',
+    retry_at: null,
+    last_error: null,
+    tools_count: 3,
+    open_transitions: 0,
+    session_blocker_emitted: false,
+    state: 'ready',
+    reason: null,
+    transport: 'stdio',
+    pid: 4242,
+    restarts: 0,
+    last_exit: null,
+    started_at: '2026-04-20T12:00:00.000Z',
+    calls: 0,
+    errors: 0,
+    latency_ms: { p50: null, p95: null },
+    in_flight: 0,
+    next_retry_at: null,
+    ...overrides,
+  };
+}
+
+export function entry(name: string, overrides: Partial<DownstreamView> = {}): ServerEntry {
+  return { view: view(name, overrides), circuit: [{ at: 1_000, state: 'closed' }], traffic: [] };
+}
+
+export function auditEvent(seq: number, overrides: Partial<AuditEventView> = {}): AuditEventView {
+  return {
+    seq,
+    timestamp: '2026-04-20T12:00:00.000Z',
+    tool: 'echo',
+    server: 'echo',
+    status: 'allowed',
+    tier: 'read',
+    duration_ms: 3,
+    error: null,
+    ...overrides,
+  };
+}
+
+export function state(overrides: Partial<DashboardState> = {}): DashboardState {
+  return {
+    gateway: { label: 'ws', session_id: 's1', started_at: '2026-04-20T12:00:00.000Z', halted: false, halt_reason: null },
+    servers: [entry('echo'), entry('flaky')],
+    session_blocks: [],
+    audit: [],
+    ...overrides,
+  };
+}
+
+export function record(n: number, overrides: Partial<AuditRecordLike> = {}): AuditRecordLike {
+  return {
+    timestamp: new Date(1_700_000_000_000 + n).toISOString(),
+    tool_name: `tool${n}`,
+    server_name: 'echo',
+    status: 'allowed',
+    tier: 'read',
+    duration_ms: n,
+    hash: `h${n}`,
+    ...overrides,
+  };
+}
+
+/** A DashboardSource over a real StateStore, with hand-driven audit and HALT. */
+export class FakeSource implements DashboardSource {
+  readonly store: StateStore;
+  readonly audit = new Emitter<readonly AuditRecordLike[]>();
+  readonly haltChanged = new Emitter<void>();
+  haltInfo: HaltInfo = { halted: false, reason: null };
+  tail: AuditRecordLike[] = [];
+  /** Resolves recentAudit when set; otherwise it resolves at once with `tail`. */
+  tailGate: Promise<void> | undefined;
+  readonly calls: string[] = [];
+  failWith: string | undefined;
+
+  constructor(
+    readonly label = 'ws',
+    sessionId = 'session-1',
+    startedAt = 1_700_000_000_000,
+  ) {
+    this.store = new StateStore({ sessionId, startedAt });
+  }
+
+  snapshot = () => this.store.snapshot;
+  get onDidChange() {
+    return this.store.onDidChange;
+  }
+  recentAudit = async (limit: number) => {
+    await this.tailGate;
+    return this.tail.slice(-limit);
+  };
+  onDidAppendAudit = this.audit.event;
+  halt = () => this.haltInfo;
+  onDidChangeHalt = this.haltChanged.event;
+  private act(what: string): Promise<void> {
+    this.calls.push(what);
+    return this.failWith ? Promise.reject(new Error(this.failWith)) : Promise.resolve();
+  }
+  respawn = (server: string) => this.act(`respawn ${server}`);
+  resetCircuit = (server: string) => this.act(`reset ${server}`);
+  showOutput = (server: string) => void this.calls.push(`output ${server}`);
+  setEnabled = (server: string, enabled: boolean) => this.act(`enabled ${server} ${enabled}`);
+  freeze = (reason: string) => this.act(`freeze ${reason}`);
+  unfreeze = () => this.act('unfreeze');
+}
+
+/** A provider whose current source the test swaps. */
+export class FakeProvider implements DashboardSourceProvider {
+  private readonly changed = new Emitter<void>();
+  readonly onDidChangeSource = this.changed.event;
+  constructor(public current: DashboardSource | undefined) {}
+  set(source: DashboardSource | undefined): void {
+    this.current = source;
+    this.changed.fire();
+  }
+}
+
+/** Lets pending promise callbacks run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
