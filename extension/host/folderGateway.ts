@@ -161,11 +161,15 @@ export class FolderGateway extends Disposable {
     const log = this.options.logger;
     let service: GatewayService | undefined;
     try {
+      // The host drives reloads from VS Code's FileSystemWatcher (below), so the core's own
+      // fs.watch is turned off. Spread from a variable: cores without the option ignore it.
+      const hostDriven = { watchConfig: false };
       service = await GatewayService.start({
         folder: this.folder.uri.fsPath,
         configDir: this.options.configDirSetting || undefined,
         logger: log,
         version: this.options.version,
+        ...hostDriven,
       });
       if (generation !== this.generation) {
         await service.stop(0);
@@ -237,7 +241,7 @@ export class FolderGateway extends Disposable {
     run.add(service.pool.onDidFireSessionBlocker((event) => this._onDidFireSessionBlocker.fire({ gateway: this, event })));
 
     const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(service.configDir), '{registry.yaml,policy.yaml,HALT}'),
+      new vscode.RelativePattern(vscode.Uri.file(service.configDir), '{registry.yaml,policy.yaml,fingerprints.json,HALT}'),
     );
     run.add(watcher);
     let timer: NodeJS.Timeout | undefined;

@@ -11,15 +11,16 @@ const MUTED_KEY = 'gatehouse.mutedServers';
 
 const RESPAWN = 'Respawn';
 const SHOW_OUTPUT = 'Show Output';
-const DISABLE = 'Disable Server';
-const MUTE = "Don't Show Again for This Server";
+// Short labels: a toast truncates its buttons, and there are four.
+const DISABLE = 'Disable';
+const MUTE = "Don't Show Again";
 
 /**
  * The loud signals, each once per outage (the tree and status bar show the rest):
  * - SESSION_BLOCKER: the pool fires it once per outage (re-armed by a closed circuit);
  * - with `gatehouse.notifications: all`, also a server giving up and a config turning broken.
- * Every server notification offers Respawn / Show Output / Disable and "don't show again for
- * this server" (remembered per workspace).
+ * Every server notification offers Respawn / Show Output / Disable and "Don't Show Again",
+ * which mutes that one server (remembered per workspace).
  */
 export class SessionBlockerNotifier extends Disposable {
   /** Last seen state per gateway+server, to notify on the transition only. */
@@ -65,7 +66,7 @@ export class SessionBlockerNotifier extends Disposable {
         const before = this.lastState.get(key);
         this.lastState.set(key, d.state);
         if (d.state === 'gave_up' && before !== 'gave_up' && level === 'all' && !this.muted(gateway, d.name)) {
-          void this.ask(gateway, d.name, `Gatehouse: ${d.name} keeps crashing and will not be restarted automatically. ${d.reason ?? ''}`.trim());
+          void this.ask(gateway, d.name, `Gatehouse: ${d.name} is down and will not be restarted automatically${d.reason ? ` (${d.reason})` : ''}.`);
         }
       }
     }

@@ -75,10 +75,17 @@ export async function verifyAudit(manager: GatewayManager, arg?: unknown): Promi
     { location: vscode.ProgressLocation.Notification, title: 'Gatehouse: verifying the audit log…' },
     () => verify.call(gateway.service),
   );
-  const r = (result ?? {}) as { ok?: boolean; records?: number; firstBreak?: unknown; message?: string };
-  const summary = r.message ?? JSON.stringify(result);
-  if (r.ok === false) void vscode.window.showErrorMessage(`Gatehouse: the audit log is broken. ${summary}`);
-  else void vscode.window.showInformationMessage(`Gatehouse: audit log verified. ${summary}`);
+  // The core's VerifyResult; read defensively, the shape belongs to another module.
+  const r = (result ?? {}) as { ok?: boolean; records?: number; files?: string[]; breakCount?: number; firstBreak?: { file: string; line: number; message: string } };
+  const counted = `${r.records ?? 0} records in ${r.files?.length ?? 0} ${r.files?.length === 1 ? 'file' : 'files'}`;
+  if (r.ok === false) {
+    const b = r.firstBreak;
+    const where = b ? ` First break: ${b.file.split(/[\\/]/).pop()}:${b.line}: ${b.message}.` : '';
+    const choice = await vscode.window.showErrorMessage(`Gatehouse: the audit log is broken (${r.breakCount ?? 1} breaks, ${counted}).${where}`, ...(b ? ['Open File'] : []));
+    if (choice && b) await vscode.window.showTextDocument(vscode.Uri.file(b.file), { selection: new vscode.Range(b.line - 1, 0, b.line - 1, 0) });
+  } else {
+    void vscode.window.showInformationMessage(`Gatehouse: audit log verified, the hash chain is intact (${counted}).`);
+  }
   return result;
 }
 
