@@ -20,6 +20,8 @@ export interface HttpListenerOptions {
   token?: string;
   /** Most sessions kept at once; beyond it the least recently active one is closed. */
   maxSessions?: number;
+  /** How long `stop()` lets requests in flight finish (default 1 s, DESIGN.md §1). */
+  drainMs?: number;
   logger: Logger;
 }
 
@@ -52,6 +54,9 @@ export class HttpListener {
   private server: HttpServer | undefined;
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
   private endpoint: HttpEndpoint | undefined;
+  /** POSTed requests whose response has not gone out yet (standalone GET streams excluded). */
+  private inFlight = 0;
+  private stopping = false;
 
   constructor(
     private readonly gateway: Gateway,
@@ -68,6 +73,7 @@ export class HttpListener {
 
   async start(): Promise<HttpEndpoint> {
     if (this.endpoint) return this.endpoint;
+    this.stopping = false;
     const token = this.options.token ?? newToken();
     const app = express();
     app.disable('x-powered-by');
@@ -99,6 +105,14 @@ export class HttpListener {
   }
 
   private async handle(req: Request, res: Response): Promise<void> {
+    if (this.stopping) {
+      res.status(503).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Gatehouse is shutting down' }, id: null });
+      return;
+    }
+    if (req.method === 'POST' && carriesRequest(req.body)) {
+      this.inFlight++;
+      res.once('close', () => this.inFlight--);
+    }
     try {
       const sessionId = req.header('mcp-session-id');
       let transport = sessionId ? this.sessions.get(sessionId) : undefined;
@@ -146,18 +160,30 @@ export class HttpListener {
     }
   }
 
-  /** Stops listening and closes every session. */
+  /**
+   * Stops accepting (new connections refused, new requests answered 503), lets the responses
+   * in flight go out for up to `drainMs`, then closes every session and connection.
+   */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     this.endpoint = undefined;
+    this.stopping = true;
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    const deadline = Date.now() + (this.options.drainMs ?? 1000);
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(sessions.map((t) => t.close().catch(() => undefined)));
-    if (!server) return;
-    server.closeAllConnections?.();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server?.closeAllConnections();
+    await closed;
   }
+}
+
+/** True when a POST body holds at least one JSON-RPC request (a response will follow). */
+function carriesRequest(body: unknown): boolean {
+  const messages: unknown[] = Array.isArray(body) ? body : [body];
+  return messages.some((m) => typeof m === 'object' && m !== null && 'method' in m && 'id' in m);
 }
 
 function refuseBrowserOrigins(req: Request, res: Response, next: NextFunction): void {

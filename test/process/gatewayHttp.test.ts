@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { makeProject } from '../helpers/gatewayProject';
-import { httpClient, listedWith, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
+import { httpClient, listedWith, readState, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { alive, until } from '../helpers/poll';
 
 const clients: Client[] = [];
@@ -117,6 +117,18 @@ describe('gatehouse serve --http', () => {
     assert.equal(existsSync(path.join(project.configDir, 'gateway.json')), false);
     assert.equal(existsSync(path.join(project.configDir, 'serve.state.json')), false);
     assert.ok(existsSync(path.join(project.configDir, '.gitignore')), 'the .gitignore stays');
+  });
+
+  test('SIGTERM lets a call in flight finish (up to 1 s) before closing', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
+    const gw = await startHttpGateway(project.folder);
+    const c = await connect(gw);
+    await listedWith(c, 'echo__echo');
+    const call = c.callTool({ name: 'echo__sleep', arguments: { ms: 400 } });
+    await until('call in flight', () => (readState(project.configDir)?.downstreams?.[0] as { in_flight?: number } | undefined)?.in_flight === 1);
+    process.kill(gw.pid, 'SIGTERM');
+    assert.equal(resultText(await call), 'slept 400');
+    assert.deepEqual(await gw.exited, { code: 0, signal: null });
   });
 
   test('--port pins the port', async () => {
