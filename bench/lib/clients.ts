@@ -21,6 +21,8 @@ export interface Endpoint {
   /** Pid of the process the client talks to (the echo server, or the gateway). */
   pid: number;
   stderr(): string;
+  /** Scanner budget overruns the gateway logged so far (see {@link StderrWatch}). */
+  overruns(): Overruns;
   /** Closes the client and waits until the process it talks to has exited. */
   close(): Promise<void>;
 }
@@ -32,13 +34,38 @@ function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   return { ...env, ...extra };
 }
 
-/** A bounded tail of a stream's text, for error messages. */
-function tail(stream: NodeJS.ReadableStream | null | undefined): () => string {
-  let text = '';
-  stream?.on('data', (d: Buffer | string) => {
-    text = (text + d.toString()).slice(-8192);
-  });
-  return () => text;
+/** Scanner budget overruns in a gateway's log; `unattributed` ones named no pattern. */
+export interface Overruns {
+  total: number;
+  /**
+   * Overruns logged with pattern 'unknown': the worker was not running that job when the
+   * budget ran out (it had finished, or not started), so the time went to waiting, not matching.
+   */
+  unattributed: number;
+}
+
+/** Watches a gateway's stderr: a bounded tail for error messages, and the scanner overruns it logs. */
+class StderrWatch {
+  private text = '';
+  private partial = '';
+  readonly overruns: Overruns = { total: 0, unattributed: 0 };
+
+  constructor(stream: NodeJS.ReadableStream | null | undefined) {
+    stream?.on('data', (d: Buffer | string) => this.add(d.toString()));
+  }
+
+  tail = (): string => this.text;
+
+  private add(chunk: string): void {
+    this.text = (this.text + chunk).slice(-8192);
+    const lines = (this.partial + chunk).split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.includes('exceeded its')) continue;
+      this.overruns.total++;
+      if (line.includes("pattern 'unknown'")) this.overruns.unattributed++;
+    }
+  }
 }
 
 function newClient(): Client {
@@ -48,25 +75,26 @@ function newClient(): Client {
 /** Baseline: the SDK client spawns the echo fixture itself, as a client configured without Gatehouse would. */
 export async function openDirect(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
-  const stderr = tail(transport.stderr as NodeJS.ReadableStream | null);
+  const watch = new StderrWatch(transport.stderr as NodeJS.ReadableStream | null);
   const client = newClient();
   await client.connect(transport);
-  return { mode: 'direct', client, tool: (n) => n, pid: transport.pid ?? -1, stderr, close: () => client.close() };
+  return { mode: 'direct', client, tool: (n) => n, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
 }
 
 /** `gatehouse serve` on stdio, spawned by the SDK client as Claude Code would. */
 export async function openStdioGateway(project: BenchProject, env: Record<string, string> = {}): Promise<Endpoint> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [cliPath, 'serve'], cwd: project.folder, env: cliEnv(env), stderr: 'pipe' });
-  const stderr = tail(transport.stderr as NodeJS.ReadableStream | null);
+  const watch = new StderrWatch(transport.stderr as NodeJS.ReadableStream | null);
   const client = newClient();
   await client.connect(transport);
-  return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr, close: () => client.close() };
+  return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
 }
 
 /** `gatehouse serve --http`: waits for its discovery file, then connects with its token. */
 export async function openHttpGateway(project: BenchProject, env: Record<string, string> = {}): Promise<Endpoint> {
   const proc = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', '0'], { cwd: project.folder, env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-  const stderr = tail(proc.stderr);
+  const watch = new StderrWatch(proc.stderr);
+  const stderr = watch.tail;
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let gone = false;
   void exited.then(() => (gone = true));
@@ -94,6 +122,7 @@ export async function openHttpGateway(project: BenchProject, env: Record<string,
       tool: (n) => `echo__${n}`,
       pid: proc.pid ?? -1,
       stderr,
+      overruns: () => watch.overruns,
       close: async () => {
         await client.close().catch(() => undefined);
         await stop();

@@ -20,6 +20,12 @@ export class CountingLogger implements Logger {
     return this.recent.filter((l) => l.includes(text)).length;
   }
 
+  /** Scanner budget overruns logged, and how many named no pattern (see clients.ts `Overruns`). */
+  overruns(): { total: number; unattributed: number } {
+    const lines = this.recent.filter((l) => l.includes('exceeded its'));
+    return { total: lines.length, unattributed: lines.filter((l) => l.includes("pattern 'unknown'")).length };
+  }
+
   private add(level: keyof CountingLogger['counts'], message: string): void {
     this.counts[level]++;
     if (level === 'warn' || level === 'error') {

@@ -10,13 +10,17 @@ import type { Middleware } from '../../extension/gateway/chain/chain';
 import { call, textOf } from '../lib/clients';
 import { scaled } from '../lib/env';
 import { startInProcess, type InProcessGateway } from '../lib/inProcess';
-import { sequential } from '../lib/load';
+import { concurrent, sequential } from '../lib/load';
 import { benchPolicy, fixture, makeProject } from '../lib/project';
 import { progress, runSection, type SectionOutput } from '../lib/section';
 import { fmt, median, quantile } from '../lib/stats';
 
-const CALLS = scaled(600, 100);
-const ROUNDS = scaled(3, 1);
+const CALLS = scaled(600, 80);
+const WARMUP = scaled(100, 30);
+/** 16 in flight per step: shows which layer limits throughput (the scanner runs one job at a time). */
+const CONC_CALLS = scaled(1000, 100);
+const CONC_MAX_MS = scaled(3000, 1000);
+const ROUNDS = scaled(2, 1);
 
 /**
  * Indices into Governance.layers(), which is ordered outermost first:
@@ -66,9 +70,10 @@ async function body(out: SectionOutput): Promise<void> {
     const all = gw.service.governance.layers();
     if (all.length !== LAYER_COUNT) throw new Error(`Governance.layers() has ${all.length} layers, the bench expects ${LAYER_COUNT}: update bench/sections/breakdown.ts`);
     const runners = STEPS.map((s) => runner(gw, s, all));
-    for (const r of runners) await sequential(100, r); // warm every path
+    for (const r of runners) await sequential(WARMUP, r); // warm every path
     const p50s: number[][] = STEPS.map(() => []);
     const p95s: number[][] = STEPS.map(() => []);
+    const rates: number[][] = STEPS.map(() => []);
     const problems: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
       progress(`breakdown round ${round}/${ROUNDS}`);
@@ -77,18 +82,32 @@ async function body(out: SectionOutput): Promise<void> {
         p50s[s]!.push(quantile(run.latencies, 0.5));
         p95s[s]!.push(quantile(run.latencies, 0.95));
         if (run.failures) problems.push(`${STEPS[s]!.label}: ${run.failures} failed (${run.firstFailure})`);
+        const conc = await concurrent(CONC_CALLS, 16, runners[s]!, CONC_MAX_MS);
+        rates[s]!.push(conc.perSecond);
+        if (conc.failures) problems.push(`${STEPS[s]!.label}, 16 in flight: ${conc.failures} failed (${conc.firstFailure})`);
       }
     }
-    const rows = out.table(['in-process echo call, cumulative', 'p50', 'added by this step', 'p95']);
+    const rows = out.table(['in-process echo call, cumulative', 'p50', 'added by this step', 'p95', '16 in flight']);
     let previous = 0;
     STEPS.forEach((step, s) => {
       const p50 = median(p50s[s]!);
-      rows.push([step.label, fmt(p50, 'ms'), s === 0 ? '—' : `${p50 - previous >= 0 ? '+' : ''}${fmt(p50 - previous, 'ms')}`, fmt(median(p95s[s]!), 'ms')]);
+      rows.push([
+        step.label,
+        fmt(p50, 'ms'),
+        s === 0 ? '—' : `${p50 - previous >= 0 ? '+' : ''}${fmt(p50 - previous, 'ms')}`,
+        fmt(median(p95s[s]!), 'ms'),
+        fmt(median(rates[s]!), 'calls/s'),
+      ]);
       previous = p50;
     });
     for (const p of problems) out.note(p);
+    const audit = gw.service.governance.audit.stats;
     out.note(
-      `${ROUNDS} rounds × ${CALLS} sequential calls per step, steps alternating; medians of the per-round p50/p95. ` +
+      `Audit writer during this section: ${audit.records} records in ${audit.writes} group writes (each write: fstat + stat of the file, write, fsync) — ` +
+        `${(audit.records / Math.max(1, audit.writes)).toFixed(1)} records per write. Scanner budget overruns: ${gw.logger.overruns().total}.`,
+    );
+    out.note(
+      `${ROUNDS} rounds × (${CALLS} sequential calls, then up to ${CONC_CALLS} with 16 in flight) per step, steps alternating; medians per round. ` +
         'The layers are the running Governance\'s own instances; the audit record is queued, not awaited (as in production), so its write and fsync overlap later calls.',
     );
   } finally {

@@ -211,7 +211,7 @@ async function body(out: SectionOutput): Promise<void> {
       'an `echo` call is sent right after the kill and retried every 5 ms until it succeeds. ' +
       `The echo call needed more than one attempt in ${retried} of ${all.length} rounds (by design it waits for the respawn instead of failing).`,
   );
-  out.note(`What the client got for the killed write: ${[...new Set(all.map((r) => r.writeAnswer))].join(' | ')}`);
+  out.note(`What the client got for the killed write: ${[...new Set(all.map((r) => r.writeAnswer.replace(/pid \d+/g, 'pid N')))].join(' | ')}`);
   out.note('A fresh gateway per round: the first crash after a ready run respawns at once; kills in quick succession would back off (500 ms, ×2) by design.');
 }
 
