@@ -14,10 +14,22 @@ import { SessionBlockerNotifier } from './host/sessionBlockerNotifier';
 import { DownstreamTree } from './host/tree/downstreamTree';
 import type { GatewaySnapshot } from './protocol/model';
 
+/** One gateway as the API shows it. */
+export interface GatewayFacts {
+  folder: string;
+  state: string;
+  url: string | undefined;
+  snapshot: GatewaySnapshot | undefined;
+  /** Problems of the last config load; `usingLastGood` when a broken edit left the old config running. */
+  configProblems: number;
+  usingLastGood: boolean;
+  halted: boolean;
+}
+
 /** What activate() returns: read-only facts for tests and other extensions (never the token). */
 export interface GatehouseApi {
   readonly onDidChange: vscode.Event<void>;
-  gateways(): Array<{ folder: string; state: string; url: string | undefined; snapshot: GatewaySnapshot | undefined }>;
+  gateways(): GatewayFacts[];
 }
 
 /** Deactivation must finish inside VS Code's 5 s; children escalate to SIGKILL well before. */
@@ -51,7 +63,15 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   return {
     onDidChange: changed.event,
     gateways: () =>
-      gateways.gateways().map((g) => ({ folder: g.folder.uri.fsPath, state: g.state, url: g.endpoint?.url, snapshot: g.snapshot })),
+      gateways.gateways().map((g) => ({
+        folder: g.folder.uri.fsPath,
+        state: g.state,
+        url: g.endpoint?.url,
+        snapshot: g.snapshot,
+        configProblems: g.configStatus?.problems.length ?? 0,
+        usingLastGood: g.configStatus?.usingLastGood ?? false,
+        halted: g.halt.decision !== 'absent',
+      })),
   };
 }
 

@@ -60,7 +60,15 @@ export async function copyClientConfig(manager: GatewayManager, extensionPath: s
       break;
     }
   }
-  await vscode.env.clipboard.writeText(text);
+  try {
+    await vscode.env.clipboard.writeText(text);
+  } catch (err) {
+    // A browser-hosted workbench may deny clipboard access: show the text to copy by hand.
+    const doc = await vscode.workspace.openTextDocument({ language: target === 'claude' ? 'shellscript' : 'json', content: `${text}\n` });
+    await vscode.window.showTextDocument(doc);
+    void vscode.window.showWarningMessage(`Gatehouse: could not use the clipboard (${err instanceof Error ? err.message : String(err)}); the configuration is in this editor.`);
+    return text;
+  }
   const note =
     target === 'http'
       ? 'It holds the bearer token: paste it into a user-level config, never a tracked file. It stops working when the gateway restarts.'
