@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
-import { httpClient, listedWith, readState, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
+import { httpClient, listedWith, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { alive, until } from '../helpers/poll';
 
 const clients: Client[] = [];
@@ -120,14 +121,17 @@ describe('gatehouse serve --http', () => {
   });
 
   test('SIGTERM lets a call in flight finish (up to 1 s) before closing', async () => {
-    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
+    const countFile = path.join(tempDir(), 'count');
+    writeFileSync(countFile, '');
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs', env: { COUNT_FILE: countFile } }]);
     const gw = await startHttpGateway(project.folder);
     const c = await connect(gw);
-    await listedWith(c, 'echo__echo');
-    const call = c.callTool({ name: 'echo__sleep', arguments: { ms: 400 } });
-    await until('call in flight', () => (readState(project.configDir)?.downstreams?.[0] as { in_flight?: number } | undefined)?.in_flight === 1);
+    await listedWith(c, 'echo__write');
+    // `write` records itself at once, then answers after delay_ms: the call is provably running.
+    const call = c.callTool({ name: 'echo__write', arguments: { id: 'draining', delay_ms: 500 } });
+    await until('call running in the child', () => readFileSync(countFile, 'utf8').includes('draining'));
     process.kill(gw.pid, 'SIGTERM');
-    assert.equal(resultText(await call), 'slept 400');
+    assert.equal(resultText(await call), 'wrote draining');
     assert.deepEqual(await gw.exited, { code: 0, signal: null });
   });
 

@@ -77,7 +77,7 @@ describe('opt-in Prometheus /metrics', () => {
     assert.doesNotMatch(text, /ghost/, 'unknown names create no series');
 
     // In flight while a call runs.
-    const sleeping = c.callTool({ name: 'echo__sleep', arguments: { ms: 1500 } });
+    const sleeping = c.callTool({ name: 'echo__sleep', arguments: { ms: 3000 } });
     await until('in-flight gauge at 1', async () => sample(await scrape(), 'gatehouse_downstream_in_flight{server="echo"}') === 1);
     await sleeping;
     await until('in-flight gauge back to 0', async () => sample(await scrape(), 'gatehouse_downstream_in_flight{server="echo"}') === 0);
