@@ -24,6 +24,12 @@ Commands:
 Options:
   --folder F            the project folder (default: the current directory)
   --dir D               the config directory (default: .gatehouse, or .rea when only that exists)
+  --metrics-port N      (serve) Prometheus /metrics on 127.0.0.1:N; 0 picks a free port
+
+Environment:
+  GATEHOUSE_PORT          HTTP port for serve --http when --port is absent (default 0: any free port)
+  GATEHOUSE_METRICS_PORT  as --metrics-port (metrics are off unless one of them is set)
+  GATEHOUSE_LOG_LEVEL     trace, debug, info (default), warn or error; logs go to stderr
 `;
 
 /** The CLI entry: every command returns its exit code. */
