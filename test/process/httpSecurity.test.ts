@@ -96,9 +96,18 @@ describe('HTTP defences: refused requests never reach a downstream', () => {
     }
   });
 
-  test('a 10 MB body: 413, even with the right token', async () => {
+  test('a 10 MB body: 413, even with the right token, whatever the declared content type', async () => {
     const r = await send(gw.info.url, valid(), writeCall('huge', 'x'.repeat(10 * 1024 * 1024)));
     assert.equal(r.status, 413, r.body.slice(0, 200));
+    // express.json() skips other types; the SDK transport must not take them either.
+    const text = await send(gw.info.url, { ...valid(), 'content-type': 'text/plain' }, writeCall('huge-text', 'x'.repeat(10 * 1024 * 1024)));
+    assert.ok(text.status >= 400 && text.status < 500, `${text.status}: ${text.body.slice(0, 200)}`);
+  });
+
+  test('the other methods need the token too (SSE stream, session delete)', async () => {
+    const { authorization: _a, ...headers } = valid();
+    assert.equal((await send(gw.info.url, headers, '', 'GET')).status, 401);
+    assert.equal((await send(gw.info.url, headers, '', 'DELETE')).status, 401);
   });
 
   test('nothing above reached the downstream; the same call with the right credentials does, once', async () => {
