@@ -6,11 +6,9 @@
  * per-server output channel, and that restarting the extension host (deactivate) leaves no
  * child behind.
  *
- * Screenshots go to .test-runs/e2e/screenshots/, and also to media/screenshots/ (for the
- * README) when GATEHOUSE_UPDATE_SCREENSHOTS=1.
+ * Screenshots: see support/screenshots.ts (media/screenshots/ with GATEHOUSE_UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -18,29 +16,13 @@ import { CHROMIUM, chromiumAvailable, openWorkbench, runCommand, screenshot, typ
 import { ensureCodeServer, startCodeServer, type CodeServer } from './harness/codeServer';
 import { waitUntil } from './harness/wait';
 import { fixtureWorkspace, processesIn, type FixtureWorkspace } from './support/fixtureWorkspace';
-import { packageGatehouse, REPO_ROOT } from './support/gatehouseBuild';
+import { packageGatehouse } from './support/gatehouseBuild';
 import { connectGateway } from './support/gatewayClient';
+import { ARTIFACTS, shoot } from './support/screenshots';
 import { openGatehouseView, rowDescription, serverRow, statusState } from './support/workbenchUi';
 
-const artifacts = path.join(REPO_ROOT, '.test-runs', 'e2e');
+const artifacts = ARTIFACTS;
 const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${CHROMIUM} (run .ci/install-e2e.sh)` : false;
-
-/** Saves a screenshot of the whole window, the side bar and the status bar under `name-*`. */
-async function shoot(page: Page, name: string): Promise<void> {
-  // No hover left over from the last click in the picture.
-  await page.mouse.move(900, 300);
-  const dir = path.join(artifacts, 'screenshots');
-  mkdirSync(dir, { recursive: true });
-  const files = [path.join(dir, `${name}-workbench.png`), path.join(dir, `${name}-tree.png`), path.join(dir, `${name}-status-bar.png`)];
-  await page.screenshot({ path: files[0] });
-  await page.locator('.part.sidebar').screenshot({ path: files[1] });
-  await page.locator('.part.statusbar').screenshot({ path: files[2] });
-  if (process.env.GATEHOUSE_UPDATE_SCREENSHOTS === '1') {
-    const media = path.join(REPO_ROOT, 'media', 'screenshots');
-    mkdirSync(media, { recursive: true });
-    for (const f of files) copyFileSync(f, path.join(media, path.basename(f)));
-  }
-}
 
 async function waitForRow(page: Page, name: string, description: string | RegExp, timeoutMs = 60_000): Promise<string> {
   return waitUntil(
