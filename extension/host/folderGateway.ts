@@ -22,6 +22,8 @@ export interface FolderGatewayOptions {
   version: string;
   /** The HTTP port to listen on (0 = any). */
   port: () => number;
+  /** Port of the Prometheus `/metrics` endpoint; undefined = no endpoint. */
+  metricsPort: () => number | undefined;
   /** Output channel name of one of this folder's servers. */
   serverChannelName: (server: string) => string;
 }
@@ -161,15 +163,15 @@ export class FolderGateway extends Disposable {
     const log = this.options.logger;
     let service: GatewayService | undefined;
     try {
-      // The host drives reloads from VS Code's FileSystemWatcher (below), so the core's own
-      // fs.watch is turned off. Spread from a variable: cores without the option ignore it.
-      const hostDriven = { watchConfig: false };
       service = await GatewayService.start({
         folder: this.folder.uri.fsPath,
         configDir: this.options.configDirSetting || undefined,
         logger: log,
         version: this.options.version,
-        ...hostDriven,
+        metricsPort: this.options.metricsPort(),
+        // The host drives reloads from VS Code's FileSystemWatcher (below), which also sees
+        // edits made through remote file systems; the core's own fs.watch would double them.
+        watchConfig: false,
       });
       if (generation !== this.generation) {
         await service.stop(0);

@@ -55,7 +55,7 @@ export class GatewayManager extends Disposable {
         const before = this.settings;
         this.settings = readSettings();
         const moved = before.configDir !== this.settings.configDir;
-        const rebind = moved || before.httpPort !== this.settings.httpPort;
+        const rebind = moved || before.httpPort !== this.settings.httpPort || before.metricsPort !== this.settings.metricsPort;
         if (moved) void this.stopAll().then(() => this.refresh());
         else if (rebind) for (const g of this.gateways()) void g.restart();
         else this.refresh();
@@ -154,6 +154,7 @@ export class GatewayManager extends Disposable {
         version: this.options.version,
         // A pinned port can serve one gateway only: the first folder gets it.
         port: () => (isFirst ? this.settings.httpPort : 0),
+        metricsPort: () => (isFirst && this.settings.metricsPort > 0 ? this.settings.metricsPort : undefined),
         serverChannelName: (server) => (this.multiRoot ? `Gatehouse: ${server} (${folder.name})` : `Gatehouse: ${server}`),
       });
       const subscriptions = new DisposableStore();

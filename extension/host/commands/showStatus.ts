@@ -13,6 +13,7 @@ export function statusReport(manager: GatewayManager): Record<string, unknown> {
       state: g.state,
       error: g.error ?? null,
       endpoint: g.endpoint ? { url: g.endpoint.url, port: g.endpoint.port, token: '<in gateway.json, mode 0600>' } : null,
+      metrics_port: g.service?.metricsPort ?? null,
       halt: g.halt,
       policy: g.service?.currentPolicy ? { autonomy_level: g.service.currentPolicy.autonomy_level } : null,
       config: g.configStatus ?? null,

@@ -202,6 +202,8 @@ function headerFields(g: FolderGateway): TreeNode[] {
   };
   add('State', g.state === 'failed' ? `failed: ${g.error ?? ''}` : g.state, 'pulse');
   if (g.endpoint) add('Endpoint', g.endpoint.url, 'plug', `${g.endpoint.url} (bearer token in ${g.configDir}/gateway.json, mode 0600)`);
+  const metrics = g.service?.metricsPort;
+  if (metrics !== undefined) add('Metrics', `http://127.0.0.1:${metrics}/metrics`, 'graph');
   const halt = g.halt;
   add(
     'HALT',
