@@ -32,6 +32,23 @@ export class SectionOutput {
   readonly tables: Table[] = [];
   readonly notes: string[] = [];
   readonly checks: Check[] = [];
+  /** Set by {@link runSection}: writes what has been collected so far. */
+  saver: (() => void) | undefined;
+
+  /** Forgets everything collected (a section that re-renders its tables after each round). */
+  reset(): void {
+    this.tables.length = 0;
+    this.notes.length = 0;
+    this.checks.length = 0;
+  }
+
+  /**
+   * Writes the result so far, so that a section the runner has to stop (time limit) still
+   * reports the rounds it completed.
+   */
+  save(): void {
+    this.saver?.();
+  }
 
   table(columns: string[], caption?: string): string[][] {
     const rows: string[][] = [];
@@ -64,7 +81,7 @@ export function runSection(id: string, title: string, body: (out: SectionOutput)
   const file = process.argv[2];
   const out = new SectionOutput();
   const began = performance.now();
-  const finish = (error?: unknown): never => {
+  const write = (error?: unknown): void => {
     const result: SectionResult = {
       id,
       title,
@@ -76,6 +93,10 @@ export function runSection(id: string, title: string, body: (out: SectionOutput)
     };
     if (file) writeFileSync(file, JSON.stringify(result, null, 2));
     else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  };
+  out.saver = file ? () => write() : undefined;
+  const finish = (error?: unknown): never => {
+    write(error);
     process.exit(0);
   };
   body(out).then(

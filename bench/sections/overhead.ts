@@ -20,11 +20,13 @@ const BIG_256K = scaled(20, 3);
 const BIG_1M = scaled(10, 2);
 const PINGS = scaled(300, 50);
 /**
- * Wall-clock caps per run, so that a slow gateway (or a busy machine) cannot stretch the bench
- * past its ~5 minute budget; a capped run reports the calls it made (see the notes).
+ * Wall-clock caps per loop, so that a slow gateway (or a busy machine) cannot stretch the bench
+ * far past its ~5 minute budget; a capped run reports the calls it made (see the notes).
  */
-const SEQUENTIAL_MAX_MS = scaled(8000, 1000);
-const CONCURRENT_MAX_MS = scaled(8000, 1000);
+const SEQUENTIAL_MAX_MS = scaled(4000, 1000);
+const CONCURRENT_MAX_MS = scaled(4000, 1000);
+const SHORT_MAX_MS = scaled(2000, 500);
+const BIG_MAX_MS = scaled(3000, 1000);
 const MODES: Mode[] = ['direct', 'stdio', 'http'];
 
 interface RunMetrics {
@@ -66,18 +68,22 @@ async function measure(mode: Mode): Promise<RunMetrics> {
     // The gateway's first list waits (bounded) for servers still starting; make sure it was complete.
     await waitFor('the echo tools in tools/list', async () => ((await ep.client.listTools()).tools.some((t) => t.name === ep.tool('echo')) ? true : undefined));
     const connectMs = performance.now() - began;
-    const warm = await sequential(WARMUP, echoCheck(ep));
+    const warm = await sequential(WARMUP, echoCheck(ep), SHORT_MAX_MS);
     // MCP ping: the transport's round trip alone (no tool, no chain), to tell transport cost from chain cost.
-    const ping = await sequential(PINGS, async () => {
-      await ep.client.ping();
-      return undefined;
-    });
+    const ping = await sequential(
+      PINGS,
+      async () => {
+        await ep.client.ping();
+        return undefined;
+      },
+      SHORT_MAX_MS,
+    );
     const seq: SequentialRun = await sequential(SEQUENTIAL, echoCheck(ep), SEQUENTIAL_MAX_MS);
     const conc = await concurrent(CONCURRENT, IN_FLIGHT, echoCheck(ep), CONCURRENT_MAX_MS);
     await sequential(2, bigCheck(ep, 256 * 1024));
-    const big256 = await sequential(BIG_256K, bigCheck(ep, 256 * 1024));
+    const big256 = await sequential(BIG_256K, bigCheck(ep, 256 * 1024), BIG_MAX_MS);
     await sequential(1, bigCheck(ep, 1024 * 1024));
-    const big1m = await sequential(BIG_1M, bigCheck(ep, 1024 * 1024));
+    const big1m = await sequential(BIG_1M, bigCheck(ep, 1024 * 1024), BIG_MAX_MS);
     return {
       connectMs,
       pingP50: summarize(ping.latencies, ping.wallMs).p50,
@@ -147,20 +153,32 @@ function ratioText(ratio: number, higherIsBetter: boolean): string {
 
 async function body(out: SectionOutput): Promise<void> {
   const runs: Record<Mode, RunMetrics[]> = { direct: [], stdio: [], http: [] };
+  const roundNotes: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const mode of MODES) {
       progress(`overhead round ${round}/${ROUNDS}: ${mode}`);
       const m = await measure(mode);
       runs[mode].push(m);
-      for (const p of m.problems) out.note(`round ${round} ${mode}: ${p}`);
+      for (const p of m.problems) roundNotes.push(`round ${round} ${mode}: ${p}`);
       if (m.overruns.total) {
-        out.note(`round ${round} ${mode}: the gateway logged ${m.overruns.total} scanner budget overruns (results withheld, fail-closed), ${m.overruns.unattributed} of them naming no pattern (the worker was not running that job when its budget ran out).`);
+        roundNotes.push(
+          `round ${round} ${mode}: the gateway logged ${m.overruns.total} scanner budget overruns (results withheld, fail-closed), ` +
+            `${m.overruns.unattributed} of them naming no pattern (the worker was not running that job when its budget ran out).`,
+        );
       }
       if (m.seqCalls < SEQUENTIAL || m.concCalls < CONCURRENT) {
-        out.note(`round ${round} ${mode}: capped at ${SEQUENTIAL_MAX_MS / 1000} s per loop: ${m.seqCalls}/${SEQUENTIAL} sequential, ${m.concCalls}/${CONCURRENT} concurrent calls measured.`);
+        roundNotes.push(`round ${round} ${mode}: loops capped at ${SEQUENTIAL_MAX_MS / 1000} s: ${m.seqCalls}/${SEQUENTIAL} sequential, ${m.concCalls}/${CONCURRENT} concurrent calls measured.`);
       }
     }
+    // Complete rounds only (every mode measured), saved as they finish: a run stopped by the
+    // runner's time limit still reports them.
+    render(out, runs, round, roundNotes);
+    out.save();
   }
+}
+
+function render(out: SectionOutput, runs: Record<Mode, RunMetrics[]>, rounds: number, roundNotes: string[]): void {
+  out.reset();
   const rows = out.table(['metric', 'direct', 'gateway stdio', 'stdio / direct', 'gateway HTTP', 'HTTP / direct', 'target', 'result']);
   for (const metric of METRICS) {
     const med = (mode: Mode): number => median(runs[mode].map(metric.get));
@@ -184,8 +202,9 @@ async function body(out: SectionOutput): Promise<void> {
     const list = (mode: Mode): string => runs[mode].map((m) => fmt(metric.get(m))).join(' / ');
     spread.push([`${metric.label} (${metric.unit})`, list('direct'), list('stdio'), list('http')]);
   }
+  for (const n of roundNotes) out.note(n);
   out.note(
-    `${ROUNDS} rounds × (direct, stdio, HTTP), each run a fresh process tree and a fresh project; ${WARMUP} warm-up calls before measuring. ` +
+    `${rounds} of ${ROUNDS} rounds × (direct, stdio, HTTP), each run a fresh process tree and a fresh project; ${WARMUP} warm-up calls before measuring. ` +
       'Every answer is checked (text echoed back, result length), so a refusal never counts as a fast call. ' +
       'Full governance chain at its defaults (audit with fsync per group write, HALT probe, tier, L1 policy, blocked paths, breaker, ' +
       'argument and result redaction, injection scan in `block` mode); policy raises `gateway.result_max_bytes` to 4 MiB so the ' +

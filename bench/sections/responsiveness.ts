@@ -8,16 +8,19 @@
  *   C. B plus back-to-back 1 MiB results;
  *   D. a harsher loop: the 10 servers respawn every ~500 ms and never give up, plus 1 MiB results.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { call, textOf } from '../lib/clients';
-import { quick, scaled } from '../lib/env';
+import { quick, repoRoot, scaled } from '../lib/env';
 import { startInProcess, type InProcessGateway } from '../lib/inProcess';
 import { sleep, waitFor } from '../lib/load';
 import { benchPolicy, fixture, makeProject, type BenchServer } from '../lib/project';
 import { progress, runSection, type SectionOutput } from '../lib/section';
 import { fmt, quantile } from '../lib/stats';
 
-const PHASE_MS = scaled(8000, 1500);
+const PHASE_MS = scaled(6000, 1500);
+const SPAWN_SAMPLES = scaled(15, 5);
 const CRASHERS = 10;
 const MiB = 1024 * 1024;
 /** Histogram timer interval. Every sample includes it, so it is subtracted from what is reported. */
@@ -107,6 +110,24 @@ async function fromStart(
   }
 }
 
+/**
+ * How long one `child_process.spawn` holds this thread, spawning the crash fixture the way the
+ * pool does (detached, three pipes): Node returns from spawn only once the child has exec'd, so
+ * every (re)spawn is a synchronous stall of the extension host's event loop.
+ */
+async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number }> {
+  const stalls: number[] = [];
+  for (let i = 0; i < SPAWN_SAMPLES; i++) {
+    const t = performance.now();
+    const child = spawn(process.execPath, [path.join(repoRoot, fixture('crashOnStart.mjs'))], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], cwd: process.env.GATEHOUSE_BENCH_ROOT });
+    stalls.push(performance.now() - t);
+    child.stdout?.resume();
+    child.stderr?.resume();
+    await new Promise((r) => child.once('close', r));
+  }
+  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), rssMiB: process.memoryUsage().rss / 1024 / 1024 };
+}
+
 async function body(out: SectionOutput): Promise<void> {
   const phases: Phase[] = [];
   const overruns = { total: 0, unattributed: 0 };
@@ -151,6 +172,9 @@ async function body(out: SectionOutput): Promise<void> {
     await busy.close();
   }
 
+  // With the gateway's modules loaded, this process has about the RSS of a running gateway.
+  const stall = await spawnStall();
+
   const rows = out.table(['phase', 'loop delay p50', 'loop delay p99', 'loop delay max', '1 MiB calls (p50)', 'respawns', 'target', 'result']);
   for (const p of phases) {
     const withResults = p.bigCalls > 0;
@@ -167,6 +191,16 @@ async function body(out: SectionOutput): Promise<void> {
     ]);
     if (p.failures.length) out.note(`${p.label}: ${p.failures.length} wrong answers, first: ${p.failures[0]}`);
   }
+  rows.push([
+    `one child_process.spawn of a fixture (what every (re)spawn costs this thread; ${SPAWN_SAMPLES} samples, process RSS ${stall.rssMiB.toFixed(0)} MiB)`,
+    fmt(stall.p50, 'ms'),
+    '—',
+    fmt(stall.max, 'ms'),
+    '—',
+    '—',
+    '—',
+    '—',
+  ]);
   out.note(
     `Each phase ${PHASE_MS / 1000} s. Loop delay = monitorEventLoopDelay sample minus its ${RESOLUTION_MS} ms resolution. ` +
       'The in-memory client runs in the same process (messages passed as objects, no JSON), so its share is included. ' +
