@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -79,13 +79,19 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
       { name: 'hang', fixture: 'hang.mjs', timeouts: { connect_ms: 60_000 } },
     ]);
     const s = await open(project.folder);
-    const began = Date.now();
-    const { tools } = await s.client.listTools();
-    const waited = Date.now() - began;
-    assert.ok(names(tools).includes('echo__echo'));
-    assert.ok(!names(tools).some((n) => n.startsWith('hang__')));
-    // The bound is 5 s; only a generous sanity limit here.
-    assert.ok(waited < 15_000, `first list took ${waited} ms`);
+    try {
+      const began = Date.now();
+      const { tools } = await s.client.listTools();
+      const waited = Date.now() - began;
+      assert.ok(!names(tools).some((n) => n.startsWith('hang__')));
+      // The bound is 5 s; only a generous sanity limit here.
+      assert.ok(waited < 15_000, `first list took ${waited} ms`);
+      await listedWith(s.client, 'echo__echo');
+    } finally {
+      // See the todo test below: until the pool kills a child that is still starting, don't
+      // leave this one behind when the session's client kills the gateway.
+      for (const pid of childrenRunning(s.pid, 'hang.mjs')) process.kill(pid, 'SIGKILL');
+    }
   });
 
   test('tools/list_changed is sent when a child dies (its tools vanish) and again when it is back', async () => {
@@ -207,6 +213,34 @@ describe('gatehouse serve: the stdout channel and shutdown', () => {
     });
   }
 
+  test(
+    'a server still starting is killed at shutdown within the stop budget (no orphan)',
+    {
+      todo:
+        'pool (not gateway/cli): DownstreamConnection.stop() awaits a connect in progress, so shutdown takes up to the ' +
+        'connect timeout and a client that kills the gateway sooner (SDK: 4 s, VS Code deactivate: 5 s) orphans the child',
+    },
+    async () => {
+      const project = makeProject([
+        { name: 'echo', fixture: 'echo.mjs' },
+        { name: 'hang', fixture: 'hang.mjs', timeouts: { connect_ms: 30_000 } },
+      ]);
+      const cli = spawnCli(['serve'], project.folder, {}, 'pipe');
+      const rpc = new LineRpc(cli.proc);
+      await rpc.initialize();
+      const hang = await until('the hanging child', () => childrenRunning(cli.pid, 'hang.mjs')[0]);
+      try {
+        rpc.end();
+        // DESIGN.md §1: 1 s drain, then stdin close → 1.5 s → SIGTERM → 1.5 s → SIGKILL.
+        await until('gateway exited', () => cli.proc.exitCode !== null, 8000);
+        await until('hanging child gone', () => !alive(hang), 2000);
+      } finally {
+        cli.proc.kill('SIGKILL');
+        if (alive(hang)) process.kill(hang, 'SIGKILL');
+      }
+    },
+  );
+
   test('a broken registry still serves health on stdio and says why on stderr', async () => {
     const project = makeProject([]);
     writeFileSync(path.join(project.configDir, 'registry.yaml'), 'version: "1"\nservers:\n  - name: Bad_Name\n    command: x\n');
@@ -216,3 +250,19 @@ describe('gatehouse serve: the stdout channel and shutdown', () => {
     await until('the problem on stderr', () => /registry\.yaml:\d+:\d+: .*Bad_Name/.test(s.stderr()));
   });
 });
+
+/** Pids of `parent`'s children whose command line mentions `needle` (Linux /proc). */
+function childrenRunning(parent: number, needle: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
