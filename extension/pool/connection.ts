@@ -86,6 +86,8 @@ export class DownstreamConnection extends Disposable {
   /** Transports we are closing on purpose: their close is not a crash. */
   private readonly closing = new WeakSet<Transport>();
   private connecting: Promise<void> | undefined;
+  /** The transport of a connect under way, so stop() can kill it instead of waiting it out. */
+  private pendingTransport: Transport | undefined;
   private readonly retryTimer = this.register(new MutableDisposable<IDisposable>());
   private nextRetryAt: number | null = null;
   private waiters: Waiter[] = [];
@@ -207,6 +209,10 @@ export class DownstreamConnection extends Disposable {
     this.stopped = true;
     this.retryTimer.value = undefined;
     this.nextRetryAt = null;
+    // A start under way would otherwise hold shutdown for its whole connect timeout (and a
+    // client that kills us sooner would orphan the child): kill it now.
+    const pending = this.pendingTransport;
+    if (pending) await this.closeOne(pending, true);
     await this.connecting?.catch(() => undefined);
     await this.closeTransport();
     this.client = undefined;
@@ -257,6 +263,7 @@ export class DownstreamConnection extends Disposable {
       void this.refreshTools(client);
     });
     transport.onclose = () => this.onTransportClosed(transport, exit);
+    this.pendingTransport = transport;
     try {
       await client.connect(transport, { timeout: this.connectMs });
       const tools = await this.listAllTools(client, this.connectMs);
@@ -280,6 +287,8 @@ export class DownstreamConnection extends Disposable {
       await this.closeOne(transport, true);
       if (this.stopped) return;
       this.crashed(why, true);
+    } finally {
+      if (this.pendingTransport === transport) this.pendingTransport = undefined;
     }
   }
 

@@ -88,8 +88,7 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
       assert.ok(waited < 15_000, `first list took ${waited} ms`);
       await listedWith(s.client, 'echo__echo');
     } finally {
-      // See the todo test below: until the pool kills a child that is still starting, don't
-      // leave this one behind when the session's client kills the gateway.
+      // Belt and braces: the shutdown test below proves the pool kills it; never leak one here.
       for (const pid of childrenRunning(s.pid, 'hang.mjs')) process.kill(pid, 'SIGKILL');
     }
   });
@@ -215,11 +214,6 @@ describe('gatehouse serve: the stdout channel and shutdown', () => {
 
   test(
     'a server still starting is killed at shutdown within the stop budget (no orphan)',
-    {
-      todo:
-        'pool (not gateway/cli): DownstreamConnection.stop() awaits a connect in progress, so shutdown takes up to the ' +
-        'connect timeout and a client that kills the gateway sooner (SDK: 4 s, VS Code deactivate: 5 s) orphans the child',
-    },
     async () => {
       const project = makeProject([
         { name: 'echo', fixture: 'echo.mjs' },
