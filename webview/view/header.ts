@@ -14,7 +14,7 @@ export class Header {
   private readonly refresh: HTMLButtonElement;
 
   constructor(onAction: (kind: ActionKind) => void, onRefresh: () => void) {
-    this.freeze = h('button', { type: 'button', 'data-action': 'freeze' }, 'Freeze');
+    this.freeze = h('button', { type: 'button', class: 'secondary', 'data-action': 'freeze' }, 'Freeze');
     this.freeze.addEventListener('click', () => onAction(this.freeze.dataset.action === 'unfreeze' ? 'unfreeze' : 'freeze'));
     this.refresh = h('button', { type: 'button', class: 'secondary', 'data-action': 'refresh' }, 'Refresh');
     this.refresh.addEventListener('click', onRefresh);
@@ -52,6 +52,6 @@ export class Header {
     this.freeze.dataset.action = kind;
     setText(this.freeze, halted ? 'Unfreeze' : 'Freeze (HALT)');
     this.freeze.disabled = !g || ctx.actions.isPending(kind);
-    setAttr(this.freeze, 'class', halted ? null : 'danger');
+    setAttr(this.freeze, 'title', halted ? 'Remove HALT: tool calls flow again' : 'Write HALT: every tool call is denied until you unfreeze');
   }
 }

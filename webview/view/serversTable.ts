@@ -102,10 +102,13 @@ export class ServersTable {
     };
     const buttons: Row['buttons'] = {
       respawn: button('respawn', 'Respawn'),
-      resetCircuit: button('resetCircuit', 'Reset circuit'),
+      resetCircuit: button('resetCircuit', 'Reset'),
       showOutput: button('showOutput', 'Output'),
       enabled: button('enabled', 'Disable'),
     };
+    label(buttons.respawn, `Respawn ${name}: kill its process if any, forget its crashes, start it again`);
+    label(buttons.resetCircuit, `Reset the circuit of ${name}`);
+    label(buttons.showOutput, `Show the output of ${name}`);
     const toggle = h('button', { type: 'button', class: 'icon-button', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': `Details of ${name}` }, '▸');
     toggle.addEventListener('click', () => this.onToggle(name));
     const tr = h(
@@ -157,8 +160,8 @@ export class ServersTable {
     const enable = v.state === 'disabled';
     b.enabled.dataset.enable = String(enable);
     setText(b.enabled, enable ? 'Enable' : 'Disable');
+    label(b.enabled, enable ? `Enable ${v.name} in registry.yaml` : `Disable ${v.name} in registry.yaml`);
     b.enabled.disabled = actions.isPending(enable ? 'enable' : 'disable', v.name);
-    for (const [key, button] of Object.entries(b)) setAttr(button, 'aria-label', `${button.textContent ?? key} ${v.name}`);
 
     const open = ctx.ui.expanded.includes(v.name);
     row.detail.hidden = !open;
@@ -166,6 +169,12 @@ export class ServersTable {
     setText(row.toggle, open ? '▾' : '▸');
     if (open) replaceChildren(row.detailList, ...details(v));
   }
+}
+
+/** The accessible name and the tooltip of a button whose visible text is short. */
+function label(button: HTMLButtonElement, text: string): void {
+  setAttr(button, 'aria-label', text);
+  setAttr(button, 'title', text);
 }
 
 function badge(cell: HTMLTableCellElement, cls: string, text: string, title: string | null): void {
@@ -197,5 +206,8 @@ function details(v: DownstreamView): HTMLElement[] {
     ['Circuit openings', String(v.open_transitions)],
     ['Last error', v.last_error ?? '—'],
   ];
-  return pairs.flatMap(([k, val]) => [h('dt', {}, k), h('dd', {}, val)]);
+  return pairs.flatMap(([k, val]) => {
+    const key = k.toLowerCase().replace(/[^a-z]+/g, '-');
+    return [h('dt', {}, k), h('dd', { 'data-detail': key }, val)];
+  });
 }

@@ -2,7 +2,7 @@ import type { TrafficBucket } from '../../extension/protocol/webview';
 import { SERIES_LENGTH, trafficSeries } from '../derive';
 import { s } from '../dom';
 
-const WIDTH = 120;
+const WIDTH = 96;
 const HEIGHT = 24;
 
 /**
