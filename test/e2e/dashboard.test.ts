@@ -73,8 +73,6 @@ describe('dashboard webview', { timeout: 15 * 60_000 }, () => {
       workbench = await openWorkbench(server.url, workspace.dir, { viewport: { width: 1500, height: 940 } });
       const { page } = workbench;
       await runCommand(page, 'Gatehouse: Open Dashboard', 90_000);
-      // The screenshots are of the dashboard: give it the whole window.
-      await runCommand(page, 'View: Close Primary Side Bar');
       timings.opened = Date.now() - t0;
       const frame = webviewFrame(page);
 
@@ -85,6 +83,9 @@ describe('dashboard webview', { timeout: 15 * 60_000 }, () => {
         200,
       );
       timings.bothReady = Date.now() - t0;
+      // The screenshots are of the dashboard: give it the whole window. (After the webview has
+      // loaded: a webview taking focus as it loads closes an open palette.)
+      await runCommand(page, 'View: Close Primary Side Bar');
       assert.deepEqual(await frame.locator('tr.server-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-server'))), ['echo', 'flaky']);
       assert.equal(await field(frame, 'flaky', 'circuit'), 'closed');
 
@@ -197,6 +198,21 @@ describe('dashboard webview', { timeout: 15 * 60_000 }, () => {
       assert.deepEqual(cspErrors, [], 'the webview runs within its CSP');
       const dropped = workbench.consoleLines().filter((l) => l.includes('[gatehouse] dropped'));
       assert.deepEqual(dropped, [], 'the webview dropped no host message');
+
+      // A window reload: the serializer brings the panel back (activation on
+      // onWebviewPanel:gatehouse.dashboard) and the restored webview gets the new gateway
+      // session's state (flaky's restart count starts over).
+      await client.close();
+      client = undefined;
+      await runCommand(page, 'Developer: Reload Window');
+      await waitUntil(
+        'the restored dashboard to show the new session',
+        async () =>
+          (await field(frame, 'echo', 'state')) === 'ready' && (await field(frame, 'flaky', 'state')) === 'ready' && (await field(frame, 'flaky', 'restarts')) === '0',
+        120_000,
+        250,
+      );
+      timings.restoredAfterReload = Date.now() - t0;
     } catch (err) {
       if (workbench) {
         const shot = await screenshot(workbench.page, path.join(ARTIFACTS, `dashboard-failure-${Date.now()}.png`)).catch(() => undefined);

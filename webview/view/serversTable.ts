@@ -1,5 +1,5 @@
 import type { DownstreamView } from '../../extension/protocol/model';
-import type { ServerEntry } from '../../extension/protocol/webview';
+import { TRAFFIC_BUCKET_MS, type ServerEntry } from '../../extension/protocol/webview';
 import type { ActionKind } from '../actions';
 import { errorRate, lastMinute } from '../derive';
 import { h, replaceChildren, setAttr, setText } from '../dom';
@@ -31,6 +31,9 @@ interface Row {
   cells: Record<'state' | 'circuit' | 'tools' | 'rate' | 'errorRate' | 'p50' | 'p95' | 'restarts' | 'retry' | 'lastError' | 'traffic', HTMLTableCellElement>;
   buttons: Record<'respawn' | 'resetCircuit' | 'showOutput' | 'enabled', HTMLButtonElement>;
   detailList: HTMLDListElement;
+  /** What the sparkline and the details were last drawn from: redraw only on change. */
+  sparkKey: string;
+  detailKey: string;
 }
 
 /**
@@ -131,7 +134,7 @@ export class ServersTable {
     );
     const detailList = h('dl', { class: 'details' });
     const detail = h('tr', { class: 'detail-row', id, 'data-server-detail': name, hidden: true }, h('td', { colspan: COLUMNS.length }, detailList));
-    const row: Row = { tr, detail, toggle, cells, buttons, detailList };
+    const row: Row = { tr, detail, toggle, cells, buttons, detailList, sparkKey: '', detailKey: '' };
     this.rows.set(name, row);
     return row;
   }
@@ -151,7 +154,12 @@ export class ServersTable {
     setText(row.cells.retry, retryText(v, now));
     setText(row.cells.lastError, v.last_error ?? '');
     setAttr(row.cells.lastError, 'title', v.last_error);
-    replaceChildren(row.cells.traffic, sparkline(entry.traffic, now));
+    // The window slides once per bucket; in between only new counts change the picture.
+    const sparkKey = `${Math.floor(now / TRAFFIC_BUCKET_MS)}:${JSON.stringify(entry.traffic)}`;
+    if (sparkKey !== row.sparkKey) {
+      row.sparkKey = sparkKey;
+      replaceChildren(row.cells.traffic, sparkline(entry.traffic, now));
+    }
 
     const b = row.buttons;
     b.respawn.disabled = v.state === 'disabled' || v.state === 'blocked' || actions.isPending('respawn', v.name);
@@ -167,7 +175,10 @@ export class ServersTable {
     row.detail.hidden = !open;
     setAttr(row.toggle, 'aria-expanded', String(open));
     setText(row.toggle, open ? '▾' : '▸');
-    if (open) replaceChildren(row.detailList, ...details(v));
+    // Redrawn only when the view changed, so a selection in the details survives the ticks.
+    const detailKey = open ? JSON.stringify(v) : '';
+    if (open && detailKey !== row.detailKey) replaceChildren(row.detailList, ...details(v));
+    row.detailKey = detailKey;
   }
 }
 
