@@ -70,7 +70,11 @@ async function body(out: SectionOutput): Promise<void> {
     const all = gw.service.governance.layers();
     if (all.length !== LAYER_COUNT) throw new Error(`Governance.layers() has ${all.length} layers, the bench expects ${LAYER_COUNT}: update bench/sections/breakdown.ts`);
     const runners = STEPS.map((s) => runner(gw, s, all));
+    // The audit writer drains a burst's records after the burst: settle it between steps, or one
+    // step's backlog (write + fsync rounds) is charged to the next step.
+    const settle = (): Promise<void> => gw.service.governance.audit.flush();
     for (const r of runners) await sequential(WARMUP, r); // warm every path
+    await settle();
     const p50s: number[][] = STEPS.map(() => []);
     const p95s: number[][] = STEPS.map(() => []);
     const rates: number[][] = STEPS.map(() => []);
@@ -79,10 +83,12 @@ async function body(out: SectionOutput): Promise<void> {
       progress(`breakdown round ${round}/${ROUNDS}`);
       for (let s = 0; s < STEPS.length; s++) {
         const run = await sequential(CALLS, runners[s]!);
+        await settle();
         p50s[s]!.push(quantile(run.latencies, 0.5));
         p95s[s]!.push(quantile(run.latencies, 0.95));
         if (run.failures) problems.push(`${STEPS[s]!.label}: ${run.failures} failed (${run.firstFailure})`);
         const conc = await concurrent(CONC_CALLS, 16, runners[s]!, CONC_MAX_MS);
+        await settle();
         rates[s]!.push(conc.perSecond);
         if (conc.failures) problems.push(`${STEPS[s]!.label}, 16 in flight: ${conc.failures} failed (${conc.firstFailure})`);
       }

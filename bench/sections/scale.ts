@@ -27,7 +27,7 @@ const LEAK_WARMUP = scaled(5_000, 300);
 const LEAK_CHECKPOINTS = 10;
 const LEAK_IN_FLIGHT = 16;
 /** Wall-clock cap of the leak run, so a slow machine still finishes; the table says how far it got. */
-const LEAK_MAX_MS = scaled(120_000, 5_000);
+const LEAK_MAX_MS = scaled(100_000, 5_000);
 const BUDGET_MIB = 40;
 
 function servers(count: number, prefix: string): BenchServer[] {
