@@ -9,9 +9,14 @@ import { Commands } from './host/commands';
 import { GatewayManager } from './host/gatewayManager';
 import { GatewayMcpProvider } from './host/gatewayMcpProvider';
 import { HealthStatusBar } from './host/healthStatusBar';
+import { ConfigLanguageClient } from './host/lspClient';
+import { registerDashboard } from './host/panel/dashboardPanel';
+import { ManagerSources } from './host/panel/managerSources';
+import { safeLog } from './host/output';
 import { PreviewDocuments } from './host/previewDocuments';
 import { SessionBlockerNotifier } from './host/sessionBlockerNotifier';
 import { DownstreamTree } from './host/tree/downstreamTree';
+import { toDidChangeStateParams } from './protocol/lsp';
 import type { GatewaySnapshot } from './protocol/model';
 
 /** One gateway as the API shows it. */
@@ -36,13 +41,16 @@ export interface GatehouseApi {
 const DEACTIVATE_BUDGET_MS = 4500;
 
 let manager: GatewayManager | undefined;
+let languageClient: ConfigLanguageClient | undefined;
+let log: vscode.LogOutputChannel | undefined;
 
 export function activate(context: vscode.ExtensionContext): GatehouseApi {
   const version = String((context.extension.packageJSON as { version?: unknown }).version ?? '0.0.0');
   const channel = vscode.window.createOutputChannel('Gatehouse', { log: true });
+  log = channel;
   context.subscriptions.push(channel);
   // One bad listener must never take the extension host down; it is logged instead.
-  setListenerErrorHandler((err) => channel.error(`listener failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+  setListenerErrorHandler((err) => safeLog(() => channel.error(`listener failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)));
 
   const gateways = new GatewayManager({ version, channel });
   manager = gateways;
@@ -54,6 +62,19 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   context.subscriptions.push(new GatewayMcpProvider(gateways, version));
   context.subscriptions.push(new SessionBlockerNotifier(gateways, context.workspaceState));
   context.subscriptions.push(new Commands({ manager: gateways, channel, previews, extensionPath: context.extensionPath }));
+  context.subscriptions.push(registerDashboard(context, new ManagerSources(gateways), { logger: channel }));
+
+  // The config language server only reads files (it spawns nothing), so it runs in Restricted
+  // Mode too; the live state for its code lenses follows every gateway change.
+  const lsp = new ConfigLanguageClient({ serverModule: context.asAbsolutePath('dist/lspServer.js') });
+  languageClient = lsp;
+  context.subscriptions.push(
+    lsp,
+    gateways.onDidChange(() =>
+      lsp.setGateways(gateways.gateways().map((g) => toDidChangeStateParams(g.snapshot, { configDir: g.configDir, folder: g.name }))),
+    ),
+  );
+  void lsp.start().catch((err: unknown) => channel.error(`config language server did not start: ${String(err)}`));
 
   channel.info(`Gatehouse ${version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'in Restricted Mode: nothing is started'})`);
   void gateways.refresh();
@@ -78,13 +99,20 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
 export async function deactivate(): Promise<void> {
   const current = manager;
   manager = undefined;
+  const lsp = languageClient;
+  languageClient = undefined;
+  void lsp?.stop().catch(() => undefined);
   if (!current) return;
+  const t0 = Date.now();
+  // By now VS Code may have closed the channels: logging must not throw out of deactivate.
+  safeLog(() => log?.info('deactivate: stopping every gateway'));
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    current.stopAll(),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, DEACTIVATE_BUDGET_MS);
+  const stopped = await Promise.race([
+    current.stopAll().then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), DEACTIVATE_BUDGET_MS);
     }),
   ]);
   clearTimeout(timer);
+  safeLog(() => log?.info(stopped ? `deactivate: all gateways stopped in ${Date.now() - t0} ms` : `deactivate: gave up waiting after ${DEACTIVATE_BUDGET_MS} ms`));
 }

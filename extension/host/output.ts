@@ -1,15 +1,28 @@
 import type * as vscode from 'vscode';
 import type { Logger } from '../common/logger';
 
+/**
+ * Runs one channel write, swallowing what it throws: once the extension host is terminating
+ * (deactivate), channels answer "Channel has been closed", and a log line must never abort the
+ * shutdown that is being logged.
+ */
+export function safeLog(write: () => void): void {
+  try {
+    write();
+  } catch {
+    // the channel is gone; nothing left to tell
+  }
+}
+
 /** A core `Logger` writing to a LogOutputChannel, each line prefixed (e.g. with the folder name). */
 export function channelLogger(channel: vscode.LogOutputChannel, prefix = ''): Logger {
   const p = prefix ? `[${prefix}] ` : '';
   return {
-    trace: (m) => channel.trace(p + m),
-    debug: (m) => channel.debug(p + m),
-    info: (m) => channel.info(p + m),
-    warn: (m) => channel.warn(p + m),
-    error: (m) => channel.error(p + m),
+    trace: (m) => safeLog(() => channel.trace(p + m)),
+    debug: (m) => safeLog(() => channel.debug(p + m)),
+    info: (m) => safeLog(() => channel.info(p + m)),
+    warn: (m) => safeLog(() => channel.warn(p + m)),
+    error: (m) => safeLog(() => channel.error(p + m)),
   };
 }
 
@@ -22,12 +35,10 @@ const LIFECYCLE = /^\[gatehouse (info|warn|error)\] (.*)$/s;
  */
 export function appendServerLine(channel: vscode.LogOutputChannel, line: string): void {
   const m = LIFECYCLE.exec(line);
-  if (!m) {
-    channel.info(`stderr: ${line}`);
-    return;
-  }
-  const text = m[2] ?? '';
-  if (m[1] === 'error') channel.error(text);
-  else if (m[1] === 'warn') channel.warn(text);
-  else channel.info(text);
+  safeLog(() => {
+    if (!m) channel.info(`stderr: ${line}`);
+    else if (m[1] === 'error') channel.error(m[2] ?? '');
+    else if (m[1] === 'warn') channel.warn(m[2] ?? '');
+    else channel.info(m[2] ?? '');
+  });
 }

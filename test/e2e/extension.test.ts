@@ -138,6 +138,19 @@ describe('Gatehouse extension in VS Code', { timeout: 15 * 60_000 }, () => {
       await openGatehouseView(page);
       await waitForRow(page, 'echo', 'ready · 6 tools · closed', 120_000);
       await waitForRow(page, 'flaky', 'ready · 6 tools · closed');
+      // The old extension host ran deactivate() (VS Code waits up to 5 s for it, then exits
+      // anyway): it exited well inside the budget, and nothing of ours failed on the way out.
+      const oldHost = Object.entries(server.logFiles()).find(([file]) => /exthost1[\\/]remoteexthost\.log$/.test(file))?.[1] ?? '';
+      const stamp = (re: RegExp): number => {
+        const m = re.exec(oldHost);
+        return m?.[1] ? Date.parse(m[1].replace(' ', 'T')) : NaN;
+      };
+      const terminating = stamp(/^(\S+ \S+) \[info\] Extension host terminating/m);
+      const exited = stamp(/^(\S+ \S+) \[info\] Extension host with pid \d+ exiting/m);
+      timings.extensionHostShutdownMs = exited - terminating;
+      assert.ok(timings.extensionHostShutdownMs >= 0 && timings.extensionHostShutdownMs < 4_500, `the old extension host shut down in ${timings.extensionHostShutdownMs} ms`);
+      const ours = oldHost.slice(oldHost.indexOf('Extension host terminating')).split(/\n(?=\d{4}-)/).filter((entry) => entry.includes('[error]') && entry.includes('gatehouse.gatehouse'));
+      assert.deepEqual(ours, [], 'no error from Gatehouse while the extension host shut down');
       const afterReload = processesIn(ws.dir);
       assert.equal(afterReload.length, 2, `two new children (${afterReload.join(' ')})`);
       assert.ok(afterReload.every((pid) => !before.includes(pid)), 'the children are new processes');

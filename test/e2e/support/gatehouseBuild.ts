@@ -3,7 +3,8 @@
  * `extension/build/esbuild.mjs` (dist/), then `vsce package --no-dependencies` as users get it.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { packageVsix } from '../harness/vsix';
@@ -34,13 +35,49 @@ export function buildExtension(): Promise<void> {
   return built;
 }
 
+/** Hash of everything that goes into the .vsix (see .vscodeignore). */
+function packageInputsHash(): string {
+  const hash = createHash('sha256');
+  const files = ['package.json', '.vscodeignore', 'README.md', 'CHANGELOG.md', 'LICENSE'];
+  for (const name of readdirSync(path.join(REPO_ROOT, 'dist')).sort()) if (name.endsWith('.js')) files.push(path.join('dist', name));
+  const media = path.join(REPO_ROOT, 'media');
+  for (const name of readdirSync(media, { recursive: true }).map(String).sort()) {
+    if (!name.startsWith('screenshots') && !name.endsWith('/')) files.push(path.join('media', name));
+  }
+  for (const file of files) {
+    const full = path.join(REPO_ROOT, file);
+    hash.update(file);
+    try {
+      hash.update(readFileSync(full));
+    } catch {
+      hash.update('(absent)');
+    }
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 let packaged: Promise<string> | undefined;
-/** The .vsix of the current tree (built first). */
+/**
+ * The .vsix of the current tree (built first). Each e2e file runs in its own process, so the
+ * package is cached in .test-runs/e2e/vsix/ by the hash of its inputs: packaging (vsce walks the
+ * whole repository) is done once per change, not once per file.
+ */
 export function packageGatehouse(): Promise<string> {
   packaged ??= (async () => {
     await buildExtension();
-    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-vsix-')), 'gatehouse.vsix');
-    return packageVsix(REPO_ROOT, { out, args: VSCE_ARGS });
+    const cacheDir = path.join(REPO_ROOT, '.test-runs', 'e2e', 'vsix');
+    const cached = path.join(cacheDir, `gatehouse-${packageInputsHash()}.vsix`);
+    if (existsSync(cached)) return cached;
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-vsix-'));
+    try {
+      const out = await packageVsix(REPO_ROOT, { out: path.join(tmp, 'gatehouse.vsix'), args: VSCE_ARGS });
+      mkdirSync(cacheDir, { recursive: true });
+      for (const old of readdirSync(cacheDir)) rmSync(path.join(cacheDir, old), { force: true });
+      renameSync(out, cached);
+      return cached;
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   })();
   return packaged;
 }
