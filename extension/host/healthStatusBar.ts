@@ -7,11 +7,8 @@ import { summarizeHealth, type GatewayFacts } from './healthSummary';
 import { stateLabel } from './stateStyle';
 import { cell } from './tree/markdown';
 
-/**
- * What a click on the item runs. The webview dashboard (`gatehouse.openDashboard`) is built
- * separately; until it exists the click reveals the tree.
- */
-export const STATUS_BAR_COMMAND = 'workbench.view.extension.gatehouse';
+/** What a click on the item runs: the webview dashboard. */
+export const STATUS_BAR_COMMAND = 'gatehouse.openDashboard';
 const REFRESH_MS = 100;
 
 /** Facts of one FolderGateway for the pure summary. */
@@ -107,7 +104,7 @@ export class HealthStatusBar extends Disposable {
     }
     const endpoints = gateways.map((g) => g.endpoint?.url).filter((u): u is string => !!u);
     if (endpoints.length) md.appendMarkdown(`\nEndpoint: ${endpoints.map((u) => `\`${u}\``).join(', ')}\n`);
-    md.appendMarkdown('\n[Show tree](command:workbench.view.extension.gatehouse) · [Show status](command:gatehouse.showStatus)');
+    md.appendMarkdown('\n[Open dashboard](command:gatehouse.openDashboard) · [Show tree](command:workbench.view.extension.gatehouse) · [Show status](command:gatehouse.showStatus)');
     md.isTrusted = { enabledCommands: ['workbench.view.extension.gatehouse', 'gatehouse.showStatus'] };
     return md;
   }
