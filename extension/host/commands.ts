@@ -107,8 +107,11 @@ export class Commands extends Disposable {
       await notAvailable(manager);
       return;
     }
-    const gateway = await pickGateway(manager, arg, 'Restart which gateway?');
-    const folder = gateway?.folder ?? (await pickFolder(arg, 'Start the gateway of which folder?'));
+    // Existing gateways are picked among themselves; with none yet (auto-start off), any folder.
+    const folder =
+      manager.gateways().length > 0
+        ? (await pickGateway(manager, arg, 'Restart which gateway?'))?.folder
+        : await pickFolder(arg, 'Start the gateway of which folder?');
     if (!folder) return;
     await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: 'Gatehouse: restarting the gateway' },

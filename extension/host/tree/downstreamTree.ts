@@ -72,7 +72,7 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
   private gatewayChildren(gateway: FolderGateway): TreeNode[] {
     const out: TreeNode[] = [{ kind: 'gateway', gateway }];
     const status = gateway.configStatus;
-    for (const problem of status?.problems ?? []) out.push({ kind: 'configProblem', gateway, problem });
+    (status?.problems ?? []).forEach((problem, index) => out.push({ kind: 'configProblem', gateway, problem, index }));
     for (const view of gateway.snapshot?.downstreams ?? []) out.push({ kind: 'server', gateway, view });
     const blocks = gateway.snapshot?.session_blocks ?? [];
     if (blocks.length) out.push({ kind: 'sessionBlocks', gateway, blocks });
@@ -105,7 +105,8 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         const p = node.problem;
         const file = vscode.Uri.file(p.file);
         const item = new vscode.TreeItem(`${file.path.split('/').pop()}:${p.line}:${p.column}`, vscode.TreeItemCollapsibleState.None);
-        item.id = `${key}/problem/${p.file}:${p.line}:${p.column}:${p.code ?? ''}`;
+        // Two problems may share a position: the index keeps ids unique (VS Code rejects duplicates).
+        item.id = `${key}/problem/${node.index}/${p.file}:${p.line}:${p.column}`;
         item.description = p.message;
         item.tooltip = new vscode.MarkdownString().appendText(`${p.severity}: ${p.message}`);
         item.iconPath = new vscode.ThemeIcon(

@@ -12,7 +12,7 @@ export type TreeNode =
   /** The header: endpoint, policy, HALT, config; expands into `gatewayField`s. */
   | { kind: 'gateway'; gateway: FolderGateway }
   | { kind: 'gatewayField'; gateway: FolderGateway; label: string; value: string; icon?: string; tooltip?: string }
-  | { kind: 'configProblem'; gateway: FolderGateway; problem: ConfigProblem }
+  | { kind: 'configProblem'; gateway: FolderGateway; problem: ConfigProblem; index: number }
   | { kind: 'server'; gateway: FolderGateway; view: DownstreamView }
   | { kind: 'field'; gateway: FolderGateway; server: string; label: string; value: string }
   | { kind: 'sessionBlocks'; gateway: FolderGateway; blocks: readonly SessionBlockView[] }
