@@ -29,9 +29,11 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
 }
 
 let built: Promise<void> | undefined;
-/** Bundles dist/extension.js (and the CLI the client configuration points at). */
+/** Bundles dist/ (extension, CLI, language server, webview) and generates the JSON Schemas, as `npm run build` does. */
 export function buildExtension(): Promise<void> {
-  built ??= run(process.execPath, ['extension/build/esbuild.mjs'], REPO_ROOT);
+  built ??= run(process.execPath, ['extension/build/esbuild.mjs'], REPO_ROOT).then(() =>
+    run(process.execPath, ['extension/build/generateSchemas.mjs'], REPO_ROOT),
+  );
   return built;
 }
 
