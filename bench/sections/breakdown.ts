@@ -20,6 +20,14 @@ const WARMUP = scaled(100, 30);
 /** 16 in flight per step: shows which layer limits throughput (the scanner runs one job at a time). */
 const CONC_CALLS = scaled(1000, 100);
 const CONC_MAX_MS = scaled(3000, 1000);
+/** 256 KiB results through three slices: what the scanner costs a large result. */
+const BIG_CALLS = scaled(15, 3);
+const BIG_BYTES = 256 * 1024;
+const BIG_STEPS: Array<{ label: string; layers: number[] | 'pool' }> = [
+  { label: '256 KiB result: pool.callTool (no chain)', layers: 'pool' },
+  { label: '256 KiB result: chain without redaction and injection scan', layers: [0, 1, 2, 3, 4, 5, 6, 7, 10, 12] },
+  { label: '256 KiB result: full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+];
 const ROUNDS = scaled(2, 1);
 
 /**
@@ -38,6 +46,16 @@ const STEPS: Array<{ label: string; layers: number[] | 'pool' | 'mcp' }> = [
   { label: '+ redaction (args, result) and injection scan = full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
   { label: '+ MCP server and client (in-memory transport)', layers: 'mcp' },
 ];
+
+function bigRunner(gw: InProcessGateway, step: (typeof BIG_STEPS)[number], all: readonly Middleware[]): () => Promise<string | undefined> {
+  const check = (text: string, isError?: boolean): string | undefined => (isError || text.length !== BIG_BYTES ? `${text.length} characters: ${text.slice(0, 120)}` : undefined);
+  if (step.layers === 'pool') return async () => check(textOf(await gw.service.pool.callTool('echo', 'big', { bytes: BIG_BYTES }, { readOnly: true })));
+  const gateway = new Gateway({ pool: gw.service.pool, sessionId: gw.service.sessionId, layers: step.layers.map((i) => all[i]!), snapshot: () => gw.service.store.snapshot, logger: nullLogger });
+  return async () => {
+    const r = await gateway.callTool('echo__big', { bytes: BIG_BYTES });
+    return check(textOf(r), r.isError);
+  };
+}
 
 function runner(gw: InProcessGateway, step: (typeof STEPS)[number], all: readonly Middleware[]): (i: number) => Promise<string | undefined> {
   const check = (text: string, got: string, isError?: boolean): string | undefined => (isError || got !== text ? got.slice(0, 160) : undefined);
@@ -105,6 +123,24 @@ async function body(out: SectionOutput): Promise<void> {
         fmt(median(rates[s]!), 'calls/s'),
       ]);
       previous = p50;
+    });
+    const bigRunners = BIG_STEPS.map((s) => bigRunner(gw, s, all));
+    for (const r of bigRunners) await sequential(2, r);
+    const bigP50s: number[][] = BIG_STEPS.map(() => []);
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (let s = 0; s < BIG_STEPS.length; s++) {
+        const run = await sequential(BIG_CALLS, bigRunners[s]!);
+        await settle();
+        bigP50s[s]!.push(quantile(run.latencies, 0.5));
+        if (run.failures) problems.push(`${BIG_STEPS[s]!.label}: ${run.failures} failed (${run.firstFailure})`);
+      }
+    }
+    const bigRows = out.table(['in-process, large result', 'p50', 'added by this step']);
+    let prevBig = 0;
+    BIG_STEPS.forEach((step, s) => {
+      const p50 = median(bigP50s[s]!);
+      bigRows.push([step.label, fmt(p50, 'ms'), s === 0 ? '—' : `${p50 - prevBig >= 0 ? '+' : ''}${fmt(p50 - prevBig, 'ms')}`]);
+      prevBig = p50;
     });
     for (const p of problems) out.note(p);
     const audit = gw.service.governance.audit.stats;

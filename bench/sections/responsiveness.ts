@@ -11,13 +11,18 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { CallToolResultSchema, type CallToolResult, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { capResult } from '../../extension/gateway/chain/resultCapLayer';
+import { packStrings } from '../../extension/gateway/scanner/protocol';
+import { collectStrings } from '../../extension/gateway/scanner/walk';
 import { call, textOf } from '../lib/clients';
 import { quick, repoRoot, scaled } from '../lib/env';
 import { startInProcess, type InProcessGateway } from '../lib/inProcess';
 import { sleep, waitFor } from '../lib/load';
 import { benchPolicy, fixture, makeProject, type BenchServer } from '../lib/project';
 import { progress, runSection, type SectionOutput } from '../lib/section';
-import { fmt, quantile } from '../lib/stats';
+import { fmt, median, quantile } from '../lib/stats';
 
 const PHASE_MS = scaled(6000, 1500);
 const SPAWN_SAMPLES = scaled(15, 5);
@@ -128,6 +133,39 @@ async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number 
   return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), rssMiB: process.memoryUsage().rss / 1024 / 1024 };
 }
 
+/**
+ * The synchronous stretches a 1 MiB result costs the gateway's thread, each timed in isolation
+ * with the project's own functions (median of 10 after 3 warm-ups). The loop-delay phases show
+ * the effect; this shows where it comes from. The text is the fixture's ('x' × 1 MiB).
+ */
+function mainThreadSteps(): Array<[string, number]> {
+  const text = 'x'.repeat(MiB);
+  const result: CallToolResult = { content: [{ type: 'text', text }] };
+  const message = { jsonrpc: '2.0', id: 1, result } as JSONRPCMessage;
+  const line = JSON.stringify(message);
+  const buf = Buffer.from(`${line}\n`);
+  const pack = (): unknown => packStrings(collectStrings(result, { mcpContent: true }).strings);
+  const steps: Array<[string, () => unknown]> = [
+    ['child stdout line → string (ChildProcessTransport, Buffer.toString)', () => buf.subarray(0, buf.length - 1).toString('utf8')],
+    ['deserializeMessage: JSON.parse + JSON-RPC schema (zod)', () => deserializeMessage(line)],
+    ["CallToolResultSchema.parse (the gateway's downstream client.request)", () => CallToolResultSchema.parse(result)],
+    ['result cap: capResult (sizes the JSON without building it)', () => capResult(result, 4 * MiB)],
+    ['redaction job: collectStrings + packStrings (encode for the worker)', pack],
+    ['injection job: collectStrings + packStrings (the same text again)', pack],
+    ['answer to a stdio/HTTP client: serializeMessage (JSON.stringify)', () => serializeMessage(message)],
+  ];
+  return steps.map(([label, fn]) => {
+    for (let i = 0; i < 3; i++) fn();
+    const times: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const t = performance.now();
+      fn();
+      times.push(performance.now() - t);
+    }
+    return [label, median(times)];
+  });
+}
+
 async function body(out: SectionOutput): Promise<void> {
   const phases: Phase[] = [];
   const overruns = { total: 0, unattributed: 0 };
@@ -191,6 +229,10 @@ async function body(out: SectionOutput): Promise<void> {
     ]);
     if (p.failures.length) out.note(`${p.label}: ${p.failures.length} wrong answers, first: ${p.failures[0]}`);
   }
+  const steps = mainThreadSteps();
+  const stepRows = out.table(['synchronous work on the gateway thread per 1 MiB result (each step timed alone)', 'median'], 'Where phase A\'s delay comes from');
+  for (const [label, ms] of steps) stepRows.push([label, fmt(ms, 'ms')]);
+  stepRows.push(['total per result (the worker\'s matching runs off-thread and is not included)', fmt(steps.reduce((n, [, ms]) => n + ms, 0), 'ms')]);
   rows.push([
     `one child_process.spawn of a fixture (what every (re)spawn costs this thread; ${SPAWN_SAMPLES} samples, process RSS ${stall.rssMiB.toFixed(0)} MiB)`,
     fmt(stall.p50, 'ms'),
