@@ -20,15 +20,15 @@ import { benchPolicy, fixture, makeProject, type BenchProject } from '../lib/pro
 import { progress, runSection, type SectionOutput } from '../lib/section';
 import { fmt, median, MiB, quantile } from '../lib/stats';
 
-const BIG_BYTES = scaled(200, 10) * 1000 * 1000;
+const BIG_BYTES = scaled(200, 5) * 1000 * 1000;
 const BIG = `${Math.round(BIG_BYTES / 1e6)} MB`;
 const ROUNDS = scaled(3, 1);
 /** AuditLog-alone samples per size, alternating: cheap, so more of them to see through the noise. */
-const LOG_SAMPLES = scaled(6, 2);
+const LOG_SAMPLES = scaled(6, 1);
 const AWAITED_APPENDS = scaled(150, 50);
 const BURST_APPENDS = scaled(5_000, 2_000);
-const SEQ_CALLS = scaled(800, 100);
-const CONC_CALLS = scaled(2_000, 300);
+const SEQ_CALLS = scaled(800, 60);
+const CONC_CALLS = scaled(2_000, 200);
 
 type Size = 'empty' | 'big';
 

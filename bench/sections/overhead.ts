@@ -23,10 +23,10 @@ const PINGS = scaled(300, 50);
  * Wall-clock caps per loop, so that a slow gateway (or a busy machine) cannot stretch the bench
  * far past its ~5 minute budget; a capped run reports the calls it made (see the notes).
  */
-const SEQUENTIAL_MAX_MS = scaled(4000, 1000);
-const CONCURRENT_MAX_MS = scaled(4000, 1000);
-const SHORT_MAX_MS = scaled(2000, 500);
-const BIG_MAX_MS = scaled(3000, 1000);
+const SEQUENTIAL_MAX_MS = scaled(4000, 700);
+const CONCURRENT_MAX_MS = scaled(4000, 700);
+const SHORT_MAX_MS = scaled(2000, 300);
+const BIG_MAX_MS = scaled(3000, 500);
 const MODES: Mode[] = ['direct', 'stdio', 'http'];
 
 interface RunMetrics {

@@ -24,7 +24,7 @@ import { benchPolicy, fixture, makeProject, type BenchServer } from '../lib/proj
 import { progress, runSection, type SectionOutput } from '../lib/section';
 import { fmt, median, quantile } from '../lib/stats';
 
-const PHASE_MS = scaled(6000, 1500);
+const PHASE_MS = scaled(6000, 1000);
 const SPAWN_SAMPLES = scaled(15, 5);
 const CRASHERS = 10;
 const MiB = 1024 * 1024;

@@ -16,18 +16,18 @@ import { benchPolicy, makeProject, type BenchServer } from '../lib/project';
 import { progress, runSection, type SectionOutput } from '../lib/section';
 import { fmt, MiB, quantile } from '../lib/stats';
 
-/** Quick runs start 5 servers: 50 spawns alone take longer than a smoke run should. */
-const SERVERS = scaled(50, 5);
+/** Quick runs start 3 servers: 50 spawns alone take longer than a smoke run should. */
+const SERVERS = scaled(50, 3);
 const TOOLS = 100;
-const LIST_SAMPLES = scaled(20, 5);
-const ROUTED_CALLS = scaled(500, 100);
+const LIST_SAMPLES = scaled(20, 3);
+const ROUTED_CALLS = scaled(500, 50);
 const LEAK_SERVERS = 10;
 const LEAK_CALLS = scaled(100_000, 1_000);
 const LEAK_WARMUP = scaled(5_000, 300);
 const LEAK_CHECKPOINTS = 10;
 const LEAK_IN_FLIGHT = 16;
 /** Wall-clock cap of the leak run, so a slow machine still finishes; the table says how far it got. */
-const LEAK_MAX_MS = scaled(100_000, 5_000);
+const LEAK_MAX_MS = scaled(100_000, 3_000);
 const BUDGET_MIB = 40;
 
 function servers(count: number, prefix: string): BenchServer[] {
