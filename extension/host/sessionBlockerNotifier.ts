@@ -49,7 +49,7 @@ export class SessionBlockerNotifier extends Disposable {
     await this.ask(
       gateway,
       event.server_name,
-      `Gatehouse: ${event.server_name} opened its circuit ${event.open_transitions} times this session (SESSION_BLOCKER). Calls to it are failing.`,
+      `Gatehouse: ${event.server_name} opened its circuit ${event.open_transitions === 1 ? 'once' : `${event.open_transitions} times`} this session (SESSION_BLOCKER). Calls to it are failing.`,
     );
   }
 

@@ -2,18 +2,20 @@
  * From nothing to a running gateway, through the UI: a folder without config shows the "no
  * config" welcome view; its Create Config button writes .gatehouse/registry.yaml and the gateway
  * starts (no reload); a server added to the file on disk starts by hot reload; a broken edit
- * shows the error in the tree and the status bar while the last good config keeps running.
+ * shows the error in the tree and the status bar while the last good config keeps running;
+ * a SESSION_BLOCKER raises one warning with its actions and a "Session blocks" group.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CHROMIUM, chromiumAvailable, openWorkbench, screenshot, treeRow, type Workbench } from './harness/browser';
+import { CHROMIUM, chromiumAvailable, openWorkbench, runCommand, screenshot, treeRow, type Workbench } from './harness/browser';
 import { ensureCodeServer, startCodeServer, type CodeServer } from './harness/codeServer';
 import { waitUntil } from './harness/wait';
 import { FIXTURE_SERVERS, processesIn } from './support/fixtureWorkspace';
 import { packageGatehouse } from './support/gatehouseBuild';
+import { connectGateway } from './support/gatewayClient';
 import { ARTIFACTS, shoot } from './support/screenshots';
 import { gatehouseStatus, openGatehouseView, rowDescription, serverRow, statusState } from './support/workbenchUi';
 
@@ -75,6 +77,32 @@ describe('Gatehouse: Create Config and hot reload', { timeout: 10 * 60_000 }, ()
       writeFileSync(registry, good);
       await problem.first().waitFor({ state: 'detached', timeout: 30_000 });
       await waitUntil('status bar back to normal', async () => (await statusState(page)).kind === 'none', 30_000, 250);
+
+      // SESSION_BLOCKER: tunables make one timed-out call open the circuit and one open fire
+      // the blocker. Tunables are read at gateway start: palette "Restart Gateway".
+      writeFileSync(
+        path.join(dir, '.gatehouse', 'policy.yaml'),
+        'autonomy_level: L1\ngateway:\n  breaker:\n    failure_threshold: 1\n  session_blocker:\n    threshold: 1\n',
+      );
+      const withSlow = `${good}\n  - name: slow\n    command: node\n    args: ["${FIXTURE_SERVERS}/echo.mjs"]\n    timeouts:\n      call_ms: 300\n`;
+      writeFileSync(registry, withSlow);
+      await runCommand(page, 'Gatehouse: Restart Gateway');
+      await waitUntil('slow ready', async () => (await rowDescription(serverRow(page, 'slow').first())) === 'ready · 6 tools · closed', 60_000, 250);
+      const client = await connectGateway(path.join(dir, '.gatehouse'));
+      t.after(() => client.close());
+      const timedOut = await client.callTool({ name: 'slow__sleep', arguments: { ms: 2_000 } });
+      assert.equal(timedOut.isError, true, 'the call times out');
+      const toast = page.locator('.notification-toast').filter({ hasText: 'SESSION_BLOCKER' });
+      await toast.first().waitFor({ timeout: 30_000 });
+      const buttons = (await toast.first().locator('.monaco-button').allInnerTexts()).map((b) => b.trim());
+      assert.deepEqual(buttons.filter((b) => ['Respawn', 'Show Output', 'Disable', "Don't Show Again"].includes(b)), ['Respawn', 'Show Output', 'Disable', "Don't Show Again"]);
+      await treeRow(page, /Session blocks/).first().waitFor({ timeout: 30_000 });
+      await waitUntil('error background for the session block', async () => (await statusState(page)).kind === 'error', 30_000, 250);
+      await shoot(page, 'session-blocker');
+      // One notification per outage: a second failing call while the circuit is open adds none.
+      await client.callTool({ name: 'slow__sleep', arguments: { ms: 2_000 } });
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal(await page.locator('.notification-toast').filter({ hasText: 'SESSION_BLOCKER' }).count(), 1);
     } catch (err) {
       if (workbench) t.diagnostic(`screenshot: ${await screenshot(workbench.page, path.join(ARTIFACTS, `create-config-${Date.now()}.png`)).catch(() => undefined)}`);
       for (const [file, text] of Object.entries(server.logFiles())) if (/Gatehouse/.test(file)) t.diagnostic(`${file}:\n${text.slice(-4000)}`);
