@@ -49,11 +49,16 @@ export class RingBuffer {
     return [...this.lines];
   }
 
-  /** The last non-empty line, for error reasons ("exited with code 1: <last line>"). */
+  /**
+   * The last non-empty line the child wrote, for error reasons ("exited with code 1: <last
+   * line>"). The supervisor's own lifecycle lines (`[gatehouse …]`) share the buffer so the
+   * output channel reads in order; they are skipped here, or a crash would be "explained" by
+   * our own "ready" line.
+   */
   lastLine(): string | undefined {
     for (let i = this.lines.length - 1; i >= 0; i--) {
       const line = this.lines[i]?.trim();
-      if (line) return line;
+      if (line && !line.startsWith('[gatehouse ')) return line;
     }
     return this.partial.trim() || undefined;
   }

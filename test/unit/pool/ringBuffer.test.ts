@@ -15,3 +15,10 @@ test('keeps complete lines, bounded by count and bytes, and counts what it dropp
   assert.equal(ring.snapshot().at(-1), 'a very lon…', 'an endless partial line is flushed, cut');
   assert.equal(ring.lastLine(), 'a very lon…');
 });
+
+test('lastLine skips the supervisor\'s own lifecycle lines', () => {
+  const ring = new RingBuffer();
+  ring.write('child: listening\n');
+  ring.push('[gatehouse info] ready: 6 tools, pid 42');
+  assert.equal(ring.lastLine(), 'child: listening');
+});
