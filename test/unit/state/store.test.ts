@@ -3,33 +3,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { setListenerErrorHandler } from '../../../extension/common/event';
 import type { DownstreamView, SessionBlockView } from '../../../extension/protocol/model';
 import { StateStore, type StoreChange } from '../../../extension/state/store';
+import { downstreamView as view } from '../../helpers/downstreamView';
 
-function view(name: string, overrides: Partial<DownstreamView> = {}): DownstreamView {
-  return {
-    name,
-    connected: true,
-    healthy: true,
-    circuit_state: 'closed',
-    retry_at: null,
-    last_error: null,
-    tools_count: 3,
-    open_transitions: 0,
-    session_blocker_emitted: false,
-    state: 'ready',
-    reason: null,
-    transport: 'stdio',
-    pid: 4242,
-    restarts: 0,
-    last_exit: null,
-    started_at: '2026-04-20T12:00:00.000Z',
-    calls: 0,
-    errors: 0,
-    latency_ms: { p50: null, p95: null },
-    in_flight: 0,
-    next_retry_at: null,
-    ...overrides,
-  };
-}
 
 function block(server: string, overrides: Partial<SessionBlockView> = {}): SessionBlockView {
   return {

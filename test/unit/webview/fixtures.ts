@@ -4,33 +4,10 @@ import type { AuditRecordLike, DashboardSource, DashboardSourceProvider, HaltInf
 import type { DownstreamView } from '../../../extension/protocol/model';
 import type { AuditEventView, DashboardState, ServerEntry } from '../../../extension/protocol/webview';
 import { StateStore } from '../../../extension/state/store';
+import { downstreamView } from '../../helpers/downstreamView';
 
-export function view(name: string, overrides: Partial<DownstreamView> = {}): DownstreamView {
-  return {
-    name,
-    connected: true,
-    healthy: true,
-    circuit_state: 'closed',
-    retry_at: null,
-    last_error: null,
-    tools_count: 3,
-    open_transitions: 0,
-    session_blocker_emitted: false,
-    state: 'ready',
-    reason: null,
-    transport: 'stdio',
-    pid: 4242,
-    restarts: 0,
-    last_exit: null,
-    started_at: '2026-04-20T12:00:00.000Z',
-    calls: 0,
-    errors: 0,
-    latency_ms: { p50: null, p95: null },
-    in_flight: 0,
-    next_retry_at: null,
-    ...overrides,
-  };
-}
+/** Re-exported: the dashboard tests import their builders from here. */
+export const view = downstreamView;
 
 export function entry(name: string, overrides: Partial<DownstreamView> = {}): ServerEntry {
   return { view: view(name, overrides), circuit: [{ at: 1_000, state: 'closed' }], traffic: [] };
