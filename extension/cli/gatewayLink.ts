@@ -3,6 +3,7 @@ import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontex
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { readDiscoveryFile, type DiscoveryInfo } from '../gateway/discoveryFile';
 import { NoGatewayError } from './noGatewayError';
+import { probePid } from '../state/probePid';
 
 interface Link {
   client: Client;
@@ -83,7 +84,7 @@ export class GatewayLink {
   private async connect(): Promise<Link> {
     const { folder, dir } = this.options;
     const info = await readDiscoveryFile(dir);
-    if (!info || !pidAlive(info.pid)) {
+    if (!info || !isAlive(info.pid)) {
       throw new NoGatewayError(
         `no running Gatehouse gateway found for ${folder} (looked for ${dir}/gateway.json). ` +
           'Start one with `gatehouse serve --http` in that folder, or open the folder in VS Code with the Gatehouse extension.',
@@ -122,7 +123,7 @@ export class GatewayLink {
     if (this.link !== link) return;
     const info = await readDiscoveryFile(this.options.dir);
     const same = info !== undefined && info.pid === link.info.pid && info.url === link.info.url && info.token === link.info.token;
-    if (same && pidAlive(link.info.pid)) return;
+    if (same && isAlive(link.info.pid)) return;
     await this.drop(link, 'the gateway stopped');
   }
 
@@ -142,11 +143,6 @@ function neverArrived(err: unknown): boolean {
   return cause?.code === 'ECONNREFUSED';
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function isAlive(pid: number): boolean {
+  return probePid(pid) === 'alive';
 }

@@ -4,6 +4,7 @@ import { resolveConfigDir } from '../config/configDir';
 import type { SessionBlockView } from '../protocol/model';
 import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents } from '../state/stateFile';
 import { flag, type ParsedArgs } from './args';
+import { probePid } from '../state/probePid';
 
 /** A snapshot older than this (3 missed heartbeats) means the gateway is hung or gone. */
 const STALE_AFTER_MS = 30_000;
@@ -51,7 +52,7 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
   const { dir } = await resolveConfigDir(folder, configDir);
   const pidText = await readFile(path.join(dir, PID_FILE_NAME), 'utf8').catch(() => undefined);
   const pid = pidText !== undefined && /^\s*\d+\s*$/.test(pidText) ? Number(pidText) : null;
-  const running = pid !== null && pid > 0 && pidAlive(pid);
+  const running = pid !== null && pid > 0 && isAlive(pid);
   const stateText = pid ? await readFile(path.join(dir, STATE_FILE_NAME), 'utf8').catch(() => undefined) : undefined;
   const state = stateText ? parseStateFile(stateText) : null;
   const updated = state?.updated_at ? Date.parse(state.updated_at) : NaN;
@@ -178,11 +179,6 @@ function renderStatus(r: StatusReport): string {
   return `${out.join('\n')}\n`;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+function isAlive(pid: number): boolean {
+  return probePid(pid) === 'alive';
 }

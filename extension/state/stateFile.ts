@@ -7,14 +7,15 @@ import { Disposable, MutableDisposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
 import type { StateStore } from './store';
+import { probePid, type PidLiveness } from './probePid';
 
 /** The live-state file, beside the registry (rea's name, so `rea status` reads it). */
 export const STATE_FILE_NAME = 'serve.state.json';
 /** The pid file rea's `status` uses to decide whether a gateway runs. */
+export type { PidLiveness } from './probePid';
+
 export const PID_FILE_NAME = 'serve.pid';
 
-/** The result of probing a pid with signal 0. */
-export type PidLiveness = 'alive' | 'dead' | 'unknown';
 
 /** Tunables and seams of {@link StateFileWriter}. */
 export interface StateFileWriterOptions {
@@ -539,19 +540,6 @@ function lockIsStale(text: string | null, me: Identity): boolean {
     return session === undefined || session === me.sessionId || !me.liveSessions.has(session);
   }
   return me.probePid(holder) === 'dead';
-}
-
-function probePid(pid: number): PidLiveness {
-  // Never signal 0 or a negative pid: those address process groups.
-  if (!isPositiveInt(pid)) return 'unknown';
-  try {
-    process.kill(pid, 0);
-    return 'alive';
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ESRCH') return 'dead';
-    return code === 'EPERM' ? 'alive' : 'unknown';
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
