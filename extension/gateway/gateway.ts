@@ -5,7 +5,7 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import { Disposable, toDisposable } from '../common/disposable';
+import { Disposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import type { Logger } from '../common/logger';
 import type { GatewaySnapshot } from '../protocol/model';
@@ -79,11 +79,6 @@ export class Gateway extends Disposable {
     super();
     this.run = compose(options.layers);
     this.register(options.pool.onDidChangeTools(() => this.broadcastToolsChanged()));
-  }
-
-  /** Number of connected upstream sessions. */
-  get sessionCount(): number {
-    return this.servers.size;
   }
 
   /** A new MCP server for one upstream client; connect it to a transport. */
@@ -226,10 +221,6 @@ export class Gateway extends Disposable {
     }
   }
 
-  /** Registers a disposable tied to the gateway's life (e.g. HTTP listener). */
-  own(dispose: () => void): void {
-    this.register(toDisposable(dispose));
-  }
 }
 
 function publicTool(tool: AggregatedTool): Tool {

@@ -142,7 +142,6 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
       entry.connection.dispose();
     }
     this.entries.clear();
-    this.sessionBlocker.dispose?.();
     super.dispose();
   }
 
