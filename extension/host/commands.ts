@@ -27,7 +27,11 @@ export type CommandId =
   | 'gatehouse.copyClientConfig'
   | 'gatehouse.importServers'
   | 'gatehouse.createConfig'
-  | 'gatehouse.openRegistry';
+  | 'gatehouse.openRegistry'
+  | 'gatehouse.openWalkthrough';
+
+/** `<publisher>.<name>#<walkthrough id>` of package.json's `contributes.walkthroughs` (test/process/packaging.test.ts checks it). */
+const WALKTHROUGH_ID = 'gatehouse.gatehouse#getStarted';
 
 export interface CommandDeps {
   manager: GatewayManager;
@@ -83,6 +87,7 @@ export class Commands extends Disposable {
       'gatehouse.importServers': (arg) => importServers(manager, deps.previews, arg),
       'gatehouse.createConfig': (arg) => createConfig(manager, arg),
       'gatehouse.openRegistry': (arg) => this.openRegistry(arg),
+      'gatehouse.openWalkthrough': () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false),
     };
     for (const [id, handler] of Object.entries(table)) {
       this.register(
