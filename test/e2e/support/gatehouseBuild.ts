@@ -12,10 +12,10 @@ import { packageVsix } from '../harness/vsix';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /**
- * vsce flags the README's relative links (no `repository` in package.json) and a token-shaped
- * warm-up string in the scanner worker (a false positive); the `package` script passes the same.
+ * vsce flags a token-shaped warm-up string in the scanner worker (a false positive); the
+ * `package` script passes the same. README links are rewritten to the repository on GitHub.
  */
-export const VSCE_ARGS = ['--no-rewrite-relative-links', '--allow-package-secrets', 'github'];
+export const VSCE_ARGS = ['--allow-package-secrets', 'github'];
 
 function run(cmd: string, args: string[], cwd: string): Promise<void> {
   return new Promise((resolve, reject) => {
