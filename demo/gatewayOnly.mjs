@@ -1,5 +1,6 @@
-// `npm start`: builds Gatehouse and runs the gateway on the demo workspace (demo/.gatehouse),
-// on http://127.0.0.1:<port>/mcp, until Ctrl-C. Prints how to call a tool through it.
+// `npm start -- --gateway-only` (or `node demo/gatewayOnly.mjs`): builds Gatehouse and runs only
+// the CLI gateway on the demo workspace (demo/.gatehouse), on http://127.0.0.1:<port>/mcp, until
+// Ctrl-C; no VS Code. Prints how to call a tool through it. Port: $GATEHOUSE_PORT (default: free).
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -36,6 +36,27 @@ export interface CodeServerOptions {
   startTimeoutMs?: number;
   /** Keep the run folder after stop() (also when GATEHOUSE_E2E_KEEP is set). */
   keepRunDir?: boolean;
+  /** Loopback port to bind (default 0: a free port). */
+  port?: number;
+  /**
+   * `--auth password` with this password (default: `--auth none`, fine for tests on loopback).
+   * Passed as $PASSWORD, never on the command line (other users can read /proc/PID/cmdline);
+   * code-server deletes it from its environment before it spawns anything.
+   */
+  password?: string;
+  /**
+   * Install the harness's SIGINT/SIGTERM/SIGHUP handlers that SIGKILL every live run (default
+   * true). false: the caller handles signals itself and awaits stop() (e.g. `npm start`); the
+   * process-exit safety net stays.
+   */
+  handleSignals?: boolean;
+  /**
+   * stop() also follows every descendant of the run (default false): processes that left the
+   * group and the marker behind, such as MCP servers an extension spawns `detached` with a
+   * filtered environment. They get a short grace period to exit on their own (their parent is
+   * gone, their stdin closes), then SIGTERM, then SIGKILL, and stop() waits for them too.
+   */
+  stopDescendants?: boolean;
 }
 
 export interface CodeServer {
@@ -88,19 +109,52 @@ export function ensureCodeServer(): Promise<SetupMarker> {
 interface ProcInfo {
   pid: number;
   state: string;
+  ppid: number;
   pgrp: number;
   session: number;
+  /** Start time in clock ticks since boot: tells a process from a later one that reuses its pid. */
+  start: string;
 }
 
 function procInfo(pid: number): ProcInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // pid (comm) state ppid pgrp session …; comm may hold spaces and parentheses.
+    // pid (comm) state ppid pgrp session … starttime (field 22); comm may hold spaces and parentheses.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, state: fields[0] ?? '?', pgrp: Number(fields[2]), session: Number(fields[3]) };
+    return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]), start: fields[19] ?? '' };
   } catch {
     return undefined;
   }
+}
+
+function isLive(info: ProcInfo | undefined): info is ProcInfo {
+  return !!info && info.state !== 'Z' && info.state !== 'X';
+}
+
+/** Live descendants of `roots` (children, grandchildren, …), whatever their session or environment. */
+function descendantsOf(roots: Iterable<number>): ProcInfo[] {
+  const children = new Map<number, ProcInfo[]>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const info = procInfo(pid);
+    if (!isLive(info)) continue;
+    const siblings = children.get(info.ppid) ?? [];
+    siblings.push(info);
+    children.set(info.ppid, siblings);
+  }
+  const out: ProcInfo[] = [];
+  const queue = [...roots];
+  const seen = new Set(queue);
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      if (seen.has(child.pid)) continue;
+      seen.add(child.pid);
+      out.push(child);
+      queue.push(child.pid);
+    }
+  }
+  return out;
 }
 
 /** Live (not zombie) processes in process group/session `pgid` or carrying `RUN_VAR=runId`. */
@@ -111,7 +165,7 @@ export function processesOfRun(pgid: number, runId: string): number[] {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     const info = procInfo(pid);
-    if (!info || info.state === 'Z' || info.state === 'X') continue;
+    if (!isLive(info)) continue;
     let mine = info.pgrp === pgid || info.session === pgid;
     if (!mine) {
       try {
@@ -145,18 +199,24 @@ function signal(pids: number[], pgid: number, sig: NodeJS.Signals): void {
 const live = new Map<number, { runId: string; runDir?: string }>();
 let exitHooked = false;
 
+function killAll(): void {
+  for (const [pgid, { runId, runDir }] of live) {
+    signal(processesOfRun(pgid, runId), pgid, 'SIGKILL');
+    if (runDir) rmSync(runDir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+let signalsHooked = false;
+
 /** If the test process ends without stop() (crash, Ctrl-C), kill what is left of every run. */
-function hookProcessExit(): void {
-  if (exitHooked) return;
-  exitHooked = true;
-  const killAll = (): void => {
-    for (const [pgid, { runId, runDir }] of live) {
-      signal(processesOfRun(pgid, runId), pgid, 'SIGKILL');
-      if (runDir) rmSync(runDir, { recursive: true, force: true });
-    }
-    live.clear();
-  };
-  process.on('exit', killAll);
+function hookProcessExit(handleSignals = true): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', killAll);
+  }
+  if (!handleSignals || signalsHooked) return;
+  signalsHooked = true;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = (): void => {
       killAll();
@@ -236,7 +296,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
     });
     const installPid = child.pid;
     if (installPid === undefined) throw new Error('code-server --install-extension did not start');
-    hookProcessExit();
+    hookProcessExit(options.handleSignals !== false);
     live.set(installPid, { runId });
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
@@ -258,9 +318,9 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const args = [
     marker.entry,
     '--bind-addr',
-    '127.0.0.1:0',
+    `127.0.0.1:${options.port ?? 0}`,
     '--auth',
-    'none',
+    options.password ? 'password' : 'none',
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-getting-started-override',
@@ -272,10 +332,11 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const workspace = options.workspace ? path.resolve(options.workspace) : undefined;
   if (workspace) args.push(workspace);
 
-  const child = spawn(marker.nodeBin, args, { env, cwd: runDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const serverEnv = options.password ? { ...env, PASSWORD: options.password } : env;
+  const child = spawn(marker.nodeBin, args, { env: serverEnv, cwd: runDir, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error('code-server did not start');
-  hookProcessExit();
+  hookProcessExit(options.handleSignals !== false);
   live.set(pid, { runId, runDir: keep ? undefined : runDir });
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
@@ -289,20 +350,51 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
       const deadline = (ms: number): number => Date.now() + ms;
+      // Descendants seen while the run's processes were alive (pid → start time), so a process
+      // spawned during the shutdown is followed as well, and a reused pid is not.
+      const tracked = new Map<number, string>();
+      const track = (): void => {
+        if (!options.stopDescendants) return;
+        for (const d of descendantsOf([...processesOfRun(pid, runId), ...trackedAlive()])) tracked.set(d.pid, d.start);
+      };
+      const trackedAlive = (): number[] =>
+        [...tracked].filter(([p, start]) => {
+          const info = procInfo(p);
+          return isLive(info) && info.start === start;
+        }).map(([p]) => p);
+      track();
       signal(processesOfRun(pid, runId), pid, 'SIGTERM');
       const soft = deadline(8_000);
-      while (processesOfRun(pid, runId).length > 0 && Date.now() < soft) await sleep(100);
+      while (processesOfRun(pid, runId).length > 0 && Date.now() < soft) {
+        track();
+        await sleep(100);
+      }
       const left = processesOfRun(pid, runId);
       if (left.length > 0) {
+        track();
         append(`[harness] still alive after SIGTERM, sending SIGKILL: ${left.join(' ')}\n`);
         signal(left, pid, 'SIGKILL');
         const hard = deadline(5_000);
         while (processesOfRun(pid, runId).length > 0 && Date.now() < hard) await sleep(100);
       }
+      if (tracked.size > 0) {
+        // Their parent is gone and their stdin closed: well-behaved servers exit by themselves.
+        const steps: [number, NodeJS.Signals | undefined][] = [[3_000, undefined], [3_000, 'SIGTERM'], [2_000, 'SIGKILL']];
+        for (const [ms, sig] of steps) {
+          const pids = trackedAlive();
+          if (pids.length === 0) break;
+          if (sig) {
+            append(`[harness] descendants still alive, sending ${sig}: ${pids.join(' ')}\n`);
+            signal(pids, 0, sig);
+          }
+          const until = deadline(ms);
+          while (trackedAlive().length > 0 && Date.now() < until) await sleep(100);
+        }
+      }
       live.delete(pid);
       child.stdout?.destroy();
       child.stderr?.destroy();
-      const orphans = processesOfRun(pid, runId);
+      const orphans = [...processesOfRun(pid, runId), ...trackedAlive()];
       if (!keep) rmSync(runDir, { recursive: true, force: true });
       if (orphans.length > 0) throw new Error(`code-server run ${runId}: processes left after SIGKILL: ${orphans.join(' ')}`);
     })());

@@ -70,8 +70,27 @@ check('every contributed command is registered, and menus name only real command
   console.log(`${TAG}   ${contributed.length} commands: ${contributed.join(', ')}`);
 });
 
-async function lmTool(): Promise<vscode.LanguageModelToolInformation> {
-  return waitFor('VS Code to list echo__echo from the Gatehouse MCP server', () => vscode.lm.tools.find((t) => t.name.endsWith('echo__echo')), 60_000);
+const gatewayToolNames = (): string[] => vscode.lm.tools.filter((t) => t.name.includes('__')).map((t) => t.name);
+
+/**
+ * VS Code's MCP client starts servers lazily and does not retry: `startServer('*')` issued while
+ * the provider's definitions are still being collected (or just after a definition changed)
+ * matches nothing and returns at once, and on a loaded machine that window is seconds wide. So
+ * ask again, with short per-attempt budgets, until the tool is listed.
+ */
+async function lmTool(timeoutMs = 150_000): Promise<vscode.LanguageModelToolInformation> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const tool = vscode.lm.tools.find((t) => t.name.endsWith('echo__echo'));
+    if (tool) return tool;
+    if (Date.now() > deadline) {
+      throw new Error(`VS Code listed no echo__echo after ${attempt - 1} startServer attempts in ${timeoutMs} ms; gateway tools listed: [${gatewayToolNames().join(', ')}]`);
+    }
+    await withTimeout('workbench.mcp.startServer', vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true }), 20_000).catch(
+      (err: Error) => console.log(`${TAG}   startServer attempt ${attempt}: ${err.message}`),
+    );
+    await waitFor('echo__echo in lm.tools', () => vscode.lm.tools.some((t) => t.name.endsWith('echo__echo')), 5_000).catch(() => undefined);
+  }
 }
 
 async function invokeEcho(text: string): Promise<string> {
@@ -81,11 +100,8 @@ async function invokeEcho(text: string): Promise<string> {
 }
 
 check("VS Code's own MCP client lists and calls echo__echo through the gateway", async () => {
-  await withTimeout('workbench.mcp.startServer', vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true }), 60_000).catch((err: Error) =>
-    console.log(`${TAG}   startServer: ${err.message} (continuing: tools may still appear)`),
-  );
   const tool = await lmTool();
-  console.log(`${TAG}   lm tool: ${tool.name}; ${vscode.lm.tools.filter((t) => t.name.includes('__')).length} gateway tools listed`);
+  console.log(`${TAG}   lm tool: ${tool.name}; ${gatewayToolNames().length} gateway tools listed`);
   assert.equal(await invokeEcho('hello through gatehouse'), 'hello through gatehouse');
   assert.ok((server('echo')?.calls ?? 0) >= 1, 'the call reached the echo server through the pool');
 });
@@ -165,6 +181,8 @@ check('Restart Gateway: new endpoint and token; VS Code follows the changed defi
   await vscode.commands.executeCommand('gatehouse.restartGateway');
   await waitFor('the restarted gateway', async () => gateway()?.state === 'running' && (await token()) !== before.token);
   await waitFor('both servers ready after the restart', bothReady, 60_000);
+  // The old definition's tools may still be listed for a moment: a call that fails on the stale
+  // endpoint is retried after asking VS Code to start the changed definition.
   const text = await waitFor(
     'a call through the new endpoint',
     async () => {
@@ -172,11 +190,13 @@ check('Restart Gateway: new endpoint and token; VS Code follows the changed defi
         return await invokeEcho('after restart');
       } catch (err) {
         console.log(`${TAG}   retrying invokeTool: ${(err as Error).message}`);
-        await vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true });
+        await withTimeout('workbench.mcp.startServer', vscode.commands.executeCommand('workbench.mcp.startServer', '*', { waitForLiveTools: true }), 20_000).catch(
+          () => undefined,
+        );
         return undefined;
       }
     },
-    60_000,
+    180_000,
   );
   assert.equal(text, 'after restart');
 });

@@ -50,3 +50,29 @@ export function processesIn(dir: string): number[] {
   }
   return out;
 }
+
+/**
+ * Live processes whose working directory or command line lies under `dir` (any program, any
+ * depth): what a run in a private copy of the repository may leave behind. Broader than
+ * {@link processesIn}, and safe because nothing else on the machine knows that folder.
+ */
+export function processesUnder(dir: string): number[] {
+  const prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+  const under = (p: string): boolean => p === dir || p.startsWith(prefix);
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === 'Z' || state === 'X') continue;
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (under(cwd) || argv.some((arg) => arg.includes(prefix) || arg === dir)) out.push(pid);
+    } catch {
+      /* gone, or not ours to inspect */
+    }
+  }
+  return out;
+}
