@@ -130,15 +130,20 @@ export class HttpListener {
           });
           return;
         }
+        const client = clientLabel(req.body);
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           onsessioninitialized: (id) => {
             this.sessions.set(id, created);
             this.evictOverCap();
+            // Which clients connected is the first question when "my client shows no tools".
+            this.options.logger.info(`MCP client connected: ${client} (${this.sessions.size} open)`);
           },
         });
         created.onclose = () => {
-          if (created.sessionId) this.sessions.delete(created.sessionId);
+          if (created.sessionId && this.sessions.delete(created.sessionId)) {
+            this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
+          }
         };
         await this.gateway.createServer().connect(created);
         transport = created;
@@ -178,6 +183,13 @@ export class HttpListener {
     server?.closeAllConnections();
     await closed;
   }
+}
+
+/** `name version` from an initialize request's clientInfo: client-chosen text, so printable and short. */
+function clientLabel(body: unknown): string {
+  const info = (body as { params?: { clientInfo?: { name?: unknown; version?: unknown } } }).params?.clientInfo;
+  const label = [info?.name, info?.version].filter((v) => typeof v === 'string').join(' ');
+  return label.replace(/[^\x20-\x7e]/g, '?').slice(0, 80) || 'an unnamed client';
 }
 
 /** True when a POST body holds at least one JSON-RPC request (a response will follow). */

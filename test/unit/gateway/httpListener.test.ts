@@ -50,3 +50,23 @@ describe('HttpListener sessions', () => {
     await Promise.all([a, b, c].map((x) => x.close()));
   });
 });
+
+describe('HttpListener log', () => {
+  test('names each client that connects and disconnects, with control characters neutralised', async () => {
+    const lines: string[] = [];
+    const logger = { ...nullLogger, info: (m: string) => lines.push(m) };
+    const logged = new HttpListener(gateway, { token: 't'.repeat(43), logger });
+    try {
+      const { url } = await logged.start();
+      const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${'t'.repeat(43)}` } } });
+      const c = new Client({ name: 'Claude\u001b[31mCode', version: '2.1' });
+      await c.connect(transport);
+      assert.deepEqual(lines, ['MCP client connected: Claude?[31mCode 2.1 (1 open)']);
+      await transport.terminateSession();
+      await c.close();
+      assert.equal(lines[1], 'MCP client disconnected: Claude?[31mCode 2.1 (0 open)');
+    } finally {
+      await logged.stop();
+    }
+  });
+});
