@@ -54,7 +54,7 @@ describe('Gatehouse extension-host suite', { timeout: 10 * 60_000 }, () => {
       workspace: ws.dir,
       timeoutMs: 6 * 60_000,
       onConsole: (line) => lines.push(line),
-      onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => l.includes(TAG) || /gatehouse/i.test(l)).slice(-80).join('\n')),
+      onFailureLog: (text) => t.diagnostic(failureExcerpt(text)),
     });
     const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));
     t.diagnostic(`runExtensionTests: exit ${code} after ${Date.now() - t0} ms\n${report.join('\n')}`);
@@ -67,3 +67,16 @@ describe('Gatehouse extension-host suite', { timeout: 10 * 60_000 }, () => {
     await waitUntil('no child of the workspace to be left', () => processesIn(ws!.dir).length === 0, 15_000, 200);
   });
 });
+
+/** Gatehouse's own output channels whole (their tails), and the lines naming Gatehouse elsewhere. */
+function failureExcerpt(text: string): string {
+  return text
+    .split(/^(?=--- )/m)
+    .map((section) => {
+      const lines = section.split('\n');
+      if (/gatehouse\.gatehouse[\\/]/.test(lines[0] ?? '')) return [lines[0], ...lines.slice(1).slice(-40)].join('\n');
+      return lines.filter((l) => l.includes(TAG) || /gatehouse/i.test(l)).slice(-40).join('\n');
+    })
+    .filter(Boolean)
+    .join('\n');
+}

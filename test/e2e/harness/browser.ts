@@ -226,7 +226,13 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
       log(
         `\n[runExtensionTests] exit ${code}${code === 124 ? ` (no exit within ${timeoutMs} ms)` : ''}\n` +
           `--- code-server output ---\n${server.logs()}\n` +
-          `--- browser console ---\n${workbench.consoleLines().join('\n')}\n`,
+          `--- browser console ---\n${workbench.consoleLines().join('\n')}\n` +
+          // Extensions' output channels (exthost<N>/<publisher.name>/<channel>.log): what the
+          // extension under test said, e.g. which MCP clients reached its gateway.
+          Object.entries(server.logFiles())
+            .filter(([file]) => /exthost\d*[\\/][^\\/]+[\\/][^\\/]+\.log$/.test(file))
+            .map(([file, text]) => `--- ${file} ---\n${text.split('\n').slice(-60).join('\n')}\n`)
+            .join(''),
       );
     }
   } finally {
