@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { waitUntil } from '../harness/wait';
 
 export interface Discovery {
   url: string;
@@ -18,9 +19,13 @@ export function readDiscovery(configDir: string): Discovery | undefined {
   }
 }
 
-export async function connectGateway(configDir: string): Promise<Client> {
-  const info = readDiscovery(configDir);
-  if (!info) throw new Error(`no gateway.json in ${configDir}`);
+/**
+ * Connects to the gateway named by `gateway.json`, waiting for the file: during a restart it is
+ * removed with the old listener and written again only once the new one listens, which can come
+ * after the servers show ready.
+ */
+export async function connectGateway(configDir: string, timeoutMs = 30_000): Promise<Client> {
+  const info = await waitUntil(`gateway.json in ${configDir}`, () => readDiscovery(configDir), timeoutMs, 100);
   const client = new Client({ name: 'gatehouse-e2e', version: '0.0.0' }, { capabilities: {} });
   await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } } }));
   return client;
