@@ -150,8 +150,8 @@ function mainThreadSteps(): Array<[string, number]> {
     ['deserializeMessage: JSON.parse + JSON-RPC schema (zod)', () => deserializeMessage(line)],
     ["CallToolResultSchema.parse (the gateway's downstream client.request)", () => CallToolResultSchema.parse(result)],
     ['result cap: capResult (sizes the JSON without building it)', () => capResult(result, 4 * MiB)],
-    ['redaction job: collectStrings + packStrings (encode for the worker)', pack],
-    ['injection job: collectStrings + packStrings (the same text again)', pack],
+    // One job for both: the redaction and the injection scan of a result share one encode.
+    ['result scan job (redaction + injection): collectStrings + packStrings (encode for the worker)', pack],
     ['answer to a stdio/HTTP client: serializeMessage (JSON.stringify)', () => serializeMessage(message)],
   ];
   return steps.map(([label, fn]) => {

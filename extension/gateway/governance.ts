@@ -93,7 +93,7 @@ export class Governance extends Disposable {
       rateLimitLayer({ limits: () => o.tunables().rate_limit, clock: o.clock }),
       circuitBreakerLayer(o.pool),
       injectionLayer(this.scanner, { policy: o.policy, logger: o.logger }),
-      redactResultLayer(this.scanner, { logger: o.logger }),
+      redactResultLayer(this.scanner, { logger: o.logger, prescanInjection: true }),
       resultCapLayer({ maxBytes: () => o.tunables().result_max_bytes, logger: o.logger }),
       redactArgsLayer(this.scanner),
       dispatch(o.pool),

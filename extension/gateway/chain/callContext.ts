@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AggregatedTool } from '../../pool/types';
+import type { InjectionResult } from '../scanner/scannerClient';
 
 /** The outcome a layer decides: allowed calls reach the downstream, the others do not. */
 export type CallStatus = 'allowed' | 'denied' | 'error';
@@ -33,6 +34,12 @@ export interface CallContext {
   metadata: Record<string, unknown>;
   /** Cancelled when the upstream client cancels or disconnects. */
   signal?: AbortSignal;
+  /**
+   * The injection verdict of `result`, computed by the result redaction layer in the same
+   * scanner job as the redaction. The injection layer uses it only while `result` is still
+   * this very object and the tier unchanged; otherwise it scans again.
+   */
+  injection_prescan?: { result: CallToolResult; tier: Tier | undefined; verdict: InjectionResult };
 }
 
 /** Sets a denial on the context in one step (layers stop calling `next` after it). */

@@ -79,7 +79,9 @@ export function injectionLayer(scanner: Scan, options: InjectionLayerOptions): M
       const server = `'${ctx.server_name}'`;
 
       if (ctx.result) {
-        const r = await scanner.scanInjection(ctx.result, { tier: ctx.tier });
+        // The redaction layer may have scanned exactly this result already (same job as its redaction).
+        const pre = ctx.injection_prescan;
+        const r = pre && pre.result === ctx.result && pre.tier === ctx.tier ? pre.verdict : await scanner.scanInjection(ctx.result, { tier: ctx.tier });
         const unscanned = r.timedOut || r.failed !== undefined;
         if (r.verdict !== 'clean' || unscanned) {
           record(ctx, r, 'result');

@@ -69,7 +69,14 @@ export type ToWorker =
       /** Item index of each string (several strings can belong to one scanned item). */
       items: Uint32Array;
       itemCount: number;
-    };
+    }
+  /**
+   * Redaction, then the injection scan of the redacted strings, in one job: what a tool result
+   * needs after dispatch. Saves a round trip and a second encode of the same text. All redaction
+   * runs before any injection scanning (the progress cell's phase tells the client which
+   * half a stuck job is in; see Scanner.redactAndScanInjection).
+   */
+  | { type: 'redactInject'; id: number; packed: PackedStrings };
 
 export interface InjectHits {
   literal: string[];
@@ -82,4 +89,6 @@ export type FromWorker =
   /** `indices[k]` is the string that became `packed[k]`, redacted by `names[k]`. */
   | { type: 'redacted'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][] }
   | { type: 'injected'; id: number; items: InjectHits[] }
+  /** Both halves of a `redactInject` job: the redaction as `redacted`, the hits of the redacted strings. */
+  | { type: 'redactedInjected'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; hits: InjectHits }
   | { type: 'failed'; id: number; message: string };

@@ -6,7 +6,10 @@
  *   policy `redact.patterns` (replaced with {@link Scanner.setPatterns} on policy reload), and the
  *   injection phrase set.
  * - One call = one job = one message each way: all strings of a value travel packed in one
- *   transferred buffer. Jobs run one at a time, in order.
+ *   transferred buffer. Jobs run one at a time, in order. A tool result's redaction and its
+ *   injection scan are one job ({@link Scanner.redactAndScanInjection}): each worker round trip
+ *   is a thread wake-up on both sides, which on a busy 2-core machine costs more than the
+ *   matching of a small result.
  * - **Budget per call, not per regex.** A job may run for
  *   `match_timeout_ms × (CALL_BUDGET_STEPS + input bytes / 256 KiB)` — 1 s for a small argument
  *   object, 1.4 s for a 1 MiB result with the default 100 ms — measured from the moment the job
@@ -98,6 +101,23 @@ export interface ScanInjectionOptions {
   tier?: 'read' | 'write' | 'destructive';
 }
 
+/** Options of {@link Scanner.redactAndScanInjection}: a tool result is always walked as MCP content. */
+export interface RedactAndScanOptions extends ScanInjectionOptions {
+  /** Path prefix of the reported redacted fields, e.g. `result`. */
+  root?: string;
+}
+
+/** What {@link Scanner.redactAndScanInjection} found. */
+export interface RedactAndScanResult<T = unknown> {
+  redaction: RedactResult<T>;
+  /**
+   * The injection verdict of `redaction.value`. Undefined when the redaction did not complete
+   * (timed out or failed): the value is then the fail-closed rewrite, which was not scanned —
+   * scan it on its own if a verdict is needed.
+   */
+  injection?: InjectionResult;
+}
+
 export interface ScannerOptions {
   /** The worker script: dist/scannerWorker.js when bundled, worker.ts (through tsx) from source. */
   workerFile?: string | URL;
@@ -122,14 +142,23 @@ type Outcome<R> = { kind: 'ok'; reply: R } | { kind: 'timeout'; timeout: ScanTim
 
 type RedactReply = Extract<FromWorker, { type: 'redacted' }>;
 type InjectReply = Extract<FromWorker, { type: 'injected' }>;
+type RedactInjectReply = Extract<FromWorker, { type: 'redactedInjected' }>;
+type Reply = RedactReply | InjectReply | RedactInjectReply;
 
 interface Job {
   id: number;
-  kind: 'redact' | 'injection';
+  kind: 'redact' | 'injection' | 'redactInject';
   message: ToWorker;
   transfer: ArrayBuffer[];
   bytes: number;
-  settle(outcome: Outcome<RedactReply | InjectReply>): void;
+  /**
+   * `redactInject` only: the injection half's budget, granted when the redaction half's budget
+   * runs out while the worker is no longer redacting (see {@link Scanner.onTimeout}).
+   */
+  injectBudgetMs?: number;
+  /** Set once the injection half's budget has been granted. */
+  extended?: boolean;
+  settle(outcome: Outcome<Reply>): void;
 }
 
 interface Slot {
@@ -221,33 +250,41 @@ export class Scanner implements IDisposable {
     if (strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
     const packed = packStrings(strings);
     const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
-    if (outcome.kind !== 'ok') {
-      const failedValue = replaceStrings(value, () => REDACTION_TIMED_OUT, options) as T;
-      return {
-        value: failedValue,
-        redactedFields: paths,
-        patterns: [],
-        timedOut: outcome.kind === 'timeout',
-        ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
-      };
+    if (outcome.kind !== 'ok') return failedRedaction(value, paths, outcome, options);
+    return applyRedaction(value, paths, outcome.reply, options);
+  }
+
+  /**
+   * Redacts a tool result and scans the redacted text for injection in ONE worker job — the
+   * same work, in the same order, as {@link redact} then {@link scanInjection} on its value,
+   * but one round trip and one encode instead of two. The walk is always `mcpContent`.
+   *
+   * Budgets are those of the two separate calls: the redaction half gets `budgetFor(bytes)`;
+   * the injection half gets another `budgetFor(bytes)` on top. A job stuck in its redaction
+   * half fails the redaction closed (and leaves `injection` undefined, as a failed redaction
+   * would have been followed by a scan of the fail-closed text). A job stuck in its injection
+   * half fails the verdict closed; the redaction it had finished died with the worker, so it is
+   * run again on its own (it completed once, so it completes again).
+   */
+  async redactAndScanInjection<T>(value: T, options: RedactAndScanOptions = {}): Promise<RedactAndScanResult<T>> {
+    const walk: WalkOptions = { mcpContent: true, ...(options.root !== undefined ? { root: options.root } : {}) };
+    const { strings, paths, shared } = collectStrings(value, walk);
+    if (shared) {
+      // The redacted copy would not walk like the input (see Collected.shared): do it the long way.
+      const redaction = await this.redact(value, walk);
+      if (redaction.timedOut || redaction.failed) return { redaction };
+      return { redaction, injection: await this.scanInjection(redaction.value, options) };
     }
-    const { reply } = outcome;
-    if (reply.indices.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
-    const replaced = new Map<number, string>();
-    const names = new Set<string>();
-    const fields: string[] = [];
-    for (let k = 0; k < reply.indices.length; k++) {
-      const index = reply.indices[k]!;
-      replaced.set(index, unpackString(reply.packed, k));
-      fields.push(paths[index]!);
-      for (const name of reply.names[k] ?? []) names.add(name);
+    if (strings.length === 0) return { redaction: { value, redactedFields: [], patterns: [], timedOut: false }, injection: clean() };
+    const packed = packStrings(strings);
+    const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed }), []);
+    if (outcome.kind === 'timeout' && outcome.timeout.kind === 'injection') {
+      const redaction = await this.redact(value, walk);
+      if (redaction.timedOut || redaction.failed) return { redaction };
+      return { redaction, injection: failedInjection(outcome) };
     }
-    return {
-      value: replaceStrings(value, (i) => replaced.get(i), options) as T,
-      redactedFields: fields,
-      patterns: [...names],
-      timedOut: false,
-    };
+    if (outcome.kind !== 'ok') return { redaction: failedRedaction(value, paths, outcome, walk) };
+    return { redaction: applyRedaction(value, paths, outcome.reply, walk), injection: verdictOf(outcome.reply.hits, options.tier) };
   }
 
   /** Redacts one string; on timeout or failure the whole text is `[REDACTION TIMED OUT]`. */
@@ -274,7 +311,6 @@ export class Scanner implements IDisposable {
         owners.push(item);
       }
     });
-    const clean = (): InjectionResult => ({ verdict: 'clean', matches: [], base64: false, timedOut: false });
     if (strings.length === 0) return values.map(clean);
     const packed = packStrings(strings);
     const items = Uint32Array.from(owners);
@@ -284,15 +320,7 @@ export class Scanner implements IDisposable {
       (id) => ({ type: 'inject', id, packed, items, itemCount: values.length }),
       [items.buffer as ArrayBuffer],
     );
-    if (outcome.kind !== 'ok') {
-      return values.map(() => ({
-        verdict: 'likely' as const,
-        matches: [],
-        base64: false,
-        timedOut: outcome.kind === 'timeout',
-        ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
-      }));
-    }
+    if (outcome.kind !== 'ok') return values.map(() => failedInjection(outcome));
     return values.map((_, i) => verdictOf(outcome.reply.items[i] ?? { literal: [], base64: [] }, options.tier));
   }
 
@@ -309,7 +337,7 @@ export class Scanner implements IDisposable {
 
   // --- jobs ---------------------------------------------------------------------------------
 
-  private run<R extends RedactReply | InjectReply>(
+  private run<R extends Reply>(
     kind: Job['kind'],
     packed: PackedStrings,
     build: (id: number) => ToWorker,
@@ -333,6 +361,7 @@ export class Scanner implements IDisposable {
         message: build(id),
         transfer: [...transferables(packed), ...extraTransfer],
         bytes,
+        ...(kind === 'redactInject' ? { injectBudgetMs: this.budgetFor(bytes) } : {}),
         settle: (outcome) => {
           if (settled) return;
           settled = true;
@@ -360,7 +389,7 @@ export class Scanner implements IDisposable {
     }
   }
 
-  private finish(job: Job, outcome: Outcome<RedactReply | InjectReply>): void {
+  private finish(job: Job, outcome: Outcome<Reply>): void {
     if (this.current?.job === job) {
       this.current.timer.dispose();
       this.current = undefined;
@@ -372,6 +401,18 @@ export class Scanner implements IDisposable {
   private onTimeout(job: Job, budgetMs: number): void {
     const current = this.current;
     if (!current || current.job !== job) return;
+    if (job.kind === 'redactInject' && !job.extended && job.injectBudgetMs !== undefined) {
+      // The redaction half's budget is spent. Still redacting → that half overran. Otherwise
+      // (scanning, or done with the answer on its way) the injection half gets its own budget.
+      const [jobId, phase] = this.progressOf(current.slot);
+      if (jobId !== job.id || phase !== PHASE_REDACT) {
+        job.extended = true;
+        const injectBudgetMs = job.injectBudgetMs;
+        current.timer.dispose();
+        current.timer = this.clock.setTimeout(() => this.onTimeout(job, injectBudgetMs), injectBudgetMs);
+        return;
+      }
+    }
     const timeout = this.attribute(job, current.slot, budgetMs);
     this.logger.warn(
       `scanner: ${timeout.kind} call over ${timeout.inputBytes} bytes exceeded its ${budgetMs} ms budget ` +
@@ -382,13 +423,23 @@ export class Scanner implements IDisposable {
     this.timeoutEmitter.fire(timeout);
   }
 
+  /** [job id, phase] from the shared progress cell (no waiting). */
+  private progressOf(slot: Slot): [number, number] {
+    return [Atomics.load(slot.progress, 0), Atomics.load(slot.progress, 1)];
+  }
+
   /** Names the pattern the worker was running, from the shared progress cell (no waiting). */
   private attribute(job: Job, slot: Slot, budgetMs: number): ScanTimeout {
-    const base = { kind: job.kind, budgetMs, inputBytes: job.bytes };
-    const jobId = Atomics.load(slot.progress, 0);
-    const phase = Atomics.load(slot.progress, 1);
+    const [jobId, phase] = this.progressOf(slot);
     const index = Atomics.load(slot.progress, 2);
-    if (jobId !== job.id) return { ...base, pattern: 'unknown', source: 'unknown' };
+    const ours = jobId === job.id;
+    // A combined job is reported as the half it was stuck in; past the redaction half's
+    // budget without a sign of the worker, it counts as the injection half (the one whose
+    // budget just ran out).
+    const kind: ScanTimeout['kind'] =
+      job.kind === 'redactInject' ? (ours && phase === PHASE_REDACT ? 'redact' : job.extended ? 'injection' : 'redact') : job.kind;
+    const base = { kind, budgetMs, inputBytes: job.bytes };
+    if (!ours) return { ...base, pattern: 'unknown', source: 'unknown' };
     if (phase === PHASE_INJECT) return { ...base, pattern: 'injection phrases', source: 'injection' };
     if (phase === PHASE_REDACT) {
       const spec = [...SECRET_PATTERNS, ...this.userSpecs][index];
@@ -448,6 +499,7 @@ export class Scanner implements IDisposable {
         return;
       case 'redacted':
       case 'injected':
+      case 'redactedInjected':
       case 'failed': {
         const current = this.current;
         if (!current || current.job.id !== message.id) return;
@@ -517,6 +569,52 @@ export class Scanner implements IDisposable {
       this.logger.error(`scanner: ${errorText(err)}`);
     }
   }
+}
+
+/** Builds the redacted copy from a worker reply (shared by {@link Scanner.redact} and the combined job). */
+function applyRedaction<T>(value: T, paths: readonly string[], reply: Pick<RedactReply, 'indices' | 'packed' | 'names'>, options: WalkOptions): RedactResult<T> {
+  if (reply.indices.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
+  const replaced = new Map<number, string>();
+  const names = new Set<string>();
+  const fields: string[] = [];
+  for (let k = 0; k < reply.indices.length; k++) {
+    const index = reply.indices[k]!;
+    replaced.set(index, unpackString(reply.packed, k));
+    fields.push(paths[index]!);
+    for (const name of reply.names[k] ?? []) names.add(name);
+  }
+  return {
+    value: replaceStrings(value, (i) => replaced.get(i), options) as T,
+    redactedFields: fields,
+    patterns: [...names],
+    timedOut: false,
+  };
+}
+
+/** Fail closed: every string of the value becomes the timeout marker. */
+function failedRedaction<T>(value: T, paths: string[], outcome: Exclude<Outcome<unknown>, { kind: 'ok' }>, options: WalkOptions): RedactResult<T> {
+  return {
+    value: replaceStrings(value, () => REDACTION_TIMED_OUT, options) as T,
+    redactedFields: paths,
+    patterns: [],
+    timedOut: outcome.kind === 'timeout',
+    ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
+  };
+}
+
+/** Fail closed: an unscanned value is a likely injection. */
+function failedInjection(outcome: Exclude<Outcome<unknown>, { kind: 'ok' }>): InjectionResult {
+  return {
+    verdict: 'likely',
+    matches: [],
+    base64: false,
+    timedOut: outcome.kind === 'timeout',
+    ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
+  };
+}
+
+function clean(): InjectionResult {
+  return { verdict: 'clean', matches: [], base64: false, timedOut: false };
 }
 
 function verdictOf(hits: InjectHits, tier: ScanInjectionOptions['tier']): InjectionResult {

@@ -27,6 +27,12 @@ export interface WalkOptions {
 export interface Collected {
   strings: string[];
   paths: string[];
+  /**
+   * True when a subtree was reached twice (a cycle or a shared reference): it was collected
+   * once, but {@link replaceStrings} leaves its second occurrence as it was, so a walk of the
+   * rebuilt value would not see the same strings. JSON-parsed values never have one.
+   */
+  shared: boolean;
 }
 
 const IDENT = /^[A-Za-z_$][\w$]*$/;
@@ -60,7 +66,7 @@ function isSkippedKey(obj: Record<string, unknown>, key: string): boolean {
 
 /** Collects every string leaf of `value`. */
 export function collectStrings(value: unknown, options: WalkOptions = {}): Collected {
-  const out: Collected = { strings: [], paths: [] };
+  const out: Collected = { strings: [], paths: [], shared: false };
   const seen = new WeakSet<object>();
   const visit = (node: unknown, path: string): void => {
     if (typeof node === 'string') {
@@ -69,13 +75,19 @@ export function collectStrings(value: unknown, options: WalkOptions = {}): Colle
       return;
     }
     if (Array.isArray(node)) {
-      if (seen.has(node)) return;
+      if (seen.has(node)) {
+        out.shared = true;
+        return;
+      }
       seen.add(node);
       for (let i = 0; i < node.length; i++) visit(node[i], `${path}[${i}]`);
       return;
     }
     if (isPlainObject(node)) {
-      if (seen.has(node)) return;
+      if (seen.has(node)) {
+        out.shared = true;
+        return;
+      }
       seen.add(node);
       for (const key of Object.keys(node)) {
         if (options.mcpContent && isSkippedKey(node, key)) continue;

@@ -74,12 +74,46 @@ function inject(id: number, message: Extract<ToWorker, { type: 'inject' }>): voi
   post({ type: 'injected', id, items });
 }
 
+/**
+ * Redacts every string, then scans the redacted strings for injection (the same order as the
+ * redaction layer then the injection layer, so the verdict is that of the text the client gets).
+ * Each string is decoded once for both halves.
+ */
+function redactInject(id: number, message: Extract<ToWorker, { type: 'redactInject' }>): void {
+  const count = packedCount(message.packed);
+  const texts: string[] = new Array<string>(count);
+  const indices: number[] = [];
+  const values: string[] = [];
+  const names: string[][] = [];
+  const onPattern = (p: number): void => mark(id, PHASE_REDACT, p);
+  for (let i = 0; i < count; i++) {
+    const text = unpackString(message.packed, i);
+    const hit = redactString(text, patterns, onPattern);
+    texts[i] = hit ? hit.value : text;
+    if (!hit) continue;
+    indices.push(i);
+    values.push(hit.value);
+    names.push(hit.names);
+  }
+  const literal = new Set<string>();
+  const base64 = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    mark(id, PHASE_INJECT, i);
+    scanInjectionString(texts[i]!, literal, base64);
+  }
+  const packed = packStrings(values);
+  const idx = Uint32Array.from(indices);
+  const hits: InjectHits = { literal: [...literal].sort(), base64: [...base64].sort() };
+  post({ type: 'redactedInjected', id, indices: idx, packed, names, hits }, [...transferables(packed), idx.buffer]);
+}
+
 port.on('message', (message: ToWorker) => {
   const id = 'id' in message ? message.id : 0;
   try {
     if (message.type === 'patterns') setPatterns(message.patterns);
     else if (message.type === 'redact') redact(message.id, message);
     else if (message.type === 'inject') inject(message.id, message);
+    else if (message.type === 'redactInject') redactInject(message.id, message);
   } catch (err) {
     post({ type: 'failed', id, message: err instanceof Error ? err.message : String(err) });
   } finally {

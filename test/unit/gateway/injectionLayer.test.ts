@@ -29,6 +29,39 @@ describe('injectionLayer', () => {
     return c;
   }
 
+  it('uses the redaction layer’s verdict only for that very result object and tier', async () => {
+    const scanned: unknown[] = [];
+    const counting = {
+      scanInjection: (v: unknown, o?: { tier?: Tier }) => (scanned.push(v), scanner.scanInjection(v, o)),
+      scanInjectionMany: scanner.scanInjectionMany.bind(scanner),
+    };
+    const likely: InjectionResult = { verdict: 'likely', matches: ['ignore previous instructions'], base64: false, timedOut: false };
+    const result = text('benign text');
+    const run = (prescan: (c: CallContext) => CallContext['injection_prescan']) =>
+      compose([
+        injectionLayer(counting, { policy: () => undefined }),
+        async (c) => {
+          c.result = result;
+          c.injection_prescan = prescan(c);
+        },
+      ]);
+    // Same object, same tier: the prescan decides, nothing is scanned again.
+    const a = ctx('read');
+    await run((c) => ({ result: c.result!, tier: c.tier, verdict: likely }))(a);
+    assert.equal(scanned.length, 0);
+    assert.equal(a.reason_code, 'injection_blocked');
+    // Another object (something changed the result after the prescan): scanned again.
+    const b = ctx('read');
+    await run(() => ({ result: text('benign text'), tier: 'read', verdict: likely }))(b);
+    assert.deepEqual(scanned, [result]);
+    assert.equal(b.status, 'allowed');
+    // Another tier: scanned again.
+    const d = ctx('read');
+    await run((c) => ({ result: c.result!, tier: 'write', verdict: likely }))(d);
+    assert.equal(scanned.length, 2);
+    assert.equal(d.status, 'allowed');
+  });
+
   it('passes clean results untouched', async () => {
     const result = text('The weather in Paris is sunny.');
     const c = await call(undefined, 'read', (x) => void (x.result = result));
