@@ -51,6 +51,12 @@ export interface ConnectionDeps {
 
 const MAX_ERROR_CHARS = 4096;
 const STATES_WITH_CLIENT: ReadonlySet<DownstreamState> = new Set(['ready', 'degraded']);
+/**
+ * Call counters (calls, in flight, latency) change twice per call; publishing each change cost
+ * a view, a latency sort and a store revision per call on the call path. They are published at
+ * most this often instead; any state change publishes them at once, with the rest of the view.
+ */
+export const STATS_PUBLISH_MS = 100;
 
 interface Waiter {
   resolve: (client: Client) => void;
@@ -89,6 +95,8 @@ export class DownstreamConnection extends Disposable {
   /** The transport of a connect under way, so stop() can kill it instead of waiting it out. */
   private pendingTransport: Transport | undefined;
   private readonly retryTimer = this.register(new MutableDisposable<IDisposable>());
+  /** Pending publish of the call counters (see STATS_PUBLISH_MS). */
+  private readonly statsTimer = this.register(new MutableDisposable<IDisposable>());
   private nextRetryAt: number | null = null;
   private waiters: Waiter[] = [];
   private _tools: Tool[] = [];
@@ -421,7 +429,7 @@ export class DownstreamConnection extends Disposable {
       const carrier = this.transport;
       const began = performance.now();
       this.stats.begin();
-      this.fireChange();
+      this.statsChanged();
       try {
         const result = (await client.request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, {
           timeout: this.callMs,
@@ -443,7 +451,7 @@ export class DownstreamConnection extends Disposable {
         this.breaker.recordFailure();
         throw this.callFailure(tool, err, died);
       } finally {
-        this.fireChange();
+        this.statsChanged();
       }
     }
   }
@@ -594,7 +602,18 @@ export class DownstreamConnection extends Disposable {
   }
 
   private fireChange(): void {
+    // This view carries the counters too: a pending counters-only publish is redundant.
+    this.statsTimer.value = undefined;
     this._onDidChange.fire();
+  }
+
+  /** The call counters changed: publish them with the next change, or within STATS_PUBLISH_MS. */
+  private statsChanged(): void {
+    if (this.statsTimer.value) return;
+    this.statsTimer.value = this.deps.clock.setTimeout(() => {
+      this.statsTimer.value = undefined;
+      this.fireChange();
+    }, STATS_PUBLISH_MS);
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {

@@ -41,6 +41,22 @@ describe('pool over real children', () => {
     await pool.stop();
   });
 
+  test('call counters are published coalesced (not twice per call), and the last publish has them all', async () => {
+    const pool = track(startPool([stdioServer('echo', 'echo.mjs')]));
+    await ready(pool, 'echo');
+    const seen: Array<{ calls: number; in_flight: number }> = [];
+    const sub = pool.onDidChangeDownstream((v) => seen.push({ calls: v.calls, in_flight: v.in_flight }));
+    try {
+      for (let i = 0; i < 20; i++) assert.equal(textOf(await pool.callTool('echo', 'echo', { text: `n${i}` })), `n${i}`);
+      await until('all 20 calls published', () => seen.at(-1)?.calls === 20 && seen.at(-1)?.in_flight === 0);
+      // Publishing per begin and end was 40 events; now at most one per STATS_PUBLISH_MS.
+      assert.ok(seen.length < 20, `${seen.length} change events for 20 calls`);
+    } finally {
+      sub.dispose();
+      await pool.stop();
+    }
+  });
+
   test('an isError result passes through and does not count against the breaker', async () => {
     const pool = track(startPool([stdioServer('echo', 'echo.mjs')]));
     await ready(pool, 'echo');
