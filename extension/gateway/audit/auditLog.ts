@@ -394,7 +394,7 @@ export class AuditLog extends Disposable {
 
   /** Makes sure the file is open and the chain head known; rotates when due. */
   private async prepare(): Promise<ChainHead> {
-    if (!this.handle || this.needsResync || !this.head || !(await this.stillOurs(this.handle))) {
+    if (!this.handle || this.needsResync || !this.head || !(await this.stillOurs())) {
       this.head = await this.attach();
       this.needsResync = false;
     }
@@ -416,10 +416,15 @@ export class AuditLog extends Disposable {
     return this.head;
   }
 
-  /** True when the path still names our handle's file and nobody else wrote to it. */
-  private async stillOurs(handle: AuditFileHandle): Promise<boolean> {
-    const [own, onDisk] = await Promise.all([handle.stat(), this.fs.stat(this.file).catch(() => undefined)]);
-    return onDisk !== undefined && onDisk.ino === own.ino && own.ino === this.ino && own.size === this.size;
+  /**
+   * True when the path still names our handle's file and nobody else wrote to it. One stat of
+   * the path per round: when it names our inode (`this.ino`, read from the handle at attach) its
+   * size is our file's size, so an fstat of the handle would only repeat it (and cost another
+   * thread-pool round trip on every group write).
+   */
+  private async stillOurs(): Promise<boolean> {
+    const onDisk = await this.fs.stat(this.file).catch(() => undefined);
+    return onDisk !== undefined && onDisk.ino === this.ino && onDisk.size === this.size;
   }
 
   /** (Re)opens the file and decides where the chain continues (SPEC §8.2, improved). */

@@ -14,6 +14,8 @@ import { tempDir } from '../../helpers/fixtures';
 
 interface Counts {
   opens: number;
+  /** fstat of an open handle. */
+  handleStats: number;
   reads: number;
   bytesRead: number;
   writes: number;
@@ -21,7 +23,7 @@ interface Counts {
 
 /** Real fs, wrapped to count what the writer does and to inject write failures. */
 function instrumentedFs(failWrite?: (writeNo: number) => 'throw' | 'partial' | undefined): { fs: AuditFileSystem; counts: Counts } {
-  const counts: Counts = { opens: 0, reads: 0, bytesRead: 0, writes: 0 };
+  const counts: Counts = { opens: 0, handleStats: 0, reads: 0, bytesRead: 0, writes: 0 };
   const wrapped: AuditFileSystem = {
     ...nodeAuditFileSystem,
     async open(p, flags, mode) {
@@ -44,7 +46,10 @@ function instrumentedFs(failWrite?: (writeNo: number) => 'throw' | 'partial' | u
           }
           return h.write(buffer, offset, length);
         },
-        stat: () => h.stat(),
+        stat: () => {
+          counts.handleStats++;
+          return h.stat();
+        },
         sync: () => h.sync(),
         chmod: (m) => h.chmod(m),
         close: () => h.close(),
@@ -156,6 +161,7 @@ describe('AuditLog', () => {
     // Rounds are also bounded by an 8 ms CPU budget, so the exact count depends on the machine.
     assert.ok(writes >= 1 && writes <= 60, `group commit: ${writes} writes for 600 records`);
     assert.equal(counts.writes, log.stats.writes, 'the counter matches the writes the file system saw');
+    assert.equal(counts.handleStats, 1, 'only attach fstats the handle; a group write checks the path with one stat');
     assert.equal(log.stats.records, 600);
     const verified = await verifyAuditFile(log.file);
     assert.equal(verified.ok, true);
