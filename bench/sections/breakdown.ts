@@ -6,6 +6,7 @@
  */
 import { nullLogger } from '../../extension/common/logger';
 import { Gateway } from '../../extension/gateway/gateway';
+import { AUDIT_GROUP_COMMIT_MS } from '../../extension/gateway/governance';
 import type { Middleware } from '../../extension/gateway/chain/chain';
 import { call, textOf } from '../lib/clients';
 import { scaled } from '../lib/env';
@@ -145,7 +146,7 @@ async function body(out: SectionOutput): Promise<void> {
     for (const p of problems) out.note(p);
     const audit = gw.service.governance.audit.stats;
     out.note(
-      `Audit writer during this section: ${audit.records} records in ${audit.writes} group writes (each write: fstat + stat of the file, write, fsync) — ` +
+      `Audit writer during this section: ${audit.records} records in ${audit.writes} group writes (each write: stat of the file, write, fsync; group commit window ${AUDIT_GROUP_COMMIT_MS} ms) — ` +
         `${(audit.records / Math.max(1, audit.writes)).toFixed(1)} records per write. Scanner budget overruns: ${gw.logger.overruns().total}.`,
     );
     out.note(

@@ -138,6 +138,30 @@ describe('AuditLog', () => {
     assert.equal(result.firstBreak?.reason, 'hash_mismatch');
   });
 
+  it('groupCommitMs: records appended one by one within the window share a write; a record after a quiet spell is written at once', async () => {
+    const { fs: ifs, counts } = instrumentedFs();
+    const log = await open({ fs: ifs, groupCommitMs: 200 });
+    const writesBefore = counts.writes;
+    // After the quiet spell since open, the first record goes out at once (well inside the window).
+    const t0 = performance.now();
+    await log.append({ tool_name: 'first', server_name: 'srv' });
+    const firstMs = performance.now() - t0;
+    assert.equal(counts.writes - writesBefore, 1);
+    // Ten records a few ms apart, not awaited (as the gateway's audit layer): one more write.
+    const pending: Array<Promise<AuditRecord>> = [];
+    for (let i = 0; i < 10; i++) {
+      pending.push(log.append({ tool_name: `call-${i}`, server_name: 'srv' }));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const records = await Promise.all(pending);
+    assert.equal(counts.writes - writesBefore, 2, 'the ten records were written together');
+    assert.ok(firstMs < 200, `the first record waited ${firstMs} ms`);
+    await log.close();
+    const onDisk = await parsedLines(dir);
+    assert.deepEqual(onDisk.map((r) => r.tool_name), ['first', ...records.map((r) => r.tool_name)]);
+    assert.equal((await verifyAuditFile(log.file)).ok, true);
+  });
+
   it('500 concurrent appends: every promise resolves with its record, chain order = call order, far fewer writes than records, file verifies', async () => {
     const { fs: ifs, counts } = instrumentedFs();
     const log = await open({ fs: ifs });
