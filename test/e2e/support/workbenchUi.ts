@@ -1,6 +1,7 @@
 /** Gatehouse-specific selectors on top of the harness's generic ones. */
 import type { Locator, Page } from 'playwright-core';
 import { activityBarItem } from '../harness/browser';
+import { waitUntil } from '../harness/wait';
 
 /** The Gatehouse status-bar entry (created with id `gatehouse.status`). */
 export function gatehouseStatus(page: Page): Locator {
@@ -27,10 +28,26 @@ export async function rowDescription(row: Locator): Promise<string> {
   return ((await row.locator('.label-description').first().innerText({ timeout: 2_000 })) ?? '').trim();
 }
 
-/** Opens the Gatehouse view container from the activity bar. */
+/**
+ * Opens the Gatehouse view container from the activity bar. Clicking the activity item toggles
+ * the side bar, and after a window reload the workbench may still be restoring it: so click only
+ * while the side bar does not show Gatehouse, and check again after each click.
+ */
 export async function openGatehouseView(page: Page): Promise<void> {
   const item = activityBarItem(page, 'Gatehouse');
   await item.waitFor({ state: 'visible', timeout: 90_000 });
-  const selected = await item.evaluate((el) => el.closest('.action-item')?.classList.contains('checked') ?? false);
-  if (!selected) await item.click();
+  const shown = page.locator('.part.sidebar .composite.title').filter({ hasText: /gatehouse/i });
+  await waitUntil(
+    'the side bar to show Gatehouse',
+    async () => {
+      if (await shown.first().isVisible()) return true;
+      await item.click();
+      return shown.first().waitFor({ state: 'visible', timeout: 2_000 }).then(
+        () => true,
+        () => false,
+      );
+    },
+    30_000,
+    250,
+  );
 }
