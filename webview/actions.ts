@@ -10,29 +10,34 @@ interface Pending {
 
 /**
  * Turns button clicks into typed requests and tracks them until the host answers: a pending
- * action's button is disabled (no double respawn), and the outcome is announced.
+ * action's button is disabled (no double respawn), and the outcome is announced. Each request
+ * names the gateway shown when it was clicked, and pending state is per gateway: a respawn
+ * still running on one folder's "echo" does not disable the button of another folder's "echo".
  */
 export class ActionTracker {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
+  /** @param shown the id of the gateway the page shows now; null before the first snapshot. */
   constructor(
     private readonly post: (request: ActionRequest) => void,
     private readonly onChange: () => void,
     private readonly announce: (text: string, failed: boolean) => void,
+    private readonly shown: () => string | null,
   ) {}
 
   run(kind: ActionKind, server = ''): void {
-    const key = keyOf(kind, server);
-    if (this.isPending(kind, server)) return;
+    const gateway = this.shown();
+    // Nothing shown, nothing to act on (the buttons are not there yet).
+    if (gateway === null || this.isPending(kind, server)) return;
     const requestId = this.nextId++;
-    this.pending.set(requestId, { key, label: labelOf(kind, server) });
-    this.post(requestOf(kind, server, requestId));
+    this.pending.set(requestId, { key: keyOf(gateway, kind, server), label: labelOf(kind, server) });
+    this.post(requestOf(kind, gateway, server, requestId));
     this.onChange();
   }
 
   isPending(kind: ActionKind, server = ''): boolean {
-    const key = keyOf(kind, server);
+    const key = keyOf(this.shown() ?? '', kind, server);
     for (const p of this.pending.values()) if (p.key === key) return true;
     return false;
   }
@@ -47,8 +52,8 @@ export class ActionTracker {
   }
 }
 
-function keyOf(kind: ActionKind, server: string): string {
-  return `${kind}\u0000${server}`;
+function keyOf(gateway: string, kind: ActionKind, server: string): string {
+  return `${gateway}\u0000${kind}\u0000${server}`;
 }
 
 function labelOf(kind: ActionKind, server: string): string {
@@ -72,22 +77,22 @@ function labelOf(kind: ActionKind, server: string): string {
   }
 }
 
-function requestOf(kind: ActionKind, server: string, requestId: number): ActionRequest {
+function requestOf(kind: ActionKind, gateway: string, server: string, requestId: number): ActionRequest {
   switch (kind) {
     case 'respawn':
-      return { type: 'server/respawn', requestId, server };
+      return { type: 'server/respawn', requestId, gateway, server };
     case 'resetCircuit':
-      return { type: 'circuit/reset', requestId, server };
+      return { type: 'circuit/reset', requestId, gateway, server };
     case 'showOutput':
-      return { type: 'server/showOutput', requestId, server };
+      return { type: 'server/showOutput', requestId, gateway, server };
     case 'enable':
-      return { type: 'server/setEnabled', requestId, server, enabled: true };
+      return { type: 'server/setEnabled', requestId, gateway, server, enabled: true };
     case 'disable':
-      return { type: 'server/setEnabled', requestId, server, enabled: false };
+      return { type: 'server/setEnabled', requestId, gateway, server, enabled: false };
     case 'freeze':
-      return { type: 'gateway/freeze', requestId };
+      return { type: 'gateway/freeze', requestId, gateway };
     case 'unfreeze':
-      return { type: 'gateway/unfreeze', requestId };
+      return { type: 'gateway/unfreeze', requestId, gateway };
     default:
       return assertNever(kind);
   }

@@ -35,6 +35,7 @@ export function applyPatch(state: DashboardState, patch: DashboardPatch): Dashbo
     audit = [...audit, ...fresh].slice(-AUDIT_EVENTS_KEPT);
   }
   return {
+    picker: patch.picker ?? state.picker,
     gateway: patch.gateway !== undefined ? patch.gateway : state.gateway,
     servers,
     session_blocks: patch.session_blocks ?? state.session_blocks,

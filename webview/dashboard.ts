@@ -12,6 +12,8 @@ import { SessionBlocks } from './view/sessionBlocks';
 export interface DashboardCallbacks {
   action(kind: ActionKind, server?: string): void;
   refresh(): void;
+  /** The user chose another folder's gateway in the header. */
+  select(gateway: string): void;
   /** The UI state changed (filter, expanded rows): persist it and re-render. */
   ui(next: UiState): void;
 }
@@ -34,7 +36,11 @@ export class Dashboard {
     private readonly actions: ActionTracker,
     private readonly callbacks: DashboardCallbacks,
   ) {
-    this.header = new Header((kind) => callbacks.action(kind), () => callbacks.refresh());
+    this.header = new Header(
+      (kind) => callbacks.action(kind),
+      () => callbacks.refresh(),
+      (gateway) => callbacks.select(gateway),
+    );
     this.servers = new ServersTable(
       (kind, server) => callbacks.action(kind, server),
       (server) => {

@@ -6,7 +6,7 @@
 import { parseHostToWebview, type WebviewToHost } from '../extension/protocol/webview';
 import { ActionTracker } from './actions';
 import { Dashboard } from './dashboard';
-import { reduce, refresh, start, tick, type Reduction, type ViewState } from './store';
+import { reduce, refresh, select, start, tick, type Reduction, type ViewState } from './store';
 import { readUiState, type UiState } from './uiState';
 import { acquireHostApi } from './vscodeApi';
 
@@ -25,23 +25,32 @@ const actions = new ActionTracker(
   (request) => api.post(request),
   () => scheduleRender(),
   (text, failed) => dashboard.announce(text, failed),
+  // The gateway whose data the page shows: what a click acts on.
+  () => view.data?.picker.shown ?? null,
 );
 
 const root = document.getElementById('app') ?? document.body;
 const dashboard = new Dashboard(root, ui, actions, {
   action: (kind, server) => actions.run(kind, server),
   refresh: () => apply(refresh(view, Date.now())),
-  ui: (next) => {
-    ui = next;
-    api.setState(ui);
-    scheduleRender();
-  },
+  select: (gateway) => apply(select(view, gateway, Date.now())),
+  // The page's copy of the UI state does not track the gateway: keep ours.
+  ui: (next) => setUi({ ...next, ...(ui.gateway !== undefined ? { gateway: ui.gateway } : {}) }),
 });
+
+function setUi(next: UiState): void {
+  ui = next;
+  api.setState(ui);
+  scheduleRender();
+}
 
 function apply(reduction: Reduction): void {
   const changed = reduction.state !== view;
   view = reduction.state;
   send(reduction.send);
+  // Mirror the host's choice for the serializer (a window reload restores the same gateway).
+  const chosen = view.data?.picker.chosen?.id;
+  if (chosen !== undefined && chosen !== ui.gateway) setUi({ ...ui, gateway: chosen });
   if (changed) scheduleRender();
 }
 

@@ -88,6 +88,17 @@ export function refresh(state: ViewState, localNow: number): Reduction {
   return { state: { ...state, connection, awaitingSince: localNow }, send: [{ type: 'dashboard/getSnapshot', reason: 'user' }] };
 }
 
+/**
+ * The user chose another gateway in the header. Until its snapshot arrives the page holds the
+ * old gateway's data: patches still in flight for it are dropped (resyncing), and if the answer
+ * is lost the request is retried as a plain `dashboard/getSnapshot` (the host kept the choice).
+ */
+export function select(state: ViewState, gateway: string, localNow: number): Reduction {
+  if (state.connection === 'incompatible' || state.data?.picker.shown === gateway) return { state, send: [] };
+  const connection: Connection = state.connection === 'waiting' ? 'waiting' : 'resyncing';
+  return { state: { ...state, connection, awaitingSince: localNow }, send: [{ type: 'gateway/select', gateway }] };
+}
+
 function onSnapshot(state: ViewState, message: DashboardDidSnapshot, localNow: number): Reduction {
   if (message.protocolVersion !== PROTOCOL_VERSION) {
     return { state: { ...state, connection: 'incompatible', awaitingSince: null, hostProtocolVersion: message.protocolVersion }, send: [] };

@@ -8,12 +8,17 @@
  * whole state and its revision), then at most 10 `dashboard/didPatch` per second, each stamped
  * with the revision it applies to. A webview whose revision differs asks again with
  * `dashboard/getSnapshot`. Actions (`server/respawn` …) carry a `requestId` that the host
- * echoes in `action/didComplete`.
+ * echoes in `action/didComplete`, and the id of the gateway they were clicked on.
+ *
+ * Multi-root: each workspace folder has its own gateway. The state names them all (`picker`)
+ * and which one it shows; `gateway/select` asks for another, answered by a snapshot of it.
+ * Revisions are the panel's, not a gateway's: switching gateways is a new revision and always
+ * a snapshot, so a patch built on one gateway's state never applies to another's.
  */
 import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView } from './model';
 
 /** Bumped on any incompatible change to the messages below. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Width of one traffic bucket (the sparklines' resolution). */
 export const TRAFFIC_BUCKET_MS = 10_000;
@@ -37,6 +42,33 @@ export interface GatewayInfo {
   halted: boolean;
   /** The HALT reason, already redacted; null when not halted or empty. */
   halt_reason: string | null;
+}
+
+/** Where one folder's gateway is in its lifecycle (the host's FolderGatewayState). */
+export type GatewayRunState = 'idle' | 'starting' | 'running' | 'stopping' | 'failed';
+
+/** One workspace folder's gateway, as the picker lists it. */
+export interface GatewayChoice {
+  /** Stable for as long as the folder is in the workspace (the folder's URI). */
+  id: string;
+  /** The workspace folder's name. */
+  label: string;
+  state: GatewayRunState;
+}
+
+/** Why the gateway the user chose is not the one shown. */
+export type FallbackReason = 'stopped' | 'failed' | 'removed';
+
+/** Which gateways exist and which one the dashboard shows (the header's selector). */
+export interface GatewayPicker {
+  /** Every folder with a gateway, in workspace-folder order; one entry = no selector. */
+  gateways: GatewayChoice[];
+  /** The gateway shown: the state below is its, and actions act on it. Null when there is none. */
+  shown: string | null;
+  /** The gateway chosen (by the user, the command, or the first one shown). */
+  chosen: { id: string; label: string } | null;
+  /** Set while `chosen` cannot be shown and another running one is shown instead. */
+  fallback: FallbackReason | null;
 }
 
 /** The circuit entered `state` at `at` (epoch ms). */
@@ -81,6 +113,7 @@ export interface AuditEventView {
 
 /** Everything the dashboard shows, at one revision. */
 export interface DashboardState {
+  picker: GatewayPicker;
   gateway: GatewayInfo | null;
   /** Registry order. */
   servers: ServerEntry[];
@@ -94,6 +127,8 @@ export interface DashboardState {
  * changed server is sent with its full view and history), so applying a patch is idempotent.
  */
 export interface DashboardPatch {
+  /** The whole picker, when any of it changed. */
+  picker?: GatewayPicker;
   gateway?: GatewayInfo | null;
   /** Servers inserted or replaced. */
   servers?: ServerEntry[];
@@ -161,6 +196,8 @@ export interface DashboardGetSnapshot {
 export interface ServerRespawn {
   type: 'server/respawn';
   requestId: number;
+  /** The gateway shown when it was clicked ({@link GatewayPicker.shown}). */
+  gateway: string;
   server: string;
 }
 
@@ -168,6 +205,8 @@ export interface ServerRespawn {
 export interface CircuitReset {
   type: 'circuit/reset';
   requestId: number;
+  /** The gateway shown when it was clicked ({@link GatewayPicker.shown}). */
+  gateway: string;
   server: string;
 }
 
@@ -175,6 +214,8 @@ export interface CircuitReset {
 export interface ServerShowOutput {
   type: 'server/showOutput';
   requestId: number;
+  /** The gateway shown when it was clicked ({@link GatewayPicker.shown}). */
+  gateway: string;
   server: string;
 }
 
@@ -182,6 +223,8 @@ export interface ServerShowOutput {
 export interface ServerSetEnabled {
   type: 'server/setEnabled';
   requestId: number;
+  /** The gateway shown when it was clicked ({@link GatewayPicker.shown}). */
+  gateway: string;
   server: string;
   enabled: boolean;
 }
@@ -190,18 +233,31 @@ export interface ServerSetEnabled {
 export interface GatewayFreeze {
   type: 'gateway/freeze';
   requestId: number;
+  /** The gateway shown when it was clicked ({@link GatewayPicker.shown}). */
+  gateway: string;
 }
 
 /** Webview → host: release the kill switch. */
 export interface GatewayUnfreeze {
   type: 'gateway/unfreeze';
   requestId: number;
+  /** The gateway shown when it was clicked ({@link GatewayPicker.shown}). */
+  gateway: string;
+}
+
+/**
+ * Webview → host: show another folder's gateway. Answered by a snapshot (also when `gateway`
+ * is unknown or already shown, so the webview never waits in vain).
+ */
+export interface GatewaySelect {
+  type: 'gateway/select';
+  gateway: string;
 }
 
 /** The requests that ask the host to act; each is answered by `action/didComplete`. */
 export type ActionRequest = ServerRespawn | CircuitReset | ServerShowOutput | ServerSetEnabled | GatewayFreeze | GatewayUnfreeze;
 
-export type WebviewToHost = WebviewReady | DashboardGetSnapshot | ActionRequest;
+export type WebviewToHost = WebviewReady | DashboardGetSnapshot | GatewaySelect | ActionRequest;
 
 // ---------------------------------------------------------------------------------------------
 // Guards. Inbound messages are untrusted on both sides: a webview can be scripted, and a stale
@@ -220,6 +276,8 @@ type CheckedType<C> = C extends Check<infer T> ? T : never;
 
 const MAX_TEXT = 64 * 1024;
 const MAX_NAME = 256;
+/** Gateway ids are folder URIs: longer than names. */
+const MAX_ID = 4096;
 
 function check<T>(fn: (value: unknown, path: string) => string | undefined): Check<T> {
   return fn as Check<T>;
@@ -327,6 +385,22 @@ const gatewayInfo: Check<GatewayInfo> = object({
   halt_reason: nullable(str()),
 });
 
+const gatewayId = str(MAX_ID);
+
+const gatewayPicker: Check<GatewayPicker> = object({
+  gateways: arrayOf(
+    object({
+      id: gatewayId,
+      label: str(MAX_NAME),
+      state: oneOf(['idle', 'starting', 'running', 'stopping', 'failed'] as const satisfies readonly GatewayRunState[]),
+    }),
+    1_000,
+  ),
+  shown: nullable(gatewayId),
+  chosen: nullable(object({ id: gatewayId, label: str(MAX_NAME) })),
+  fallback: nullable(oneOf(['stopped', 'failed', 'removed'] as const satisfies readonly FallbackReason[])),
+});
+
 const serverEntry: Check<ServerEntry> = object({
   view: downstreamView,
   circuit: arrayOf(object({ at: num, state: circuitState })),
@@ -345,6 +419,7 @@ const auditEventView: Check<AuditEventView> = object({
 });
 
 const dashboardState: Check<DashboardState> = object({
+  picker: gatewayPicker,
   gateway: nullable(gatewayInfo),
   servers: arrayOf(serverEntry),
   session_blocks: arrayOf(sessionBlockView),
@@ -353,6 +428,7 @@ const dashboardState: Check<DashboardState> = object({
 
 const dashboardPatch: Check<DashboardPatch> = object(
   {
+    picker: gatewayPicker,
     gateway: nullable(gatewayInfo),
     servers: arrayOf(serverEntry),
     removed: arrayOf(str(MAX_NAME)),
@@ -360,7 +436,7 @@ const dashboardPatch: Check<DashboardPatch> = object(
     session_blocks: arrayOf(sessionBlockView),
     audit: arrayOf(auditEventView),
   },
-  ['gateway', 'servers', 'removed', 'order', 'session_blocks', 'audit'],
+  ['picker', 'gateway', 'servers', 'removed', 'order', 'session_blocks', 'audit'],
 );
 
 const hostToWebview: { [K in HostToWebview['type']]: Check<Extract<HostToWebview, { type: K }>> } = {
@@ -392,12 +468,13 @@ const serverName = str(MAX_NAME);
 const webviewToHost: { [K in WebviewToHost['type']]: Check<Extract<WebviewToHost, { type: K }>> } = {
   'webview/ready': object({ type: oneOf(['webview/ready'] as const), protocolVersion: int }),
   'dashboard/getSnapshot': object({ type: oneOf(['dashboard/getSnapshot'] as const), reason: oneOf(['gap', 'retry', 'user'] as const) }),
-  'server/respawn': object({ type: oneOf(['server/respawn'] as const), requestId, server: serverName }),
-  'circuit/reset': object({ type: oneOf(['circuit/reset'] as const), requestId, server: serverName }),
-  'server/showOutput': object({ type: oneOf(['server/showOutput'] as const), requestId, server: serverName }),
-  'server/setEnabled': object({ type: oneOf(['server/setEnabled'] as const), requestId, server: serverName, enabled: bool }),
-  'gateway/freeze': object({ type: oneOf(['gateway/freeze'] as const), requestId }),
-  'gateway/unfreeze': object({ type: oneOf(['gateway/unfreeze'] as const), requestId }),
+  'gateway/select': object({ type: oneOf(['gateway/select'] as const), gateway: gatewayId }),
+  'server/respawn': object({ type: oneOf(['server/respawn'] as const), requestId, gateway: gatewayId, server: serverName }),
+  'circuit/reset': object({ type: oneOf(['circuit/reset'] as const), requestId, gateway: gatewayId, server: serverName }),
+  'server/showOutput': object({ type: oneOf(['server/showOutput'] as const), requestId, gateway: gatewayId, server: serverName }),
+  'server/setEnabled': object({ type: oneOf(['server/setEnabled'] as const), requestId, gateway: gatewayId, server: serverName, enabled: bool }),
+  'gateway/freeze': object({ type: oneOf(['gateway/freeze'] as const), requestId, gateway: gatewayId }),
+  'gateway/unfreeze': object({ type: oneOf(['gateway/unfreeze'] as const), requestId, gateway: gatewayId }),
 };
 
 /** The result of parsing one inbound message. */
@@ -432,7 +509,34 @@ export function isHostToWebview(value: unknown): value is HostToWebview {
   return parseHostToWebview(value).ok;
 }
 
+const actionTypes: ReadonlySet<string> = new Set<ActionRequest['type']>([
+  'server/respawn',
+  'circuit/reset',
+  'server/showOutput',
+  'server/setEnabled',
+  'gateway/freeze',
+  'gateway/unfreeze',
+]);
+
 /** True for the messages answered by `action/didComplete`. */
 export function isActionRequest(message: WebviewToHost): message is ActionRequest {
-  return message.type !== 'webview/ready' && message.type !== 'dashboard/getSnapshot';
+  return actionTypes.has(message.type);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The webview's persisted state (getState/setState). VS Code hands it to the host's serializer
+// when it restores the panel after a window reload, so the host reads it too.
+// ---------------------------------------------------------------------------------------------
+
+/** The part of the webview's stored state the host reads when it revives the panel. */
+export interface PersistedDashboardState {
+  /** The id of the gateway chosen ({@link GatewayPicker.chosen}). */
+  gateway?: string;
+}
+
+/** The chosen gateway in a stored state, read defensively (it may be from an older webview). */
+export function readPersistedGateway(stored: unknown): string | undefined {
+  if (!isRecord(stored)) return undefined;
+  const id = stored.gateway;
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID ? id : undefined;
 }

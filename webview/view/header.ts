@@ -1,19 +1,28 @@
 import type { ActionKind } from '../actions';
 import { h, setAttr, setText } from '../dom';
+import { fallbackText } from '../fallbackText';
 import { formatClock, formatSpan } from '../format';
+import { GatewayPicker } from './gatewayPicker';
 import type { RenderContext } from './renderContext';
 
-/** The gateway line: which folder, since when, how many servers are up, HALT, and its buttons. */
+/**
+ * The gateway line: which folder (a selector in multi-root workspaces), since when, how many
+ * servers are up, HALT, and its buttons.
+ */
 export class Header {
   readonly element: HTMLElement;
   private readonly label = h('span', { class: 'gateway-label' });
+  private readonly picker: GatewayPicker;
+  /** Why the chosen gateway is not the one shown (it stopped, failed, or its folder left). */
+  private readonly fallback = h('p', { class: 'fallback', role: 'status', hidden: true });
   private readonly meta = h('p', { class: 'meta' });
   private readonly connection = h('span', { class: 'connection' });
   private readonly halt = h('div', { class: 'halt-banner', role: 'alert', hidden: true });
   private readonly freeze: HTMLButtonElement;
   private readonly refresh: HTMLButtonElement;
 
-  constructor(onAction: (kind: ActionKind) => void, onRefresh: () => void) {
+  constructor(onAction: (kind: ActionKind) => void, onRefresh: () => void, onSelect: (gateway: string) => void) {
+    this.picker = new GatewayPicker(onSelect);
     this.freeze = h('button', { type: 'button', class: 'secondary', 'data-action': 'freeze' }, 'Freeze');
     this.freeze.addEventListener('click', () => onAction(this.freeze.dataset.action === 'unfreeze' ? 'unfreeze' : 'freeze'));
     this.refresh = h('button', { type: 'button', class: 'secondary', 'data-action': 'refresh' }, 'Refresh');
@@ -21,7 +30,8 @@ export class Header {
     this.element = h(
       'header',
       { class: 'header' },
-      h('div', { class: 'title-line' }, h('h1', {}, 'Gatehouse'), this.label, this.connection),
+      h('div', { class: 'title-line' }, h('h1', {}, 'Gatehouse'), this.label, this.picker.element, this.connection),
+      this.fallback,
       this.meta,
       this.halt,
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Gateway actions' }, this.freeze, this.refresh),
@@ -30,7 +40,14 @@ export class Header {
 
   update(ctx: RenderContext): void {
     const g = ctx.data.gateway;
+    const { picker } = ctx.data;
+    // With a selector the selector names the folder; the plain label is for one gateway.
+    this.label.hidden = this.picker.update(picker);
     setText(this.label, g ? g.label : 'no gateway');
+    const fallback = fallbackText(picker);
+    this.fallback.hidden = !fallback;
+    setText(this.fallback, fallback);
+    const shown = picker.gateways.find((c) => c.id === picker.shown);
     const servers = ctx.data.servers;
     const up = servers.filter((s) => s.view.state === 'ready').length;
     const enabled = servers.filter((s) => s.view.state !== 'disabled').length;
@@ -39,7 +56,11 @@ export class Header {
       this.meta,
       g
         ? `${up}/${enabled} servers ready · gateway started ${formatClock(g.started_at)}${Number.isFinite(started) ? ` (${formatSpan(ctx.now - started)} ago)` : ''}`
-        : 'No gateway is running for this workspace. Start it with "Gatehouse: Restart Gateway".',
+        : shown?.state === 'starting'
+          ? `The gateway of ${shown.label} is starting…`
+          : picker.gateways.length > 1 && shown
+            ? `The gateway of ${shown.label} is not running. Start it with "Gatehouse: Restart Gateway".`
+            : 'No gateway is running for this workspace. Start it with "Gatehouse: Restart Gateway".',
     );
     const connection = ctx.connection === 'live' ? 'live' : ctx.connection === 'resyncing' ? 'resyncing…' : ctx.connection === 'waiting' ? 'connecting…' : 'incompatible';
     setText(this.connection, connection);

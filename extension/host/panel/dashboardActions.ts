@@ -10,12 +10,16 @@ export interface ActionPrompts {
   freezeReason(): PromiseLike<string | undefined>;
 }
 
+/** The gateway an action acts on: one folder's model (its live source, and the servers it lists). */
+export type ActionTarget = Pick<DashboardModel, 'current' | 'entry'>;
+
 /**
- * Carries out one action request from the webview against the gateway the model shows.
- * The request is untrusted: the server must be one the dashboard lists. Resolves with a line
- * for the user; rejects with the reason it failed.
+ * Carries out one action request from the webview against one folder's gateway: the one shown
+ * when it was clicked (the panel resolves it on receipt; see DashboardSelection.target). The
+ * request is untrusted: the server must be one that gateway lists. Resolves with a line for the
+ * user; rejects with the reason it failed.
  */
-export async function runDashboardAction(request: ActionRequest, model: DashboardModel, prompts: ActionPrompts): Promise<string | void> {
+export async function runDashboardAction(request: ActionRequest, model: ActionTarget, prompts: ActionPrompts): Promise<string | void> {
   const source = model.current;
   if (!source) throw new Error('No gateway is running.');
   const server = (name: string): string => {

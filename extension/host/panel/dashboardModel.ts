@@ -29,13 +29,17 @@ export interface ModelChange {
   audit: readonly AuditEventView[];
 }
 
+/** One gateway's part of the dashboard state (the panel adds the picker). */
+export type GatewayDashboardState = Omit<DashboardState, 'picker'>;
+
 export interface DashboardModelOptions {
   clock?: Clock;
   logger?: Logger;
 }
 
 /**
- * The dashboard's data on the host, for whichever gateway the provider names: servers with
+ * The dashboard's data on the host, for the gateway the provider names (one workspace folder's;
+ * {@link DashboardModels} keeps one per folder): servers with
  * their session history, session blocks, the kill switch and the last 50 audit events, at a
  * revision that grows by one per change. It exists from registration on (not only while a
  * panel is open), so the circuit timeline and the sparklines cover the whole session.
@@ -79,7 +83,7 @@ export class DashboardModel extends Disposable {
   }
 
   /** The whole state at {@link revision} (fresh arrays: safe to post). */
-  state(): DashboardState {
+  state(): GatewayDashboardState {
     return {
       gateway: this.gateway,
       servers: this.order.map((n) => this.servers.get(n)).filter((e): e is ServerEntry => e !== undefined),

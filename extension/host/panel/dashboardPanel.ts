@@ -2,10 +2,13 @@ import * as vscode from 'vscode';
 import { Disposable, DisposableStore, type IDisposable } from '../../common/disposable';
 import { nullLogger, type Logger } from '../../common/logger';
 import { FREEZE_REASON_MAX_BYTES } from '../../gateway/halt';
+import { readPersistedGateway } from '../../protocol/webview';
 import { runDashboardAction, type ActionPrompts } from './dashboardActions';
-import { DashboardModel } from './dashboardModel';
+import { DashboardModels } from './dashboardModels';
+import { DashboardSelection } from './dashboardSelection';
 import { DashboardSession } from './dashboardSession';
-import type { DashboardSourceProvider } from './dashboardSource';
+import type { DashboardSources } from './dashboardSource';
+import { gatewayArgument } from './gatewayArgument';
 import { dashboardHtml } from './html';
 
 /** The panel's view type: the serializer and the `onWebviewPanel:` activation event use it. */
@@ -16,7 +19,8 @@ export const OPEN_DASHBOARD_COMMAND = 'gatehouse.openDashboard';
 /** What every dashboard panel shares. */
 export interface DashboardDeps {
   extensionUri: vscode.Uri;
-  model: DashboardModel;
+  /** Every folder's gateway with its history; a panel picks one to show. */
+  models: DashboardModels;
   logger: Logger;
 }
 
@@ -29,24 +33,32 @@ export interface DashboardDeps {
 export class DashboardPanel extends Disposable {
   private static current: DashboardPanel | undefined;
   private isDisposed = false;
+  private readonly selection: DashboardSelection;
 
-  /** Reveals the open dashboard, or opens one in the active column. */
-  static createOrShow(deps: DashboardDeps): DashboardPanel {
+  /**
+   * Reveals the open dashboard, or opens one in the active column; on the gateway `gateway`
+   * (an id) when given, else on the one it shows (a new panel: the first running one).
+   */
+  static createOrShow(deps: DashboardDeps, gateway?: string): DashboardPanel {
     const existing = DashboardPanel.current;
     if (existing) {
+      if (gateway !== undefined) existing.selection.select(gateway);
       existing.panel.reveal();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, 'Gatehouse Dashboard', vscode.ViewColumn.Active, webviewOptions(deps.extensionUri));
-    return new DashboardPanel(panel, deps);
+    return new DashboardPanel(panel, deps, gateway);
   }
 
-  /** Adopts a panel VS Code restored after a window reload (the serializer). */
-  static revive(panel: vscode.WebviewPanel, deps: DashboardDeps): DashboardPanel {
+  /**
+   * Adopts a panel VS Code restored after a window reload (the serializer). `state` is what the
+   * webview last stored with setState: it names the gateway the panel showed.
+   */
+  static revive(panel: vscode.WebviewPanel, deps: DashboardDeps, state?: unknown): DashboardPanel {
     // Options are not persisted with the panel: set them again before the content loads.
     panel.webview.options = webviewOptions(deps.extensionUri);
     DashboardPanel.current?.dispose();
-    return new DashboardPanel(panel, deps);
+    return new DashboardPanel(panel, deps, readPersistedGateway(state));
   }
 
   /** The open dashboard, if any (tests and the host's "is it open" checks). */
@@ -57,15 +69,18 @@ export class DashboardPanel extends Disposable {
   private constructor(
     private readonly panel: vscode.WebviewPanel,
     deps: DashboardDeps,
+    gateway: string | undefined,
   ) {
     super();
     DashboardPanel.current = this;
     panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'gatehouse.svg');
+    // Per panel: which gateway it shows is this panel's choice (see DashboardSelection).
+    this.selection = this.register(new DashboardSelection(deps.models, gateway));
     const session = this.register(
       new DashboardSession({
-        model: deps.model,
+        feed: this.selection,
         post: (message) => panel.webview.postMessage(message),
-        runAction: (request) => runDashboardAction(request, deps.model, prompts),
+        runAction: (request, target) => runDashboardAction(request, target, prompts),
         visible: panel.visible,
         logger: deps.logger,
       }),
@@ -108,24 +123,34 @@ export interface RegisterDashboardOptions {
 }
 
 /**
- * Registers `gatehouse.openDashboard` and the panel serializer, and starts the model that keeps
- * the session's history for whichever gateway `sources` names. Push the result into
+ * Registers `gatehouse.openDashboard` and the panel serializer, and starts the models that keep
+ * the session's history of every folder's gateway in `sources`. The command takes an optional
+ * argument naming the gateway to show (see {@link gatewayArgument}). Push the result into
  * `context.subscriptions`.
  */
 export function registerDashboard(
   context: Pick<vscode.ExtensionContext, 'extensionUri'>,
-  sources: DashboardSourceProvider,
+  sources: DashboardSources,
   options: RegisterDashboardOptions = {},
 ): IDisposable {
   const logger = options.logger ?? nullLogger;
   const store = new DisposableStore();
-  const model = store.add(new DashboardModel(sources, { logger }));
-  const deps: DashboardDeps = { extensionUri: context.extensionUri, model, logger };
-  store.add(vscode.commands.registerCommand(OPEN_DASHBOARD_COMMAND, () => void DashboardPanel.createOrShow(deps)));
+  const models = store.add(new DashboardModels(sources, { logger }));
+  const deps: DashboardDeps = { extensionUri: context.extensionUri, models, logger };
+  store.add(
+    vscode.commands.registerCommand(OPEN_DASHBOARD_COMMAND, (arg?: unknown) => {
+      const gateway = gatewayArgument(arg, models.gateways());
+      if (gateway === null) {
+        // Still opens: the user asked for the dashboard, only the folder is off.
+        void vscode.window.showWarningMessage(`Gatehouse: no gateway for ${typeof arg === 'string' ? `"${arg}"` : 'that folder'}; the dashboard shows another one.`);
+      }
+      DashboardPanel.createOrShow(deps, gateway ?? undefined);
+    }),
+  );
   store.add(
     vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-      deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
-        DashboardPanel.revive(panel, deps);
+      deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+        DashboardPanel.revive(panel, deps, state);
       },
     }),
   );

@@ -1,6 +1,8 @@
 import { systemClock, type Clock } from '../../common/clock';
 import { Disposable, MutableDisposable, toDisposable } from '../../common/disposable';
+import type { Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
+import type { SessionBlockView } from '../../protocol/model';
 import {
   AUDIT_EVENTS_KEPT,
   PROTOCOL_VERSION,
@@ -9,22 +11,45 @@ import {
   type ActionRequest,
   type AuditEventView,
   type DashboardPatch,
+  type DashboardState,
+  type GatewayInfo,
+  type GatewayPicker,
   type HostToWebview,
   type ServerEntry,
   type WebviewToHost,
 } from '../../protocol/webview';
-import type { DashboardModel, ModelChange } from './dashboardModel';
+import type { ActionTarget } from './dashboardActions';
+import type { DashboardChange } from './dashboardSelection';
 
 /** At most this many state messages per second reach the webview (DESIGN.md §8). */
 export const MAX_PUSHES_PER_SECOND = 10;
 /** After a post that did not arrive, wait this long before trying again with a snapshot. */
 const RETRY_AFTER_FAILED_POST_MS = 1_000;
 
-/** Runs one action; resolves with a note for the user (or nothing), rejects when it failed. */
-export type ActionRunner = (request: ActionRequest) => Promise<string | void>;
+/**
+ * Runs one action on `target`, the gateway it was clicked on; resolves with a note for the user
+ * (or nothing), rejects when it failed.
+ */
+export type ActionRunner = (request: ActionRequest, target: ActionTarget) => Promise<string | void>;
+
+/** What a session reads and posts: one panel's view of the gateways (a DashboardSelection). */
+export interface DashboardFeed {
+  readonly revision: number;
+  readonly onDidChange: Event<DashboardChange>;
+  state(): DashboardState;
+  entry(name: string): ServerEntry | undefined;
+  serverOrder(): string[];
+  sessionBlocks(): SessionBlockView[];
+  gatewayInfo(): GatewayInfo | null;
+  picker(): GatewayPicker;
+  /** Shows another gateway; false when the id names none. */
+  select(id: string): boolean;
+  /** The gateway an action clicked on `id` acts on; throws when that is not the one shown. */
+  target(id: string): ActionTarget;
+}
 
 export interface DashboardSessionOptions {
-  model: DashboardModel;
+  feed: DashboardFeed;
   /** Posts to the webview; resolves false when the message was not delivered. */
   post: (message: HostToWebview) => PromiseLike<boolean>;
   runAction: ActionRunner;
@@ -35,6 +60,7 @@ export interface DashboardSessionOptions {
 }
 
 interface Pending {
+  picker: boolean;
   servers: Set<string>;
   removed: Set<string>;
   order: boolean;
@@ -43,7 +69,7 @@ interface Pending {
   audit: AuditEventView[];
 }
 
-const emptyPending = (): Pending => ({ servers: new Set(), removed: new Set(), order: false, sessionBlocks: false, gateway: false, audit: [] });
+const emptyPending = (): Pending => ({ picker: false, servers: new Set(), removed: new Set(), order: false, sessionBlocks: false, gateway: false, audit: [] });
 
 /**
  * One webview's conversation with the host, without VS Code (the panel feeds it). Posts nothing
@@ -75,7 +101,7 @@ export class DashboardSession extends Disposable {
     this.visible = options.visible;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? nullLogger;
-    this.register(options.model.onDidChange((change) => this.onModelChange(change)));
+    this.register(options.feed.onDidChange((change) => this.onFeedChange(change)));
     this.register(toDisposable(() => (this.disposed = true)));
   }
 
@@ -103,7 +129,16 @@ export class DashboardSession extends Disposable {
 
   private handle(message: WebviewToHost): void {
     if (isActionRequest(message)) {
-      this.actions = this.actions.then(() => this.runAction(message));
+      // Resolved now, not when its turn in the queue comes: the action acts on the gateway the
+      // user saw when clicking, even if the panel shows another one by the time it runs.
+      let target: ActionTarget | undefined;
+      let refused: string | undefined;
+      try {
+        target = this.options.feed.target(message.gateway);
+      } catch (err) {
+        refused = err instanceof Error ? err.message : String(err);
+      }
+      this.actions = this.actions.then(() => this.runAction(message, target, refused));
       return;
     }
     switch (message.type) {
@@ -121,16 +156,24 @@ export class DashboardSession extends Disposable {
         this.needsSnapshot = true;
         this.schedule();
         return;
+      case 'gateway/select':
+        if (!this.options.feed.select(message.gateway)) this.logger.warn('dashboard: the webview chose a gateway that no longer exists');
+        // Answered with a snapshot even when nothing switched: the webview waits for one.
+        this.needsSnapshot = true;
+        this.pending = emptyPending();
+        this.schedule();
+        return;
       default:
         assertNever(message);
     }
   }
 
-  private async runAction(request: ActionRequest): Promise<void> {
+  private async runAction(request: ActionRequest, target: ActionTarget | undefined, refused: string | undefined): Promise<void> {
     let ok = true;
     let note: string | null = null;
     try {
-      note = (await this.options.runAction(request)) ?? null;
+      if (!target) throw new Error(refused ?? 'No gateway is shown.');
+      note = (await this.options.runAction(request, target)) ?? null;
     } catch (err) {
       ok = false;
       note = err instanceof Error ? err.message : String(err);
@@ -141,7 +184,7 @@ export class DashboardSession extends Disposable {
     void this.send({ type: 'action/didComplete', requestId: request.requestId, ok, message: note });
   }
 
-  private onModelChange(change: ModelChange): void {
+  private onFeedChange(change: DashboardChange): void {
     if (change.reset) {
       this.needsSnapshot = true;
       this.pending = emptyPending();
@@ -155,6 +198,7 @@ export class DashboardSession extends Disposable {
         p.removed.add(name);
         p.servers.delete(name);
       }
+      p.picker ||= change.picker;
       p.order ||= change.order;
       p.sessionBlocks ||= change.sessionBlocks;
       p.gateway ||= change.gateway;
@@ -175,12 +219,12 @@ export class DashboardSession extends Disposable {
 
   private flush(): void {
     if (!this.ready || !this.visible || this.disposed) return;
-    const model = this.options.model;
-    const revision = model.revision;
+    const feed = this.options.feed;
+    const revision = feed.revision;
     if (this.needsSnapshot) {
       this.needsSnapshot = false;
       this.pending = emptyPending();
-      this.post({ type: 'dashboard/didSnapshot', protocolVersion: PROTOCOL_VERSION, revision, hostNow: this.clock.now(), state: model.state() });
+      this.post({ type: 'dashboard/didSnapshot', protocolVersion: PROTOCOL_VERSION, revision, hostNow: this.clock.now(), state: feed.state() });
       return;
     }
     if (revision === this.sentRevision) return;
@@ -189,23 +233,24 @@ export class DashboardSession extends Disposable {
   }
 
   private buildPatch(): DashboardPatch {
-    const model = this.options.model;
+    const feed = this.options.feed;
     const p = this.pending;
     this.pending = emptyPending();
     const patch: DashboardPatch = {};
     const servers: ServerEntry[] = [];
     const removed = new Set(p.removed);
     for (const name of p.servers) {
-      const entry = model.entry(name);
+      const entry = feed.entry(name);
       if (entry) servers.push(entry);
       else removed.add(name);
     }
-    for (const name of removed) if (model.entry(name)) removed.delete(name);
+    for (const name of removed) if (feed.entry(name)) removed.delete(name);
     if (servers.length) patch.servers = servers;
     if (removed.size) patch.removed = [...removed];
-    if (p.order || removed.size) patch.order = model.serverOrder();
-    if (p.sessionBlocks) patch.session_blocks = model.sessionBlocks();
-    if (p.gateway) patch.gateway = model.gatewayInfo();
+    if (p.order || removed.size) patch.order = feed.serverOrder();
+    if (p.sessionBlocks) patch.session_blocks = feed.sessionBlocks();
+    if (p.picker) patch.picker = feed.picker();
+    if (p.gateway) patch.gateway = feed.gatewayInfo();
     if (p.audit.length) patch.audit = p.audit;
     return patch;
   }

@@ -1,6 +1,7 @@
 import type { Event } from '../../common/event';
 import type { AuditRecord } from '../../gateway/audit/auditRecord';
 import type { GatewaySnapshot } from '../../protocol/model';
+import type { GatewayRunState } from '../../protocol/webview';
 
 /** One change of the live state. `StateStore`'s `StoreChange` fits as it is. */
 export interface SourceChange {
@@ -64,4 +65,26 @@ export interface DashboardSource {
 export interface DashboardSourceProvider {
   readonly current: DashboardSource | undefined;
   readonly onDidChangeSource: Event<void>;
+}
+
+/** One workspace folder's gateway, whether or not it runs. */
+export interface GatewayEntry {
+  /** Stable while the folder is in the workspace (its URI). */
+  id: string;
+  /** The folder's name. */
+  label: string;
+  /** The folder's path: the command's folder argument may name it. */
+  path: string;
+  state: GatewayRunState;
+  /** Present while its service runs; the same object for as long as the same service runs. */
+  source: DashboardSource | undefined;
+}
+
+/**
+ * Every gateway of the workspace (multi-root: one per folder with a config), in folder order.
+ * `onDidChange` may over-fire (consumers compare).
+ */
+export interface DashboardSources {
+  gateways(): readonly GatewayEntry[];
+  readonly onDidChange: Event<void>;
 }

@@ -3,28 +3,38 @@ import type { GatewayService } from '../../gateway/gatewayService';
 import type { FolderGateway } from '../folderGateway';
 import type { GatewayManager } from '../gatewayManager';
 import { resetCircuit, respawnServer, setEnabled, showServerOutput } from '../serverActions';
-import type { DashboardSource, DashboardSourceProvider } from './dashboardSource';
+import type { DashboardSource, DashboardSources, GatewayEntry } from './dashboardSource';
 import { gatewayServiceSource } from './gatewayServiceSource';
 
 /**
- * The dashboard's view of the GatewayManager: it shows the first workspace folder whose gateway
- * has a running service (multi-root: the first such folder). One source object per service, so
- * the model keeps its history for as long as that service runs. Actions go through the same
- * functions as the tree's commands (progress, dirty-registry check, immediate reload).
+ * The dashboard's view of the GatewayManager: every workspace folder's gateway, in folder order,
+ * with a source while its service runs (the panel picks which one to show). One source object
+ * per service, so a model keeps its history for as long as that service runs. Actions go
+ * through the same functions as the tree's commands (progress, dirty-registry check, immediate
+ * reload), each bound to its own folder's gateway.
  */
-export class ManagerSources implements DashboardSourceProvider {
+export class ManagerSources implements DashboardSources {
   private readonly sources = new WeakMap<GatewayService, DashboardSource>();
-  /** The manager fires on every change of any gateway; the model compares identities. */
-  readonly onDidChangeSource: Event<void>;
+  /** The manager fires on every change of any gateway; consumers compare. */
+  readonly onDidChange: Event<void>;
 
   constructor(private readonly manager: GatewayManager) {
-    this.onDidChangeSource = manager.onDidChange;
+    this.onDidChange = manager.onDidChange;
   }
 
-  get current(): DashboardSource | undefined {
-    const gateway = this.manager.gateways().find((g) => g.service !== undefined);
-    const service = gateway?.service;
-    if (!gateway || !service) return undefined;
+  gateways(): GatewayEntry[] {
+    return this.manager.gateways().map((gateway) => ({
+      id: gatewayId(gateway),
+      label: gateway.name,
+      path: gateway.folder.uri.fsPath,
+      state: gateway.state,
+      source: this.sourceOf(gateway),
+    }));
+  }
+
+  private sourceOf(gateway: FolderGateway): DashboardSource | undefined {
+    const service = gateway.service;
+    if (!service) return undefined;
     let source = this.sources.get(service);
     if (!source) {
       source = this.sourceFor(gateway, service);
@@ -58,4 +68,9 @@ export class ManagerSources implements DashboardSourceProvider {
       },
     };
   }
+}
+
+/** The dashboard's id of a folder's gateway (the folder's URI: names may repeat in a workspace). */
+export function gatewayId(gateway: FolderGateway): string {
+  return gateway.folder.uri.toString();
 }

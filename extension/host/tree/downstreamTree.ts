@@ -88,6 +88,8 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.iconPath = vscode.ThemeIcon.Folder;
         item.resourceUri = node.gateway.folder.uri;
         item.description = gatewayDescription(node.gateway);
+        // Its inline "Open Dashboard" opens the dashboard on this folder (the node is the argument).
+        item.contextValue = 'folder';
         return item;
       }
       case 'gateway':

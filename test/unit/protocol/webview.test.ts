@@ -7,26 +7,47 @@ import {
   isWebviewToHost,
   parseHostToWebview,
   parseWebviewToHost,
+  readPersistedGateway,
   type HostToWebview,
   type WebviewToHost,
 } from '../../../extension/protocol/webview';
-import { auditEvent, entry, state, view } from '../webview/fixtures';
+import { auditEvent, entry, picker, state, view } from '../webview/fixtures';
+
+const WS = 'file:///ws';
 
 const fromWebview: WebviewToHost[] = [
   { type: 'webview/ready', protocolVersion: PROTOCOL_VERSION },
   { type: 'dashboard/getSnapshot', reason: 'gap' },
-  { type: 'server/respawn', requestId: 1, server: 'flaky' },
-  { type: 'circuit/reset', requestId: 2, server: 'flaky' },
-  { type: 'server/showOutput', requestId: 3, server: 'echo' },
-  { type: 'server/setEnabled', requestId: 4, server: 'echo', enabled: false },
-  { type: 'gateway/freeze', requestId: 5 },
-  { type: 'gateway/unfreeze', requestId: 6 },
+  { type: 'gateway/select', gateway: 'file:///other' },
+  { type: 'server/respawn', requestId: 1, gateway: WS, server: 'flaky' },
+  { type: 'circuit/reset', requestId: 2, gateway: WS, server: 'flaky' },
+  { type: 'server/showOutput', requestId: 3, gateway: WS, server: 'echo' },
+  { type: 'server/setEnabled', requestId: 4, gateway: WS, server: 'echo', enabled: false },
+  { type: 'gateway/freeze', requestId: 5, gateway: WS },
+  { type: 'gateway/unfreeze', requestId: 6, gateway: WS },
 ];
 
 const fromHost: HostToWebview[] = [
   { type: 'dashboard/didSnapshot', protocolVersion: PROTOCOL_VERSION, revision: 3, hostNow: 1, state: state({ audit: [auditEvent(1)] }) },
   { type: 'dashboard/didSnapshot', protocolVersion: PROTOCOL_VERSION, revision: 0, hostNow: 1, state: state({ gateway: null, servers: [] }) },
   { type: 'dashboard/didPatch', baseRevision: 3, revision: 5, hostNow: 2, patch: {} },
+  {
+    type: 'dashboard/didSnapshot',
+    protocolVersion: PROTOCOL_VERSION,
+    revision: 7,
+    hostNow: 1,
+    state: state({
+      picker: picker({
+        gateways: [
+          { id: WS, label: 'ws', state: 'failed' },
+          { id: 'file:///api', label: 'api', state: 'running' },
+        ],
+        shown: 'file:///api',
+        fallback: 'failed',
+      }),
+    }),
+  },
+  { type: 'dashboard/didPatch', baseRevision: 7, revision: 8, hostNow: 2, patch: { picker: picker({ shown: null, chosen: null, gateways: [] }) } },
   {
     type: 'dashboard/didPatch',
     baseRevision: 3,
@@ -64,12 +85,12 @@ describe('protocol guards: webview → host', () => {
 
   it('drops malformed members of known types, naming the field', () => {
     const cases: [unknown, string][] = [
-      [{ type: 'server/respawn', requestId: 1 }, 'server: missing'],
-      [{ type: 'server/respawn', requestId: '1', server: 'x' }, 'requestId: expected an integer'],
-      [{ type: 'server/respawn', requestId: 1.5, server: 'x' }, 'requestId'],
-      [{ type: 'server/respawn', requestId: 1, server: 7 }, 'server: expected a string'],
-      [{ type: 'server/respawn', requestId: 1, server: 'x'.repeat(257) }, 'longer than 256'],
-      [{ type: 'server/setEnabled', requestId: 1, server: 'x', enabled: 'yes' }, 'enabled: expected a boolean'],
+      [{ type: 'server/respawn', requestId: 1, gateway: WS }, 'server: missing'],
+      [{ type: 'server/respawn', requestId: '1', gateway: WS, server: 'x' }, 'requestId: expected an integer'],
+      [{ type: 'server/respawn', requestId: 1.5, gateway: WS, server: 'x' }, 'requestId'],
+      [{ type: 'server/respawn', requestId: 1, gateway: WS, server: 7 }, 'server: expected a string'],
+      [{ type: 'server/respawn', requestId: 1, gateway: WS, server: 'x'.repeat(257) }, 'longer than 256'],
+      [{ type: 'server/setEnabled', requestId: 1, gateway: WS, server: 'x', enabled: 'yes' }, 'enabled: expected a boolean'],
       [{ type: 'dashboard/getSnapshot', reason: 'because' }, 'reason: expected one of'],
       [{ type: 'webview/ready' }, 'protocolVersion: missing'],
     ];
@@ -81,7 +102,18 @@ describe('protocol guards: webview → host', () => {
   });
 
   it('ignores extra fields (a newer webview may add some)', () => {
-    assert.ok(isWebviewToHost({ type: 'gateway/unfreeze', requestId: 1, extra: true }));
+    assert.ok(isWebviewToHost({ type: 'gateway/unfreeze', requestId: 1, gateway: WS, extra: true }));
+  });
+
+  it('does not take a gateway selection for an action (it has no requestId to answer)', () => {
+    assert.equal(isActionRequest({ type: 'gateway/select', gateway: WS }), false);
+  });
+
+  it('reads the chosen gateway from a stored webview state defensively', () => {
+    assert.equal(readPersistedGateway({ filter: '', expanded: [], gateway: WS }), WS);
+    for (const bad of [undefined, null, 'x', [], {}, { gateway: 7 }, { gateway: '' }, { gateway: 'x'.repeat(5000) }]) {
+      assert.equal(readPersistedGateway(bad), undefined, JSON.stringify(bad)?.slice(0, 40));
+    }
   });
 
   it('tells action requests from handshake messages', () => {
@@ -121,6 +153,11 @@ describe('protocol guards: host → webview', () => {
       [{ type: 'dashboard/didPatch', baseRevision: 0, revision: 1, hostNow: 0, patch: { order: [1] } }, 'order[0]'],
       [{ type: 'dashboard/didPatch', baseRevision: 0, revision: 1, hostNow: Infinity, patch: {} }, 'hostNow'],
       [{ type: 'action/didComplete', requestId: 1, ok: true }, 'message: missing'],
+      [snapshot({ ...state(), picker: undefined }), 'state.picker: missing'],
+      [snapshot(state({ picker: picker({ fallback: 'lost' as never }) })), 'picker.fallback: expected one of'],
+      [snapshot(state({ picker: picker({ gateways: [{ id: WS, label: 'ws', state: 'exploded' as never }] }) })), 'gateways[0].state'],
+      [snapshot(state({ picker: picker({ shown: 3 as never }) })), 'picker.shown'],
+      [{ type: 'dashboard/didPatch', baseRevision: 0, revision: 1, hostNow: 0, patch: { picker: { ...picker(), chosen: { id: WS } } } }, 'chosen.label: missing'],
     ];
     for (const [value, reason] of cases) {
       const parsed = parseHostToWebview(value);

@@ -7,16 +7,20 @@ import { ManualClock } from '../../../extension/common/clock';
 import type { Logger } from '../../../extension/common/logger';
 import { runDashboardAction, type ActionPrompts } from '../../../extension/host/panel/dashboardActions';
 import { DashboardModel } from '../../../extension/host/panel/dashboardModel';
+import { DashboardModels } from '../../../extension/host/panel/dashboardModels';
+import { DashboardSelection } from '../../../extension/host/panel/dashboardSelection';
 import { DashboardSession, MAX_PUSHES_PER_SECOND, type ActionRunner } from '../../../extension/host/panel/dashboardSession';
 import { PROTOCOL_VERSION, type ActionDidComplete, type HostToWebview } from '../../../extension/protocol/webview';
 import { reduce, start, type ViewState } from '../../../webview/store';
-import { FakeProvider, FakeSource, record, settle, view } from './fixtures';
+import { FakeProvider, FakeSource, FakeSources, gatewayEntry, record, settle, view } from './fixtures';
 
 interface Harness {
   clock: ManualClock;
   source: FakeSource;
-  provider: FakeProvider;
-  model: DashboardModel;
+  sources: FakeSources;
+  models: DashboardModels;
+  /** What the panel shows (the session's feed). */
+  feed: DashboardSelection;
   session: DashboardSession;
   posted: { at: number; message: HostToWebview }[];
   warnings: string[];
@@ -33,13 +37,14 @@ function setup(options: { runAction?: ActionRunner; visible?: boolean } = {}): H
   source.store.setOrder(['echo', 'flaky']);
   source.store.setDownstream(view('echo'));
   source.store.setDownstream(view('flaky'));
-  const provider = new FakeProvider(source);
+  const sources = new FakeSources([gatewayEntry('ws', source)]);
   const warnings: string[] = [];
   const logger: Logger = { trace() {}, debug() {}, info() {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
-  const model = new DashboardModel(provider, { clock, logger });
-  const h = { clock, source, provider, model, posted: [], warnings, deliver: true, webview: start(clock.now()).state, webviewSent: [] } as unknown as Harness;
+  const models = new DashboardModels(sources, { clock, logger });
+  const feed = new DashboardSelection(models);
+  const h = { clock, source, sources, models, feed, posted: [], warnings, deliver: true, webview: start(clock.now()).state, webviewSent: [] } as unknown as Harness;
   h.session = new DashboardSession({
-    model,
+    feed,
     clock,
     logger,
     visible: options.visible ?? true,
@@ -60,6 +65,8 @@ function setup(options: { runAction?: ActionRunner; visible?: boolean } = {}): H
 }
 
 const ready = { type: 'webview/ready', protocolVersion: PROTOCOL_VERSION };
+/** The id of the harness's one folder. */
+const WS = 'file:///ws';
 const types = (h: Harness): string[] => h.posted.map((p) => p.message.type);
 
 describe('dashboard session (host)', () => {
@@ -70,7 +77,8 @@ describe('dashboard session (host)', () => {
   });
   afterEach(() => {
     h.session.dispose();
-    h.model.dispose();
+    h.feed.dispose();
+    h.models.dispose();
   });
 
   it('posts nothing before webview/ready, then answers it with a snapshot at the model revision', async () => {
@@ -82,7 +90,7 @@ describe('dashboard session (host)', () => {
     assert.deepEqual(types(h), ['dashboard/didSnapshot']);
     const snap = h.posted[0].message;
     assert.ok(snap.type === 'dashboard/didSnapshot');
-    assert.equal(snap.revision, h.model.revision);
+    assert.equal(snap.revision, h.feed.revision);
     assert.equal(snap.protocolVersion, PROTOCOL_VERSION);
     assert.equal(snap.hostNow, h.clock.now());
     assert.deepEqual(snap.state.servers.map((s) => s.view.name), ['echo', 'flaky']);
@@ -93,7 +101,7 @@ describe('dashboard session (host)', () => {
   it('coalesces a burst into one patch stamped with the revision it applies to', () => {
     h.session.receive(ready);
     h.clock.advance(200);
-    const base = h.model.revision;
+    const base = h.feed.revision;
     for (let i = 1; i <= 50; i++) h.source.store.setDownstream(view('flaky', { calls: i }));
     h.clock.advance(100);
     assert.deepEqual(types(h), ['dashboard/didSnapshot', 'dashboard/didPatch']);
@@ -103,7 +111,7 @@ describe('dashboard session (host)', () => {
     assert.equal(patch.revision, base + 50);
     assert.deepEqual(patch.patch.servers?.map((s) => [s.view.name, s.view.calls]), [['flaky', 50]]);
     assert.equal(patch.patch.removed, undefined);
-    assert.deepEqual(h.webview.data, h.model.state());
+    assert.deepEqual(h.webview.data, h.feed.state());
   });
 
   it(`never posts more than ${MAX_PUSHES_PER_SECOND} state messages in any second`, () => {
@@ -118,8 +126,8 @@ describe('dashboard session (host)', () => {
     for (let i = 0; i + MAX_PUSHES_PER_SECOND < times.length; i++) {
       assert.ok(times[i + MAX_PUSHES_PER_SECOND] - times[i] >= 1_000, `posts ${i}..${i + MAX_PUSHES_PER_SECOND} within a second`);
     }
-    assert.equal(h.webview.revision, h.model.revision);
-    assert.deepEqual(h.webview.data, h.model.state(), 'nothing lost to coalescing');
+    assert.equal(h.webview.revision, h.feed.revision);
+    assert.deepEqual(h.webview.data, h.feed.state(), 'nothing lost to coalescing');
   });
 
   it('keeps the webview equal to the model through every kind of change', async () => {
@@ -150,8 +158,8 @@ describe('dashboard session (host)', () => {
     h.clock.advance(200);
     assert.equal(h.webview.connection, 'live');
     assert.deepEqual(h.webviewSent, [], 'no gap was ever seen');
-    assert.equal(h.webview.revision, h.model.revision);
-    assert.deepEqual(h.webview.data, h.model.state());
+    assert.equal(h.webview.revision, h.feed.revision);
+    assert.deepEqual(h.webview.data, h.feed.state());
     const data = h.webview.data!;
     assert.deepEqual(data.servers.map((s) => s.view.name), ['third', 'flaky', 'echo']);
     assert.equal(data.gateway?.halted, true);
@@ -197,7 +205,7 @@ describe('dashboard session (host)', () => {
     return settle().then(() => {
       h.clock.advance(1_000);
       assert.equal(types(h).at(-1), 'dashboard/didSnapshot');
-      assert.deepEqual(h.webview.data, h.model.state());
+      assert.deepEqual(h.webview.data, h.feed.state());
     });
   });
 
@@ -211,12 +219,12 @@ describe('dashboard session (host)', () => {
     assert.ok(h.warnings.every((w) => w.startsWith('dashboard: dropped a message from the webview')));
   });
 
-  it('sends a snapshot when the provider switches to another gateway, and when there is none', async () => {
+  it('sends a snapshot when the gateway gets another service, and when there is none', async () => {
     h.session.receive(ready);
     h.clock.advance(0);
     const other = new FakeSource('other-folder', 'session-2');
     other.store.setDownstream(view('solo'));
-    h.provider.set(other);
+    h.sources.update('ws', other);
     h.clock.advance(100);
     await settle();
     h.clock.advance(100);
@@ -225,7 +233,7 @@ describe('dashboard session (host)', () => {
     assert.deepEqual(h.webview.data?.servers.map((s) => s.view.name), ['solo']);
     // The old gateway no longer reaches the dashboard.
     h.source.store.setDownstream(view('echo', { state: 'crashed' }));
-    h.provider.set(undefined);
+    h.sources.set([]);
     h.clock.advance(100);
     assert.equal(h.webview.data?.gateway, null);
     assert.deepEqual(h.webview.data?.servers, []);
@@ -259,15 +267,15 @@ describe('dashboard actions', () => {
   });
 
   it('routes each request to the source and answers with action/didComplete', async () => {
-    const h = setup({ runAction: (r) => runDashboardAction(r, h.model, prompts({ reason: ' incident ' })) });
+    const h = setup({ runAction: (r, target) => runDashboardAction(r, target, prompts({ reason: ' incident ' })) });
     const requests = [
-      { type: 'server/respawn', requestId: 1, server: 'flaky' },
-      { type: 'circuit/reset', requestId: 2, server: 'flaky' },
-      { type: 'server/showOutput', requestId: 3, server: 'echo' },
-      { type: 'server/setEnabled', requestId: 4, server: 'echo', enabled: false },
-      { type: 'server/setEnabled', requestId: 5, server: 'echo', enabled: true },
-      { type: 'gateway/freeze', requestId: 6 },
-      { type: 'gateway/unfreeze', requestId: 7 },
+      { type: 'server/respawn', requestId: 1, gateway: WS, server: 'flaky' },
+      { type: 'circuit/reset', requestId: 2, gateway: WS, server: 'flaky' },
+      { type: 'server/showOutput', requestId: 3, gateway: WS, server: 'echo' },
+      { type: 'server/setEnabled', requestId: 4, gateway: WS, server: 'echo', enabled: false },
+      { type: 'server/setEnabled', requestId: 5, gateway: WS, server: 'echo', enabled: true },
+      { type: 'gateway/freeze', requestId: 6, gateway: WS },
+      { type: 'gateway/unfreeze', requestId: 7, gateway: WS },
     ];
     for (const r of requests) h.session.receive(r);
     await settle();
@@ -276,17 +284,18 @@ describe('dashboard actions', () => {
     assert.deepEqual(done.map((d) => [d.requestId, d.ok]), requests.map((r) => [r.requestId, true]));
     assert.equal(done[0].message, 'Respawning flaky.');
     h.session.dispose();
-    h.model.dispose();
+    h.feed.dispose();
+    h.models.dispose();
   });
 
   it('reports failures, unknown servers and cancelled prompts', async () => {
-    const h = setup({ runAction: (r) => runDashboardAction(r, h.model, prompts({ confirm: false, reason: undefined })) });
-    h.session.receive({ type: 'server/respawn', requestId: 1, server: 'nope' });
-    h.session.receive({ type: 'server/setEnabled', requestId: 2, server: 'echo', enabled: false });
-    h.session.receive({ type: 'gateway/freeze', requestId: 3 });
+    const h = setup({ runAction: (r, target) => runDashboardAction(r, target, prompts({ confirm: false, reason: undefined })) });
+    h.session.receive({ type: 'server/respawn', requestId: 1, gateway: WS, server: 'nope' });
+    h.session.receive({ type: 'server/setEnabled', requestId: 2, gateway: WS, server: 'echo', enabled: false });
+    h.session.receive({ type: 'gateway/freeze', requestId: 3, gateway: WS });
     await settle();
     h.source.failWith = 'child would not start';
-    h.session.receive({ type: 'server/respawn', requestId: 4, server: 'flaky' });
+    h.session.receive({ type: 'server/respawn', requestId: 4, gateway: WS, server: 'flaky' });
     await settle();
     const done = h.posted.map((p) => p.message as ActionDidComplete);
     assert.deepEqual(
@@ -301,6 +310,7 @@ describe('dashboard actions', () => {
     assert.deepEqual(h.source.calls, ['respawn flaky'], 'nothing ran for the refused and cancelled ones');
     assert.ok(h.warnings.some((w) => w.includes('server/respawn failed')));
     h.session.dispose();
-    h.model.dispose();
+    h.feed.dispose();
+    h.models.dispose();
   });
 });

@@ -1,8 +1,15 @@
 // Builders shared by the dashboard tests (webview reducer, host model and session).
 import { Emitter } from '../../../extension/common/event';
-import type { AuditRecordLike, DashboardSource, DashboardSourceProvider, HaltInfo } from '../../../extension/host/panel/dashboardSource';
+import type {
+  AuditRecordLike,
+  DashboardSource,
+  DashboardSourceProvider,
+  DashboardSources,
+  GatewayEntry,
+  HaltInfo,
+} from '../../../extension/host/panel/dashboardSource';
 import type { DownstreamView } from '../../../extension/protocol/model';
-import type { AuditEventView, DashboardState, ServerEntry } from '../../../extension/protocol/webview';
+import type { AuditEventView, DashboardState, GatewayPicker, GatewayRunState, ServerEntry } from '../../../extension/protocol/webview';
 import { StateStore } from '../../../extension/state/store';
 import { downstreamView } from '../../helpers/downstreamView';
 
@@ -27,8 +34,20 @@ export function auditEvent(seq: number, overrides: Partial<AuditEventView> = {})
   };
 }
 
+/** The picker of a single-folder workspace showing `ws`. */
+export function picker(overrides: Partial<GatewayPicker> = {}): GatewayPicker {
+  return {
+    gateways: [{ id: 'file:///ws', label: 'ws', state: 'running' }],
+    shown: 'file:///ws',
+    chosen: { id: 'file:///ws', label: 'ws' },
+    fallback: null,
+    ...overrides,
+  };
+}
+
 export function state(overrides: Partial<DashboardState> = {}): DashboardState {
   return {
+    picker: picker(),
     gateway: { label: 'ws', session_id: 's1', started_at: '2026-04-20T12:00:00.000Z', halted: false, halt_reason: null },
     servers: [entry('echo'), entry('flaky')],
     session_blocks: [],
@@ -107,4 +126,25 @@ export class FakeProvider implements DashboardSourceProvider {
 /** Lets pending promise callbacks run. */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** A folder's gateway for {@link FakeSources}: id `file:///<label>`, path `/<label>`. */
+export function gatewayEntry(label: string, source: DashboardSource | undefined, state: GatewayRunState = source ? 'running' : 'idle'): GatewayEntry {
+  return { id: `file:///${label}`, label, path: `/${label}`, state, source };
+}
+
+/** The workspace's gateways, as the test sets them (multi-root: several folders). */
+export class FakeSources implements DashboardSources {
+  private readonly changed = new Emitter<void>();
+  readonly onDidChange = this.changed.event;
+  constructor(private entries: GatewayEntry[]) {}
+  gateways = (): readonly GatewayEntry[] => this.entries;
+  set(entries: GatewayEntry[]): void {
+    this.entries = entries;
+    this.changed.fire();
+  }
+  /** Replaces one folder's entry (its state, its source). */
+  update(label: string, source: DashboardSource | undefined, state?: GatewayRunState): void {
+    this.set(this.entries.map((e) => (e.label === label ? gatewayEntry(label, source, state) : e)));
+  }
 }
