@@ -41,8 +41,10 @@ export class DashboardSelection extends Disposable {
     chosen?: string,
   ) {
     super();
-    const label = chosen ? models.gateways().find((g) => g.id === chosen)?.label : undefined;
-    this._picker = this.resolve(chosen ? { id: chosen, label: label ?? chosen } : null);
+    // A restored panel may be revived before the manager lists its folders: keep the id, and
+    // name it by the URI's last segment until the folder shows up with its name.
+    const label = chosen ? (models.gateways().find((g) => g.id === chosen)?.label ?? lastSegment(chosen)) : undefined;
+    this._picker = this.resolve(chosen && label !== undefined ? { id: chosen, label } : null);
     this.bind();
     this.register(models.onDidChange(() => this.update()));
   }
@@ -141,4 +143,13 @@ export class DashboardSelection extends Disposable {
 
 function samePicker(a: GatewayPicker, b: GatewayPicker): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function lastSegment(uri: string): string {
+  const segment = uri.replace(/\/+$/, '').split('/').pop() ?? uri;
+  try {
+    return decodeURIComponent(segment) || uri;
+  } catch {
+    return segment || uri;
+  }
 }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { PROTOCOL_VERSION, type DashboardDidPatch, type DashboardDidSnapshot, type DashboardPatch, type DashboardState } from '../../../extension/protocol/webview';
 import { applyPatch } from '../../../webview/applyPatch';
 import { REQUEST_RETRY_MS, reduce, refresh, start, tick, type ViewState } from '../../../webview/store';
+import { readUiState } from '../../../webview/uiState';
 import { auditEvent, entry, state } from './fixtures';
 
 const snap = (revision: number, s: DashboardState = state(), hostNow = 10_000): DashboardDidSnapshot => ({
@@ -154,5 +155,12 @@ describe('applyPatch', () => {
     const p: DashboardPatch = { servers: [entry('x')], removed: ['echo'], audit: [auditEvent(9)] };
     const once = applyPatch(state(), p);
     assert.deepEqual(applyPatch(once, p), once);
+  });
+});
+
+describe('ui state: the chosen gateway', () => {
+  it('is read back from a stored state, defensively', () => {
+    assert.deepEqual(readUiState({ filter: 'x', expanded: [], gateway: 'file:///web' }), { filter: 'x', expanded: [], gateway: 'file:///web' });
+    assert.deepEqual(readUiState({ filter: 'x', expanded: [], gateway: 7 }), { filter: 'x', expanded: [] });
   });
 });
