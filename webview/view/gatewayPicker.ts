@@ -10,10 +10,13 @@ export class GatewayPicker {
   readonly element: HTMLElement;
   private readonly select: HTMLSelectElement;
   private lastKey = '';
+  private shown: string | null = null;
 
   constructor(onSelect: (gateway: string) => void) {
     this.select = h('select', { id: 'gateway-picker', class: 'gateway-picker', title: 'The workspace folder whose gateway the dashboard shows' });
     this.select.addEventListener('change', () => onSelect(this.select.value));
+    // Left without the host having switched (refused, or it fell back meanwhile): show the truth.
+    this.select.addEventListener('blur', () => this.sync(true));
     this.element = h('span', { class: 'picker', hidden: true }, h('label', { for: 'gateway-picker', class: 'visually-hidden' }, 'Gateway'), this.select);
   }
 
@@ -24,13 +27,20 @@ export class GatewayPicker {
     if (!multiple) return false;
     // Options are rebuilt only when the list changes: rebuilding closes an open dropdown.
     const key = JSON.stringify(picker.gateways);
-    if (key !== this.lastKey) {
+    const rebuilt = key !== this.lastKey;
+    if (rebuilt) {
       this.lastKey = key;
       this.select.replaceChildren(...picker.gateways.map((g) => h('option', { value: g.id }, optionText(g.label, g.state))));
     }
-    // Not while the user is in the list: their pending choice must not be overwritten.
-    if (picker.shown !== null && this.select.value !== picker.shown && document.activeElement !== this.select) this.select.value = picker.shown;
+    this.shown = picker.shown;
+    this.sync(rebuilt);
     return true;
+  }
+
+  /** Selects the gateway shown; not while the user is in the list, unless the options were rebuilt. */
+  private sync(force: boolean): void {
+    if (this.shown === null || this.select.value === this.shown) return;
+    if (force || document.activeElement !== this.select) this.select.value = this.shown;
   }
 }
 
