@@ -11,7 +11,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveConfigDir } from '../config/configDir';
 import { flag, type ParsedArgs } from './args';
-import { GatewayLink } from './gatewayLink';
+import { GatewayLink, lostInFlight } from './gatewayLink';
 import { NoGatewayError } from './noGatewayError';
 
 /** The gateway enforces its own per-server call timeouts; the bridge must not cut a call short. */
@@ -86,7 +86,7 @@ export async function bridge(args: ParsedArgs, version: string): Promise<number>
 
 function explain(err: unknown): string {
   if (err instanceof NoGatewayError) return err.message;
-  if (err instanceof McpError && err.code === ErrorCode.ConnectionClosed) {
+  if ((err instanceof McpError && err.code === ErrorCode.ConnectionClosed) || lostInFlight(err)) {
     return 'the gateway went away during this call. It was not re-sent (it may have side effects); check its effect, then retry.';
   }
   return err instanceof Error ? err.message : String(err);

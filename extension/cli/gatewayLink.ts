@@ -143,6 +143,16 @@ function neverArrived(err: unknown): boolean {
   return cause?.code === 'ECONNREFUSED';
 }
 
+/**
+ * True for a connection lost after the request went out (reset, socket closed mid-response):
+ * the gateway may have run the call. With JSON responses the SDK surfaces this as fetch's own
+ * error rather than a closed stream; only a refused connection proves nothing was delivered.
+ */
+export function lostInFlight(err: unknown): boolean {
+  if (!(err instanceof TypeError) || err.message !== 'fetch failed') return false;
+  return !neverArrived(err);
+}
+
 function isAlive(pid: number): boolean {
   return probePid(pid) === 'alive';
 }

@@ -133,6 +133,11 @@ export class HttpListener {
         const client = clientLabel(req.body);
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          // A POST is answered with one JSON body instead of an event stream per request: no
+          // stream set-up per call (p50 about halved in the bench). Nothing is lost: the gateway
+          // sends no request-scoped notifications, and list_changed travels on the client's GET
+          // stream, which stays an event stream.
+          enableJsonResponse: true,
           onsessioninitialized: (id) => {
             this.sessions.set(id, created);
             this.evictOverCap();
