@@ -240,16 +240,20 @@ export class DashboardModel extends Disposable {
   }
 
   private fire(partial: Partial<Omit<ModelChange, 'revision'>>): void {
-    this._revision++;
-    this._onDidChange.fire({
-      revision: this._revision,
-      reset: partial.reset ?? false,
-      servers: partial.servers ?? [],
-      removed: partial.removed ?? [],
-      order: partial.order ?? false,
-      sessionBlocks: partial.sessionBlocks ?? false,
-      gateway: partial.gateway ?? false,
-      audit: partial.audit ?? [],
-    });
+    this._onDidChange.fire(modelChange(++this._revision, partial));
   }
+}
+
+/** A change at `revision` that says only what `partial` says (nothing else changed). */
+export function modelChange(revision: number, partial: Partial<Omit<ModelChange, 'revision'>>): ModelChange {
+  return {
+    revision,
+    reset: partial.reset ?? false,
+    servers: partial.servers ?? [],
+    removed: partial.removed ?? [],
+    order: partial.order ?? false,
+    sessionBlocks: partial.sessionBlocks ?? false,
+    gateway: partial.gateway ?? false,
+    audit: partial.audit ?? [],
+  };
 }

@@ -3,7 +3,7 @@ import { Emitter, type Event } from '../../common/event';
 import type { SessionBlockView } from '../../protocol/model';
 import type { DashboardState, GatewayInfo, GatewayPicker, ServerEntry } from '../../protocol/webview';
 import type { ActionTarget } from './dashboardActions';
-import type { DashboardModel, GatewayDashboardState, ModelChange } from './dashboardModel';
+import { modelChange, type DashboardModel, type GatewayDashboardState, type ModelChange } from './dashboardModel';
 import type { DashboardModels } from './dashboardModels';
 import { resolvePicker } from './resolvePicker';
 
@@ -126,18 +126,7 @@ export class DashboardSelection extends Disposable {
   }
 
   private fire(partial: Partial<Omit<DashboardChange, 'revision'>>): void {
-    this._revision++;
-    this._onDidChange.fire({
-      revision: this._revision,
-      reset: partial.reset ?? false,
-      servers: partial.servers ?? [],
-      removed: partial.removed ?? [],
-      order: partial.order ?? false,
-      sessionBlocks: partial.sessionBlocks ?? false,
-      gateway: partial.gateway ?? false,
-      audit: partial.audit ?? [],
-      picker: partial.picker ?? false,
-    });
+    this._onDidChange.fire({ ...modelChange(++this._revision, partial), picker: partial.picker ?? false });
   }
 }
 
