@@ -167,7 +167,7 @@ export class Gateway extends Disposable {
       this.options.onRefused?.(ctx);
       return this.toResult(ctx);
     }
-    ctx.tool = this.options.pool.listTools().find((t) => t.name === name);
+    ctx.tool = this.options.pool.describeTool(name);
     await this.run(ctx);
     this._onDidFinishCall.fire({
       server: ctx.server_name,

@@ -100,6 +100,7 @@ export class DownstreamConnection extends Disposable {
   private nextRetryAt: number | null = null;
   private waiters: Waiter[] = [];
   private _tools: Tool[] = [];
+  private lastListed: readonly Tool[] = [];
   private readonly stats = new CallStats();
   private readonly supervisor: Supervisor;
   private restarts = 0;
@@ -157,6 +158,11 @@ export class DownstreamConnection extends Disposable {
   /** The server's own tools from the last successful listing (empty while it is down). */
   get tools(): readonly Tool[] {
     return this._tools;
+  }
+
+  /** The last non-empty listing, kept while the server is down (see DownstreamDirectory.describeTool). */
+  get lastListedTools(): readonly Tool[] {
+    return this._tools.length > 0 ? this._tools : this.lastListed;
   }
 
   /** True when its tools belong in the aggregate now. */
@@ -590,6 +596,7 @@ export class DownstreamConnection extends Disposable {
   private setTools(tools: Tool[]): void {
     const before = this._tools;
     this._tools = tools;
+    if (tools.length > 0) this.lastListed = tools;
     if (before.length === 0 && tools.length === 0) return;
     this._onDidChangeTools.fire();
     this.fireChange();

@@ -1,4 +1,4 @@
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Disposable, DisposableStore } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import type { Registry, ServerConfig } from '../config/registrySchema';
@@ -194,23 +194,34 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     });
   }
 
+  describeTool(name: string): AggregatedTool | undefined {
+    const listed = this.listTools().find((t) => t.name === name);
+    if (listed) return listed;
+    const split = splitToolName(name);
+    const connection = split && this.entries.get(split.server)?.connection;
+    const tool = connection?.lastListedTools.find((t) => t.name === split?.tool);
+    return connection && tool ? aggregated(connection.name, tool) : undefined;
+  }
+
   private buildAggregate(): AggregatedTool[] {
     const out: AggregatedTool[] = [];
     for (const connection of this.connections()) {
       if (!connection.contributesTools) continue;
-      for (const tool of connection.tools) {
-        out.push({
-          ...tool,
-          name: `${connection.name}${TOOL_SEPARATOR}${tool.name}`,
-          description: tool.description ?? `${connection.name} → ${tool.name}`,
-          inputSchema: tool.inputSchema ?? { type: 'object' },
-          server: connection.name,
-          originalName: tool.name,
-        });
-      }
+      for (const tool of connection.tools) out.push(aggregated(connection.name, tool));
     }
     return out;
   }
+}
+
+function aggregated(server: string, tool: Tool): AggregatedTool {
+  return {
+    ...tool,
+    name: `${server}${TOOL_SEPARATOR}${tool.name}`,
+    description: tool.description ?? `${server} → ${tool.name}`,
+    inputSchema: tool.inputSchema ?? { type: 'object' },
+    server,
+    originalName: tool.name,
+  };
 }
 
 function toolsKey(tools: AggregatedTool[]): string {

@@ -29,6 +29,12 @@ export interface DownstreamDirectory {
   readonly onDidChangeTools: Event<void>;
   /** The current aggregate, in registry order; never triggers I/O. */
   listTools(): AggregatedTool[];
+  /**
+   * `<server>__<tool>` as its server last listed it, also while that server is down or
+   * respawning: a call waiting out a respawn must be classified (tier, read-only) by the tool's
+   * annotations, not by its name alone, which could only loosen it.
+   */
+  describeTool(name: string): AggregatedTool | undefined;
   /** Names of every configured server, in registry order, whatever its state. */
   serverNames(): string[];
   /** Routes one call to `server`'s `tool`. Throws a `DownstreamError` on failure. */

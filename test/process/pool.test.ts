@@ -218,6 +218,23 @@ describe('pool over real children', () => {
     await pool.stop();
   });
 
+  test('while a killed server respawns, its tools leave the list but keep their description (annotations)', async () => {
+    const pool = track(startPool([stdioServer('slow', 'slowStart.mjs', { env: { START_DELAY_MS: '1500' } })]));
+    await until('slow ready', () => pool.connection('slow')?.state === 'ready', 10_000);
+    const pid = pool.snapshot()[0]?.pid;
+    assert.ok(pid);
+    process.kill(pid, 'SIGKILL');
+    await until('slow respawning', () => pool.connection('slow')?.state === 'starting' && pool.snapshot()[0]?.pid !== pid, 5_000);
+    assert.equal(pool.listTools().length, 0, 'a server that is down lists no tools');
+    const echo = pool.describeTool('slow__echo');
+    assert.equal(echo?.server, 'slow');
+    assert.equal(echo?.originalName, 'echo');
+    assert.equal(echo?.annotations?.readOnlyHint, true, 'a call waiting out the respawn is still classified by its annotations');
+    assert.equal(pool.describeTool('slow__nope'), undefined);
+    assert.equal(pool.describeTool('other__echo'), undefined);
+    await pool.stop();
+  });
+
   test('a downstream list_changed updates the aggregate and fires one change', async () => {
     const pool = track(startPool([stdioServer('changing', 'listChanged.mjs')]));
     await ready(pool, 'changing');

@@ -16,6 +16,7 @@ function directory(tools: AggregatedTool[], call: (server: string, tool: string)
   const dir: DownstreamDirectory = {
     onDidChangeTools: changed.event,
     listTools: () => tools,
+    describeTool: (name) => tools.find((t) => t.name === name),
     serverNames: () => ['echo', 'memory'],
     callTool: async (server, tool) => {
       calls.push(`${server}:${tool}`);
@@ -87,6 +88,30 @@ describe('Gateway routing', () => {
     const client = await connect(gatewayFor(dir));
     assert.deepEqual(await client.callTool({ name: 'echo__echo', arguments: {} }), result);
     assert.deepEqual(calls, ['echo:echo']);
+  });
+
+  test("a call to a server that is down is described by the tool's last listing, not left bare", async () => {
+    // The server is respawning: nothing listed now, but the call may wait and run, so the chain
+    // (tier, read-only retry) must see the annotations it was listed with.
+    const { dir } = directory([], () => ({ content: [] }));
+    const down: DownstreamDirectory = { ...dir, describeTool: (name) => (name === echoTool.name ? echoTool : undefined) };
+    const seen: Array<AggregatedTool | undefined> = [];
+    const gateway = new Gateway({
+      pool: down,
+      sessionId: 's',
+      layers: [
+        async (ctx, next) => {
+          seen.push(ctx.tool);
+          await next();
+        },
+        dispatch(down),
+      ],
+      snapshot: () => ({ revision: 1, session_id: 's', started_at: '', downstreams: [], session_blocks: [] }),
+      logger: nullLogger,
+    });
+    const client = await connect(gateway);
+    await client.callTool({ name: 'echo__echo', arguments: {} });
+    assert.equal(seen[0]?.annotations?.readOnlyHint, true);
   });
 
   test('tools/list_changed goes to every connected client when the aggregate changes', async () => {

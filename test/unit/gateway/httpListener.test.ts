@@ -12,6 +12,7 @@ import type { DownstreamDirectory } from '../../../extension/pool/types';
 const dir: DownstreamDirectory = {
   onDidChangeTools: new Emitter<void>().event,
   listTools: () => [],
+  describeTool: () => undefined,
   serverNames: () => [],
   callTool: async () => ({ content: [] }),
   snapshot: () => [],
