@@ -204,7 +204,7 @@ export const policySchema = z
     installed_at: z.string().optional().describe('When the policy was written (informational).'),
     autonomy_level: z
       .enum(AUTONOMY_LEVELS, { error: (iss) => levelError(iss, 'autonomy_level') })
-      .describe('What tools may do: L0 read only; L1 and L2 read and write; L3 also destructive.'),
+      .describe("What tools may do: L0 read only; L1 and L2 read and write, destructive denied (L2 as rea's gateway enforces it); L3 also destructive."),
     max_autonomy_level: z
       .enum(AUTONOMY_LEVELS, { error: (iss) => levelError(iss, 'max_autonomy_level') })
       .optional()

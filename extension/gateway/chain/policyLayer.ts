@@ -4,24 +4,25 @@ import type { Middleware } from './chain';
 import { classifyTierDetailed, type TierOverrides } from './tier';
 
 /**
- * Tiers each autonomy level allows. rea 0.9.1 treats L2 exactly like L1 (SPEC §7.5, §13.1 item
- * 18); Gatehouse uses the difference rea's own documentation gives (README "Autonomy levels":
- * L1 "writes allowed; destructive tier denied", L2 "writes and destructive tier allowed"):
+ * Tiers each autonomy level allows: the table rea 0.9.1's gateway enforces (SPEC §7.5), where L2
+ * denies the destructive tier exactly like L1. rea's README describes L2 as "writes and
+ * destructive tier allowed", but the gateway is what a rea user's policy actually did: a
+ * governance product must never widen a policy on a move, so a rea user who switches to
+ * Gatehouse at L2 keeps destructive calls refused. Only L3 allows them.
  *
  * | Level | read | write | destructive |
  * |-------|------|-------|-------------|
  * | L0    | yes  | no    | no          |
  * | L1    | yes  | yes   | no          |
- * | L2    | yes  | yes   | yes         |
+ * | L2    | yes  | yes   | no          |
  * | L3    | yes  | yes   | yes         |
  *
- * L3 ("no autonomy gate") therefore allows the same tiers as L2 at the gateway; the other
- * layers (HALT, blocked paths, rate limits, redaction, injection) apply at every level.
+ * The other layers (HALT, blocked paths, rate limits, redaction, injection) apply at every level.
  */
 export const AUTONOMY_TIERS: Readonly<Record<AutonomyLevel, readonly Tier[]>> = {
   L0: ['read'],
   L1: ['read', 'write'],
-  L2: ['read', 'write', 'destructive'],
+  L2: ['read', 'write'],
   L3: ['read', 'write', 'destructive'],
 };
 

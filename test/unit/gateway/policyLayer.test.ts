@@ -44,40 +44,62 @@ function rig(initial: PolicyView | undefined, overrides: Record<string, Tier> = 
 const TOOL_OF: Record<Tier, string> = { read: 'read_file', write: 'write_file', destructive: 'delete_file' };
 
 describe('policyLayer', () => {
-  it('L0–L3 × read/write/destructive matrix (L1 and L2 differ on destructive)', async () => {
-    const expected: Record<AutonomyLevel, Record<Tier, boolean>> = {
-      L0: { read: true, write: false, destructive: false },
-      L1: { read: true, write: true, destructive: false },
-      L2: { read: true, write: true, destructive: true },
-      L3: { read: true, write: true, destructive: true },
-    };
-    for (const level of ['L0', 'L1', 'L2', 'L3'] as const) {
+  // The whole table, pinned: L2 denies destructive as rea 0.9.1's gateway does (SPEC §7.5), so a
+  // policy moved from rea never allows more here than it did there; only L3 allows destructive.
+  const TABLE: Record<AutonomyLevel, Record<Tier, boolean>> = {
+    L0: { read: true, write: false, destructive: false },
+    L1: { read: true, write: true, destructive: false },
+    L2: { read: true, write: true, destructive: false },
+    L3: { read: true, write: true, destructive: true },
+  };
+  const LEVELS = ['L0', 'L1', 'L2', 'L3'] as const;
+  const TIERS = ['read', 'write', 'destructive'] as const;
+
+  it('L0–L3 × read/write/destructive: L2 denies destructive as rea does, L3 allows it', async () => {
+    for (const level of LEVELS) {
       const r = rig({ autonomy_level: level });
-      for (const tier of ['read', 'write', 'destructive'] as const) {
+      for (const tier of TIERS) {
         const ctx = await r.call(TOOL_OF[tier]);
         const allowed = ctx.status === 'allowed';
-        assert.equal(allowed, expected[level][tier], `${level} ${tier}`);
+        assert.equal(allowed, TABLE[level][tier], `${level} ${tier}`);
         assert.equal(ctx.tier, tier);
         assert.equal(ctx.metadata.autonomy_level, level);
         if (!allowed) assert.equal(ctx.reason_code, 'tier_exceeds_autonomy');
       }
-      assert.deepEqual(AUTONOMY_TIERS[level].length, Object.values(expected[level]).filter(Boolean).length);
+      assert.deepEqual([...AUTONOMY_TIERS[level]], TIERS.filter((tier) => TABLE[level][tier]), level);
     }
-    assert.equal(minimumLevelFor('destructive'), 'L2');
+    assert.equal(minimumLevelFor('read'), 'L0');
     assert.equal(minimumLevelFor('write'), 'L1');
+    assert.equal(minimumLevelFor('destructive'), 'L3');
+  });
+
+  it('every autonomy_level × max_autonomy_level × tier: the level is clamped to the ceiling, never raised', async () => {
+    for (const level of LEVELS) {
+      for (const ceiling of LEVELS) {
+        const effective = LEVELS[Math.min(LEVELS.indexOf(level), LEVELS.indexOf(ceiling))];
+        const r = rig({ autonomy_level: level, max_autonomy_level: ceiling });
+        for (const tier of TIERS) {
+          const ctx = await r.call(TOOL_OF[tier]);
+          const what = `autonomy_level ${level}, max ${ceiling}, ${tier}`;
+          assert.equal(ctx.status === 'allowed', TABLE[effective][tier], what);
+          assert.equal(ctx.metadata.autonomy_level, effective, what);
+          assert.equal(ctx.metadata.autonomy_clamped_from, effective === level ? undefined : level, what);
+        }
+      }
+    }
   });
 
   it('deny text has the reason, the tool, where the tier came from and what to change', async () => {
-    const r = rig({ autonomy_level: 'L1', max_autonomy_level: 'L1' });
+    const r = rig({ autonomy_level: 'L2', max_autonomy_level: 'L2' });
     const ctx = await r.call('delete_file');
     assert.equal(ctx.status, 'denied');
     assert.equal(ctx.reason_code, 'tier_exceeds_autonomy');
-    assert.match(ctx.error!, /Autonomy level L1 does not allow destructive-tier tools\. Tool: fs__delete_file/);
+    assert.match(ctx.error!, /Autonomy level L2 does not allow destructive-tier tools\. Tool: fs__delete_file/);
     assert.match(ctx.error!, /name prefix 'delete_'/);
-    assert.match(ctx.error!, /autonomy_level: L2/);
-    assert.match(ctx.error!, /max_autonomy_level is L1/);
+    assert.match(ctx.error!, /autonomy_level: L3/);
+    assert.match(ctx.error!, /max_autonomy_level is L2/);
     assert.match(ctx.error!, /tier_overrides: \{ delete_file: write \}/);
-    assert.equal(ctx.metadata.required_autonomy_level, 'L2');
+    assert.equal(ctx.metadata.required_autonomy_level, 'L3');
     assert.deepEqual(r.reached, []);
   });
 

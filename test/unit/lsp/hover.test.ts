@@ -30,6 +30,12 @@ test('hover over a value adds the allowed values and the default', () => {
   assert.match(value(hover('autonomy_level: L|1\n', 'policy')), /Allowed: `L0` · `L1` · `L2` · `L3`/);
 });
 
+test('the autonomy_level hover gives the one meaning of L2: read and write, destructive denied', () => {
+  const text = value(hover('autonomy_level: L|2\n', 'policy'));
+  assert.match(text, /L1 and L2 read and write, destructive denied/);
+  assert.match(text, /L3 also destructive/);
+});
+
 test('every described field of both schemas has a hover (docs come from .describe())', () => {
   const h = hover('autonomy_level: L1\ngateway:\n  breaker:\n    cool|down_ms: 10\n', 'policy');
   assert.match(value(h), new RegExp(`^\\*\\*gateway\\.breaker\\.cooldown_ms\\*\\* · number\\n\\n${escape(describeAt(policySchema, ['gateway', 'breaker', 'cooldown_ms']))}`));
