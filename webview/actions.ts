@@ -10,7 +10,8 @@ interface Pending {
 
 /**
  * Turns button clicks into typed requests and tracks them until the host answers: a pending
- * action's button is disabled (no double respawn), and the outcome is announced. Each request
+ * action's button is marked busy and a second click is ignored (no double respawn), and the
+ * outcome is announced. Each request
  * names the gateway shown when it was clicked, and pending state is per gateway: a respawn
  * still running on one folder's "echo" does not disable the button of another folder's "echo".
  */

@@ -1,5 +1,7 @@
 import type { ActionKind, ActionTracker } from './actions';
 import { h, replaceChildren, setText } from './dom';
+import { FocusKeeper } from './focusKeeper';
+import { keepFocusBelowHeader } from './keepFocusBelowHeader';
 import type { ViewState } from './store';
 import type { UiState } from './uiState';
 import { AuditTable } from './view/auditTable';
@@ -29,6 +31,7 @@ export class Dashboard {
   private readonly content = h('div', { class: 'content' });
   private readonly notice = h('p', { class: 'placeholder' });
   private built = false;
+  private readonly focus = new FocusKeeper();
 
   constructor(
     private readonly root: HTMLElement,
@@ -36,13 +39,17 @@ export class Dashboard {
     private readonly actions: ActionTracker,
     private readonly callbacks: DashboardCallbacks,
   ) {
+    const act = (kind: ActionKind, server?: string): void => {
+      this.focus.remember();
+      callbacks.action(kind, server);
+    };
     this.header = new Header(
-      (kind) => callbacks.action(kind),
+      (kind) => act(kind),
       () => callbacks.refresh(),
       (gateway) => callbacks.select(gateway),
     );
     this.servers = new ServersTable(
-      (kind, server) => callbacks.action(kind, server),
+      (kind, server) => act(kind, server),
       (server) => {
         const expanded = this.ui.expanded.includes(server) ? this.ui.expanded.filter((n) => n !== server) : [...this.ui.expanded, server];
         this.setUi({ ...this.ui, expanded });
@@ -50,12 +57,18 @@ export class Dashboard {
     );
     this.audit = new AuditTable(ui.filter, (filter) => this.setUi({ ...this.ui, filter }));
     this.content.append(this.servers.element, this.timeline.element, this.blocks.element, this.audit.element);
+    keepFocusBelowHeader(this.header.element);
   }
 
   /** Shows a result line (and announces it to screen readers). */
   announce(text: string, failed: boolean): void {
     setText(this.status, text);
     this.status.classList.toggle('error', failed);
+  }
+
+  /** An action finished: its button gets the focus back if a dialog or a re-render took it. */
+  actionDone(): void {
+    this.focus.restore();
   }
 
   render(view: ViewState, now: number): void {

@@ -79,6 +79,7 @@ window.addEventListener('message', (event: MessageEvent<unknown>) => {
       return;
     case 'action/didComplete':
       actions.complete(message);
+      dashboard.actionDone();
       return;
     default:
       assertNever(message);

@@ -34,7 +34,7 @@ export class AuditTable {
       { 'aria-labelledby': 'audit-heading' },
       h('h2', { id: 'audit-heading' }, `Recent audit events (last ${AUDIT_EVENTS_KEPT})`),
       h('div', { class: 'filter' }, h('label', { for: 'audit-filter' }, 'Filter'), this.input, this.count),
-      h('div', { class: 'table-scroll' }, table),
+      h('div', { class: 'table-scroll', role: 'region', 'aria-label': 'Audit events table, scrolls sideways', tabindex: 0 }, table),
     );
   }
 

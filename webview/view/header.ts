@@ -2,6 +2,7 @@ import type { ActionKind } from '../actions';
 import { h, setAttr, setText } from '../dom';
 import { fallbackText } from '../fallbackText';
 import { formatClock, formatSpan } from '../format';
+import { isUnavailable, setAvailability } from '../setAvailability';
 import { GatewayPicker } from './gatewayPicker';
 import type { RenderContext } from './renderContext';
 
@@ -24,7 +25,9 @@ export class Header {
   constructor(onAction: (kind: ActionKind) => void, onRefresh: () => void, onSelect: (gateway: string) => void) {
     this.picker = new GatewayPicker(onSelect);
     this.freeze = h('button', { type: 'button', class: 'secondary', 'data-action': 'freeze' }, 'Freeze');
-    this.freeze.addEventListener('click', () => onAction(this.freeze.dataset.action === 'unfreeze' ? 'unfreeze' : 'freeze'));
+    this.freeze.addEventListener('click', () => {
+      if (!isUnavailable(this.freeze)) onAction(this.freeze.dataset.action === 'unfreeze' ? 'unfreeze' : 'freeze');
+    });
     this.refresh = h('button', { type: 'button', class: 'secondary', 'data-action': 'refresh' }, 'Refresh');
     this.refresh.addEventListener('click', onRefresh);
     this.element = h(
@@ -72,7 +75,7 @@ export class Header {
     const kind: ActionKind = halted ? 'unfreeze' : 'freeze';
     this.freeze.dataset.action = kind;
     setText(this.freeze, halted ? 'Unfreeze' : 'Freeze (HALT)');
-    this.freeze.disabled = !g || ctx.actions.isPending(kind);
+    setAvailability(this.freeze, { available: !!g, busy: ctx.actions.isPending(kind) });
     setAttr(this.freeze, 'title', halted ? 'Remove HALT: tool calls flow again' : 'Write HALT: every tool call is denied until you unfreeze');
   }
 }

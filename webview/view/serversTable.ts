@@ -4,14 +4,17 @@ import type { ActionKind } from '../actions';
 import { errorRate, lastMinute } from '../derive';
 import { h, replaceChildren, setAttr, setText } from '../dom';
 import { formatClock, formatCountdown, formatLatency, formatPercent, stateLabel } from '../format';
+import { isUnavailable, setAvailability } from '../setAvailability';
 import type { RenderContext } from './renderContext';
 import { sparkline } from './sparkline';
 
+// The server name doubles as the button that opens its details (no empty header over a
+// separate expander column). Server, state, circuit and actions stick to the edges of the
+// scroll region, so they stay in view however narrow the panel is.
 const COLUMNS = [
-  ['', 'col-expand'],
-  ['Server', ''],
-  ['State', ''],
-  ['Circuit', ''],
+  ['Server', 'sticky-1'],
+  ['State', 'sticky-2'],
+  ['Circuit', 'sticky-3'],
   ['Tools', 'num'],
   ['Calls/min', 'num'],
   ['Error rate', 'num'],
@@ -21,13 +24,14 @@ const COLUMNS = [
   ['Retry', ''],
   ['Last error', ''],
   ['Calls / errors, 10 min', ''],
-  ['Actions', 'col-actions'],
+  ['Actions', 'col-actions sticky-end'],
 ] as const;
 
 interface Row {
   tr: HTMLTableRowElement;
   detail: HTMLTableRowElement;
   toggle: HTMLButtonElement;
+  chevron: HTMLSpanElement;
   cells: Record<'state' | 'circuit' | 'tools' | 'rate' | 'errorRate' | 'p50' | 'p95' | 'restarts' | 'retry' | 'lastError' | 'traffic', HTMLTableCellElement>;
   buttons: Record<'respawn' | 'resetCircuit' | 'showOutput' | 'enabled', HTMLButtonElement>;
   detailList: HTMLDListElement;
@@ -45,15 +49,32 @@ export class ServersTable {
   private readonly tbody = h('tbody');
   private readonly empty = h('p', { class: 'placeholder' }, 'No servers in registry.yaml.');
   private readonly rows = new Map<string, Row>();
+  private readonly table: HTMLTableElement;
   private nextId = 0;
 
   constructor(
     private readonly onAction: (kind: ActionKind, server: string) => void,
     private readonly onToggle: (server: string) => void,
   ) {
-    const head = h('tr', {}, ...COLUMNS.map(([label, cls]) => h('th', { scope: 'col', class: cls || null }, label)));
-    const table = h('table', { class: 'servers' }, h('caption', { class: 'visually-hidden' }, 'Servers'), h('thead', {}, head), this.tbody);
-    this.element = h('section', { 'aria-labelledby': 'servers-heading' }, h('h2', { id: 'servers-heading' }, 'Servers'), h('div', { class: 'table-scroll' }, table), this.empty);
+    const headers = COLUMNS.map(([label, cls]) => h('th', { scope: 'col', class: cls || null }, label));
+    this.table = h('table', { class: 'servers' }, h('caption', { class: 'visually-hidden' }, 'Servers'), h('thead', {}, h('tr', {}, ...headers)), this.tbody);
+    // A keyboard user scrolls the region with the arrow keys once it has the focus.
+    const scroll = h('div', { class: 'table-scroll', role: 'region', 'aria-label': 'Servers table, scrolls sideways', tabindex: 0 }, this.table);
+    this.element = h('section', { 'aria-labelledby': 'servers-heading' }, h('h2', { id: 'servers-heading' }, 'Servers'), scroll, this.empty);
+    this.trackStickyOffsets(headers.slice(0, 2));
+  }
+
+  /** The left offsets of the 2nd and 3rd sticky columns follow the widths of the ones before them. */
+  private trackStickyOffsets(cells: HTMLTableCellElement[]): void {
+    const publish = (): void => {
+      let left = 0;
+      cells.forEach((cell, i) => {
+        left += cell.getBoundingClientRect().width;
+        this.table.style.setProperty(`--gh-sticky-${i + 2}`, `${left}px`);
+      });
+    };
+    const observer = new ResizeObserver(publish);
+    for (const cell of cells) observer.observe(cell);
   }
 
   update(ctx: RenderContext): void {
@@ -83,8 +104,8 @@ export class ServersTable {
     const id = `server-detail-${this.nextId++}`;
     const cell = (field: string, cls = ''): HTMLTableCellElement => h('td', { 'data-field': field, class: cls || null });
     const cells: Row['cells'] = {
-      state: cell('state'),
-      circuit: cell('circuit'),
+      state: cell('state', 'sticky-2'),
+      circuit: cell('circuit', 'sticky-3'),
       tools: cell('tools', 'num'),
       rate: cell('rate', 'num'),
       errorRate: cell('errorRate', 'num'),
@@ -98,6 +119,7 @@ export class ServersTable {
     const button = (kind: ActionKind | 'enabled', text: string): HTMLButtonElement => {
       const b = h('button', { type: 'button', class: 'secondary', 'data-action': kind }, text);
       b.addEventListener('click', () => {
+        if (isUnavailable(b)) return;
         const k: ActionKind = kind === 'enabled' ? (b.dataset.enable === 'true' ? 'enable' : 'disable') : kind;
         this.onAction(k, name);
       });
@@ -112,13 +134,19 @@ export class ServersTable {
     label(buttons.respawn, `Respawn ${name}: kill its process if any, forget its crashes, start it again`);
     label(buttons.resetCircuit, `Reset the circuit of ${name}`);
     label(buttons.showOutput, `Show the output of ${name}`);
-    const toggle = h('button', { type: 'button', class: 'icon-button', 'aria-expanded': 'false', 'aria-controls': id, 'aria-label': `Details of ${name}` }, '▸');
+    // Named by the server alone ("flaky, collapsed"): the chevron is decoration.
+    const chevron = h('span', { class: 'chevron', 'aria-hidden': 'true' }, '▸');
+    const toggle = h(
+      'button',
+      { type: 'button', class: 'toggle', 'aria-expanded': 'false', 'aria-controls': id, title: `Show the details of ${name}` },
+      chevron,
+      h('span', { class: 'server-label' }, name),
+    );
     toggle.addEventListener('click', () => this.onToggle(name));
     const tr = h(
       'tr',
       { class: 'server-row', 'data-server': name },
-      h('td', { class: 'col-expand' }, toggle),
-      h('th', { scope: 'row', class: 'server-name' }, name),
+      h('th', { scope: 'row', class: 'server-name sticky-1' }, toggle),
       cells.state,
       cells.circuit,
       cells.tools,
@@ -130,11 +158,11 @@ export class ServersTable {
       cells.retry,
       cells.lastError,
       cells.traffic,
-      h('td', { class: 'col-actions' }, h('div', { class: 'button-group', role: 'group', 'aria-label': `Actions for ${name}` }, buttons.respawn, buttons.resetCircuit, buttons.showOutput, buttons.enabled)),
+      h('td', { class: 'col-actions sticky-end' }, h('div', { class: 'button-group', role: 'group', 'aria-label': `Actions for ${name}` }, buttons.respawn, buttons.resetCircuit, buttons.showOutput, buttons.enabled)),
     );
     const detailList = h('dl', { class: 'details' });
     const detail = h('tr', { class: 'detail-row', id, 'data-server-detail': name, hidden: true }, h('td', { colspan: COLUMNS.length }, detailList));
-    const row: Row = { tr, detail, toggle, cells, buttons, detailList, sparkKey: '', detailKey: '' };
+    const row: Row = { tr, detail, toggle, chevron, cells, buttons, detailList, sparkKey: '', detailKey: '' };
     this.rows.set(name, row);
     return row;
   }
@@ -152,8 +180,8 @@ export class ServersTable {
     setText(row.cells.p95, formatLatency(v.latency_ms.p95));
     setText(row.cells.restarts, String(v.restarts));
     setText(row.cells.retry, retryText(v, now));
+    // Wrapped in full: readable without hovering for a tooltip.
     setText(row.cells.lastError, v.last_error ?? '');
-    setAttr(row.cells.lastError, 'title', v.last_error);
     // The window slides once per bucket; in between only new counts change the picture.
     const sparkKey = `${Math.floor(now / TRAFFIC_BUCKET_MS)}:${JSON.stringify(entry.traffic)}`;
     if (sparkKey !== row.sparkKey) {
@@ -162,19 +190,19 @@ export class ServersTable {
     }
 
     const b = row.buttons;
-    b.respawn.disabled = v.state === 'disabled' || v.state === 'blocked' || actions.isPending('respawn', v.name);
-    b.resetCircuit.disabled = v.circuit_state === 'closed' || actions.isPending('resetCircuit', v.name);
-    b.showOutput.disabled = actions.isPending('showOutput', v.name);
+    setAvailability(b.respawn, { available: v.state !== 'disabled' && v.state !== 'blocked', busy: actions.isPending('respawn', v.name) });
+    setAvailability(b.resetCircuit, { available: v.circuit_state !== 'closed', busy: actions.isPending('resetCircuit', v.name) });
+    setAvailability(b.showOutput, { available: true, busy: actions.isPending('showOutput', v.name) });
     const enable = v.state === 'disabled';
     b.enabled.dataset.enable = String(enable);
     setText(b.enabled, enable ? 'Enable' : 'Disable');
     label(b.enabled, enable ? `Enable ${v.name} in registry.yaml` : `Disable ${v.name} in registry.yaml`);
-    b.enabled.disabled = actions.isPending(enable ? 'enable' : 'disable', v.name);
+    setAvailability(b.enabled, { available: true, busy: actions.isPending(enable ? 'enable' : 'disable', v.name) });
 
     const open = ctx.ui.expanded.includes(v.name);
     row.detail.hidden = !open;
     setAttr(row.toggle, 'aria-expanded', String(open));
-    setText(row.toggle, open ? '▾' : '▸');
+    setText(row.chevron, open ? '▾' : '▸');
     // Redrawn only when the view changed, so a selection in the details survives the ticks.
     const detailKey = open ? JSON.stringify(v) : '';
     if (open && detailKey !== row.detailKey) replaceChildren(row.detailList, ...details(v));
