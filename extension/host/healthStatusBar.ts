@@ -5,6 +5,7 @@ import type { FolderGateway } from './folderGateway';
 import type { GatewayManager } from './gatewayManager';
 import { summarizeHealth, type GatewayFacts } from './healthSummary';
 import { stateLabel } from './stateStyle';
+import { statusBarLabel } from './tree/accessibleLabels';
 import { cell } from './tree/markdown';
 
 /** What a click on the item runs: the webview dashboard. */
@@ -82,9 +83,7 @@ export class HealthStatusBar extends Disposable {
         : s.severity === 'warning'
           ? new vscode.ThemeColor('statusBarItem.warningBackground')
           : undefined;
-    item.accessibilityInformation = {
-      label: `Gatehouse: ${s.up} of ${s.total} servers up${s.problems.length ? `; ${s.problems.length} problems` : ''}`,
-    };
+    item.accessibilityInformation = { label: statusBarLabel({ up: s.up, total: s.total, problems: s.problems }) };
     item.tooltip = this.tooltip(gateways, s.problems);
     item.show();
   }

@@ -83,7 +83,7 @@ describe('Gatehouse extension in VS Code', { timeout: 15 * 60_000 }, () => {
       // Both servers ready: state, tool count and circuit in the row's description.
       await waitForRow(page, 'echo', 'ready · 6 tools · closed', 120_000);
       await waitForRow(page, 'flaky', 'ready · 6 tools · closed');
-      assert.match(await serverRow(page, 'echo').first().getAttribute('aria-label') ?? '', /echo: ready · 6 tools · closed/);
+      assert.match(await serverRow(page, 'echo').first().getAttribute('aria-label') ?? '', /echo: ready, 6 tools, circuit closed/);
       mark('treeReady');
       assert.equal(await waitForStatus(page, /2\/2/, 'none'), '2/2');
       await shoot(page, 'healthy');

@@ -7,6 +7,7 @@ import type { FolderGateway } from '../folderGateway';
 import type { GatewayManager } from '../gatewayManager';
 import { serverSeverity } from '../healthSummary';
 import { serverDescription, stateIcon, stateLabel } from '../stateStyle';
+import { configProblemLabel, fieldRowLabel, gatewayRowLabel, serverRowLabel, sessionBlockLabel, sessionBlocksLabel, type GatewayRowFacts } from './accessibleLabels';
 import { cell } from './markdown';
 import type { TreeNode } from './treeNode';
 
@@ -88,6 +89,7 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.iconPath = vscode.ThemeIcon.Folder;
         item.resourceUri = node.gateway.folder.uri;
         item.description = gatewayDescription(node.gateway);
+        item.accessibilityInformation = { label: `${node.gateway.folder.name}: ${gatewayRowLabel(gatewayFacts(node.gateway))}` };
         // Its inline "Open Dashboard" opens the dashboard on this folder (the node is the argument).
         item.contextValue = 'folder';
         return item;
@@ -99,6 +101,8 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.id = `${key}/gateway/${node.label}`;
         item.description = node.value;
         item.tooltip = node.tooltip ?? `${node.label}: ${node.value}`;
+        // Read as the row says it, not as its tooltip (a bare path or URL for some rows).
+        item.accessibilityInformation = { label: fieldRowLabel(node.label, node.value) };
         if (node.icon) item.iconPath = new vscode.ThemeIcon(node.icon);
         item.contextValue = 'gatewayField';
         return item;
@@ -111,6 +115,7 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.id = `${key}/problem/${node.index}/${p.file}:${p.line}:${p.column}`;
         item.description = p.message;
         item.tooltip = new vscode.MarkdownString().appendText(`${p.severity}: ${p.message}`);
+        item.accessibilityInformation = { label: configProblemLabel(p.severity, file.path.split('/').pop() ?? p.file, p.line, p.column, p.message) };
         item.iconPath = new vscode.ThemeIcon(
           p.severity === 'error' ? 'error' : 'warning',
           new vscode.ThemeColor(p.severity === 'error' ? 'list.errorForeground' : 'list.warningForeground'),
@@ -130,6 +135,7 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.id = `${key}/server/${node.server}/${node.label}`;
         item.description = node.value;
         item.tooltip = `${node.label}: ${node.value}`;
+        item.accessibilityInformation = { label: fieldRowLabel(node.label, node.value) };
         item.contextValue = 'field';
         return item;
       }
@@ -139,6 +145,7 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.description = String(node.blocks.length);
         item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
         item.tooltip = 'SESSION_BLOCKER fired: these servers opened their circuit repeatedly in this gateway session.';
+        item.accessibilityInformation = { label: sessionBlocksLabel(node.blocks.length) };
         item.contextValue = 'sessionBlocks';
         return item;
       }
@@ -146,7 +153,9 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         const b = node.block;
         const item = new vscode.TreeItem(b.server, vscode.TreeItemCollapsibleState.None);
         item.id = `${key}/sessionBlock/${b.server}`;
-        item.description = `${b.open_transitions}/${b.threshold} circuit opens · ${new Date(b.emitted_at).toLocaleTimeString()}`;
+        const at = new Date(b.emitted_at).toLocaleTimeString();
+        item.description = `${b.open_transitions}/${b.threshold} circuit opens · ${at}`;
+        item.accessibilityInformation = { label: sessionBlockLabel(b.server, b.open_transitions, b.threshold, at) };
         item.tooltip = new vscode.MarkdownString().appendText(b.message);
         item.iconPath = new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('list.errorForeground'));
         item.contextValue = 'sessionBlock';
@@ -178,10 +187,22 @@ function gatewayDescription(g: FolderGateway): string {
   }
 }
 
+/** The facts the gateway rows are read from (the same as {@link gatewayDescription}'s). */
+function gatewayFacts(g: FolderGateway): GatewayRowFacts {
+  return {
+    state: g.state,
+    halted: g.halt.decision !== 'absent',
+    configError: g.configStatus ? hasErrors(g.configStatus.problems) : false,
+    port: g.endpoint?.port,
+    autonomyLevel: g.service?.currentPolicy?.autonomy_level,
+  };
+}
+
 function gatewayItem(g: FolderGateway, key: string): vscode.TreeItem {
   const item = new vscode.TreeItem('Gateway', vscode.TreeItemCollapsibleState.Collapsed);
   item.id = `${key}/gateway`;
   item.description = gatewayDescription(g);
+  item.accessibilityInformation = { label: gatewayRowLabel(gatewayFacts(g)) };
   const halted = g.halt.decision !== 'absent';
   const broken = g.configStatus ? hasErrors(g.configStatus.problems) : false;
   item.iconPath =
@@ -248,7 +269,7 @@ function serverItem(view: DownstreamView, key: string): vscode.TreeItem {
   md.appendMarkdown('| Field | Value |\n|---|---|\n');
   for (const [label, value] of fieldRows(view)) md.appendMarkdown(`| ${cell(label)} | ${cell(value)} |\n`);
   item.tooltip = md;
-  item.accessibilityInformation = { label: `${view.name}: ${serverDescription(view)}` };
+  item.accessibilityInformation = { label: serverRowLabel(view.name, serverDescription(view)) };
   return item;
 }
 
