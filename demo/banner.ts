@@ -16,7 +16,7 @@ export interface BannerInfo {
 
 export function formatBanner(info: BannerInfo): string {
   const call = (tool: string, arg: string): string =>
-    `npx mcp-inspector-cli --cli node ../dist/cli.js bridge --method tools/call --tool-name ${tool} --tool-arg ${arg}`;
+    `npx @modelcontextprotocol/inspector --cli node ../dist/cli.js bridge --method tools/call --tool-name ${tool} --tool-arg ${arg}`;
   return `
 ============================================================================================
 Gatehouse is running in VS Code (code-server), demo workspace open (ready in ${info.startedInSeconds}):
@@ -33,8 +33,8 @@ What to look at (the gateway and its servers start once the page has loaded, ~20
   3. Crash and recovery: 'flaky' exits after 3 calls. In a terminal (VS Code's own, Ctrl+\`,
      opens in ${info.demoDir}), call it a few times and watch the view and the status bar:
        for i in 1 2 3 4 5; do ${call('flaky__echo', 'text=hi$i')}; done
-     The 4th call fails (the server died under it); Gatehouse respawns it at once and the
-     5th succeeds. Live state from the CLI: node ../dist/cli.js status
+     (the MCP Inspector 2.x; it needs Node 22.19 or newer). The 4th call fails (the server
+     died under it); Gatehouse respawns it at once and the 5th succeeds. Live state from the CLI: node ../dist/cli.js status
   4. Other clients: the view's "..." menu (or palette) > Gatehouse: Copy Client Configuration
      > Claude Code or Cursor: a config running \`gatehouse bridge\` against this very gateway,
      no token inside (this demo's copy works while npm start runs).

@@ -25,12 +25,12 @@ gateway.stderr.setEncoding('utf8').on('data', (text) => {
 Gatehouse is supervising the demo servers (echo, memory, flaky) behind ${url}
 The bearer token is in demo/.gatehouse/gateway.json (mode 0600, git-ignored).
 
-In another terminal, from ${demo}:
-  node ../dist/cli.js status                       live state of every server
-  npx mcp-inspector-cli --cli node ../dist/cli.js bridge --method tools/list
-  npx mcp-inspector-cli --cli node ../dist/cli.js bridge --method tools/call --tool-name echo__echo --tool-arg text=hello
-  npx mcp-inspector-cli --cli node ../dist/cli.js bridge --method tools/call --tool-name gatehouse__health
-(The Inspector CLI must run from demo/: version 1.0.3 looks for a package.json one folder up.)
+In another terminal, from ${root}:
+  node dist/cli.js status --folder demo             live state of every server
+  npx @modelcontextprotocol/inspector --cli node dist/cli.js bridge --folder demo --method tools/list
+  npx @modelcontextprotocol/inspector --cli node dist/cli.js bridge --folder demo --method tools/call --tool-name echo__echo --tool-arg text=hello
+  npx @modelcontextprotocol/inspector --cli node dist/cli.js bridge --folder demo --method tools/call --tool-name gatehouse__health
+(The MCP Inspector 2.x needs Node 22.19 or newer.)
 
 The 'flaky' server exits after 3 calls; call flaky__echo a few times and watch it come back.
 Press Ctrl-C to stop (every child process is stopped with it).`);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { CACHE_DIR, NODE_VERSION } from '../e2e/harness/setup.mjs';
 import { ensureCliBuilt } from '../helpers/cli';
 import { repoRoot, tempDir } from '../helpers/fixtures';
 import { makeProject, type Project } from '../helpers/gatewayProject';
@@ -11,8 +12,24 @@ import { alive, until } from '../helpers/poll';
 
 after(() => stopAllCli());
 
-/** The official MCP Inspector's CLI, as its package's bin (`mcp-inspector-cli`) runs it. */
-const inspectorBin = path.join(repoRoot, 'node_modules/@modelcontextprotocol/inspector-cli/build/cli.js');
+/** The official MCP Inspector 2.x, as its package's bin (`mcp-inspector`) runs it. */
+const inspectorBin = path.join(repoRoot, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
+
+/**
+ * Inspector 2.x needs Node 22.19 or newer; the tests run on the project's Node 20. The Node 24
+ * that the e2e tier installs (test/e2e/cache, present in CI) runs it; so does a newer Node
+ * running the tests. Without either the tests are skipped, saying why.
+ */
+function inspectorNode(): string | undefined {
+  const cached = path.join(CACHE_DIR, `node-v${NODE_VERSION}`, 'bin', 'node');
+  if (existsSync(cached)) return cached;
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 19) ? process.execPath : undefined;
+}
+const node = inspectorNode();
+const skip = node
+  ? false
+  : `MCP Inspector 2.x needs Node >= 22.19: this is Node ${process.version} and the e2e cache's Node ${NODE_VERSION} is not installed (node test/e2e/harness/setup.mjs or .ci/install-e2e.sh)`;
 
 interface Run {
   code: number | null;
@@ -22,7 +39,9 @@ interface Run {
 
 function inspector(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [inspectorBin, '--cli', ...args], { cwd, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its catalog (servers it remembers) defaults to ~/.mcp-inspector: keep it in the project.
+    const env = { ...cliEnv(), MCP_CATALOG_PATH: path.join(cwd, '.inspector-catalog.json') };
+    const p = spawn(node!, [inspectorBin, '--cli', ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -31,25 +50,18 @@ function inspector(args: string[], cwd: string): Promise<Run> {
   });
 }
 
-/**
- * A project folder the Inspector can run in. inspector-cli 1.0.3 tests for `../package.json`
- * relative to the working directory but imports it relative to its own file (an upstream
- * bug), so the folder gets a parent holding a package.json.
- */
+/** A project folder with one echo server (2.x runs from any folder: no package.json needed). */
 function inspectorProject(): Project {
-  const root = tempDir('gatehouse-inspector-');
-  writeFileSync(path.join(root, 'package.json'), '{}\n');
-  const folder = path.join(root, 'project');
-  mkdirSync(folder);
-  return makeProject([{ name: 'echo', fixture: 'echo.mjs' }], undefined, folder);
+  return makeProject([{ name: 'echo', fixture: 'echo.mjs' }], undefined, tempDir('gatehouse-inspector-'));
 }
 
-const parse = (run: Run) => {
-  assert.equal(run.code, 0, `inspector failed: ${run.stderr}`);
+/** The result JSON on stdout; exit code 0, or 5 for a tool result with isError (2.x). */
+const parse = (run: Run, code = 0) => {
+  assert.equal(run.code, code, `inspector exit code: ${run.stderr}`);
   return JSON.parse(run.stdout) as Record<string, unknown>;
 };
 
-describe('the official MCP Inspector CLI against Gatehouse', () => {
+describe('the official MCP Inspector 2.x CLI against Gatehouse', { skip }, () => {
   test('through `gatehouse serve` (stdio): tools/list and tools/call', async () => {
     const project = inspectorProject();
     const serve = [process.execPath, ensureCliBuilt(), 'serve'];
@@ -70,8 +82,9 @@ describe('the official MCP Inspector CLI against Gatehouse', () => {
     const called = parse(await inspector([...serve, '--method', 'tools/call', '--tool-name', 'echo__echo', '--tool-arg', 'text=from the inspector'], project.folder));
     assert.deepEqual(called, { content: [{ type: 'text', text: 'from the inspector' }] });
 
-    const failed = parse(await inspector([...serve, '--method', 'tools/call', '--tool-name', 'echo__fail'], project.folder));
-    assert.deepEqual(failed, { isError: true, content: [{ type: 'text', text: 'failed on purpose' }] });
+    const failedRun = await inspector([...serve, '--method', 'tools/call', '--tool-name', 'echo__fail'], project.folder);
+    assert.deepEqual(parse(failedRun, 5), { isError: true, content: [{ type: 'text', text: 'failed on purpose' }] });
+    assert.match(failedRun.stderr, /tool_is_error/);
 
     // The gateway the Inspector spawned stopped with it, children included.
     const pid = Number(
@@ -102,9 +115,10 @@ describe('the official MCP Inspector CLI against Gatehouse', () => {
     const report = JSON.parse(health.content[0]?.text ?? '{}') as { downstreams: Array<{ name: string; state: string }> };
     assert.deepEqual(report.downstreams.map((d) => [d.name, d.state]), [['echo', 'ready']]);
 
-    // Without the header the Inspector is turned away.
-    const refused = await inspector([gw.info.url, '--transport', 'http', '--method', 'tools/list'], project.folder);
+    // Without the header the Inspector is turned away (2.x would start an interactive OAuth
+    // flow on a 401; --stored-auth-only makes it report instead).
+    const refused = await inspector([gw.info.url, '--transport', 'http', '--stored-auth-only', '--method', 'tools/list'], project.folder);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /401|nauthorized|invalid_token/i);
+    assert.match(refused.stderr, /401|nauthorized|invalid_token|auth_required/i);
   });
 });
