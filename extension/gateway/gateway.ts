@@ -13,7 +13,14 @@ import { splitToolName } from '../pool/pool';
 import type { AggregatedTool, DownstreamDirectory } from '../pool/types';
 import type { CallContext } from './chain/callContext';
 import { compose, type Middleware } from './chain/chain';
-import { HEALTH_TOOL_NAME, healthReport, healthToolDescriptor, type HealthExtras } from './healthTool';
+import {
+  HEALTH_TOOL_NAME,
+  REA_HEALTH_TOOL_NAME,
+  healthReport,
+  healthToolDescriptor,
+  reaHealthToolDescriptor,
+  type HealthExtras,
+} from './healthTool';
 
 /** The reserved server name: `gatehouse__*` tools belong to the gateway itself. */
 export const RESERVED_SERVER = 'gatehouse';
@@ -37,6 +44,8 @@ export interface GatewayOptions {
   transformTools?: (tools: Tool[]) => Promise<Tool[]> | Tool[];
   logger: Logger;
   version?: string;
+  /** Also list rea's `__rea__health` (the config dir is `.rea/`); it is answered either way. */
+  listReaHealth?: boolean;
   /**
    * How long the first `tools/list` may wait for servers still starting (default 5 s; the
    * service passes the lesser of that and the connect timeout).
@@ -126,7 +135,8 @@ export class Gateway extends Disposable {
    */
   async listTools(): Promise<Tool[]> {
     if (!this.settled) await this.settleStartup();
-    const tools = [healthToolDescriptor, ...this.options.pool.listTools().map(publicTool)];
+    const meta = this.options.listReaHealth ? [healthToolDescriptor, reaHealthToolDescriptor] : [healthToolDescriptor];
+    const tools = [...meta, ...this.options.pool.listTools().map(publicTool)];
     return this.options.transformTools ? this.options.transformTools(tools) : tools;
   }
 
@@ -144,7 +154,7 @@ export class Gateway extends Disposable {
 
   /** Handles one `tools/call`; never throws (errors become `isError` results). */
   async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
-    if (name === HEALTH_TOOL_NAME) return this.health();
+    if (name === HEALTH_TOOL_NAME || name === REA_HEALTH_TOOL_NAME) return this.health();
     const split = splitToolName(name);
     const ctx: CallContext = {
       tool_name: split?.tool ?? name,
@@ -206,7 +216,8 @@ export class Gateway extends Disposable {
 
   private async health(): Promise<CallToolResult> {
     this.options.onHealth?.();
-    const report = healthReport(this.options.snapshot(), this.options.exposeDiagnostics?.() ?? false, await this.options.healthExtras?.());
+    const extras = { version: this.options.version, ...(await this.options.healthExtras?.()) };
+    const report = healthReport(this.options.snapshot(), this.options.exposeDiagnostics?.() ?? false, extras);
     return {
       content: [{ type: 'text', text: JSON.stringify(report, null, 2) }],
       structuredContent: report,

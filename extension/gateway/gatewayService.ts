@@ -177,6 +177,13 @@ export class GatewayService extends Disposable {
             halt: halt.decision !== 'absent',
             halt_reason: halt.decision === 'present' ? this.redact(halt.reason) : null,
             autonomy_level: this.policy?.autonomy_level ?? 'L1',
+            policy: {
+              profile: this.policy?.profile ?? null,
+              autonomy_level: this.policy?.autonomy_level ?? 'L1',
+              max_autonomy_level: this.policy?.max_autonomy_level ?? null,
+              block_ai_attribution: this.policy?.block_ai_attribution ?? false,
+              blocked_paths_count: this.policy?.blocked_paths.length ?? 0,
+            },
           };
         },
         onHealth: () => governance.recordGatewayEvent({ tool_name: 'health', server_name: 'gatehouse', tier: 'read', status: 'allowed' }),
@@ -184,6 +191,7 @@ export class GatewayService extends Disposable {
         startupWaitMs: () => Math.min(5000, this.tunables.timeouts.connect_ms),
         logger: this.logger,
         version: this.options.version,
+        listReaHealth: path.basename(this.configDir) === '.rea',
       }),
     );
     if (this.options.stateFile !== false) {
