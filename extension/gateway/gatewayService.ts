@@ -10,6 +10,7 @@ import { resolveTunables, type GatewayTunables, type Policy } from '../config/po
 import { hasErrors, type ConfigProblem } from '../config/problem';
 import type { Registry } from '../config/registrySchema';
 import { DownstreamPool } from '../pool/pool';
+import { ChildRecordFile, reapOrphans } from '../state/childRecords';
 import { StateFileWriter } from '../state/stateFile';
 import { StateStore } from '../state/store';
 import type { VerifyResult } from './audit/verifyAudit';
@@ -76,6 +77,7 @@ export class GatewayService extends Disposable {
   /** Built-in secret patterns, for short strings that leave outside a call (state, UI, logs). */
   readonly redact = createSyncRedactor();
   private stateFile: StateFileWriter | undefined;
+  private childRecords: ChildRecordFile | undefined;
   private metrics: MetricsServer | undefined;
   private http: HttpListener | undefined;
   private status: ConfigStatus = { problems: [], usingLastGood: false };
@@ -209,10 +211,27 @@ export class GatewayService extends Disposable {
     }
     if (this.options.metricsPort !== undefined) await this.startMetrics(this.options.metricsPort);
     await this.evaluateTrust();
+    if (this.options.stateFile !== false) await this.guardChildren();
     pool.start();
     if (this.options.watchConfig !== false) {
       this.register(new ConfigWatcher(this.configDir, () => void this.reload(), this.logger));
     }
+  }
+
+  /**
+   * Kills what a gateway that died without cleaning up (SIGKILL, out of memory) left in this
+   * folder, then records our own children the same way for the next start (issue 13.11).
+   */
+  private async guardChildren(): Promise<void> {
+    const reaped = await reapOrphans(this.configDir);
+    if (reaped.killed.length) {
+      this.logger.warn(`stopped ${reaped.killed.length} server process group(s) a previous gateway left running (pids ${reaped.killed.join(', ')})`);
+    }
+    if (reaped.reused.length) {
+      this.logger.info(`left pids ${reaped.reused.join(', ')} alone: recorded by a dead gateway, now other processes`);
+    }
+    this.childRecords = new ChildRecordFile(this.configDir);
+    await this.childRecords.start((err) => this.logger.warn(`could not record child processes: ${err.message}`));
   }
 
   /** Mirrors the pool into the store (the one source the UI, state file and health read). */
@@ -443,5 +462,6 @@ export class GatewayService extends Disposable {
     await this.metrics?.stop();
     this.metrics = undefined;
     await this.stateFile?.stop();
+    await this.childRecords?.stop();
   }
 }
