@@ -11,6 +11,7 @@ import type { Logger } from '../common/logger';
 import type { GatewaySnapshot } from '../protocol/model';
 import { splitToolName } from '../pool/pool';
 import type { AggregatedTool, DownstreamDirectory } from '../pool/types';
+import { CallGate } from './callGate';
 import type { CallContext } from './chain/callContext';
 import { compose, type Middleware } from './chain/chain';
 import {
@@ -76,6 +77,7 @@ const STARTUP_POLL_MS = 25;
  */
 export class Gateway extends Disposable {
   private readonly servers = new Set<Server>();
+  private readonly calls = new CallGate();
   private readonly run: (ctx: CallContext) => Promise<void>;
   /** Shared by every list that arrives before the servers first settled; see {@link listTools}. */
   private startup: Promise<void> | undefined;
@@ -102,7 +104,7 @@ export class Gateway extends Disposable {
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools() }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal),
+      this.calls.run(() => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal)),
     );
     this.servers.add(server);
     const previous = server.onclose;
@@ -111,6 +113,14 @@ export class Gateway extends Disposable {
       this.servers.delete(server);
     };
     return server;
+  }
+
+  /**
+   * Answers the calls in flight before the transports close (issue 13.12): new calls are
+   * refused, running ones get `drainMs`, the rest get a JSON-RPC error saying we are stopping.
+   */
+  stopCalls(drainMs: number): Promise<void> {
+    return this.calls.stop(drainMs);
   }
 
   /** Closes every upstream session. */

@@ -445,17 +445,14 @@ export class GatewayService extends Disposable {
    * stop every child in parallel (each escalating to SIGKILL of its group), then remove our files.
    */
   async stop(drainMs = 1000): Promise<void> {
+    // First answer every call in flight (finished, or cut off with a "stopping" error), so the
+    // HTTP responses and stdio lines go out before the listener and transports close.
+    await this._gateway?.stopCalls(drainMs);
     const http = this.http;
     this.http = undefined;
     await http?.stop();
     await removeDiscoveryFile(this.configDir).catch(() => undefined);
     const pool = this._pool;
-    if (pool) {
-      const deadline = Date.now() + drainMs;
-      while (pool.snapshot().some((v) => v.in_flight > 0) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
     await this._gateway?.close();
     await pool?.stop();
     await this._governance?.audit.close().catch(() => undefined);
