@@ -154,6 +154,8 @@ export class ChildGuard {
       watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, WATCHDOG_MARKER, String(process.pid)], {
         // In VS Code the extension host's execPath is Electron: run it as plain Node.
         env: { ELECTRON_RUN_AS_NODE: '1' },
+        // Holds no directory busy (a workspace on a volume being unmounted, a deleted temp dir).
+        cwd: '/',
         stdio: ['pipe', 'ignore', 'ignore'],
         // Its own session: a terminal's Ctrl-C or hang-up signals the gateway, not the watchdog.
         detached: true,
