@@ -8,6 +8,7 @@ import { setListenerErrorHandler } from './common/event';
 import { Commands } from './host/commands';
 import { GatewayManager } from './host/gatewayManager';
 import { GatewayMcpProvider } from './host/gatewayMcpProvider';
+import { McpFirstRunHint } from './host/mcpFirstRunHint';
 import { HealthStatusBar } from './host/healthStatusBar';
 import { ConfigLanguageClient } from './host/lspClient';
 import { registerDashboard } from './host/panel/dashboardPanel';
@@ -15,6 +16,7 @@ import { ManagerSources } from './host/panel/managerSources';
 import { safeLog } from './host/output';
 import { PreviewDocuments } from './host/previewDocuments';
 import { SessionBlockerNotifier } from './host/sessionBlockerNotifier';
+import { readSettings } from './host/settings';
 import { DownstreamTree } from './host/tree/downstreamTree';
 import { toDidChangeStateParams } from './protocol/lsp';
 import type { GatewaySnapshot } from './protocol/model';
@@ -59,7 +61,13 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   context.subscriptions.push(previews);
   context.subscriptions.push(new DownstreamTree(gateways));
   context.subscriptions.push(new HealthStatusBar(gateways));
-  context.subscriptions.push(new GatewayMcpProvider(gateways, version));
+  const firstRunHint = new McpFirstRunHint({
+    memento: context.globalState,
+    notificationsOff: () => readSettings().notifications === 'off',
+    showInformation: (message, ...items) => vscode.window.showInformationMessage(message, ...items),
+    executeCommand: (command) => vscode.commands.executeCommand(command),
+  });
+  context.subscriptions.push(new GatewayMcpProvider(gateways, version, firstRunHint));
   context.subscriptions.push(new SessionBlockerNotifier(gateways, context.workspaceState));
   context.subscriptions.push(new Commands({ manager: gateways, channel, previews, extensionPath: context.extensionPath }));
   context.subscriptions.push(registerDashboard(context, new ManagerSources(gateways), { logger: channel }));

@@ -30,6 +30,7 @@ Environment:
   GATEHOUSE_PORT          HTTP port for serve --http when --port is absent (default 0: any free port)
   GATEHOUSE_METRICS_PORT  as --metrics-port (metrics are off unless one of them is set)
   GATEHOUSE_LOG_LEVEL     trace, debug, info (default), warn or error; logs go to stderr
+  REA_METRICS_PORT, REA_LOG_LEVEL  rea's names for the two above (ours win when both are set)
 `;
 
 /** The CLI entry: every command returns its exit code. */

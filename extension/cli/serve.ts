@@ -11,10 +11,13 @@ import { flag, type ParsedArgs } from './args';
  *
  * Environment: `GATEHOUSE_PORT` (HTTP port when --port is absent), `GATEHOUSE_METRICS_PORT`
  * (opt-in Prometheus endpoint on 127.0.0.1; 0 picks a free port, recorded in the state file),
- * `GATEHOUSE_LOG_LEVEL`.
+ * `GATEHOUSE_LOG_LEVEL`. rea's names `REA_METRICS_PORT` and `REA_LOG_LEVEL` work too (SPEC
+ * Appendix C); ours win when both are set.
  */
 export async function serve(args: ParsedArgs, version: string): Promise<number> {
-  const logger = createLineLogger((l) => process.stderr.write(l), process.env.GATEHOUSE_LOG_LEVEL ?? 'info');
+  const level = readLogLevel(process.env);
+  const logger = createLineLogger((l) => process.stderr.write(l), level.level);
+  if (level.invalid) logger.warn(`ignoring ${level.invalid}: expected trace, debug, info, warn or error; logging at info`);
   const http = args.flags.has('http');
   const folder = flag(args, 'folder') ?? process.cwd();
   const port = http ? parsePort(flag(args, 'port') ?? process.env.GATEHOUSE_PORT ?? '0') : 0;
@@ -22,7 +25,7 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
     logger.error(`invalid --port / GATEHOUSE_PORT: expected 0-65535`);
     return 1;
   }
-  const metricsPort = readMetricsPort(flag(args, 'metrics-port') ?? process.env.GATEHOUSE_METRICS_PORT, logger);
+  const metricsPort = readMetricsPort(metricsPortSource(flag(args, 'metrics-port'), process.env), logger);
 
   // Listen for the stop signals before anything is spawned: a signal during startup must still
   // stop the children (they live in their own process groups and would otherwise be orphaned).
@@ -79,10 +82,34 @@ function parsePort(text: string): number | undefined {
   return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : undefined;
 }
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+
+/**
+ * `GATEHOUSE_LOG_LEVEL`, else rea's `REA_LOG_LEVEL`; case-insensitive like rea. An unknown
+ * value logs at info (rea's rule) and is reported, instead of silently logging everything.
+ */
+export function readLogLevel(env: NodeJS.ProcessEnv): { level: string; invalid?: string } {
+  for (const name of ['GATEHOUSE_LOG_LEVEL', 'REA_LOG_LEVEL']) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    const level = value.toLowerCase();
+    return LOG_LEVELS.includes(level) ? { level } : { level: 'info', invalid: `${name}='${value}'` };
+  }
+  return { level: 'info' };
+}
+
+/** The metrics port's text and where it came from: the flag, then ours, then rea's variable. */
+function metricsPortSource(fromFlag: string | undefined, env: NodeJS.ProcessEnv): { text: string | undefined; name: string } {
+  if (fromFlag !== undefined) return { text: fromFlag, name: '--metrics-port' };
+  if (env.GATEHOUSE_METRICS_PORT?.trim()) return { text: env.GATEHOUSE_METRICS_PORT, name: 'GATEHOUSE_METRICS_PORT' };
+  return { text: env.REA_METRICS_PORT, name: 'REA_METRICS_PORT' };
+}
+
 /** Unset or empty: no metrics. Invalid: a warning and no metrics (never a silent listener elsewhere). */
-function readMetricsPort(text: string | undefined, logger: Logger): number | undefined {
+function readMetricsPort(source: { text: string | undefined; name: string }, logger: Logger): number | undefined {
+  const { text, name } = source;
   if (text === undefined || text.trim() === '') return undefined;
   const port = parsePort(text);
-  if (port === undefined) logger.warn(`ignoring GATEHOUSE_METRICS_PORT / --metrics-port '${text}': expected 0-65535`);
+  if (port === undefined) logger.warn(`ignoring ${name} '${text}': expected 0-65535`);
   return port;
 }

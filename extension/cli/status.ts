@@ -6,7 +6,10 @@ import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents 
 import { flag, type ParsedArgs } from './args';
 import { probePid } from '../state/probePid';
 
-/** A snapshot older than this (3 missed heartbeats) means the gateway is hung or gone. */
+/**
+ * A snapshot of ours older than this (3 missed heartbeats) means the gateway is hung or gone.
+ * Only our own files heartbeat: rea rewrites its file on change only (SPEC Appendix E).
+ */
 const STALE_AFTER_MS = 30_000;
 
 /** What `gatehouse status --json` prints. */
@@ -20,7 +23,15 @@ export interface StatusReport {
     stale: boolean;
     /** Age of the snapshot (ms since updated_at), null when unknown. */
     snapshot_age_ms: number | null;
-    /** The snapshot is older than three heartbeats, or its owner differs from the pid file. */
+    /**
+     * Who wrote the state file: `gatehouse` when it carries our `gatehouse` block (rea never
+     * writes one), `rea` otherwise, null when there is no readable file.
+     */
+    writer: 'gatehouse' | 'rea' | null;
+    /**
+     * Our snapshot is older than three heartbeats, or the file's owner differs from the pid
+     * file. A rea file is never stale by age: rea writes only when something changes.
+     */
     snapshot_stale: boolean;
     owner_pid: number | null;
     session_id: string | null;
@@ -58,6 +69,8 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
   const updated = state?.updated_at ? Date.parse(state.updated_at) : NaN;
   const age = Number.isFinite(updated) ? Math.max(0, now - updated) : null;
   const ownerMismatch = state?.owner_pid != null && pid !== null && state.owner_pid !== pid;
+  const writer = state ? (state.gatehouse ? 'gatehouse' : 'rea') : null;
+  const heartbeatMissed = writer === 'gatehouse' && age !== null && age > STALE_AFTER_MS;
   return {
     base_dir: folder,
     config_dir: dir,
@@ -66,7 +79,8 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
       pid,
       stale: pid !== null && !running,
       snapshot_age_ms: age,
-      snapshot_stale: running && ((age !== null && age > STALE_AFTER_MS) || ownerMismatch),
+      writer,
+      snapshot_stale: running && (heartbeatMissed || ownerMismatch),
       owner_pid: state?.owner_pid ?? null,
       session_id: state?.session_id ?? null,
       started_at: state?.started_at ?? null,
@@ -148,7 +162,8 @@ function renderStatus(r: StatusReport): string {
   } else {
     const age = r.serve.snapshot_age_ms === null ? 'unknown age' : `${(r.serve.snapshot_age_ms / 1000).toFixed(1)} s old`;
     out.push(`Gateway: running, pid ${r.serve.pid}, session ${s(r.serve.session_id ?? '?')}, since ${s(r.serve.started_at ?? '?')}`);
-    out.push(`Snapshot: ${age}${r.serve.snapshot_stale ? ' — STALE: the gateway may be hung, or another process owns the state' : ''}`);
+    const byRea = r.serve.writer === 'rea' ? ' (written by rea, which rewrites it only on change)' : '';
+    out.push(`Snapshot: ${age}${byRea}${r.serve.snapshot_stale ? ' — STALE: the gateway may be hung, or another process owns the state' : ''}`);
     out.push(`Metrics: ${r.serve.metrics_port ? `http://127.0.0.1:${r.serve.metrics_port}/metrics` : 'disabled (set GATEHOUSE_METRICS_PORT)'}`);
     out.push('', 'Downstreams:');
     const ds = r.serve.downstreams;

@@ -11,9 +11,17 @@ import type { Logger } from '../common/logger';
 import type { GatewaySnapshot } from '../protocol/model';
 import { splitToolName } from '../pool/pool';
 import type { AggregatedTool, DownstreamDirectory } from '../pool/types';
+import { CallGate } from './callGate';
 import type { CallContext } from './chain/callContext';
 import { compose, type Middleware } from './chain/chain';
-import { HEALTH_TOOL_NAME, healthReport, healthToolDescriptor, type HealthExtras } from './healthTool';
+import {
+  HEALTH_TOOL_NAME,
+  REA_HEALTH_TOOL_NAME,
+  healthReport,
+  healthToolDescriptor,
+  reaHealthToolDescriptor,
+  type HealthExtras,
+} from './healthTool';
 
 /** The reserved server name: `gatehouse__*` tools belong to the gateway itself. */
 export const RESERVED_SERVER = 'gatehouse';
@@ -37,6 +45,8 @@ export interface GatewayOptions {
   transformTools?: (tools: Tool[]) => Promise<Tool[]> | Tool[];
   logger: Logger;
   version?: string;
+  /** Also list rea's `__rea__health` (the config dir is `.rea/`); it is answered either way. */
+  listReaHealth?: boolean;
   /**
    * How long the first `tools/list` may wait for servers still starting (default 5 s; the
    * service passes the lesser of that and the connect timeout).
@@ -67,6 +77,7 @@ const STARTUP_POLL_MS = 25;
  */
 export class Gateway extends Disposable {
   private readonly servers = new Set<Server>();
+  private readonly calls = new CallGate();
   private readonly run: (ctx: CallContext) => Promise<void>;
   /** Shared by every list that arrives before the servers first settled; see {@link listTools}. */
   private startup: Promise<void> | undefined;
@@ -93,7 +104,7 @@ export class Gateway extends Disposable {
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools() }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal),
+      this.calls.run(() => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal)),
     );
     this.servers.add(server);
     const previous = server.onclose;
@@ -102,6 +113,14 @@ export class Gateway extends Disposable {
       this.servers.delete(server);
     };
     return server;
+  }
+
+  /**
+   * Answers the calls in flight before the transports close (issue 13.12): new calls are
+   * refused, running ones get `drainMs`, the rest get a JSON-RPC error saying we are stopping.
+   */
+  stopCalls(drainMs: number): Promise<void> {
+    return this.calls.stop(drainMs);
   }
 
   /** Closes every upstream session. */
@@ -126,7 +145,8 @@ export class Gateway extends Disposable {
    */
   async listTools(): Promise<Tool[]> {
     if (!this.settled) await this.settleStartup();
-    const tools = [healthToolDescriptor, ...this.options.pool.listTools().map(publicTool)];
+    const meta = this.options.listReaHealth ? [healthToolDescriptor, reaHealthToolDescriptor] : [healthToolDescriptor];
+    const tools = [...meta, ...this.options.pool.listTools().map(publicTool)];
     return this.options.transformTools ? this.options.transformTools(tools) : tools;
   }
 
@@ -144,7 +164,7 @@ export class Gateway extends Disposable {
 
   /** Handles one `tools/call`; never throws (errors become `isError` results). */
   async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
-    if (name === HEALTH_TOOL_NAME) return this.health();
+    if (name === HEALTH_TOOL_NAME || name === REA_HEALTH_TOOL_NAME) return this.health();
     const split = splitToolName(name);
     const ctx: CallContext = {
       tool_name: split?.tool ?? name,
@@ -206,7 +226,8 @@ export class Gateway extends Disposable {
 
   private async health(): Promise<CallToolResult> {
     this.options.onHealth?.();
-    const report = healthReport(this.options.snapshot(), this.options.exposeDiagnostics?.() ?? false, await this.options.healthExtras?.());
+    const extras = { version: this.options.version, ...(await this.options.healthExtras?.()) };
+    const report = healthReport(this.options.snapshot(), this.options.exposeDiagnostics?.() ?? false, extras);
     return {
       content: [{ type: 'text', text: JSON.stringify(report, null, 2) }],
       structuredContent: report,

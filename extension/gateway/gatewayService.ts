@@ -10,6 +10,7 @@ import { resolveTunables, type GatewayTunables, type Policy } from '../config/po
 import { hasErrors, type ConfigProblem } from '../config/problem';
 import type { Registry } from '../config/registrySchema';
 import { DownstreamPool } from '../pool/pool';
+import { ChildRecordFile, reapOrphans } from '../state/childRecords';
 import { StateFileWriter } from '../state/stateFile';
 import { StateStore } from '../state/store';
 import type { VerifyResult } from './audit/verifyAudit';
@@ -76,6 +77,7 @@ export class GatewayService extends Disposable {
   /** Built-in secret patterns, for short strings that leave outside a call (state, UI, logs). */
   readonly redact = createSyncRedactor();
   private stateFile: StateFileWriter | undefined;
+  private childRecords: ChildRecordFile | undefined;
   private metrics: MetricsServer | undefined;
   private http: HttpListener | undefined;
   private status: ConfigStatus = { problems: [], usingLastGood: false };
@@ -177,6 +179,13 @@ export class GatewayService extends Disposable {
             halt: halt.decision !== 'absent',
             halt_reason: halt.decision === 'present' ? this.redact(halt.reason) : null,
             autonomy_level: this.policy?.autonomy_level ?? 'L1',
+            policy: {
+              profile: this.policy?.profile ?? null,
+              autonomy_level: this.policy?.autonomy_level ?? 'L1',
+              max_autonomy_level: this.policy?.max_autonomy_level ?? null,
+              block_ai_attribution: this.policy?.block_ai_attribution ?? false,
+              blocked_paths_count: this.policy?.blocked_paths.length ?? 0,
+            },
           };
         },
         onHealth: () => governance.recordGatewayEvent({ tool_name: 'health', server_name: 'gatehouse', tier: 'read', status: 'allowed' }),
@@ -184,6 +193,7 @@ export class GatewayService extends Disposable {
         startupWaitMs: () => Math.min(5000, this.tunables.timeouts.connect_ms),
         logger: this.logger,
         version: this.options.version,
+        listReaHealth: path.basename(this.configDir) === '.rea',
       }),
     );
     if (this.options.stateFile !== false) {
@@ -201,10 +211,27 @@ export class GatewayService extends Disposable {
     }
     if (this.options.metricsPort !== undefined) await this.startMetrics(this.options.metricsPort);
     await this.evaluateTrust();
+    if (this.options.stateFile !== false) await this.guardChildren();
     pool.start();
     if (this.options.watchConfig !== false) {
       this.register(new ConfigWatcher(this.configDir, () => void this.reload(), this.logger));
     }
+  }
+
+  /**
+   * Kills what a gateway that died without cleaning up (SIGKILL, out of memory) left in this
+   * folder, then records our own children the same way for the next start (issue 13.11).
+   */
+  private async guardChildren(): Promise<void> {
+    const reaped = await reapOrphans(this.configDir);
+    if (reaped.killed.length) {
+      this.logger.warn(`stopped ${reaped.killed.length} server process group(s) a previous gateway left running (pids ${reaped.killed.join(', ')})`);
+    }
+    if (reaped.reused.length) {
+      this.logger.info(`left pids ${reaped.reused.join(', ')} alone: recorded by a dead gateway, now other processes`);
+    }
+    this.childRecords = new ChildRecordFile(this.configDir);
+    await this.childRecords.start((err) => this.logger.warn(`could not record child processes: ${err.message}`));
   }
 
   /** Mirrors the pool into the store (the one source the UI, state file and health read). */
@@ -418,22 +445,20 @@ export class GatewayService extends Disposable {
    * stop every child in parallel (each escalating to SIGKILL of its group), then remove our files.
    */
   async stop(drainMs = 1000): Promise<void> {
+    // First answer every call in flight (finished, or cut off with a "stopping" error), so the
+    // HTTP responses and stdio lines go out before the listener and transports close.
+    await this._gateway?.stopCalls(drainMs);
     const http = this.http;
     this.http = undefined;
     await http?.stop();
     await removeDiscoveryFile(this.configDir).catch(() => undefined);
     const pool = this._pool;
-    if (pool) {
-      const deadline = Date.now() + drainMs;
-      while (pool.snapshot().some((v) => v.in_flight > 0) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
     await this._gateway?.close();
     await pool?.stop();
     await this._governance?.audit.close().catch(() => undefined);
     await this.metrics?.stop();
     this.metrics = undefined;
     await this.stateFile?.stop();
+    await this.childRecords?.stop();
   }
 }

@@ -3,6 +3,7 @@ import { Disposable } from '../common/disposable';
 import { Emitter } from '../common/event';
 import type { FolderGateway } from './folderGateway';
 import type { GatewayManager } from './gatewayManager';
+import type { McpFirstRunHint } from './mcpFirstRunHint';
 
 /** Must equal `contributes.mcpServerDefinitionProviders[].id`, or VS Code silently never asks. */
 export const MCP_PROVIDER_ID = 'gatehouse.gateway';
@@ -21,6 +22,8 @@ export class GatewayMcpProvider extends Disposable implements vscode.McpServerDe
   constructor(
     private readonly manager: GatewayManager,
     private readonly version: string,
+    /** Told when a gateway is first published, so the first run's "Stopped" is explained. */
+    private readonly firstRunHint?: McpFirstRunHint,
   ) {
     super();
     this.register(vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, this));
@@ -30,6 +33,8 @@ export class GatewayMcpProvider extends Disposable implements vscode.McpServerDe
         if (key === this.lastKey) return;
         this.lastKey = key;
         this._onDidChange.fire();
+        const first = this.live()[0];
+        if (first) void this.firstRunHint?.published(this.label(first));
       }),
     );
   }

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { childGuard } from './childGuard';
 import type { RingBuffer } from './ringBuffer';
 
 /** How a child ended, as reported once by `onexit`. */
@@ -92,6 +93,8 @@ export class ChildProcessTransport implements Transport {
       this.exited = new Promise((done) => child.once('close', () => done()));
       child.once('spawn', () => {
         spawned = true;
+        // Dies with us even if we are SIGKILLed, and is reaped by the next start (issue 13.11).
+        if (child.pid !== undefined && process.platform !== 'win32') void childGuard.track(child.pid);
         resolve();
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
@@ -248,6 +251,7 @@ export class ChildProcessTransport implements Transport {
       } catch {
         // the group is already empty
       }
+      childGuard.untrack(this.child.pid);
     }
     this.onexit?.(exit);
     this.onclose?.();

@@ -1,39 +1,28 @@
 /**
  * The same extension-host suite (suite/index.ts) through `@vscode/test-electron`, for machines
  * that can download VS Code (this project's CI cannot; it uses code-server, see
- * extensionHost.test.ts). Not a project dependency, so install it on the spot:
+ * extensionHost.test.ts):
  *
- *   npm install --no-save @vscode/test-electron && npm run build && node --import tsx test/e2e/testElectron.ts [version]
+ *   npm run test:electron [-- version]
  *
  * `version` defaults to the engines minimum (1.101.0); pass `stable` for the latest.
  */
 import path from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
+import { runTests } from '@vscode/test-electron';
 import { build } from 'esbuild';
 import { fixtureWorkspace } from './support/fixtureWorkspace';
 import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
 
-interface TestElectron {
-  runTests(options: { version?: string; extensionDevelopmentPath: string; extensionTestsPath: string; launchArgs?: string[] }): Promise<number>;
-}
-
 async function main(): Promise<number> {
-  const specifier = '@vscode/test-electron';
-  let testElectron: TestElectron;
-  try {
-    testElectron = (await import(specifier)) as TestElectron;
-  } catch {
-    console.error(`${specifier} is not installed: npm install --no-save ${specifier}`);
-    return 2;
-  }
   await buildExtension();
   const out = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-test-electron-'));
   const suite = path.join(out, 'index.js');
   await build({ entryPoints: [path.join(__dirname, 'suite', 'index.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] });
   const ws = fixtureWorkspace();
   try {
-    return await testElectron.runTests({
+    return await runTests({
       version: process.argv[2] ?? '1.101.0',
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: suite,

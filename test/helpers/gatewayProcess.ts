@@ -30,7 +30,7 @@ const live = new Set<CliProcess>();
 
 /** The environment a CLI child gets: ours, minus anything that would change its behaviour. */
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_METRICS_PORT: undefined, GATEHOUSE_PORT: undefined, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_METRICS_PORT: undefined, GATEHOUSE_PORT: undefined, GATEHOUSE_LOG_LEVEL: undefined, REA_METRICS_PORT: undefined, REA_LOG_LEVEL: undefined, ...extra };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return env;
 }

@@ -61,7 +61,7 @@ export class LineRpc {
       const line = this.buffer.slice(0, nl);
       this.buffer = this.buffer.slice(nl + 1);
       this.lines.push(line);
-      let message: { id?: number; method?: string; result?: unknown; error?: { message: string } };
+      let message: { id?: number; method?: string; result?: unknown; error?: { code?: number; message: string } };
       try {
         message = JSON.parse(line) as typeof message;
       } catch {
@@ -71,7 +71,7 @@ export class LineRpc {
       if (typeof message.id !== 'number') continue;
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.error) waiter?.reject(new Error(message.error.message));
+      if (message.error) waiter?.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
       else waiter?.resolve(message.result);
     }
   }

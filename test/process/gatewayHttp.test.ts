@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { GATEWAY_STOPPING_CODE } from '../../extension/gateway/callGate';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
 import { httpClient, listedWith, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
@@ -132,6 +133,25 @@ describe('gatehouse serve --http', () => {
     await until('call running in the child', () => readFileSync(countFile, 'utf8').includes('draining'));
     process.kill(gw.pid, 'SIGTERM');
     assert.equal(resultText(await call), 'wrote draining');
+    assert.deepEqual(await gw.exited, { code: 0, signal: null });
+  });
+
+  test('SIGTERM with a longer call in flight: the client gets a JSON-RPC error saying the gateway is stopping, not a reset', async () => {
+    const countFile = path.join(tempDir(), 'count');
+    writeFileSync(countFile, '');
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs', env: { COUNT_FILE: countFile } }]);
+    const gw = await startHttpGateway(project.folder);
+    const c = await connect(gw);
+    await listedWith(c, 'echo__write');
+    const call = c.callTool({ name: 'echo__write', arguments: { id: 'slow', delay_ms: 60_000 } }, undefined, { timeout: 120_000 });
+    await until('call running in the child', () => readFileSync(countFile, 'utf8').includes('slow'));
+    process.kill(gw.pid, 'SIGTERM');
+    const error = await call.then(
+      () => assert.fail('the call cannot finish'),
+      (err: unknown) => err as { code?: number; message?: string },
+    );
+    assert.equal(error.code, GATEWAY_STOPPING_CODE, String(error.message));
+    assert.match(String(error.message), /Gatehouse is stopping/);
     assert.deepEqual(await gw.exited, { code: 0, signal: null });
   });
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { GATEWAY_STOPPING_CODE } from '../../extension/gateway/callGate';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
 import { listedWith, readState, resultText, spawnCli, stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
@@ -211,6 +212,25 @@ describe('gatehouse serve: the stdout channel and shutdown', () => {
       for (const line of rpc.lines) JSON.parse(line);
     });
   }
+
+  test('SIGTERM with a call in flight answers it with a JSON-RPC error saying the gateway is stopping', async () => {
+    const countFile = path.join(tempDir(), 'count');
+    writeFileSync(countFile, '');
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs', env: { COUNT_FILE: countFile } }]);
+    const cli = spawnCli(['serve'], project.folder, {}, 'pipe');
+    const rpc = new LineRpc(cli.proc);
+    await rpc.initialize();
+    const call = rpc.request('tools/call', { name: 'echo__write', arguments: { id: 'slow', delay_ms: 60_000 } });
+    await until('call running in the child', () => readFileSync(countFile, 'utf8').includes('slow'));
+    process.kill(cli.pid, 'SIGTERM');
+    const error = await call.then(
+      () => assert.fail('the call cannot finish'),
+      (err: unknown) => err as { code?: number; message?: string },
+    );
+    assert.equal(error.code, GATEWAY_STOPPING_CODE, `${String(error.message)}\n${cli.stderr()}`);
+    assert.match(String(error.message), /Gatehouse is stopping/);
+    assert.deepEqual(await cli.exited, { code: 0, signal: null });
+  });
 
   test(
     'a server still starting is killed at shutdown within the stop budget (no orphan)',

@@ -134,14 +134,52 @@ describe('gatehouse status', () => {
   test('a live owner whose heartbeat stopped: exit 1, flagged STALE', async () => {
     const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
     // This test process stands in for a hung gateway: alive, but not writing.
-    writeStateFiles(project, process.pid, { downstreams: [entry()], updated_at: new Date(Date.now() - 5 * 60_000).toISOString() });
+    writeStateFiles(project, process.pid, {
+      downstreams: [entry()],
+      updated_at: new Date(Date.now() - 5 * 60_000).toISOString(),
+      gatehouse: { revision: 3, session_blocks: [] },
+    });
     const { code, report } = await statusJson(project);
     assert.equal(code, 1);
     assert.equal(report.serve.running, true);
+    assert.equal(report.serve.writer, 'gatehouse');
     assert.equal(report.serve.snapshot_stale, true);
     assert.ok((report.serve.snapshot_age_ms ?? 0) >= 5 * 60_000 - 1000);
     const run = await status(project);
     assert.match(run.stdout, /STALE: the gateway may be hung/);
+  });
+
+  test('a rea-written state file idle for minutes is not STALE: rea writes only on change', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
+    // rea 0.9.1's shape (SPEC Appendix A): no `gatehouse` block, no `state` per entry; the
+    // owner (this test process) is alive.
+    writeStateFiles(project, process.pid, {
+      metrics_port: 9464,
+      downstreams: [
+        {
+          name: 'echo',
+          connected: true,
+          healthy: true,
+          circuit_state: 'closed',
+          retry_at: null,
+          last_error: null,
+          tools_count: 6,
+          open_transitions: 0,
+          session_blocker_emitted: false,
+        },
+      ],
+      updated_at: new Date(Date.now() - 10 * 60_000).toISOString(),
+    });
+    const { code, report } = await statusJson(project);
+    assert.equal(code, 0, JSON.stringify(report));
+    assert.equal(report.serve.running, true);
+    assert.equal(report.serve.writer, 'rea');
+    assert.equal(report.serve.snapshot_stale, false);
+    assert.ok((report.serve.snapshot_age_ms ?? 0) >= 10 * 60_000 - 1000, 'the age is still shown');
+    const run = await status(project);
+    assert.equal(run.code, 0);
+    assert.doesNotMatch(run.stdout, /STALE/);
+    assert.match(run.stdout, /written by rea, which rewrites it only on change/);
   });
 
   test('a state file owned by another process than the pid file names: flagged', async () => {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { LIST_MCP_SERVERS_COMMAND } from '../../../extension/host/mcpFirstRunHint';
 import { convertMcpJson, mergeIntoRegistry } from '../../../extension/host/mcpJsonImport';
 import type { GatehouseApi, GatewayFacts } from '../../../extension/main';
 import type { DownstreamView } from '../../../extension/protocol/model';
@@ -98,6 +99,23 @@ async function invokeEcho(text: string): Promise<string> {
   const result = await withTimeout('invokeTool', vscode.lm.invokeTool(tool.name, { input: { text }, toolInvocationToken: undefined }), 60_000);
   return result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : JSON.stringify(p))).join('');
 }
+
+check("the first-run hint's button opens a command VS Code has; the extension host's children are recorded for a reap", async () => {
+  const registered = new Set(await vscode.commands.getCommands(true));
+  assert.ok(registered.has(LIST_MCP_SERVERS_COMMAND), `${LIST_MCP_SERVERS_COMMAND} exists in this VS Code`);
+  if (process.platform !== 'linux') return;
+  // Issue 13.11: a killed extension host's servers are reaped by the next start.
+  const echoPid = server('echo')?.pid;
+  const record = await waitFor(
+    'echo in serve.children.<extension host pid>.json',
+    async () => {
+      const text = await readFile(path.join(configDir(), `serve.children.${process.pid}.json`), 'utf8').catch(() => '');
+      return text.includes(`"pid": ${echoPid}`) ? text : undefined;
+    },
+    20_000,
+  );
+  assert.match(record, /"start_time": "\d+"/);
+});
 
 check("VS Code's own MCP client lists and calls echo__echo through the gateway", async () => {
   const tool = await lmTool();
