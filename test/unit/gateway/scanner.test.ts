@@ -34,9 +34,9 @@ async function watchLoop<T>(work: () => Promise<T>): Promise<{ value: T; ticks: 
 }
 
 describe('scanner engine (pure)', () => {
-  it('has rea’s 12 built-in patterns in rea’s order', () => {
+  it('has rea’s 12 built-in patterns first, in rea’s order (Gatehouse’s additions follow)', () => {
     assert.deepEqual(
-      SECRET_PATTERNS.map((p) => p.name),
+      SECRET_PATTERNS.slice(0, 12).map((p) => p.name),
       [
         'AWS Access Key', 'AWS Secret Key', 'GitHub Token', 'Generic API Key', 'Bearer Token', 'Private Key', 'Discord Token',
         'Base64 AWS Key', 'Anthropic API Key', 'OpenAI Project Key', 'OpenAI API Key', 'Hugging Face Token',
