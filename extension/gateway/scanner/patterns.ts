@@ -101,12 +101,13 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
   // ADO.NET / JDBC / libpq key=value strings: `…;Password=…;`.
   { name: 'Connection String Password', regex: '(?<=;|^)\\s{0,8}(?:password|pwd)\\s{0,8}=\\s{0,8}[^;\\s"\']{1,256}', flags: 'gi' },
   // A secret-named key with a quoted value, as in JSON, YAML, .env or code:
-  // `"password": "…"`, `client_secret = '…'`, `AWS_SECRET_ACCESS_KEY="…"`.
+  // `"password": "…"`, `client_secret = '…'`, `AWS_SECRET_ACCESS_KEY="…"`; quotes may be escaped
+  // (`\"password\": \"…\"`: JSON inside a JSON string).
   {
     name: 'Secret Assignment',
     regex:
       '(?:password|passwd|passphrase|client_?secret|api_?secret|secret_?access_?key|secret_?key|access_?token|auth_?token|refresh_?token|private_?key|api[_-]?key)' +
-      '["\']?\\s{0,16}[:=]\\s{0,16}["\'][^"\'\\s]{6,512}["\']',
+      '\\\\?["\']?\\s{0,16}[:=]\\s{0,16}\\\\?["\'][^"\'\\s\\\\]{6,512}\\\\?["\']',
     flags: 'gi',
   },
   // Unquoted `.env` lines: `DB_PASSWORD=…`, `JWT_SECRET=…` (upper-case names only: code is not).
