@@ -61,7 +61,7 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
   { name: 'Generic API Key', regex: '(?:api[_-]?key|apikey)\\s*[:=]\\s*["\']?[A-Za-z0-9\\-_.]{20,}["\']?', flags: 'gi' },
   { name: 'Bearer Token', regex: 'bearer\\s+[A-Za-z0-9\\-_.~+/]+=*', flags: 'gi' },
   { name: 'Private Key', regex: PRIVATE_KEY_BLOCK, flags: 'gi' },
-  { name: 'Discord Token', regex: '(?<![A-Za-z0-9])[MNO][A-Za-z\\d]{23,30}\\.[\\w-]{6}\\.[\\w-]{27,200}', flags: 'g' },
+  { name: 'Discord Token', regex: '[MNO](?<![A-Za-z0-9][MNO])[A-Za-z\\d]{23,30}\\.[\\w-]{6}\\.[\\w-]{27,200}', flags: 'g' },
   { name: 'Base64 AWS Key', regex: 'QUtJQ[A-Za-z0-9+/]{17,}={0,2}', flags: 'g' },
   { name: 'Anthropic API Key', regex: 'sk-ant-[a-zA-Z0-9\\-_]{32,}', flags: 'g' },
   { name: 'OpenAI Project Key', regex: 'sk-proj-[a-zA-Z0-9\\-_]{32,}', flags: 'g' },
@@ -70,11 +70,13 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
   // --- Gatehouse additions (issue 13) ---
   // Three base64url segments, the first two JSON objects (`{"` encodes as `eyJ`). Starts only at
   // the start of a token: inside `eyJeyJeyJ…` every `eyJ` would rescan the run (quadratic).
-  { name: 'JSON Web Token', regex: '(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,4096}\\.eyJ[A-Za-z0-9_-]{5,8192}\\.[A-Za-z0-9_-]{0,4096}', flags: 'g' },
+  // (Here and below, a literal comes first and the lookbehind after it: a pattern that opens
+  // with a literal lets V8 skip ahead to it instead of trying every position.)
+  { name: 'JSON Web Token', regex: 'eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{5,4096}\\.eyJ[A-Za-z0-9_-]{5,8192}\\.[A-Za-z0-9_-]{0,4096}', flags: 'g' },
   { name: 'Slack Token', regex: '(?:xox[a-z](?:\\.xox[a-z])?|xapp-[0-9])-[0-9A-Za-z-]{10,250}', flags: 'g' },
   { name: 'Slack Webhook', regex: 'hooks\\.slack\\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{10,250}', flags: 'gi' },
   { name: 'Discord Webhook', regex: 'discord(?:app)?\\.com/api/webhooks/[0-9]{5,30}/[A-Za-z0-9_-]{20,200}', flags: 'gi' },
-  { name: 'Telegram Bot Token', regex: '[0-9]{8,10}:AA[0-9A-Za-z_-]{30,40}', flags: 'g' },
+  { name: 'Telegram Bot Token', regex: ':AA(?<=[0-9]{8}:AA)[0-9A-Za-z_-]{30,40}', flags: 'g' },
   { name: 'GitHub Fine-grained Token', regex: 'github_pat_[A-Za-z0-9_]{22,255}', flags: 'g' },
   { name: 'GitLab Token', regex: 'gl(?:pat|dt|rt|ptt|cbt|ft|soat|oas|imt)-[0-9A-Za-z_-]{20,100}', flags: 'g' },
   { name: 'Atlassian Token', regex: '\\bAT(?:BB|ATT|CTT)[A-Za-z0-9_=.-]{28,400}', flags: 'g' },
@@ -87,19 +89,20 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
   { name: 'Google OAuth Secret', regex: 'GOCSPX-[0-9A-Za-z_-]{28}', flags: 'g' },
   { name: 'Google OAuth Token', regex: '\\bya29\\.[0-9A-Za-z_-]{20,2048}', flags: 'g' },
   { name: 'Azure Key', regex: '(?:AccountKey|SharedAccessKey|SharedSecretValue)\\s{0,8}=\\s{0,8}[A-Za-z0-9+/]{20,200}={0,2}', flags: 'gi' },
-  { name: 'Azure SAS Signature', regex: '(?<=[?&])sig=[A-Za-z0-9%+/]{20,200}={0,2}', flags: 'g' },
-  { name: 'Azure AD Client Secret', regex: '\\b[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{31,34}', flags: 'g' },
+  { name: 'Azure SAS Signature', regex: 'sig=(?<=[?&]sig=)[A-Za-z0-9%+/]{20,200}={0,2}', flags: 'g' },
+  { name: 'Azure AD Client Secret', regex: 'Q~(?<=[A-Za-z0-9_~.-]{3}[0-9]Q~)[A-Za-z0-9_~.-]{31,34}', flags: 'g' },
   { name: 'DigitalOcean Token', regex: 'do[por]_v1_[a-f0-9]{64}', flags: 'g' },
   { name: 'Vault Token', regex: '\\bhv[sbr]\\.[A-Za-z0-9_-]{24,200}', flags: 'g' },
   { name: 'Docker Hub Token', regex: 'dckr_pat_[A-Za-z0-9_-]{20,100}', flags: 'g' },
   { name: 'Shopify Token', regex: 'shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}', flags: 'g' },
   { name: 'Linear API Key', regex: 'lin_api_[A-Za-z0-9]{40}', flags: 'g' },
   { name: 'Age Secret Key', regex: 'AGE-SECRET-KEY-1[0-9A-Z]{58}', flags: 'g' },
-  // `scheme://user:password@host`: the credentials are replaced, scheme and host kept. The
-  // password may hold `@` (some drivers accept it unencoded): the last `@` before the host wins.
-  { name: 'URL Password', regex: '(?<=://)[^\\s:/?#@"\'<>]{0,256}:[^\\s/?#"\'<>]{1,256}(?=@)', flags: 'g' },
+  // `scheme://user:password@host`: the credentials are replaced, scheme and host kept (the
+  // `keep` group stays in front of the marker). The password may hold `@` (some drivers accept
+  // it unencoded): the last `@` before the host wins.
+  { name: 'URL Password', regex: '(?<keep>://)[^\\s:/?#@"\'<>]{0,256}:[^\\s/?#"\'<>]{1,256}(?=@)', flags: 'g' },
   // ADO.NET / JDBC / libpq key=value strings: `…;Password=…;`.
-  { name: 'Connection String Password', regex: '(?<=;|^)\\s{0,8}(?:password|pwd)\\s{0,8}=\\s{0,8}[^;\\s"\']{1,256}', flags: 'gi' },
+  { name: 'Connection String Password', regex: '(?:password|pwd)(?<=(?:^|;)\\s{0,8}(?:password|pwd))\\s{0,8}=\\s{0,8}[^;\\s"\']{1,256}', flags: 'gi' },
   // A secret-named key with a quoted value, as in JSON, YAML, .env or code:
   // `"password": "…"`, `client_secret = '…'`, `AWS_SECRET_ACCESS_KEY="…"`; quotes may be escaped
   // (`\"password\": \"…\"`: JSON inside a JSON string).
@@ -111,7 +114,7 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
     flags: 'gi',
   },
   // Unquoted `.env` lines: `DB_PASSWORD=…`, `JWT_SECRET=…` (upper-case names only: code is not).
-  { name: 'Env Secret', regex: '\\b[A-Z0-9_]{0,40}(?:PASSWORD|PASSWD|SECRET|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]{0,40}=[^\\s"\'$]{6,512}', flags: 'g' },
+  { name: 'Env Secret', regex: '(?:PASSWORD|PASSWD|SECRET|API_KEY|ACCESS_KEY|PRIVATE_KEY)[A-Z0-9_]{0,40}=[^\\s"\'$]{6,512}', flags: 'g' },
   // `Authorization: Basic …` as a header line, or a whole value that is `Basic <base64>` (the
   // lookahead wants a capital or digit after the first character: a word like "Basic
   // Configuration" is not a credential).

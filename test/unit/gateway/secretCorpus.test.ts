@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { compilePatterns, redactString } from '../../../extension/gateway/scanner/engine';
+import { SECRET_PATTERNS } from '../../../extension/gateway/scanner/patterns';
 import { Scanner } from '../../../extension/gateway/scanner/scannerClient';
 import { createSyncRedactor } from '../../../extension/gateway/scanner/syncRedactor';
 import { benignCorpus, formats, secretCorpus } from '../../fixtures/secrets/secretCorpus';
@@ -60,6 +62,15 @@ describe('secret corpus', () => {
     const redact = createSyncRedactor();
     const failed = samples.filter((s) => leaks(redact(s.text), s.secrets).length > 0).map((s) => s.format);
     assert.deepEqual(failed, [], 'formats that leaked through the sync redactor');
+  });
+
+  it('the probe (one alternation of the built-in patterns) changes no outcome: same text with it and without it', () => {
+    const withProbe = compilePatterns(SECRET_PATTERNS);
+    assert.ok(withProbe.probe, 'built-in patterns are probed');
+    const without = compilePatterns(SECRET_PATTERNS);
+    delete without.probe;
+    const texts = [...samples.map((s) => s.text), ...benign.map((b) => b.text), ...samples.map((s) => `prefix ${s.text.slice(0, 200)}`)];
+    for (const text of texts) assert.deepEqual(redactString(text, withProbe), redactString(text, without), text.slice(0, 80));
   });
 
   it(`leaves ordinary code and prose alone: false positives ≤ ${STATED_FALSE_POSITIVES} of ${benign.length} samples`, async (t) => {

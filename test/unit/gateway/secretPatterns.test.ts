@@ -162,6 +162,14 @@ describe('built-in secret patterns', () => {
     assert.equal(redact(hook), 'https://[REDACTED:Slack Webhook]');
   });
 
+  it('keeps the scheme and host of a URL whose password it redacts, and a bot id before a Telegram secret', () => {
+    const pw = `Fake${filler(rand, 'abcXYZ019', 12)}`;
+    assert.equal(redact(`postgres://app:${pw}@db.example.com:5432/app`), 'postgres://[REDACTED:URL Password]@db.example.com:5432/app');
+    assert.equal(redact(`redis://:${pw}@cache:6379`), 'redis://[REDACTED:URL Password]@cache:6379');
+    assert.equal(redact('https://user@example.com/x and https://example.com:8080/a@b'), 'https://user@example.com/x and https://example.com:8080/a@b');
+    assert.equal(redact(`bot123456789:AA${filler(rand, 'abcXYZ019_-', 33)}/getMe`), 'bot123456789[REDACTED:Telegram Bot Token]/getMe');
+  });
+
   it('the sync redactor (state, logs, tooltips) redacts a whole key too, even when its text is capped', () => {
     const redactSync = createSyncRedactor();
     const k = block('RSA PRIVATE KEY', '\n', 9000);
