@@ -45,6 +45,7 @@ const PRIVATE_KEY_BLOCK =
  * `sk-` key), then Gatehouse's additions. Three of rea's are widened, under rea's names: `Private
  * Key` takes the whole block (see {@link PRIVATE_KEY_BLOCK}), `AWS Access Key` also takes
  * temporary (`ASIA`) keys, and `Discord Token` takes `O…` ids and has a bounded first segment.
+ * `Bearer Token` wants a token-like word after `Bearer` (see there) and
  * `AWS Access Key` is case-sensitive (rea: `gi`): real key ids are upper-case, and `akia…` in
  * any case was the one false positive in base64 data of the benign corpus.
  *
@@ -59,7 +60,10 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
   { name: 'AWS Secret Key', regex: '(?:aws_secret_access_key|secret_key)\\s*[:=]\\s*[A-Za-z0-9/+=]{40}', flags: 'gi' },
   { name: 'GitHub Token', regex: 'gh[pousr]_[A-Za-z0-9_]{36,}', flags: 'g' },
   { name: 'Generic API Key', regex: '(?:api[_-]?key|apikey)\\s*[:=]\\s*["\']?[A-Za-z0-9\\-_.]{20,}["\']?', flags: 'gi' },
-  { name: 'Bearer Token', regex: 'bearer\\s+[A-Za-z0-9\\-_.~+/]+=*', flags: 'gi' },
+  // rea's, but a token must look like one: a digit, or token punctuation inside the word (not a
+  // full stop after it), within its first 16 characters, or 16 letters. rea's took any word, so API docs ("Bearer authentication", "the
+  // Bearer token") and prose ("the bearer of") lost it.
+  { name: 'Bearer Token', regex: 'bearer\\s+(?=[A-Za-z]{0,15}(?:[0-9]|[\\-_.~+/][A-Za-z0-9])|[A-Za-z]{16})[A-Za-z0-9\\-_.~+/]+=*', flags: 'gi' },
   { name: 'Private Key', regex: PRIVATE_KEY_BLOCK, flags: 'gi' },
   { name: 'Discord Token', regex: '[MNO](?<![A-Za-z0-9][MNO])[A-Za-z\\d]{23,30}\\.[\\w-]{6}\\.[\\w-]{27,200}', flags: 'g' },
   { name: 'Base64 AWS Key', regex: 'QUtJQ[A-Za-z0-9+/]{17,}={0,2}', flags: 'g' },

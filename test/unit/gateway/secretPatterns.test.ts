@@ -162,6 +162,13 @@ describe('built-in secret patterns', () => {
     assert.equal(redact(hook), 'https://[REDACTED:Slack Webhook]');
   });
 
+  it('takes bearer tokens, not the words after "Bearer" in docs and prose', () => {
+    for (const text of ['Use Bearer authentication.', 'the Bearer token goes in a header', 'the bearer of bad news', 'Authorization: Bearer <token>']) assert.equal(redact(text), text);
+    for (const token of ['abc.def-ghi_jkl', `${filler(rand, 'abcdefXYZ', 20)}`, `x${filler(rand, '0123456789', 12)}`]) {
+      assert.equal(redact(`Authorization: Bearer ${token}`), 'Authorization: [REDACTED:Bearer Token]');
+    }
+  });
+
   it('keeps the scheme and host of a URL whose password it redacts, and a bot id before a Telegram secret', () => {
     const pw = `Fake${filler(rand, 'abcXYZ019', 12)}`;
     assert.equal(redact(`postgres://app:${pw}@db.example.com:5432/app`), 'postgres://[REDACTED:URL Password]@db.example.com:5432/app');
