@@ -137,7 +137,7 @@ export class Governance extends Disposable {
    * per catalog, so a list costs one scan per change.
    */
   async transformTools(tools: Tool[]): Promise<Tool[]> {
-    const key = JSON.stringify(tools.map((t) => [t.name, t.title, t.description, t.inputSchema, t.outputSchema]));
+    const key = JSON.stringify(tools.map((t) => [t.name, t.title, t.description]));
     if (key === this.lastToolsKey) return this.lastTools;
     const redacted = await this.redactTools(tools);
     const scan = await scanToolDescriptions(this.scanner, redacted.tools, { logger: this.options.logger });
