@@ -74,7 +74,10 @@ export interface ScanTimeout {
 export interface RedactResult<T = unknown> {
   /** The redacted copy (the input is never mutated); fail-closed text on timeout or failure. */
   value: T;
-  /** Paths of the strings that were changed, e.g. `arguments.token`, `content[0].text`. */
+  /**
+   * Paths of the strings that were changed, e.g. `arguments.token`, `content[0].text` — values
+   * and object keys alike, each path spelled with the redacted keys.
+   */
   redactedFields: string[];
   /** Names of the patterns that matched, distinct, in first-match order. */
   patterns: string[];
@@ -242,8 +245,9 @@ export class Scanner implements IDisposable {
   }
 
   /**
-   * Redacts every string inside `value` (objects and arrays are walked; the input is never
-   * mutated). `root` prefixes the reported paths; `mcpContent` skips binary payloads and structural fields of MCP content.
+   * Redacts every string inside `value`, object keys included (objects and arrays are walked;
+   * the input is never mutated). `root` prefixes the reported paths; `mcpContent` skips binary
+   * payloads and structural fields of MCP content.
    */
   async redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
     const collected = collectStrings(value, options);
