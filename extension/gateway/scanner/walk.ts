@@ -1,7 +1,8 @@
 /**
  * JSON walking on the main thread: collect the strings of a value — string leaves and object
- * keys — with where they sit, so they can go to the worker in one batch, then rebuild the value with replacements, copy-on-write (the
- * input is never mutated; untouched subtrees are shared).
+ * keys, since a secret can be either — with where they sit, so they can go to the worker in one
+ * batch, then rebuild the value with replacements, copy-on-write (the input is never mutated;
+ * untouched subtrees are shared).
  *
  * Only plain objects and arrays are entered. A subtree reached twice (a cycle or a shared
  * reference) is walked once.
@@ -10,7 +11,8 @@
  * base64 payloads (`data` of an image/audio part, `blob` of a resource) — redacting them would
  * corrupt the media and decoding megabytes of image data for phrases is wasted work — and the
  * structural fields a client validates (`type` and `annotations` of a content part, any
- * `mimeType`), so that even a fail-closed rewrite of every string keeps a valid result.
+ * `mimeType`, and the MCP schema's own member names), so that even a fail-closed rewrite of
+ * every string keeps a valid result.
  */
 
 /** MCP content part types. */
