@@ -22,6 +22,7 @@ import { Governance } from './governance';
 import { freeze, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
 import { HttpListener, type HttpEndpoint } from './httpListener';
 import { MetricsServer } from './metrics';
+import { redactingLogger } from './scanner/redactingLogger';
 import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
 import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
@@ -97,7 +98,8 @@ export class GatewayService extends Disposable {
     configDir: string,
   ) {
     super();
-    this.logger = options.logger ?? nullLogger;
+    // Every line the gateway logs passes the redactor: log lines quote servers and clients.
+    this.logger = redactingLogger(options.logger ?? nullLogger, this.redact);
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.configDir = configDir;

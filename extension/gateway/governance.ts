@@ -22,6 +22,7 @@ import { redactResultLayer } from './chain/redactResultLayer';
 import { resultCapLayer } from './chain/resultCapLayer';
 import { tierLayer } from './chain/tierLayer';
 import { Scanner } from './scanner/scannerClient';
+import { createSyncRedactor } from './scanner/syncRedactor';
 
 /**
  * Group commit window of the gateway's audit writer: at most one write + fsync per this many ms
@@ -50,6 +51,8 @@ export interface GovernanceOptions {
  */
 export class Governance extends Disposable {
   readonly scanner: Scanner;
+  /** Built-in patterns on the main thread, for the short names and metadata of audit records. */
+  private readonly redactInline = createSyncRedactor();
   /** Tools whose descriptions were withheld at list time; calls to them are refused. */
   private withheld = new Map<string, string>();
   private lastToolsKey = '';
@@ -93,7 +96,7 @@ export class Governance extends Disposable {
     const o = this.options;
     const overrides = (server: string) => o.registry().servers.find((s) => s.name === server)?.tier_overrides;
     return [
-      auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) }),
+      auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t), redactInline: this.redactInline }),
       killSwitchLayer({ dir: o.dir, clock: o.clock }),
       this.withheldLayer(),
       tierLayer({ tierOverrides: overrides }),
@@ -116,7 +119,11 @@ export class Governance extends Disposable {
 
   /** Audits a call refused before the chain (unknown server, missing prefix). */
   recordRefusal(ctx: CallContext): void {
-    void auditRefusal(this.audit, ctx, { autonomyLevel: () => this.options.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) });
+    void auditRefusal(this.audit, ctx, {
+      autonomyLevel: () => this.options.policy()?.autonomy_level ?? 'L1',
+      redactError: (t) => this.redactText(t),
+      redactInline: this.redactInline,
+    });
   }
 
   /** A record the gateway originates itself (health, SESSION_BLOCKER, freeze …). */
@@ -125,17 +132,49 @@ export class Governance extends Disposable {
   }
 
   /**
-   * Scans tool descriptions at list time (SPEC §13.1 item 16): `likely` injections are withheld,
-   * `suspicious` ones listed with a warning. Cached per catalog, so a list costs one scan per change.
+   * Redacts secrets in the listed tools, then scans their descriptions at list time (SPEC §13.1
+   * item 16): `likely` injections are withheld, `suspicious` ones listed with a warning. Cached
+   * per catalog, so a list costs one scan per change.
    */
   async transformTools(tools: Tool[]): Promise<Tool[]> {
     const key = JSON.stringify(tools.map((t) => [t.name, t.title, t.description]));
     if (key === this.lastToolsKey) return this.lastTools;
-    const scan = await scanToolDescriptions(this.scanner, tools, { logger: this.options.logger });
-    this.withheld = new Map(scan.withheld.map((f) => [f.name, f.reason]));
+    const redacted = await this.redactTools(tools);
+    const scan = await scanToolDescriptions(this.scanner, redacted.tools, { logger: this.options.logger });
+    this.withheld = new Map([...redacted.withheld, ...scan.withheld.map((f): [string, string] => [f.name, f.reason])]);
     this.lastToolsKey = key;
     this.lastTools = scan.tools;
     return scan.tools;
+  }
+
+  /**
+   * A tool listing leaves the gateway: secrets in a tool's title, description, schemas and
+   * annotations are redacted like any other text (a server may echo its own config into a
+   * description). A name cannot be listed redacted — a call to it would not route — so a tool
+   * whose name holds a secret is withheld instead, as is a tool whose scan did not finish.
+   */
+  private async redactTools(tools: Tool[]): Promise<{ tools: Tool[]; withheld: Array<[string, string]> }> {
+    let results = [await this.scanner.redact(tools)];
+    if (results[0]!.timedOut || results[0]!.failed) results = await Promise.all(tools.map((tool) => this.scanner.redact([tool])));
+    const out: Tool[] = [];
+    const withheld: Array<[string, string]> = [];
+    const values = results.length === 1 ? results[0]!.value : results.map((r) => r.value[0]!);
+    tools.forEach((tool, i) => {
+      const r = results.length === 1 ? results[0]! : results[i]!;
+      if (r.timedOut || r.failed) {
+        withheld.push([tool.name, 'its secret scan did not finish']);
+        this.options.logger.warn(`tool ${this.redactInline(tool.name)} withheld from the list: its secret scan did not finish`);
+        return;
+      }
+      const safe = values[i]!;
+      if (safe.name !== tool.name) {
+        withheld.push([tool.name, 'its name holds a secret']);
+        this.options.logger.warn(`tool ${safe.name} withheld from the list: its name holds a secret (${r.patterns.join(', ')})`);
+        return;
+      }
+      out.push(safe);
+    });
+    return { tools: out, withheld };
   }
 
   private withheldLayer(): Middleware {

@@ -64,9 +64,12 @@ export class ServerOutputs extends Disposable {
     t.subscription = new DisposableStore();
     t.connection = connection;
     if (!connection) return;
+    // What a server prints can hold secrets, and a LogOutputChannel is also a file on disk:
+    // every line passes the gateway's redactor.
+    const redact = this.service?.redact ?? ((text: string) => text);
     // A fresh connection starts with an empty buffer; a channel created late replays history.
-    for (const line of connection.output.snapshot()) appendServerLine(t.channel, line);
-    t.subscription.add(connection.output.onDidAppend((line) => appendServerLine(t.channel, line)));
+    for (const line of connection.output.snapshot()) appendServerLine(t.channel, redact(line));
+    t.subscription.add(connection.output.onDidAppend((line) => appendServerLine(t.channel, redact(line))));
   }
 
   private disposeAll(): void {

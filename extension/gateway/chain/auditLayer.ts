@@ -20,11 +20,17 @@ export interface AuditLayerOptions {
    */
   autonomyLevel: () => string | undefined;
   /**
-   * Redacts text the redaction layer never saw: the message of an exception thrown by an
-   * inner layer, and refusal texts that echo the client's tool name. Identity by default.
-   * (`ctx.error` set by inner layers is already redacted: the redaction layer runs inside.)
+   * Redacts the error text of every record: the message of an exception thrown by an inner
+   * layer, and the denial texts of layers outside the redaction layers (HALT, policy, blocked
+   * paths, rate limit, breaker), which echo tool names and argument keys. Identity by default.
    */
   redactError?: (text: string) => string | Promise<string>;
+  /**
+   * Redacts short text synchronously (the built-in patterns, DESIGN §1): the tool and server
+   * names and every string and key of the metadata, which a client or a layer may have filled
+   * with a secret (`echo__ghp_…`, a blocked argument named by a token). Identity by default.
+   */
+  redactInline?: (text: string) => string;
   /** Millisecond clock comparable with `ctx.start_time`; default `performance.now`. */
   now?: () => number;
   /**
@@ -63,9 +69,10 @@ export function auditLayer(audit: Pick<AuditLog, 'append'>, options: AuditLayerO
       // What compose would do, but here, so the record matches what the client gets.
       ctx.status = 'error';
       ctx.reason_code ??= 'internal_error';
-      const raw = `Gatehouse could not complete the call: ${err instanceof Error ? err.message : String(err)}`;
-      ctx.error = await redact(raw, options);
+      ctx.error = `Gatehouse could not complete the call: ${err instanceof Error ? err.message : String(err)}`;
     }
+    // Every error text, whichever layer wrote it: denials of outer layers never met the redaction layers.
+    if (typeof ctx.error === 'string') ctx.error = await redact(ctx.error, options);
     const written = appendRecord(audit, auditInputFromContext(ctx, options));
     if (options.awaitWrite) await written;
   };
@@ -87,15 +94,16 @@ export async function auditRefusal(
 }
 
 /** The audit input for a call, from its context (exported for the gateway's own paths). */
-export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayerOptions, 'autonomyLevel' | 'now'>): AuditInput {
+export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayerOptions, 'autonomyLevel' | 'now' | 'redactInline'>): AuditInput {
   const now = options.now ?? (() => performance.now());
+  const inline = inlineRedactor(options.redactInline);
   const metadata: Record<string, unknown> = {};
   const dropped: string[] = [];
   for (const [key, value] of Object.entries(ctx.metadata)) {
     if (LIFTED_KEYS.has(key) || value === undefined) continue;
-    const safe = toJsonData(value);
-    if (safe.ok) setOwn(metadata, key, safe.value);
-    else dropped.push(wellFormed(key));
+    const safe = toJsonData(value, inline);
+    if (safe.ok) setOwn(metadata, inline(wellFormed(key)), safe.value);
+    else dropped.push(inline(wellFormed(key)));
   }
   if (dropped.length > 0) metadata.audit_dropped_keys = dropped;
   if (ctx.reason_code !== undefined) metadata.reason_code = wellFormed(ctx.reason_code);
@@ -103,8 +111,8 @@ export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayer
 
   const input: AuditInput = {
     session_id: wellFormed(ctx.session_id),
-    tool_name: wellFormed(ctx.tool_name),
-    server_name: wellFormed(ctx.server_name),
+    tool_name: inline(wellFormed(ctx.tool_name)),
+    server_name: inline(wellFormed(ctx.server_name)),
     tier: ctx.tier ?? 'write',
     status: ctx.status,
     autonomy_level: autonomyOf(ctx, options.autonomyLevel),
@@ -113,9 +121,21 @@ export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayer
     metadata,
   };
   if (typeof ctx.error === 'string') input.error = capError(ctx.error);
-  const redacted = redactedFields(ctx);
+  const redacted = redactedFields(ctx).map(inline);
   if (redacted.length > 0) input.redacted_fields = redacted;
   return input;
+}
+
+/** The inline redactor, failing closed: text it cannot make safe is withheld. */
+function inlineRedactor(redactInline: AuditLayerOptions['redactInline']): (text: string) => string {
+  if (!redactInline) return (text) => text;
+  return (text) => {
+    try {
+      return redactInline(text);
+    } catch {
+      return '[withheld: redaction failed]';
+    }
+  };
 }
 
 function appendRecord(audit: Pick<AuditLog, 'append'>, input: AuditInput): Promise<AuditRecord | undefined> {
@@ -191,22 +211,23 @@ function wellFormed(text: string): string {
  * `toJSON` (a Date becomes its ISO string) and drops undefined; strings are made well-formed.
  * Values JSON cannot hold (BigInt, cycles, a throwing toJSON) are reported as not ok.
  */
-function toJsonData(value: unknown): { ok: true; value: unknown } | { ok: false } {
+function toJsonData(value: unknown, inline: (text: string) => string): { ok: true; value: unknown } | { ok: false } {
   try {
     const text = JSON.stringify(value);
     if (text === undefined) return { ok: false };
-    return { ok: true, value: deepWellFormed(JSON.parse(text)) };
+    return { ok: true, value: deepWellFormed(JSON.parse(text), inline) };
   } catch {
     return { ok: false };
   }
 }
 
-function deepWellFormed(value: unknown): unknown {
-  if (typeof value === 'string') return wellFormed(value);
-  if (Array.isArray(value)) return value.map(deepWellFormed);
+/** Strings and keys made well-formed and passed through the inline redactor. */
+function deepWellFormed(value: unknown, inline: (text: string) => string): unknown {
+  if (typeof value === 'string') return inline(wellFormed(value));
+  if (Array.isArray(value)) return value.map((v) => deepWellFormed(v, inline));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) setOwn(out, wellFormed(k), deepWellFormed(v));
+    for (const [k, v] of Object.entries(value)) setOwn(out, inline(wellFormed(k)), deepWellFormed(v, inline));
     return out;
   }
   return value;

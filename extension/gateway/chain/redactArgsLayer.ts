@@ -3,12 +3,20 @@ import { deny } from './callContext';
 import type { Middleware } from './chain';
 import { recordRedaction, recordScanTimeout } from '../scanner/metadata';
 
+/** Prefix of the arguments' paths in the scan of `[tool name, arguments]`. */
+const ARGS_PREFIX = '[1]';
+
 /**
  * Redacts secrets in the arguments before dispatch (SPEC §7.9 pre-call), so an agent cannot hand
  * a secret to a tool through the gateway. Runs after blocked-paths (which must see the raw
  * values, SPEC §7.12). `ctx.arguments` is replaced by a redacted copy — never mutated — and the
  * changed field paths (`arguments.token`, …) go to `metadata.redacted_fields`, the pattern names
- * to `metadata.redacted_patterns`.
+ * to `metadata.redacted_patterns`. Keys are redacted like values (`{"ghp_…": 1}`), and the paths
+ * are spelled with the redacted keys.
+ *
+ * The tool name is scanned in the same job: a name that holds a secret (`echo__ghp_…`) cannot be
+ * sent redacted — it would name another tool — so the call is refused (`secret_in_tool_name`)
+ * and the context keeps only the redacted name, for the audit record and the answer.
  *
  * Fail closed: if the scan overruns its budget or cannot run, the call is refused
  * (`redaction_timeout` / `redaction_failed`) rather than sent with unscanned arguments — or with
@@ -17,7 +25,7 @@ import { recordRedaction, recordScanTimeout } from '../scanner/metadata';
 export function redactArgsLayer(scanner: Pick<Scanner, 'redact'>): Middleware {
   return async (ctx, next) => {
     try {
-      const r = await scanner.redact(ctx.arguments, { root: 'arguments' });
+      const r = await scanner.redact([ctx.tool_name, ctx.arguments] as const);
       if (r.timedOut || r.failed) {
         if (r.timeout) recordScanTimeout(ctx.metadata, r.timeout);
         deny(
@@ -30,8 +38,20 @@ export function redactArgsLayer(scanner: Pick<Scanner, 'redact'>): Middleware {
         return;
       }
       if (r.redactedFields.length > 0) {
-        ctx.arguments = r.value;
-        recordRedaction(ctx.metadata, r.redactedFields, r.patterns);
+        const [toolName, args] = r.value;
+        const fields = r.redactedFields.map((f) => (f.startsWith(ARGS_PREFIX) ? `arguments${f.slice(ARGS_PREFIX.length)}` : 'tool_name'));
+        ctx.arguments = args;
+        recordRedaction(ctx.metadata, fields, r.patterns);
+        if (toolName !== ctx.tool_name) {
+          ctx.tool_name = toolName;
+          ctx.full_name = `${ctx.server_name}__${toolName}`;
+          deny(
+            ctx,
+            'secret_in_tool_name',
+            `The tool name ${ctx.full_name} holds a secret; the call was refused so that the secret does not reach the server.`,
+          );
+          return;
+        }
       }
     } catch (err) {
       deny(ctx, 'redaction_failed', `Secret redaction of the arguments of ${ctx.full_name} failed (${err instanceof Error ? err.message : String(err)}); the call was refused.`);

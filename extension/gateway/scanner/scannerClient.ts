@@ -49,7 +49,7 @@ import {
   type ToWorker,
   type WorkerInit,
 } from './protocol';
-import { collectStrings, replaceStrings, type WalkOptions } from './walk';
+import { collectStrings, pathOf, replaceStrings, type Collected, type WalkOptions } from './walk';
 
 export type { InjectionVerdict } from './engine';
 
@@ -74,7 +74,10 @@ export interface ScanTimeout {
 export interface RedactResult<T = unknown> {
   /** The redacted copy (the input is never mutated); fail-closed text on timeout or failure. */
   value: T;
-  /** Paths of the strings that were changed, e.g. `arguments.token`, `content[0].text`. */
+  /**
+   * Paths of the strings that were changed, e.g. `arguments.token`, `content[0].text` — values
+   * and object keys alike, each path spelled with the redacted keys.
+   */
   redactedFields: string[];
   /** Names of the patterns that matched, distinct, in first-match order. */
   patterns: string[];
@@ -242,16 +245,17 @@ export class Scanner implements IDisposable {
   }
 
   /**
-   * Redacts every string inside `value` (objects and arrays are walked; the input is never
-   * mutated). `root` prefixes the reported paths; `mcpContent` skips binary payloads and structural fields of MCP content.
+   * Redacts every string inside `value`, object keys included (objects and arrays are walked;
+   * the input is never mutated). `root` prefixes the reported paths; `mcpContent` skips binary
+   * payloads and structural fields of MCP content.
    */
   async redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
-    const { strings, paths } = collectStrings(value, options);
-    if (strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
-    const packed = packStrings(strings);
+    const collected = collectStrings(value, options);
+    if (collected.strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
+    const packed = packStrings(collected.strings);
     const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
-    if (outcome.kind !== 'ok') return failedRedaction(value, paths, outcome, options);
-    return applyRedaction(value, paths, outcome.reply, options);
+    if (outcome.kind !== 'ok') return failedRedaction(value, collected, outcome, options);
+    return applyRedaction(value, collected, outcome.reply, options);
   }
 
   /**
@@ -268,7 +272,8 @@ export class Scanner implements IDisposable {
    */
   async redactAndScanInjection<T>(value: T, options: RedactAndScanOptions = {}): Promise<RedactAndScanResult<T>> {
     const walk: WalkOptions = { mcpContent: true, ...(options.root !== undefined ? { root: options.root } : {}) };
-    const { strings, paths, shared } = collectStrings(value, walk);
+    const collected = collectStrings(value, walk);
+    const { strings, shared } = collected;
     if (shared) {
       // The redacted copy would not walk like the input (see Collected.shared): do it the long way.
       const redaction = await this.redact(value, walk);
@@ -283,8 +288,8 @@ export class Scanner implements IDisposable {
       if (redaction.timedOut || redaction.failed) return { redaction };
       return { redaction, injection: failedInjection(outcome) };
     }
-    if (outcome.kind !== 'ok') return { redaction: failedRedaction(value, paths, outcome, walk) };
-    return { redaction: applyRedaction(value, paths, outcome.reply, walk), injection: verdictOf(outcome.reply.hits, options.tier) };
+    if (outcome.kind !== 'ok') return { redaction: failedRedaction(value, collected, outcome, walk) };
+    return { redaction: applyRedaction(value, collected, outcome.reply, walk), injection: verdictOf(outcome.reply.hits, options.tier) };
   }
 
   /** Redacts one string; on timeout or failure the whole text is `[REDACTION TIMED OUT]`. */
@@ -571,18 +576,20 @@ export class Scanner implements IDisposable {
   }
 }
 
-/** Builds the redacted copy from a worker reply (shared by {@link Scanner.redact} and the combined job). */
-function applyRedaction<T>(value: T, paths: readonly string[], reply: Pick<RedactReply, 'indices' | 'packed' | 'names'>, options: WalkOptions): RedactResult<T> {
+/**
+ * Builds the redacted copy from a worker reply (shared by {@link Scanner.redact} and the combined
+ * job). Field paths are spelled with redacted keys, so a secret used as a key stays out of them.
+ */
+function applyRedaction<T>(value: T, collected: Collected, reply: Pick<RedactReply, 'indices' | 'packed' | 'names'>, options: WalkOptions): RedactResult<T> {
   if (reply.indices.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
   const replaced = new Map<number, string>();
   const names = new Set<string>();
-  const fields: string[] = [];
   for (let k = 0; k < reply.indices.length; k++) {
-    const index = reply.indices[k]!;
-    replaced.set(index, unpackString(reply.packed, k));
-    fields.push(paths[index]!);
+    replaced.set(reply.indices[k]!, unpackString(reply.packed, k));
     for (const name of reply.names[k] ?? []) names.add(name);
   }
+  const text = (i: number): string => replaced.get(i) ?? collected.strings[i]!;
+  const fields = [...new Set([...replaced.keys()].map((i) => pathOf(collected, i, text)))];
   return {
     value: replaceStrings(value, (i) => replaced.get(i), options) as T,
     redactedFields: fields,
@@ -591,11 +598,12 @@ function applyRedaction<T>(value: T, paths: readonly string[], reply: Pick<Redac
   };
 }
 
-/** Fail closed: every string of the value becomes the timeout marker. */
-function failedRedaction<T>(value: T, paths: string[], outcome: Exclude<Outcome<unknown>, { kind: 'ok' }>, options: WalkOptions): RedactResult<T> {
+/** Fail closed: every string of the value, keys included, becomes the timeout marker. */
+function failedRedaction<T>(value: T, collected: Collected, outcome: Exclude<Outcome<unknown>, { kind: 'ok' }>, options: WalkOptions): RedactResult<T> {
+  const fields = [...new Set(collected.strings.map((_, i) => pathOf(collected, i, () => REDACTION_TIMED_OUT)))];
   return {
     value: replaceStrings(value, () => REDACTION_TIMED_OUT, options) as T,
-    redactedFields: paths,
+    redactedFields: fields,
     patterns: [],
     timedOut: outcome.kind === 'timeout',
     ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
