@@ -43,6 +43,9 @@ export const CHILD_ENV_ALLOWLIST_WINDOWS: readonly string[] = [
   'USERNAME',
   'USERPROFILE',
   'PROGRAMFILES',
+  // How a bare `npx` resolves to `npx.cmd`, and which cmd.exe runs it (platform/resolveCommand.ts).
+  'PATHEXT',
+  'COMSPEC',
 ];
 
 /** The host environment as given (usually `process.env`). */
