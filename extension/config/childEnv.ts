@@ -43,9 +43,8 @@ export const CHILD_ENV_ALLOWLIST_WINDOWS: readonly string[] = [
   'USERNAME',
   'USERPROFILE',
   'PROGRAMFILES',
-  // How a bare `npx` resolves to `npx.cmd`, and which cmd.exe runs it (platform/resolveCommand.ts).
+  // How a bare `npx` resolves to `npx.cmd` (platform/resolveCommand.ts), and how cmd.exe resolves names inside it.
   'PATHEXT',
-  'COMSPEC',
 ];
 
 /** The host environment as given (usually `process.env`). */

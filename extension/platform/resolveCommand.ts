@@ -136,8 +136,10 @@ export async function resolveLaunch(spec: LaunchSpec, seam: PlatformSeam = {}): 
   const status = await findExecutable({ command: spec.command, searchPath: env('PATH') ?? '', cwd, pathExt: env('PATHEXT') }, seam);
   if (!status.found) return { command: spec.command, args: [...spec.args] };
   if (!BATCH.test(status.file)) return { command: status.file, args: [...spec.args] };
+  // ComSpec when the entry maps it; else cmd.exe by its full path, never a cmd.exe found on a PATH a workspace may extend.
+  const root = env('SYSTEMROOT');
   return {
-    command: env('COMSPEC') ?? 'cmd.exe',
+    command: env('COMSPEC') ?? (root ? path.win32.join(root, 'System32', 'cmd.exe') : 'cmd.exe'),
     args: ['/d', '/e:ON', '/v:OFF', '/s', '/c', batchCommandLine(status.file, spec.args)],
     windowsVerbatimArguments: true,
   };

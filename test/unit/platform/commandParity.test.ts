@@ -9,6 +9,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { buildChildEnv } from '../../../extension/config/childEnv';
+import type { ServerConfig } from '../../../extension/config/registrySchema';
 import { CommandResolver } from '../../../extension/lsp/commandResolver';
 import { validateConfig } from '../../../extension/lsp/validate';
 import { resolveLaunch, type FileProbe, type Launch } from '../../../extension/platform/resolveCommand';
@@ -61,6 +63,13 @@ test('Windows: the editor accepts exactly the commands the spawn resolves, to th
       assert.equal(target(launch), editor.file, command);
     }
   }
+});
+
+test("Windows: the child's environment keeps PATHEXT, so the spawn looks up what the host would", () => {
+  const host = { Path: 'C:\\Windows', PATHEXT: '.COM;.EXE;.CMD', SystemRoot: 'C:\\Windows' };
+  const server: ServerConfig = { name: 's', command: 'npx', args: [], env: {}, env_passthrough: [], tier_overrides: {}, enabled: true, keep_tools_when_down: false };
+  const { env } = buildChildEnv(server, host, { platform: 'win32' });
+  assert.equal(env.PATHEXT, '.COM;.EXE;.CMD');
 });
 
 test('Linux: the same verdicts on the real file system', async (t) => {

@@ -90,7 +90,8 @@ test('Windows launch: .cmd through cmd.exe (ComSpec, /d /e:ON /v:OFF /s /c), .ex
   });
   // Not found: spawned as written, so the spawn's own ENOENT reaches the user as before.
   assert.deepEqual(await resolveLaunch({ command: 'nope', args: ['x'], env, cwd: 'C:\\work' }, win), { command: 'nope', args: ['x'] });
-  // Without ComSpec, plain cmd.exe.
+  // Without ComSpec (the child's environment does not inherit it), cmd.exe under SystemRoot, else by name.
+  assert.equal((await resolveLaunch({ command: 'npx', args: [], env: { PATH, SYSTEMROOT: 'C:\\Windows' }, cwd: 'C:\\work' }, win)).command, 'C:\\Windows\\System32\\cmd.exe');
   assert.equal((await resolveLaunch({ command: 'npx', args: [], env: { PATH }, cwd: 'C:\\work' }, win)).command, 'cmd.exe');
   // Linux and macOS: exactly what was asked, no lookup at all.
   let probed = 0;
