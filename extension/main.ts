@@ -18,6 +18,7 @@ import { PreviewDocuments } from './host/previewDocuments';
 import { SessionBlockerNotifier } from './host/sessionBlockerNotifier';
 import { readSettings } from './host/settings';
 import { DownstreamTree } from './host/tree/downstreamTree';
+import { installLauncher } from './platform/bridgeLauncher';
 import { toDidChangeStateParams } from './protocol/lsp';
 import type { GatewaySnapshot } from './protocol/model';
 
@@ -69,7 +70,10 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   });
   context.subscriptions.push(new GatewayMcpProvider(gateways, version, firstRunHint));
   context.subscriptions.push(new SessionBlockerNotifier(gateways, context.workspaceState));
-  context.subscriptions.push(new Commands({ manager: gateways, channel, previews, extensionPath: context.extensionPath }));
+  // Client configurations name a launcher in global storage, which survives updates (this version's dist/ does not).
+  const bridgeLauncher = installLauncher(context.globalStorageUri.fsPath, { id: context.extension.id, version, cli: context.asAbsolutePath('dist/cli.js') });
+  bridgeLauncher.catch((err: unknown) => channel.warn(`could not write the client launcher: ${err instanceof Error ? err.message : String(err)}`));
+  context.subscriptions.push(new Commands({ manager: gateways, channel, previews, extensionPath: context.extensionPath, bridgeLauncher }));
   context.subscriptions.push(registerDashboard(context, new ManagerSources(gateways), { logger: channel }));
 
   // The config language server only reads files (it spawns nothing), so it runs in Restricted

@@ -3,11 +3,13 @@ import { createLineLogger } from '../common/consoleLogger';
 import type { Logger } from '../common/logger';
 import { GatewayService } from '../gateway/gatewayService';
 import { flag, type ParsedArgs } from './args';
+import { onStopSignal } from '../platform/stopSignals';
 
 /**
  * `gatehouse serve [--http [--port N]] [--metrics-port N] [--folder F] [--dir D]`: the whole
  * gateway without VS Code. On stdio, stdout carries only JSON-RPC; every human line goes to
- * stderr. Stops cleanly (all children gone) on stdin EOF (stdio mode), SIGTERM, SIGINT and SIGHUP.
+ * stderr. Stops cleanly (all children gone) on stdin EOF (stdio mode), SIGTERM, SIGINT and SIGHUP;
+ * on Windows on Ctrl-C, Ctrl-Break and closing the console (platform/stopSignals.ts).
  *
  * Environment: `GATEHOUSE_PORT` (HTTP port when --port is absent), `GATEHOUSE_METRICS_PORT`
  * (opt-in Prometheus endpoint on 127.0.0.1; 0 picks a free port, recorded in the state file),
@@ -31,7 +33,7 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
   // stop the children (they live in their own process groups and would otherwise be orphaned).
   let wake: (why: string) => void = () => undefined;
   const stopRequested = new Promise<string>((resolve) => (wake = resolve));
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => wake(signal));
+  onStopSignal(wake); // SIGTERM, SIGINT (Ctrl-C), SIGHUP (console closed), SIGBREAK (Ctrl-Break on Windows)
 
   const service = await GatewayService.start({ folder, configDir: flag(args, 'dir'), logger, version, metricsPort });
   let stopping: Promise<void> | undefined;

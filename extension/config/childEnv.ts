@@ -43,6 +43,8 @@ export const CHILD_ENV_ALLOWLIST_WINDOWS: readonly string[] = [
   'USERNAME',
   'USERPROFILE',
   'PROGRAMFILES',
+  // How a bare `npx` resolves to `npx.cmd` (platform/resolveCommand.ts), and how cmd.exe resolves names inside it.
+  'PATHEXT',
 ];
 
 /** The host environment as given (usually `process.env`). */

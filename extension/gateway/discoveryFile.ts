@@ -1,6 +1,8 @@
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { replaceFile } from '../platform/replaceFile';
+import { restrictToUser } from '../platform/restrictToUser';
 
 /** Name of the discovery file beside the config. */
 export const DISCOVERY_FILE_NAME = 'gateway.json';
@@ -18,11 +20,13 @@ const RUNTIME_FILES = ['gateway.json', 'serve.state.json', 'serve.state.json.loc
 /** Writes the discovery file atomically with mode 0600, and makes sure git ignores it. */
 export async function writeDiscoveryFile(dir: string, info: DiscoveryInfo): Promise<string> {
   await mkdir(dir, { recursive: true });
+  // Windows ignores 0600: the folder's ACL decides who reads the token (platform/restrictToUser.ts).
+  await restrictToUser(dir);
   await ensureGitignore(dir);
   const file = path.join(dir, DISCOVERY_FILE_NAME);
   const tmp = path.join(dir, `.${DISCOVERY_FILE_NAME}.${randomUUID()}.tmp`);
   await writeFile(tmp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  await rename(tmp, file);
+  await replaceFile(tmp, file);
   return file;
 }
 

@@ -16,6 +16,7 @@ import { StateStore } from '../state/store';
 import type { VerifyResult } from './audit/verifyAudit';
 import { verifyAuditDir } from './audit/verifyAudit';
 import { removeDiscoveryFile, writeDiscoveryFile } from './discoveryFile';
+import { restrictToUser } from '../platform/restrictToUser';
 import { Gateway } from './gateway';
 import { ConfigWatcher } from './configWatcher';
 import { Governance } from './governance';
@@ -137,6 +138,8 @@ export class GatewayService extends Disposable {
   }
 
   private async boot(): Promise<void> {
+    // Windows ignores 0600: before the audit log, state file and token exist, the folder's ACL is made the user's alone.
+    if (!(await restrictToUser(this.configDir))) this.logger.warn(`could not restrict ${this.configDir} to the current user (icacls); its files may be readable by other local accounts`);
     await this.loadConfig();
     const pool = this.register(
       new DownstreamPool(this.registry, {

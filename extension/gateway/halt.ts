@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { systemClock, type Clock } from '../common/clock';
 import type { AuditLog } from './audit/auditLog';
 import { GATEWAY_SERVER_NAME, type AuditRecord } from './audit/auditRecord';
+import { replaceFile } from '../platform/replaceFile';
 
 /** The kill-switch file in the config directory (rea's name, SPEC §7.3). */
 export const HALT_FILE_NAME = 'HALT';
@@ -118,7 +119,7 @@ export async function freeze(dir: string, reason: string, audit: Pick<AuditLog, 
   const temp = path.join(dir, `.${HALT_FILE_NAME}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await fsp.writeFile(temp, content, { mode: 0o600, flag: 'wx' });
-    await fsp.rename(temp, target);
+    await replaceFile(temp, target);
   } catch (err) {
     await fsp.rm(temp, { force: true }).catch(() => undefined);
     throw err;

@@ -38,6 +38,8 @@ export interface CommandDeps {
   channel: vscode.LogOutputChannel;
   previews: PreviewDocuments;
   extensionPath: string;
+  /** The update-proof launcher written at activation (platform/bridgeLauncher.ts). */
+  bridgeLauncher?: Promise<string>;
 }
 
 /**
@@ -83,7 +85,7 @@ export class Commands extends Disposable {
       'gatehouse.acceptFingerprint': (arg) => acceptFingerprint(manager, arg),
       'gatehouse.showStatus': () => showStatus(manager),
       'gatehouse.copyClientConfig': (arg) =>
-        copyClientConfig(manager, deps.extensionPath, typeof arg === 'object' && arg !== null && !('kind' in arg) ? (arg as CopyClientConfigArgs) : {}),
+        copyClientConfig(manager, deps.extensionPath, typeof arg === 'object' && arg !== null && !('kind' in arg) ? (arg as CopyClientConfigArgs) : {}, deps.bridgeLauncher),
       'gatehouse.importServers': (arg) => importServers(manager, deps.previews, arg),
       'gatehouse.createConfig': (arg) => createConfig(manager, arg),
       'gatehouse.openRegistry': (arg) => this.openRegistry(arg),

@@ -1,34 +1,17 @@
 /**
- * Finds a server's `command` the way the gateway's spawn will (`shell: false`, libuv rules), so
- * "not found on PATH" in the editor means the gateway would get ENOENT:
- * - a command with a path separator is a file, relative to the server's working directory;
- * - otherwise each PATH entry is tried in order (an empty entry means the working directory);
- * - on Windows, a name without an extension is tried as `.com` then `.exe` (libuv does not
- *   try `.cmd`, which is why a bare `npx` fails there without a shell).
+ * Finds a server's `command` the way the gateway's spawn will: the lookup itself is
+ * `platform/resolveCommand.ts` ({@link findExecutable}), the one the spawn uses, so "not found on
+ * PATH" in the editor means the gateway would get ENOENT (on Windows: PATH × PATHEXT, so a bare
+ * `npx` finds `npx.cmd` as the spawn does).
  *
  * File-system lookups are asynchronous and cached for a short time, because the validator
  * runs on every keystroke and must stay synchronous: it asks {@link CommandResolver.peek}, and
  * the server awaits {@link CommandResolver.resolve} for whatever was not cached yet.
  */
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { systemClock, type Clock } from '../common/clock';
+import { findExecutable, type CommandQuery, type CommandStatus, type FileProbe } from '../platform/resolveCommand';
 
-/** One lookup: which command, on which PATH, from which working directory. */
-export interface CommandQuery {
-  command: string;
-  /** The PATH the child will get (the gateway's, unless the entry's `env:` sets PATH). */
-  searchPath: string;
-  /** Absolute working directory of the child (relative commands resolve against it). */
-  cwd: string;
-}
-
-/** The outcome of a lookup. */
-export type CommandStatus =
-  | { found: true; file: string }
-  /** `missing`: no such file anywhere; `not-executable`: a file exists but lacks execute permission. */
-  | { found: false; reason: 'missing' | 'not-executable' };
+export type { CommandQuery, CommandStatus };
 
 /** Options of {@link CommandResolver}. */
 export interface CommandResolverOptions {
@@ -36,6 +19,8 @@ export interface CommandResolverOptions {
   ttlMs?: number;
   clock?: Clock;
   platform?: NodeJS.Platform;
+  /** File-system seam (tests stand in for NTFS on Linux). */
+  probe?: FileProbe;
 }
 
 /** The synchronous view the validator uses: the cached answer, or undefined when not known yet. */
@@ -48,11 +33,13 @@ export class CommandResolver {
   private readonly ttlMs: number;
   private readonly clock: Clock;
   private readonly platform: NodeJS.Platform;
+  private readonly probe: FileProbe | undefined;
 
   constructor(options: CommandResolverOptions = {}) {
     this.ttlMs = options.ttlMs ?? 30_000;
     this.clock = options.clock ?? systemClock;
     this.platform = options.platform ?? process.platform;
+    this.probe = options.probe;
   }
 
   /** The cached answer for `query` if it is still fresh. */
@@ -72,7 +59,7 @@ export class CommandResolver {
     const key = keyOf(query);
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = findCommand(query, this.platform).then((status) => {
+      pending = findExecutable(query, { platform: this.platform, probe: this.probe }).then((status) => {
         this.cache.set(key, { status, at: this.clock.now() });
         this.inFlight.delete(key);
         return status;
@@ -84,40 +71,10 @@ export class CommandResolver {
 }
 
 function keyOf(q: CommandQuery): string {
-  return JSON.stringify([q.command, q.searchPath, q.cwd]);
+  return JSON.stringify([q.command, q.searchPath, q.cwd, q.pathExt ?? '']);
 }
 
 /** Resolves one command without caching (exported for tests). */
-export async function findCommand(query: CommandQuery, platform: NodeJS.Platform = process.platform): Promise<CommandStatus> {
-  const windows = platform === 'win32';
-  const p = windows ? path.win32 : path.posix;
-  const names = windows && p.extname(query.command) === '' ? [`${query.command}.com`, `${query.command}.exe`] : [query.command];
-  const hasSeparator = windows ? /[\\/]/.test(query.command) : query.command.includes('/');
-  const dirs = hasSeparator ? [query.cwd] : query.searchPath.split(p.delimiter).map((dir) => (dir === '' ? query.cwd : p.resolve(query.cwd, dir)));
-  let sawFile = false;
-  for (const dir of dirs) {
-    for (const name of names) {
-      const file = p.resolve(dir, name);
-      const kind = await probe(file, windows);
-      if (kind === 'executable') return { found: true, file };
-      if (kind === 'file') sawFile = true;
-    }
-  }
-  return { found: false, reason: sawFile ? 'not-executable' : 'missing' };
-}
-
-async function probe(file: string, windows: boolean): Promise<'executable' | 'file' | 'none'> {
-  try {
-    if (!(await stat(file)).isFile()) return 'none';
-  } catch {
-    return 'none';
-  }
-  // Windows has no execute bit: an existing .exe/.com is runnable.
-  if (windows) return 'executable';
-  try {
-    await access(file, constants.X_OK);
-    return 'executable';
-  } catch {
-    return 'file';
-  }
+export function findCommand(query: CommandQuery, platform: NodeJS.Platform = process.platform): Promise<CommandStatus> {
+  return findExecutable(query, { platform });
 }

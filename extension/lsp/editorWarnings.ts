@@ -101,7 +101,7 @@ function checkCommand(
   // The workspace folder is the parent of the config directory, as for the loader's cwd.
   const workspace = path.dirname(path.dirname(source.file));
   const cwd = typeof server.cwd === 'string' && server.cwd !== '' ? path.resolve(workspace, server.cwd) : workspace;
-  const query: CommandQuery = { command, searchPath, cwd };
+  const query: CommandQuery = { command, searchPath, cwd, ...(windows ? { pathExt: envLookup(options.env, true)('PATHEXT') } : {}) };
   const status = lookup(query);
   if (status === undefined) {
     out.pending.push(query);

@@ -4,6 +4,8 @@ import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { childGuard } from './childGuard';
 import type { RingBuffer } from './ringBuffer';
+import { resolveLaunch } from '../platform/resolveCommand';
+import { signalProcessTree } from '../platform/killProcessTree';
 
 /** How a child ended, as reported once by `onexit`. */
 export interface ChildExit {
@@ -71,10 +73,13 @@ export class ChildProcessTransport implements Transport {
     return this.child?.pid;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     if (this.child) throw new Error('ChildProcessTransport already started');
+    const launch = await resolveLaunch(this.spec); // Windows: npx → npx.cmd through cmd.exe, safely quoted
+    if (this.closed) throw new Error('closed before the child was started');
     return new Promise((resolve, reject) => {
-      const child = spawn(this.spec.command, this.spec.args, {
+      const child = spawn(launch.command, launch.args, {
+        windowsVerbatimArguments: launch.windowsVerbatimArguments,
         env: this.spec.env,
         cwd: this.spec.cwd,
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -208,20 +213,9 @@ export class ChildProcessTransport implements Transport {
     await this.waitExit(1000);
   }
 
-  /** Sends a signal to the child's whole process group (falls back to the child alone). */
+  /** Sends a signal to the child's whole tree (falls back to the child alone). */
   signalGroup(signal: NodeJS.Signals): void {
-    const pid = this.child?.pid;
-    if (pid === undefined) return;
-    try {
-      if (process.platform === 'win32') this.child?.kill(signal);
-      else process.kill(-pid, signal);
-    } catch {
-      try {
-        this.child?.kill(signal);
-      } catch {
-        // already gone
-      }
-    }
+    signalProcessTree(this.child, signal); // process group on POSIX, taskkill /T /F on Windows
   }
 
   private waitExit(ms: number): Promise<boolean> {

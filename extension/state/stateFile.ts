@@ -8,6 +8,7 @@ import { Emitter, type Event } from '../common/event';
 import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
 import type { StateStore } from './store';
 import { probePid, type PidLiveness } from './probePid';
+import { replaceFile } from '../platform/replaceFile';
 
 /** The live-state file, beside the registry (rea's name, so `rea status` reads it). */
 export const STATE_FILE_NAME = 'serve.state.json';
@@ -599,7 +600,7 @@ async function writeAtomic(target: string, text: string, commit?: () => boolean)
       await unlinkQuiet(tmp);
       return false;
     }
-    await fsp.rename(tmp, target);
+    await replaceFile(tmp, target); // retries Windows sharing violations
     return true;
   } catch (err) {
     await unlinkQuiet(tmp);

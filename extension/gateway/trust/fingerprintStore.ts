@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { replaceFile } from '../../platform/replaceFile';
 
 export const FINGERPRINTS_FILE_NAME = 'fingerprints.json';
 
@@ -54,7 +55,7 @@ export async function writeFingerprints(dir: string, store: FingerprintFile): Pr
     await handle.close();
   }
   try {
-    await rename(tmp, file);
+    await replaceFile(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;

@@ -18,9 +18,15 @@ export interface CopyClientConfigArgs {
  * Stdio clients get `gatehouse bridge`, which reads URL and token from the 0600, git-ignored
  * `gateway.json` at run time, so no token ever lands in a client config file that might be
  * committed. Only the explicit "HTTP" choice puts the token on the clipboard (it stops working
- * at the next gateway restart).
+ * at the next gateway restart). Stdio entries start the bridge through the launcher kept in the
+ * extension's global storage (platform/bridgeLauncher.ts), so they keep working after updates.
  */
-export async function copyClientConfig(manager: GatewayManager, extensionPath: string, args: CopyClientConfigArgs = {}): Promise<string | undefined> {
+export async function copyClientConfig(
+  manager: GatewayManager,
+  extensionPath: string,
+  args: CopyClientConfigArgs = {},
+  bridgeLauncher?: Promise<string>,
+): Promise<string | undefined> {
   const gateway = await pickGateway(manager, args.folder, 'Copy the client configuration of which folder?');
   if (!gateway) {
     await notAvailable(manager);
@@ -37,7 +43,9 @@ export async function copyClientConfig(manager: GatewayManager, extensionPath: s
     target = (await vscode.window.showQuickPick(items, { placeHolder: 'Copy a Gatehouse configuration for which client?' }))?.target;
     if (!target) return undefined;
   }
-  const cli = path.join(extensionPath, 'dist', 'cli.js');
+  // The launcher in global storage survives extension updates; this version's dist/cli.js is
+  // deleted by the next one. Only if the launcher could not be written, the direct path.
+  const cli = (await bridgeLauncher?.catch(() => undefined)) ?? path.join(extensionPath, 'dist', 'cli.js');
   const folder = gateway.folder.uri.fsPath;
   const bridgeArgs = [cli, 'bridge', '--folder', folder];
   const stdioEntry = { gatehouse: { command: 'node', args: bridgeArgs } };

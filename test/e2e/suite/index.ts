@@ -159,10 +159,12 @@ check('Copy Client Configuration: a gatehouse bridge entry, never the token', as
   const entry = (JSON.parse(text) as { mcpServers: { gatehouse: { command: string; args: string[] } } }).mcpServers.gatehouse;
   assert.equal(entry.command, 'node');
   assert.deepEqual(entry.args.slice(1), ['bridge', '--folder', folder()]);
-  assert.match(entry.args[0] ?? '', /dist[\\/]cli\.js$/);
+  // The launcher in global storage (it survives updates), not this version's dist/cli.js.
+  assert.match(entry.args[0] ?? '', /[\\/]gatehouse\.gatehouse[\\/]gatehouse-launcher\.cjs$/);
+  assert.match(await readFile(entry.args[0] ?? '', 'utf8'), /require\(cli\)/);
   assert.ok(!text.includes(await token()));
   const claude = (await vscode.commands.executeCommand('gatehouse.copyClientConfig', { target: 'claude' })) as string;
-  assert.match(claude, /^claude mcp add --scope local gatehouse -- node .*cli\.js bridge --folder /);
+  assert.match(claude, /^claude mcp add --scope local gatehouse -- node .*gatehouse-launcher\.cjs bridge --folder /);
   assert.ok(!claude.includes(await token()));
   const http = (await vscode.commands.executeCommand('gatehouse.copyClientConfig', { target: 'http' })) as string;
   assert.ok(http.includes(await token()), 'only the explicit HTTP choice carries the token');
