@@ -7,6 +7,7 @@ import { verifyAuditDir } from '../gateway/audit/verifyAudit';
 import { freeze, unfreeze } from '../gateway/halt';
 import { classifyTrust } from '../gateway/trust/classifyTrust';
 import { readFingerprints, writeFingerprints } from '../gateway/trust/fingerprintStore';
+import { tofuAuditInput } from '../gateway/trust/tofuAuditInput';
 import { flag, type ParsedArgs } from './args';
 
 async function configDirOf(args: ParsedArgs): Promise<string> {
@@ -105,14 +106,13 @@ export async function trustCommand(args: ParsedArgs): Promise<number> {
   const audit = await AuditLog.open({ dir });
   try {
     // Audited before stored: a crash in between asks again rather than trusting silently.
-    await audit.append({
-      tool_name: 'tofu',
-      server_name: name,
-      tier: 'read',
-      status: 'allowed',
-      emission_source: 'gateway',
-      metadata: { decision: 'drift_accepted', stored: verdict.kind === 'drifted' ? verdict.stored : null, fingerprint: verdict.current, via: 'cli' },
-    });
+    await audit.append(
+      tofuAuditInput(
+        verdict.kind === 'drifted'
+          ? { event: 'drift_accepted', server: name, stored: verdict.stored, current: verdict.current, via: 'cli' }
+          : { event: 'first_seen', server: name, fingerprint: verdict.current, via: 'cli' },
+      ),
+    );
   } finally {
     await audit.close();
   }

@@ -127,8 +127,10 @@ describe('governance through `gatehouse serve`', () => {
 
     const third = await open(project.folder);
     await until('echo back', async () => (await third.client.listTools()).tools.some((t) => t.name === 'echo__echo'));
-    const decisions = auditLines(project.configDir).filter((r) => r.tool_name === 'tofu').map((r) => (r.metadata as { decision: string }).decision);
-    assert.deepEqual(decisions, ['first_seen', 'first_seen', 'drift_blocked', 'drift_accepted']);
+    const tofu = auditLines(project.configDir).filter((r) => r.tool_name === 'rea.tofu');
+    assert.ok(tofu.every((r) => r.server_name === 'rea'), 'rea\'s shape: the server is in metadata.server');
+    const events = tofu.map((r) => { const m = r.metadata as { event: string; server: string }; return `${m.event} ${m.server}`; });
+    assert.deepEqual(events, ['tofu.first_seen echo', 'tofu.first_seen other', 'tofu.drift_blocked echo', 'tofu.drift_accepted echo']);
   });
 
   test('policy.yaml edits apply to the next call; a broken edit keeps the last good policy and says why', async () => {
