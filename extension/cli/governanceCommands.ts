@@ -18,7 +18,13 @@ async function configDirOf(args: ParsedArgs): Promise<string> {
 /** `gatehouse audit verify`: walks the hash chain; exit 1 at the first unexplained break. */
 export async function auditVerify(args: ParsedArgs): Promise<number> {
   const dir = await configDirOf(args);
-  const result = await verifyAuditDir(dir);
+  let result: Awaited<ReturnType<typeof verifyAuditDir>>;
+  try {
+    result = await verifyAuditDir(dir, { since: flag(args, 'since') });
+  } catch (err) {
+    process.stderr.write(`gatehouse audit verify: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result.ok ? 0 : 1;

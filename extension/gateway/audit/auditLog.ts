@@ -19,6 +19,7 @@ import {
 import { canonicalJson, isWellFormedString } from './canonicalJson';
 import { checkAuditLine } from './checkAuditLine';
 import { readFirstLine, readTail } from './readTail';
+import { MAX_ROTATION_SUFFIX, rotatedName } from './rotationName';
 
 /** Default size at which `audit.jsonl` is rotated (rea's default, SPEC §8.4). */
 export const DEFAULT_ROTATION_MAX_BYTES = 50 * 1024 * 1024;
@@ -563,15 +564,15 @@ export class AuditLog extends Disposable {
   }
 
   private async rotate(prevHash: string): Promise<void> {
-    const rotatedAt = new Date(this.clock.now()).toISOString();
-    const base = `audit-${rotatedAt.replace(/:/g, '-')}`;
+    const now = new Date(this.clock.now());
+    const rotatedAt = now.toISOString();
     let target: string | undefined;
-    for (let i = 0; i <= 1000 && !target; i++) {
-      const candidate = path.join(this.options.dir, `${base}${i === 0 ? '' : `-${i}`}.jsonl`);
+    for (let i = 0; i <= MAX_ROTATION_SUFFIX && !target; i++) {
+      const candidate = path.join(this.options.dir, rotatedName(now, i));
       // rename() silently replaces an existing file: never lose an archived segment.
       if (!(await this.fs.stat(candidate).then(() => true, () => false))) target = candidate;
     }
-    if (!target) throw new Error(`no free rotation name for ${base}`);
+    if (!target) throw new Error(`no free rotation name for ${rotatedName(now)}`);
     const handle = this.handle;
     this.handle = undefined;
     this.needsResync = true;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME, GENESIS_HASH, MAX_RECORD_BYTES, ROTATION_TOOL_NAME } from './auditRecord';
 import { checkAuditLine, type LineProblem } from './checkAuditLine';
 import { readFirstLine, readTail } from './readTail';
+import { isRotatedSegment } from './rotationName';
 
 /** Why verification failed at a line. */
 export type VerifyBreakReason = LineProblem | 'prev_hash_mismatch' | 'invalid_utf8' | 'line_too_long' | 'truncated_last_line';
@@ -74,6 +75,11 @@ export interface VerifyOptions {
   maxLineBytes?: number;
   /** Breaks kept in `breaks` (all are counted). Default 1000. */
   maxBreaks?: number;
+  /**
+   * `verifyAuditDir` only: start at this rotated file (a base name, as `rea audit verify
+   * --since`), taking its first record's prev_hash on trust; the segments before it are skipped.
+   */
+  since?: string;
 }
 
 /**
@@ -97,9 +103,14 @@ export async function verifyAuditFile(file: string, options: VerifyOptions = {})
  */
 export async function verifyAuditDir(dir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const names = await fsp.readdir(dir);
-  const rotated = names.filter((n) => /^audit-.+\.jsonl$/.test(n));
+  const rotated = names.filter(isRotatedSegment);
   const segments = await Promise.all(rotated.map((name) => describeSegment(path.join(dir, name))));
-  const files = chainOrder(segments).map((s) => s.file);
+  let files = chainOrder(segments).map((s) => s.file);
+  if (options.since !== undefined) {
+    const from = files.findIndex((f) => path.basename(f) === options.since);
+    if (from < 0) throw new Error(`no rotated file ${options.since} in ${dir}`);
+    files = files.slice(from);
+  }
   if (names.includes(AUDIT_FILE_NAME)) files.push(path.join(dir, AUDIT_FILE_NAME));
   const walker = new ChainWalker(options);
   for (const [i, file] of files.entries()) await walker.walkFile(file, i === 0 ? options.prevHash : walker.continuation);
