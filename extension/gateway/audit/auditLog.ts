@@ -5,6 +5,7 @@ import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
 import type { Policy } from '../../config/policySchema';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from './auditFileSystem';
+import { directoryLock, type AuditLock, type ReleaseLock } from './auditLock';
 import {
   AUDIT_FILE_NAME,
   CHAIN_BREAK_TOOL_NAME,
@@ -63,6 +64,11 @@ export interface AuditLogOptions {
   clock?: Clock;
   /** Injectable for tests. Default fs/promises. */
   fs?: AuditFileSystem;
+  /**
+   * The cross-process lock taken around each group write (one per write, not per record).
+   * Default: rea's `proper-lockfile` lock on `dir` (see {@link directoryLock}).
+   */
+  lock?: AuditLock;
   /** fsync after each group write (default true; one fsync per batch, not per record). */
   fsync?: boolean;
   /**
@@ -78,8 +84,8 @@ export interface AuditLogOptions {
 
 /** A record that was not written, and why. */
 export interface AuditFailure {
-  /** `refused`: the record is invalid (never queued); `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
-  phase: 'refused' | 'open' | 'write' | 'rotate' | 'closed';
+  /** `refused`: the record is invalid (never queued); `lock`: the cross-process lock stayed busy; `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
+  phase: 'refused' | 'lock' | 'open' | 'write' | 'rotate' | 'closed';
   error: Error;
   /** Records lost by this failure (0 for `rotate`). */
   records: number;
@@ -147,9 +153,9 @@ interface ChainHead {
  * - Failures reject the affected appends and fire {@link onDidFail}; the log keeps working
  *   (the next write re-reads the tail). Whether a caller waits is its business.
  *
- * Single process: another process appending to the same file is noticed (size/inode change)
- * and followed, but there is no cross-process lock, so two simultaneous writers can fork the
- * chain; verify then reports it.
+ * - Across processes, each group write runs under rea's lock (`proper-lockfile` on the config
+ *   directory, SPEC Appendix E), and the tail is re-checked under it: records another writer
+ *   (rea's hooks, a second gateway, the CLI) appended meanwhile are chained onto, never forked.
  */
 export class AuditLog extends Disposable {
   private readonly emitFail = this.register(new Emitter<AuditFailure>());
@@ -166,6 +172,7 @@ export class AuditLog extends Disposable {
   readonly file: string;
 
   private readonly fs: AuditFileSystem;
+  private readonly lock: AuditLock;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessionId: string;
@@ -198,6 +205,7 @@ export class AuditLog extends Disposable {
     super();
     this.file = path.join(options.dir, AUDIT_FILE_NAME);
     this.fs = options.fs ?? nodeAuditFileSystem;
+    this.lock = options.lock ?? directoryLock(options.dir, options.logger ?? nullLogger);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? nullLogger;
     this.sessionId = options.sessionId ?? 'external';
@@ -295,15 +303,34 @@ export class AuditLog extends Disposable {
     try {
       while (this.queue.length > 0) {
         await this.groupCommitWindow();
-        let head: ChainHead;
+        let release: ReleaseLock;
         try {
-          // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
-          head = await this.prepare();
+          // The lock's parent must exist: the config dir is made before it is locked.
+          if (!this.handle) await this.fs.mkdir(this.options.dir);
         } catch (err) {
           this.failRound(this.queue.splice(0), 'open', err);
           continue;
         }
-        await this.writeRound(head);
+        try {
+          // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
+          release = await this.lock.acquire();
+        } catch (err) {
+          this.failRound(this.queue.splice(0), 'lock', err);
+          continue;
+        }
+        try {
+          let head: ChainHead;
+          try {
+            // Under the lock: a tail another writer moved is re-read before anything is chained.
+            head = await this.prepare();
+          } catch (err) {
+            this.failRound(this.queue.splice(0), 'open', err);
+            continue;
+          }
+          await this.writeRound(head);
+        } finally {
+          await release();
+        }
       }
     } catch (err) {
       // writeRound settles every promise itself; this is a last guard against a writer bug.
@@ -324,12 +351,13 @@ export class AuditLog extends Disposable {
     if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
   }
 
-  private failRound(batch: Pending[], phase: 'open' | 'write', err: unknown): void {
+  private failRound(batch: Pending[], phase: 'lock' | 'open' | 'write', err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
     const records = batch.filter((p) => p.body).length;
     this.needsResync = true;
-    this.logger.error(`audit: ${phase === 'open' ? 'cannot open' : 'write failed for'} ${this.file}: ${error.message} (${records} record(s) lost)`);
-    if (records > 0 || phase === 'open') this.emitFail.fire({ phase, error, records });
+    const what = phase === 'lock' ? 'cannot lock the directory of' : phase === 'open' ? 'cannot open' : 'write failed for';
+    this.logger.error(`audit: ${what} ${this.file}: ${error.message} (${records} record(s) lost)`);
+    if (records > 0 || phase !== 'write') this.emitFail.fire({ phase, error, records });
     for (const p of batch) p.reject(error);
   }
 

@@ -22,3 +22,19 @@ export function rotatedName(at: Date, n = 0): string {
 export function isRotatedSegment(name: string): boolean {
   return /^audit-.+\.jsonl$/.test(name);
 }
+
+/**
+ * Rotation order of two rotated names: by time stamp, then by suffix as a number (plain string
+ * order puts `-1` before the unsuffixed name and `-10` before `-2`). Other names sort after
+ * rea's, by string.
+ */
+export function compareRotatedNames(a: string, b: string): number {
+  const ma = ROTATED_NAME.exec(a);
+  const mb = ROTATED_NAME.exec(b);
+  if (ma && mb) {
+    const stamp = `${ma[1]}${ma[2]}`.localeCompare(`${mb[1]}${mb[2]}`);
+    return stamp || Number(ma[3] ?? 0) - Number(mb[3] ?? 0);
+  }
+  if (ma || mb) return ma ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME, GENESIS_HASH, MAX_RECORD_BYTES, ROTATION_TOOL_NAME } from './auditRecord';
 import { checkAuditLine, type LineProblem } from './checkAuditLine';
 import { readFirstLine, readTail } from './readTail';
-import { isRotatedSegment } from './rotationName';
+import { compareRotatedNames, isRotatedSegment } from './rotationName';
 
 /** Why verification failed at a line. */
 export type VerifyBreakReason = LineProblem | 'prev_hash_mismatch' | 'invalid_utf8' | 'line_too_long' | 'truncated_last_line';
@@ -314,7 +314,7 @@ interface SegmentInfo {
  */
 function chainOrder(segments: SegmentInfo[]): SegmentInfo[] {
   const remaining = [...segments].sort(
-    (a, b) => (a.firstAt ?? Infinity) - (b.firstAt ?? Infinity) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0),
+    (a, b) => (a.firstAt ?? Infinity) - (b.firstAt ?? Infinity) || compareRotatedNames(path.basename(a.file), path.basename(b.file)),
   );
   const ordered: SegmentInfo[] = [];
   while (remaining.length > 0) {
