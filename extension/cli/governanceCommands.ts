@@ -36,6 +36,10 @@ export async function auditVerify(args: ParsedArgs): Promise<number> {
   for (const b of result.recordedBreaks) {
     process.stdout.write(`note: ${path.basename(b.file)}:${b.line}: the writer recorded a chain break (${b.reason})\n`);
   }
+  for (const cut of result.tailCuts) {
+    const where = cut.source === 'recorded' ? ` (found by the writer at ${cut.timestamp ?? '?'}, recorded at ${path.basename(cut.file)} line ${cut.line ?? '?'})` : '';
+    process.stdout.write(`Audit log CUT: ${cut.message}${where}\n`);
+  }
   if (result.ok) {
     process.stdout.write(`Audit chain OK: ${result.records} records in ${result.files.length} file(s).\n`);
     return 0;

@@ -1,3 +1,4 @@
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { systemClock, type Clock } from '../../common/clock';
 import { Disposable } from '../../common/disposable';
@@ -5,6 +6,7 @@ import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
 import type { Policy } from '../../config/policySchema';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from './auditFileSystem';
+import { AnchorWriter, countLines, holdsAnchored, readAnchor, type TailAnchor } from './auditAnchor';
 import { directoryLock, type AuditLock, type ReleaseLock } from './auditLock';
 import {
   AUDIT_FILE_NAME,
@@ -13,6 +15,7 @@ import {
   GENESIS_HASH,
   MAX_RECORD_BYTES,
   ROTATION_TOOL_NAME,
+  TAIL_CUT_TOOL_NAME,
   sha256Hex,
   type AuditInput,
   type AuditRecord,
@@ -20,7 +23,7 @@ import {
 import { canonicalJson, isWellFormedString } from './canonicalJson';
 import { checkAuditLine } from './checkAuditLine';
 import { readFirstLine, readTail } from './readTail';
-import { MAX_ROTATION_SUFFIX, rotatedName } from './rotationName';
+import { compareRotatedNames, isRotatedSegment, MAX_ROTATION_SUFFIX, rotatedName } from './rotationName';
 
 /** Default size at which `audit.jsonl` is rotated (rea's default, SPEC §8.4). */
 export const DEFAULT_ROTATION_MAX_BYTES = 50 * 1024 * 1024;
@@ -38,6 +41,12 @@ const MAX_BATCH_RECORDS = 1024;
 const ROUND_BUDGET_MS = 8;
 /** Wait after a failed rotation before trying again. */
 const ROTATION_RETRY_MS = 60_000;
+/**
+ * Lines are counted (for "N records missing") only in files or appended stretches up to this
+ * size: a log found without an anchor is counted once at open if it is small; a bigger one is
+ * counted from its next rotation on.
+ */
+const MAX_COUNT_BYTES = 8 * 1024 * 1024;
 /** Characters of a broken tail copied into the chain-break record, as evidence. */
 const TAIL_EXCERPT_CHARS = 256;
 
@@ -109,6 +118,8 @@ export interface AuditLogStats {
   /** Bytes read to recover the chain head: bounded by the last line, not the file size. */
   tailBytesRead: number;
   chainBreaks: number;
+  /** Times the log was found shorter than the tail anchor says it was (records removed at the end). */
+  tailCuts: number;
 }
 
 /** An append that is refused (invalid record, or the log is closed). */
@@ -198,8 +209,15 @@ export class AuditLog extends Disposable {
   private segmentStart: number | null | undefined;
   /** After a failed rotation, no new attempt before this time. */
   private rotationRetryAt = 0;
+  /** What `audit.jsonl` held after the last write we know of (from `audit.anchor` at first). */
+  private expected: Omit<TailAnchor, 'file' | 'updated_at'> | undefined;
+  private anchorLoaded = false;
+  private anchorFailed = false;
+  private readonly anchor: AnchorWriter;
+  /** Lines in `audit.jsonl` (null: not counted). */
+  private lines: number | null = null;
 
-  private readonly counters: AuditLogStats = { writes: 0, records: 0, bytesWritten: 0, rotations: 0, tailBytesRead: 0, chainBreaks: 0 };
+  private readonly counters: AuditLogStats = { writes: 0, records: 0, bytesWritten: 0, rotations: 0, tailBytesRead: 0, chainBreaks: 0, tailCuts: 0 };
 
   constructor(private readonly options: AuditLogOptions) {
     super();
@@ -209,6 +227,7 @@ export class AuditLog extends Disposable {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? nullLogger;
     this.sessionId = options.sessionId ?? 'external';
+    this.anchor = new AnchorWriter(options.dir);
   }
 
   /** Creates a log and opens it (recovering the chain head, recording a break if needed). */
@@ -273,6 +292,7 @@ export class AuditLog extends Disposable {
     const handle = this.handle;
     this.handle = undefined;
     if (handle) await handle.close().catch((err: unknown) => this.logger.warn(`audit: closing ${this.file} failed: ${errorText(err)}`));
+    await this.anchor.close().catch(() => undefined);
   }
 
   override dispose(): void {
@@ -408,16 +428,23 @@ export class AuditLog extends Disposable {
         this.failRound(batch, 'write', err);
         return;
       }
+      let durable = true;
       if (this.options.fsync !== false) {
         // Best effort, as rea: the bytes are in the page cache; a failed fsync is worth a warning,
         // not a lost record.
-        await handle.sync().catch((err: unknown) => this.logger.warn(`audit: fsync of ${this.file} failed: ${errorText(err)}`));
+        await handle.sync().catch((err: unknown) => {
+          durable = false;
+          this.logger.warn(`audit: fsync of ${this.file} failed: ${errorText(err)}`);
+        });
       }
       if (this.size === 0) this.segmentStart = Date.parse(written[0]!.timestamp);
       this.size += buffer.length;
       this.counters.bytesWritten += buffer.length;
       this.counters.records += written.length;
       this.last = prev;
+      if (this.lines !== null) this.lines += written.length + (head.leading ? 1 : 0);
+      // Still under the lock: the anchor describes the file exactly as this write left it.
+      if (durable) await this.writeAnchor(prev);
       if (head.markers.length > 0) this.afterMarkers(head, written);
       // The head now continues from what we wrote.
       this.head = { leading: '', markers: [], prevHash: prev };
@@ -433,6 +460,10 @@ export class AuditLog extends Disposable {
       if (record.tool_name === ROTATION_TOOL_NAME) {
         this.pendingRotation = undefined;
         this.counters.rotations++;
+      } else if (record.tool_name === TAIL_CUT_TOOL_NAME) {
+        this.counters.tailCuts++;
+        this.logger.error(`audit: ${this.file}: ${record.error ?? 'records missing at the end'}`);
+        this.emitBreak.fire({ reason: 'tail_cut', record });
       } else if (record.tool_name === CHAIN_BREAK_TOOL_NAME) {
         this.counters.chainBreaks++;
         const reason = String((record.metadata as { reason?: unknown } | undefined)?.reason ?? 'unknown');
@@ -500,6 +531,15 @@ export class AuditLog extends Disposable {
     this.handle = handle;
     this.size = size;
     this.segmentStart = undefined;
+    const wroteBefore = this.last !== undefined;
+    const head = await this.headFromTail(handle, size);
+    const cut = await this.checkAgainstAnchor(handle, size, head, wroteBefore);
+    if (cut) head.markers.push(cut);
+    return head;
+  }
+
+  /** Where the chain continues, from the file's tail alone. */
+  private async headFromTail(handle: AuditFileHandle, size: number): Promise<ChainHead> {
     const known = this.last;
 
     if (size === 0) {
@@ -539,6 +579,90 @@ export class AuditLog extends Disposable {
     }
     this.last = lastCheck.hash;
     return { leading: '', markers: [], prevHash: lastCheck.hash };
+  }
+
+  /**
+   * Compares the file with what the last write left (the tail anchor): a log that no longer
+   * holds that record where it was, and was not rotated away meanwhile, lost its tail. The
+   * running writer must not quietly continue from a shortened chain, so it returns a
+   * `audit.tail_cut` marker saying how many records are missing. Also counts the file's lines.
+   */
+  private async checkAgainstAnchor(handle: AuditFileHandle, size: number, head: ChainHead, wroteBefore: boolean): Promise<Body | undefined> {
+    if (!this.anchorLoaded) {
+      this.anchorLoaded = true;
+      const found = await readAnchor(this.options.dir);
+      if (found instanceof Error) this.logger.warn(`audit: ${found.message}; cut tails cannot be told until the next write`);
+      else if (found) this.expected = { size: found.size, lines: found.lines, hash: found.hash };
+    }
+    const expected = this.expected;
+    const countAll = async (): Promise<number | null> => (size <= MAX_COUNT_BYTES ? countLines(handle, 0, size) : null);
+    // Empty after we wrote to it: the file_replaced break says so (headFromTail).
+    if (!expected || head.markers.some((m) => m.tool_name !== CHAIN_BREAK_TOOL_NAME) || (size === 0 && wroteBefore)) {
+      this.lines = await countAll();
+      return undefined;
+    }
+    if (head.markers.length === 0 && head.prevHash === expected.hash && size <= expected.size) {
+      // The tail is the anchored record (the usual reopen; or it lost just its newline in a crash).
+      this.lines = expected.lines === null ? null : expected.lines - (size < expected.size ? 1 : 0);
+      return undefined;
+    }
+    if (await holdsAnchored(handle, size, expected, MAX_TAIL_BYTES)) {
+      const appended = size - expected.size;
+      this.lines = expected.lines === null || appended > MAX_COUNT_BYTES ? null : expected.lines + (await countLines(handle, expected.size, size));
+      return undefined;
+    }
+    this.lines = await countAll();
+    if (await this.rotatedAway(handle, size, expected)) return undefined;
+    const found = this.lines;
+    const missing = expected.lines !== null && found !== null && found < expected.lines ? expected.lines - found : null;
+    const error =
+      missing !== null
+        ? `${missing} record(s) missing at the end of ${AUDIT_FILE_NAME}: it held ${expected.lines} lines (${expected.size} bytes) ending in record ${expected.hash.slice(0, 16)}…, now ${found} (${size} bytes)`
+        : `records missing or replaced at the end of ${AUDIT_FILE_NAME}: record ${expected.hash.slice(0, 16)}… that ended it at byte ${expected.size} is gone (now ${size} bytes)`;
+    return this.marker(
+      TAIL_CUT_TOOL_NAME,
+      { reason: 'tail_cut', missing_records: missing, expected: { hash: expected.hash, size: expected.size, lines: expected.lines }, found: { size, lines: found } },
+      'error',
+      error,
+    );
+  }
+
+  /** True when another writer rotated the file since the anchor: the anchored record is in a rotated segment. */
+  private async rotatedAway(handle: AuditFileHandle, size: number, expected: Pick<TailAnchor, 'size' | 'hash'>): Promise<boolean> {
+    const first = size === 0 ? undefined : await readFirstLine(handle, size, MAX_RECORD_BYTES + 1);
+    const check = first === undefined ? undefined : checkAuditLine(first);
+    const from = check?.ok && check.record.tool_name === ROTATION_TOOL_NAME ? (check.record.metadata as { rotated_from?: unknown } | undefined)?.rotated_from : undefined;
+    let candidates: string[];
+    if (typeof from === 'string' && isRotatedSegment(from) && path.basename(from) === from) candidates = [from];
+    else if (size === 0) {
+      // A crash between the rename and the marker: the newest segments are where it went.
+      const names = await fsp.readdir(this.options.dir).catch(() => [] as string[]);
+      candidates = names.filter(isRotatedSegment).sort(compareRotatedNames).reverse().slice(0, 3);
+    } else return false;
+    for (const name of candidates) {
+      const rotated = await this.fs.open(path.join(this.options.dir, name), 'r').catch(() => undefined);
+      if (!rotated) continue;
+      try {
+        if (await holdsAnchored(rotated, (await rotated.stat()).size, expected, MAX_TAIL_BYTES)) return true;
+      } catch {
+        // Unreadable: not where the anchored record went.
+      } finally {
+        await rotated.close().catch(() => undefined);
+      }
+    }
+    return false;
+  }
+
+  /** Records what this write left in `audit.anchor`; a failure is logged once and costs only cut-tail detection. */
+  private async writeAnchor(hash: string): Promise<void> {
+    this.expected = { size: this.size, lines: this.lines, hash };
+    try {
+      await this.anchor.write({ file: AUDIT_FILE_NAME, ...this.expected, updated_at: new Date(this.clock.now()).toISOString() });
+      this.anchorFailed = false;
+    } catch (err) {
+      if (!this.anchorFailed) this.logger.warn(`audit: cannot update ${path.join(this.options.dir, 'audit.anchor')}: ${errorText(err)}`);
+      this.anchorFailed = true;
+    }
   }
 
   private breakHead(leading: string, reason: string, previousTail: Record<string, unknown>): ChainHead {
@@ -606,6 +730,8 @@ export class AuditLog extends Disposable {
     this.needsResync = true;
     await handle?.close().catch(() => undefined);
     await this.fs.rename(this.file, target);
+    // The anchored record is in the rotated file now; the marker's write anchors the new one.
+    this.expected = undefined;
     this.pendingRotation = { rotatedFrom: path.basename(target), rotatedAt, prevHash };
     this.logger.info(`audit: rotated ${this.file} to ${path.basename(target)}`);
   }

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME, GENESIS_HASH, MAX_RECORD_BYTES, ROTATION_TOOL_NAME } from './auditRecord';
+import { ANCHOR_FILE_NAME, readAnchor, type TailAnchor } from './auditAnchor';
+import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME, GENESIS_HASH, MAX_RECORD_BYTES, ROTATION_TOOL_NAME, TAIL_CUT_TOOL_NAME } from './auditRecord';
 import { checkAuditLine, type LineProblem } from './checkAuditLine';
 import { readFirstLine, readTail } from './readTail';
 import { compareRotatedNames, isRotatedSegment } from './rotationName';
@@ -36,9 +37,26 @@ export interface RecordedBreak {
   explains?: VerifyBreak;
 }
 
+/**
+ * Records removed from the end of `audit.jsonl`: found now through `audit.anchor` (the record
+ * the last write ended with is gone), or found earlier by the writer at open (an
+ * `audit.tail_cut` record in the chain). Either fails verification: the chain that is left
+ * is intact, but it is not all that was written.
+ */
+export interface TailCut {
+  file: string;
+  /** How many records are missing, when the anchor's line count allows telling. */
+  missing: number | null;
+  message: string;
+  /** `anchor`: found now; `recorded`: the writer's `audit.tail_cut` record at `line`. */
+  source: 'anchor' | 'recorded';
+  line?: number;
+  timestamp?: string;
+}
+
 /** What `verify` found. */
 export interface VerifyResult {
-  /** True when there is no unexplained break (recorded breaks are listed, not failures). */
+  /** True when there is no unexplained break and no cut tail (recorded breaks are listed, not failures). */
   ok: boolean;
   /** Files walked, in chain order. */
   files: string[];
@@ -54,6 +72,8 @@ export interface VerifyResult {
   /** Total unexplained breaks, including any beyond `maxBreaks`. */
   breakCount: number;
   recordedBreaks: RecordedBreak[];
+  /** Records removed from the end of the log (see {@link TailCut}). */
+  tailCuts: TailCut[];
   /**
    * Set when the walk starts with a rotation marker whose predecessor was not verified
    * (older segments deleted, or a single rotated file verified alone): its prev_hash is taken
@@ -113,8 +133,27 @@ export async function verifyAuditDir(dir: string, options: VerifyOptions = {}): 
   }
   if (names.includes(AUDIT_FILE_NAME)) files.push(path.join(dir, AUDIT_FILE_NAME));
   const walker = new ChainWalker(options);
+  const anchor = await readAnchor(dir);
+  if (anchor && !(anchor instanceof Error)) walker.anchorHash = anchor.hash;
   for (const [i, file] of files.entries()) await walker.walkFile(file, i === 0 ? options.prevHash : walker.continuation);
+  // With --since the anchored record may sit in a skipped segment: only a full walk can miss it.
+  if (anchor && !(anchor instanceof Error) && !walker.anchorSeen && options.since === undefined) {
+    walker.addTailCut(anchorCut(dir, anchor, walker.linesOf(path.join(dir, AUDIT_FILE_NAME))));
+  }
   return walker.result();
+}
+
+/** The cut tail `audit.anchor` reveals: its record is in no file walked. */
+function anchorCut(dir: string, anchor: TailAnchor, lines: number | undefined): TailCut {
+  const found = lines ?? 0;
+  const missing = anchor.lines !== null && found < anchor.lines ? anchor.lines - found : null;
+  const was = `${ANCHOR_FILE_NAME} (${anchor.updated_at}) says ${AUDIT_FILE_NAME} ended with record ${anchor.hash.slice(0, 16)}… at line ${anchor.lines ?? '?'}, byte ${anchor.size}; no file holds it`;
+  return {
+    file: path.join(dir, AUDIT_FILE_NAME),
+    missing,
+    message: missing !== null ? `${missing} record(s) missing at the end of ${AUDIT_FILE_NAME}: ${was}` : `records missing or replaced at the end of ${AUDIT_FILE_NAME}: ${was}`,
+    source: 'anchor',
+  };
 }
 
 /** The verification state, carried across the segments of a directory. */
@@ -124,6 +163,11 @@ class ChainWalker {
   private readonly files: string[] = [];
   private readonly breaks: VerifyBreak[] = [];
   private readonly recorded: RecordedBreak[] = [];
+  private readonly tailCuts: TailCut[] = [];
+  private readonly fileLines = new Map<string, number>();
+  /** The hash `audit.anchor` names, looked for in every record walked. */
+  anchorHash: string | undefined;
+  anchorSeen = false;
   private breakCount = 0;
   private lines = 0;
   private records = 0;
@@ -201,6 +245,16 @@ class ChainWalker {
       }
     }
     if (partsBytes > 0 || tooLong) finish(false);
+    this.fileLines.set(file, lineNo);
+  }
+
+  /** Lines walked in `file` (undefined: not walked). */
+  linesOf(file: string): number | undefined {
+    return this.fileLines.get(file);
+  }
+
+  addTailCut(cut: TailCut): void {
+    this.tailCuts.push(cut);
   }
 
   private line(file: string, lineNo: number, text: string, terminated: boolean, anchorAllowed: boolean): void {
@@ -217,6 +271,18 @@ class ChainWalker {
     if (check.scheme === 'legacy') this.legacy++;
     const record = check.record;
     const metadata = isObject(record.metadata) ? record.metadata : {};
+    if (check.hash === this.anchorHash) this.anchorSeen = true;
+    if (record.tool_name === TAIL_CUT_TOOL_NAME && record.emission_source === 'gateway') {
+      const missing = metadata.missing_records;
+      this.tailCuts.push({
+        file,
+        missing: typeof missing === 'number' ? missing : null,
+        message: typeof record.error === 'string' ? record.error : 'records missing at the end of the log',
+        source: 'recorded',
+        line: lineNo,
+        timestamp: typeof record.timestamp === 'string' ? record.timestamp : undefined,
+      });
+    }
 
     if (record.tool_name === CHAIN_BREAK_TOOL_NAME && record.emission_source === 'gateway' && check.prevHash === GENESIS_HASH) {
       const previousTail = metadata.previous_tail;
@@ -278,7 +344,7 @@ class ChainWalker {
 
   result(): VerifyResult {
     const out: VerifyResult = {
-      ok: this.breakCount === 0,
+      ok: this.breakCount === 0 && this.tailCuts.length === 0,
       files: [...this.files],
       lines: this.lines,
       records: this.records,
@@ -286,6 +352,7 @@ class ChainWalker {
       breaks: this.breaks,
       breakCount: this.breakCount,
       recordedBreaks: this.recorded,
+      tailCuts: this.tailCuts,
       lastHash: this.expectedPrev,
     };
     if (this.breaks[0]) out.firstBreak = this.breaks[0];

@@ -377,7 +377,7 @@ describe('AuditLog', () => {
     const log = await open({ clock, rotation: () => ({ max_bytes: 600 }) });
     for (let i = 0; i < 14; i++) await log.append({ tool_name: `t${i}`, server_name: 's', metadata: { pad: 'x'.repeat(200) } });
     await log.close();
-    const rotated = (await fs.readdir(dir)).filter((n) => n !== 'audit.jsonl').sort();
+    const rotated = (await fs.readdir(dir)).filter((n) => n.startsWith('audit-')).sort();
     const expected = ['audit-20261201-235959.jsonl', ...Array.from({ length: log.stats.rotations - 1 }, (_, i) => `audit-20261201-235959-${i + 1}.jsonl`)].sort();
     assert.ok(log.stats.rotations >= 11, `enough rotations that -10 sorts before -2: ${log.stats.rotations}`);
     assert.deepEqual(rotated, expected);
