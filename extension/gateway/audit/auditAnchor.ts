@@ -1,8 +1,10 @@
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { AUDIT_FILE_NAME, isHashString } from './auditRecord';
-import type { AuditFileHandle } from './auditFileSystem';
-import { readTail } from './readTail';
+import type { AuditFileHandle, AuditFileSystem } from './auditFileSystem';
+import { AUDIT_FILE_NAME, isHashString, MAX_RECORD_BYTES, ROTATION_TOOL_NAME } from './auditRecord';
+import { checkAuditLine } from './checkAuditLine';
+import { readFirstLine, readTail } from './readTail';
+import { compareRotatedNames, isRotatedSegment } from './rotationName';
 
 /**
  * The tail anchor's file, next to `audit.jsonl`. rea reads only `audit.jsonl` and
@@ -103,4 +105,81 @@ export async function countLines(handle: AuditFileHandle, from: number, to: numb
     pos += bytesRead;
   }
   return count;
+}
+
+/**
+ * True when the anchored record went into a rotated segment (another writer, rea, rotated the
+ * log since the anchor was written): the segment the new file's rotation marker names, or,
+ * for an empty file (a crash between the rename and the marker), one of the newest segments.
+ */
+export async function anchoredInRotatedSegment(
+  fs: AuditFileSystem,
+  dir: string,
+  handle: AuditFileHandle,
+  size: number,
+  anchor: Pick<TailAnchor, 'size' | 'hash'>,
+  maxBytes: number,
+): Promise<boolean> {
+  const first = size === 0 ? undefined : await readFirstLine(handle, size, MAX_RECORD_BYTES + 1);
+  const check = first === undefined ? undefined : checkAuditLine(first);
+  const from = check?.ok && check.record.tool_name === ROTATION_TOOL_NAME ? (check.record.metadata as { rotated_from?: unknown } | undefined)?.rotated_from : undefined;
+  let candidates: string[];
+  if (typeof from === 'string' && isRotatedSegment(from) && path.basename(from) === from) candidates = [from];
+  else if (size === 0) {
+    const names = await fsp.readdir(dir).catch(() => [] as string[]);
+    candidates = names.filter(isRotatedSegment).sort(compareRotatedNames).reverse().slice(0, 3);
+  } else return false;
+  for (const name of candidates) {
+    const rotated = await fs.open(path.join(dir, name), 'r').catch(() => undefined);
+    if (!rotated) continue;
+    try {
+      if (await holdsAnchored(rotated, (await rotated.stat()).size, anchor, maxBytes)) return true;
+    } catch {
+      // Unreadable: not where the anchored record went.
+    } finally {
+      await rotated.close().catch(() => undefined);
+    }
+  }
+  return false;
+}
+
+/** What {@link compareWithAnchor} found: the file's line count, and a cut tail if there is one. */
+export interface AnchorVerdict {
+  lines: number | null;
+  cut?: { missing: number | null; error: string; metadata: Record<string, unknown> };
+}
+
+/**
+ * Compares a log (open at `handle`, `size` bytes) with what the anchor says it held: intact when
+ * the anchored record is still the line ending at its offset (others may have appended since)
+ * or went into a rotated segment; otherwise records were removed from the end, and the verdict
+ * says how many when both line counts are known.
+ */
+export async function compareWithAnchor(
+  fs: AuditFileSystem,
+  dir: string,
+  handle: AuditFileHandle,
+  size: number,
+  expected: Omit<TailAnchor, 'file' | 'updated_at'>,
+  limits: { maxTailBytes: number; maxCountBytes: number },
+): Promise<AnchorVerdict> {
+  if (await holdsAnchored(handle, size, expected, limits.maxTailBytes)) {
+    const appended = size - expected.size;
+    return { lines: expected.lines === null || appended > limits.maxCountBytes ? null : expected.lines + (await countLines(handle, expected.size, size)) };
+  }
+  const found = size <= limits.maxCountBytes ? await countLines(handle, 0, size) : null;
+  if (await anchoredInRotatedSegment(fs, dir, handle, size, expected, limits.maxTailBytes)) return { lines: found };
+  const missing = expected.lines !== null && found !== null && found < expected.lines ? expected.lines - found : null;
+  const error =
+    missing !== null
+      ? `${missing} record(s) missing at the end of ${AUDIT_FILE_NAME}: it held ${expected.lines} lines (${expected.size} bytes) ending in record ${expected.hash.slice(0, 16)}…, now ${found} (${size} bytes)`
+      : `records missing or replaced at the end of ${AUDIT_FILE_NAME}: record ${expected.hash.slice(0, 16)}… that ended it at byte ${expected.size} is gone (now ${size} bytes)`;
+  return {
+    lines: found,
+    cut: {
+      missing,
+      error,
+      metadata: { reason: 'tail_cut', missing_records: missing, expected: { hash: expected.hash, size: expected.size, lines: expected.lines }, found: { size, lines: found } },
+    },
+  };
 }

@@ -1,12 +1,10 @@
-import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { systemClock, type Clock } from '../../common/clock';
 import { Disposable } from '../../common/disposable';
 import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
-import type { Policy } from '../../config/policySchema';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from './auditFileSystem';
-import { AnchorWriter, countLines, holdsAnchored, readAnchor, type TailAnchor } from './auditAnchor';
+import { AnchorWriter, compareWithAnchor, countLines, readAnchor, type TailAnchor } from './auditAnchor';
 import { directoryLock, type AuditLock, type ReleaseLock } from './auditLock';
 import {
   AUDIT_FILE_NAME,
@@ -22,13 +20,11 @@ import {
 } from './auditRecord';
 import { canonicalJson, isWellFormedString } from './canonicalJson';
 import { checkAuditLine } from './checkAuditLine';
-import { readFirstLine, readTail } from './readTail';
-import { compareRotatedNames, isRotatedSegment, MAX_ROTATION_SUFFIX, rotatedName } from './rotationName';
+import { readTail } from './readTail';
+import { freeRotatedPath, rotationSettings, segmentStartOf, type AuditRotationPolicy } from './auditRotation';
 
-/** Default size at which `audit.jsonl` is rotated (rea's default, SPEC §8.4). */
-export const DEFAULT_ROTATION_MAX_BYTES = 50 * 1024 * 1024;
-/** rea's age default, applied when the policy has an `audit.rotation` block (SPEC §8.4). */
-export const DEFAULT_ROTATION_MAX_AGE_DAYS = 30;
+export { DEFAULT_ROTATION_MAX_AGE_DAYS, DEFAULT_ROTATION_MAX_BYTES, type AuditRotationPolicy } from './auditRotation';
+
 /** The tail reader gives up (and records a chain break) past this many bytes. */
 const MAX_TAIL_BYTES = 4 * MAX_RECORD_BYTES;
 /** Records per group write at most; the rest go in the next round. */
@@ -54,8 +50,6 @@ const TIERS: ReadonlySet<string> = new Set(['read', 'write', 'destructive']);
 const STATUSES: ReadonlySet<string> = new Set(['allowed', 'denied', 'error']);
 const SOURCES: ReadonlySet<string> = new Set(['gateway', 'proxy']);
 
-/** `policy.audit.rotation` (`max_bytes`, `max_age_days`), as the writer reads it. */
-export type AuditRotationPolicy = NonNullable<NonNullable<Policy['audit']>['rotation']>;
 
 /** Options of {@link AuditLog}. */
 export interface AuditLogOptions {
@@ -606,51 +600,9 @@ export class AuditLog extends Disposable {
       this.lines = expected.lines === null ? null : expected.lines - (size < expected.size ? 1 : 0);
       return undefined;
     }
-    if (await holdsAnchored(handle, size, expected, MAX_TAIL_BYTES)) {
-      const appended = size - expected.size;
-      this.lines = expected.lines === null || appended > MAX_COUNT_BYTES ? null : expected.lines + (await countLines(handle, expected.size, size));
-      return undefined;
-    }
-    this.lines = await countAll();
-    if (await this.rotatedAway(handle, size, expected)) return undefined;
-    const found = this.lines;
-    const missing = expected.lines !== null && found !== null && found < expected.lines ? expected.lines - found : null;
-    const error =
-      missing !== null
-        ? `${missing} record(s) missing at the end of ${AUDIT_FILE_NAME}: it held ${expected.lines} lines (${expected.size} bytes) ending in record ${expected.hash.slice(0, 16)}…, now ${found} (${size} bytes)`
-        : `records missing or replaced at the end of ${AUDIT_FILE_NAME}: record ${expected.hash.slice(0, 16)}… that ended it at byte ${expected.size} is gone (now ${size} bytes)`;
-    return this.marker(
-      TAIL_CUT_TOOL_NAME,
-      { reason: 'tail_cut', missing_records: missing, expected: { hash: expected.hash, size: expected.size, lines: expected.lines }, found: { size, lines: found } },
-      'error',
-      error,
-    );
-  }
-
-  /** True when another writer rotated the file since the anchor: the anchored record is in a rotated segment. */
-  private async rotatedAway(handle: AuditFileHandle, size: number, expected: Pick<TailAnchor, 'size' | 'hash'>): Promise<boolean> {
-    const first = size === 0 ? undefined : await readFirstLine(handle, size, MAX_RECORD_BYTES + 1);
-    const check = first === undefined ? undefined : checkAuditLine(first);
-    const from = check?.ok && check.record.tool_name === ROTATION_TOOL_NAME ? (check.record.metadata as { rotated_from?: unknown } | undefined)?.rotated_from : undefined;
-    let candidates: string[];
-    if (typeof from === 'string' && isRotatedSegment(from) && path.basename(from) === from) candidates = [from];
-    else if (size === 0) {
-      // A crash between the rename and the marker: the newest segments are where it went.
-      const names = await fsp.readdir(this.options.dir).catch(() => [] as string[]);
-      candidates = names.filter(isRotatedSegment).sort(compareRotatedNames).reverse().slice(0, 3);
-    } else return false;
-    for (const name of candidates) {
-      const rotated = await this.fs.open(path.join(this.options.dir, name), 'r').catch(() => undefined);
-      if (!rotated) continue;
-      try {
-        if (await holdsAnchored(rotated, (await rotated.stat()).size, expected, MAX_TAIL_BYTES)) return true;
-      } catch {
-        // Unreadable: not where the anchored record went.
-      } finally {
-        await rotated.close().catch(() => undefined);
-      }
-    }
-    return false;
+    const verdict = await compareWithAnchor(this.fs, this.options.dir, handle, size, expected, { maxTailBytes: MAX_TAIL_BYTES, maxCountBytes: MAX_COUNT_BYTES });
+    this.lines = verdict.lines;
+    return verdict.cut && this.marker(TAIL_CUT_TOOL_NAME, verdict.cut.metadata, 'error', verdict.cut.error);
   }
 
   /** Records what this write left in `audit.anchor`; a failure is logged once and costs only cut-tail detection. */
@@ -688,43 +640,20 @@ export class AuditLog extends Disposable {
     });
   }
 
-  private rotationSettings(): { maxBytes: number; maxAgeMs: number | undefined } {
-    let policy: AuditRotationPolicy | undefined;
-    try {
-      policy = this.options.rotation?.();
-    } catch (err) {
-      this.logger.warn(`audit: reading the rotation policy failed: ${errorText(err)}; using defaults`);
-    }
-    const maxBytes = positive(policy?.max_bytes) ?? DEFAULT_ROTATION_MAX_BYTES;
-    const days = policy ? (positive(policy.max_age_days) ?? DEFAULT_ROTATION_MAX_AGE_DAYS) : undefined;
-    return { maxBytes, maxAgeMs: days === undefined ? undefined : days * 86_400_000 };
-  }
-
   private async rotationDue(): Promise<boolean> {
     if (this.size === 0 || !this.handle) return false; // empty files never rotate (rea)
-    const { maxBytes, maxAgeMs } = this.rotationSettings();
+    const { maxBytes, maxAgeMs } = rotationSettings(this.options.rotation, this.logger);
     if (this.size >= maxBytes) return true;
     if (maxAgeMs === undefined) return false;
-    if (this.segmentStart === undefined) {
-      // Once per attach: the first line's timestamp is the segment's age.
-      const first = await readFirstLine(this.handle, this.size, MAX_RECORD_BYTES + 1).catch(() => undefined);
-      const check = first === undefined ? undefined : checkAuditLine(first);
-      const ts = check?.ok ? Date.parse(String(check.record.timestamp)) : NaN;
-      this.segmentStart = Number.isFinite(ts) ? ts : null;
-    }
+    // Once per attach: the first line's timestamp is the segment's age.
+    if (this.segmentStart === undefined) this.segmentStart = await segmentStartOf(this.handle, this.size);
     return this.segmentStart !== null && this.clock.now() - this.segmentStart >= maxAgeMs;
   }
 
   private async rotate(prevHash: string): Promise<void> {
     const now = new Date(this.clock.now());
     const rotatedAt = now.toISOString();
-    let target: string | undefined;
-    for (let i = 0; i <= MAX_ROTATION_SUFFIX && !target; i++) {
-      const candidate = path.join(this.options.dir, rotatedName(now, i));
-      // rename() silently replaces an existing file: never lose an archived segment.
-      if (!(await this.fs.stat(candidate).then(() => true, () => false))) target = candidate;
-    }
-    if (!target) throw new Error(`no free rotation name for ${rotatedName(now)}`);
+    const target = await freeRotatedPath(this.fs, this.options.dir, now);
     const handle = this.handle;
     this.handle = undefined;
     this.needsResync = true;
@@ -824,10 +753,6 @@ async function writeAll(handle: AuditFileHandle, buffer: Buffer): Promise<void> 
     if (bytesWritten <= 0) throw new Error('write made no progress');
     offset += bytesWritten;
   }
-}
-
-function positive(n: number | undefined): number | undefined {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 function errorText(err: unknown): string {
