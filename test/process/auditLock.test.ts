@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { AuditLog } from '../../../extension/gateway/audit/auditLog';
-import type { AuditRecord } from '../../../extension/gateway/audit/auditRecord';
-import { verifyAuditDir } from '../../../extension/gateway/audit/verifyAudit';
-import { repoRoot, tempDir } from '../../helpers/fixtures';
+import { AuditLog } from '../../extension/gateway/audit/auditLog';
+import type { AuditRecord } from '../../extension/gateway/audit/auditRecord';
+import { verifyAuditDir } from '../../extension/gateway/audit/verifyAudit';
+import { repoRoot, tempDir } from '../helpers/fixtures';
 
 const writer = path.join(repoRoot, 'test/fixtures/rea/auditWriter.mjs');
 
