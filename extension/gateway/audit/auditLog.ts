@@ -87,7 +87,7 @@ export interface AuditLogOptions {
 
 /** A record that was not written, and why. */
 export interface AuditFailure {
-  /** `refused`: the record is invalid (never queued); `lock`: the cross-process lock stayed busy; `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
+  /** `refused`: the record is invalid (never queued); `lock`: the cross-process lock could not be taken (records still written, unlocked); `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
   phase: 'refused' | 'lock' | 'open' | 'write' | 'rotate' | 'closed';
   error: Error;
   /** Records lost by this failure (0 for `rotate`). */
@@ -329,8 +329,12 @@ export class AuditLog extends Disposable {
           // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
           release = await this.lock.acquire();
         } catch (err) {
-          this.failRound(this.queue.splice(0), 'lock', err);
-          continue;
+          // Busy past rea's retries (a live writer stuck holding it) or not creatable (a read-only
+          // parent): losing the records would be worse than the fork the lock prevents, which
+          // verify would report. Written unlocked, and said so.
+          this.emitFail.fire({ phase: 'lock', error: err instanceof Error ? err : new Error(String(err)), records: 0 });
+          this.logger.error(`audit: cannot take the lock beside ${this.options.dir} (${errorText(err)}); writing without it`);
+          release = async () => undefined;
         }
         try {
           let head: ChainHead;
@@ -365,13 +369,12 @@ export class AuditLog extends Disposable {
     if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
   }
 
-  private failRound(batch: Pending[], phase: 'lock' | 'open' | 'write', err: unknown): void {
+  private failRound(batch: Pending[], phase: 'open' | 'write', err: unknown): void {
     const error = err instanceof Error ? err : new Error(String(err));
     const records = batch.filter((p) => p.body).length;
     this.needsResync = true;
-    const what = phase === 'lock' ? 'cannot lock the directory of' : phase === 'open' ? 'cannot open' : 'write failed for';
-    this.logger.error(`audit: ${what} ${this.file}: ${error.message} (${records} record(s) lost)`);
-    if (records > 0 || phase !== 'write') this.emitFail.fire({ phase, error, records });
+    this.logger.error(`audit: ${phase === 'open' ? 'cannot open' : 'write failed for'} ${this.file}: ${error.message} (${records} record(s) lost)`);
+    if (records > 0 || phase === 'open') this.emitFail.fire({ phase, error, records });
     for (const p of batch) p.reject(error);
   }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../../extension/common/clock';
 import { setListenerErrorHandler } from '../../../extension/common/event';
+import { nullLogger } from '../../../extension/common/logger';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from '../../../extension/gateway/audit/auditFileSystem';
 import { AuditLog, AuditRecordError, type AuditChainBreak, type AuditFailure } from '../../../extension/gateway/audit/auditLog';
 import { GENESIS_HASH, type AuditRecord } from '../../../extension/gateway/audit/auditRecord';
@@ -521,5 +522,23 @@ describe('AuditLog', () => {
     await Promise.all([1, 2, 3].map((i) => log.append({ tool_name: `t${i}`, server_name: 's' })));
     await log.close();
     assert.deepEqual(seen, ['t1', 't2', 't3']);
+  });
+});
+
+describe('AuditLog without its lock', () => {
+  it('writes anyway when rea\'s lock cannot be taken (read-only parent, a stuck holder), and says so', async () => {
+    const dir = tempDir('gatehouse-nolock-');
+    const failures: AuditFailure[] = [];
+    const errors: string[] = [];
+    const lock = { acquire: () => Promise.reject(Object.assign(new Error('EACCES: permission denied, mkdir'), { code: 'EACCES' })) };
+    const log = await AuditLog.open({ dir, lock, logger: { ...nullLogger, error: (m: string) => errors.push(m) } });
+    log.onDidFail((f) => failures.push(f));
+    const record = await log.append({ tool_name: 'kept', server_name: 's' });
+    await log.close();
+    assert.equal(record.tool_name, 'kept');
+    assert.deepEqual(failures.map((f) => [f.phase, f.records]), [['lock', 0]]);
+    assert.match(errors.join('\n'), /cannot take the lock .* writing without it/);
+    assert.equal((await verifyAuditDir(dir)).ok, true);
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });
