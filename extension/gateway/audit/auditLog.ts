@@ -154,13 +154,15 @@ interface ChainHead {
  * - Only the tail is read to find the chain head (never the whole file). A corrupt or truncated
  *   tail is not silently re-rooted: a `audit_chain_break` record starting at genesis says so,
  *   and `verifyAuditFile` lists it as a recorded break.
- * - Rotation by size (and age when configured), with a marker chained to the old file.
+ * - Rotation by size (and age when configured) to rea's names, with a marker chained to the old file.
  * - Failures reject the affected appends and fire {@link onDidFail}; the log keeps working
  *   (the next write re-reads the tail). Whether a caller waits is its business.
- *
  * - Across processes, each group write runs under rea's lock (`proper-lockfile` on the config
  *   directory, SPEC Appendix E), and the tail is re-checked under it: records another writer
  *   (rea's hooks, a second gateway, the CLI) appended meanwhile are chained onto, never forked.
+ * - After each fsynced write, `audit.anchor` records the last hash, size and line count. A file
+ *   found shorter than that (at open, or changed under the writer) gets an `audit.tail_cut`
+ *   record saying how many records are missing, chained to what is left.
  */
 export class AuditLog extends Disposable {
   private readonly emitFail = this.register(new Emitter<AuditFailure>());
