@@ -29,7 +29,7 @@ export async function auditVerify(args: ParsedArgs): Promise<number> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
-  if (result.files.length === 0) {
+  if (result.files.length === 0 && result.tailCuts.length === 0) {
     process.stdout.write(`No audit log in ${dir} yet.\n`);
     return 0;
   }

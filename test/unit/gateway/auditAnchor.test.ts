@@ -101,6 +101,9 @@ describe('audit tail anchor (issue 13.7)', () => {
   it('a deleted log is all missing: the next start says so and starts at genesis', async () => {
     await writeSome(dir, 4);
     await fs.rm(path.join(dir, 'audit.jsonl'));
+    const gone = await verifyAuditDir(dir);
+    assert.equal(gone.ok, false);
+    assert.equal(gone.tailCuts[0]?.missing, 4);
     const log = await AuditLog.open({ dir });
     await log.close();
     const [marker] = await records(dir);
