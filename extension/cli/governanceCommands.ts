@@ -7,6 +7,7 @@ import { verifyAuditDir } from '../gateway/audit/verifyAudit';
 import { freeze, unfreeze } from '../gateway/halt';
 import { classifyTrust } from '../gateway/trust/classifyTrust';
 import { readFingerprints, writeFingerprints } from '../gateway/trust/fingerprintStore';
+import { tofuAuditInput } from '../gateway/trust/tofuAuditInput';
 import { flag, type ParsedArgs } from './args';
 
 async function configDirOf(args: ParsedArgs): Promise<string> {
@@ -17,17 +18,27 @@ async function configDirOf(args: ParsedArgs): Promise<string> {
 /** `gatehouse audit verify`: walks the hash chain; exit 1 at the first unexplained break. */
 export async function auditVerify(args: ParsedArgs): Promise<number> {
   const dir = await configDirOf(args);
-  const result = await verifyAuditDir(dir);
+  let result: Awaited<ReturnType<typeof verifyAuditDir>>;
+  try {
+    result = await verifyAuditDir(dir, { since: flag(args, 'since') });
+  } catch (err) {
+    process.stderr.write(`gatehouse audit verify: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
-  if (result.files.length === 0) {
+  if (result.files.length === 0 && result.tailCuts.length === 0) {
     process.stdout.write(`No audit log in ${dir} yet.\n`);
     return 0;
   }
   for (const b of result.recordedBreaks) {
     process.stdout.write(`note: ${path.basename(b.file)}:${b.line}: the writer recorded a chain break (${b.reason})\n`);
+  }
+  for (const cut of result.tailCuts) {
+    const where = cut.source === 'recorded' ? ` (found by the writer at ${cut.timestamp ?? '?'}, recorded at ${path.basename(cut.file)} line ${cut.line ?? '?'})` : '';
+    process.stdout.write(`Audit log CUT: ${cut.message}${where}\n`);
   }
   if (result.ok) {
     process.stdout.write(`Audit chain OK: ${result.records} records in ${result.files.length} file(s).\n`);
@@ -105,14 +116,13 @@ export async function trustCommand(args: ParsedArgs): Promise<number> {
   const audit = await AuditLog.open({ dir });
   try {
     // Audited before stored: a crash in between asks again rather than trusting silently.
-    await audit.append({
-      tool_name: 'tofu',
-      server_name: name,
-      tier: 'read',
-      status: 'allowed',
-      emission_source: 'gateway',
-      metadata: { decision: 'drift_accepted', stored: verdict.kind === 'drifted' ? verdict.stored : null, fingerprint: verdict.current, via: 'cli' },
-    });
+    await audit.append(
+      tofuAuditInput(
+        verdict.kind === 'drifted'
+          ? { event: 'drift_accepted', server: name, stored: verdict.stored, current: verdict.current, via: 'cli' }
+          : { event: 'first_seen', server: name, fingerprint: verdict.current, via: 'cli' },
+      ),
+    );
   } finally {
     await audit.close();
   }

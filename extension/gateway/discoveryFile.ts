@@ -15,7 +15,7 @@ export interface DiscoveryInfo {
 }
 
 /** Runtime files a gateway writes into the config dir; none of them belongs in git. */
-const RUNTIME_FILES = ['gateway.json', 'serve.state.json', 'serve.state.json.lock', 'serve.pid', 'serve.children.*.json', 'audit.jsonl', 'audit-*.jsonl', 'HALT', '*.tmp'];
+const RUNTIME_FILES = ['gateway.json', 'serve.state.json', 'serve.state.json.lock', 'serve.pid', 'serve.children.*.json', 'audit.jsonl', 'audit-*.jsonl', 'audit.anchor', 'HALT', '*.tmp'];
 
 /** Writes the discovery file atomically with mode 0600, and makes sure git ignores it. */
 export async function writeDiscoveryFile(dir: string, info: DiscoveryInfo): Promise<string> {

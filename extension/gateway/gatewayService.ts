@@ -27,6 +27,7 @@ import { redactingLogger } from './scanner/redactingLogger';
 import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
 import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
+import { tofuAuditInput, type TofuDecision } from './trust/tofuAuditInput';
 
 export interface GatewayServiceOptions {
   /** The workspace folder (the project root); the config dir is resolved inside it. */
@@ -342,19 +343,19 @@ export class GatewayService extends Disposable {
     for (const v of this.trustVerdicts) {
       if (v.kind === 'unchanged') continue;
       if (v.kind === 'first-seen') {
-        await this.auditTrust(v.name, 'allowed', { decision: 'first_seen', fingerprint: v.current });
+        await this.auditTrust({ event: 'first_seen', server: v.name, fingerprint: v.current });
         this.logger.info(`${v.name}: new server trusted on first use (fingerprint ${v.current.slice(0, 16)})`);
         store.servers[v.name] = v.current;
         changed = true;
       } else if (accepted.has(v.name)) {
-        await this.auditTrust(v.name, 'allowed', { decision: 'drift_accepted', bypassed: true, stored: v.stored, fingerprint: v.current });
+        await this.auditTrust({ event: 'drift_accepted', server: v.name, stored: v.stored, current: v.current, via: 'env' });
         store.servers[v.name] = v.current;
         changed = true;
       } else {
         const key = `${v.name}:${v.current}`;
         if (!this.driftAudited.has(key)) {
           this.driftAudited.add(key);
-          await this.auditTrust(v.name, 'denied', { decision: 'drift_blocked', stored: v.stored, fingerprint: v.current });
+          await this.auditTrust({ event: 'drift_blocked', server: v.name, stored: v.stored, current: v.current });
         }
         this.blocked.set(
           v.name,
@@ -367,10 +368,10 @@ export class GatewayService extends Disposable {
     if (changed) await writeFingerprints(this.configDir, store).catch((err: Error) => this.logger.error(`could not save fingerprints: ${err.message}`));
   }
 
-  private async auditTrust(server: string, status: 'allowed' | 'denied', metadata: Record<string, unknown>): Promise<void> {
+  private async auditTrust(decision: TofuDecision): Promise<void> {
     await this._governance?.audit
-      .append({ tool_name: 'tofu', server_name: server, tier: 'read', status, session_id: this.sessionId, emission_source: 'gateway', metadata })
-      .catch((err: Error) => this.logger.error(`could not audit the trust decision for ${server}: ${err.message}`));
+      .append(tofuAuditInput(decision, this.sessionId))
+      .catch((err: Error) => this.logger.error(`could not audit the trust decision for ${decision.server}: ${err.message}`));
   }
 
   /** The TOFU verdict of every declared server at the last evaluation. */
@@ -383,11 +384,11 @@ export class GatewayService extends Disposable {
     const verdict = classifyTrust(this.registry.servers, (await readFingerprints(this.configDir)).servers).find((v) => v.name === name);
     if (!verdict) throw new Error(`no server '${name}' in registry.yaml`);
     const store = await readFingerprints(this.configDir);
-    await this.auditTrust(name, 'allowed', {
-      decision: 'drift_accepted',
-      stored: verdict.kind === 'drifted' ? verdict.stored : null,
-      fingerprint: verdict.current,
-    });
+    await this.auditTrust(
+      verdict.kind === 'drifted'
+        ? { event: 'drift_accepted', server: name, stored: verdict.stored, current: verdict.current, via: 'editor' }
+        : { event: 'first_seen', server: name, fingerprint: verdict.current, via: 'editor' },
+    );
     store.servers[name] = verdict.current;
     await writeFingerprints(this.configDir, store);
     this.blocked.delete(name);

@@ -53,6 +53,8 @@ const DEFAULT_MAX_SESSIONS = 256;
 export class HttpListener {
   private server: HttpServer | undefined;
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
+  /** Transports (each with its MCP `Server`) not yet closed: sessions plus any still being set up. */
+  private liveTransports = 0;
   private endpoint: HttpEndpoint | undefined;
   /** POSTed requests whose response has not gone out yet (standalone GET streams excluded). */
   private inFlight = 0;
@@ -69,6 +71,11 @@ export class HttpListener {
 
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Transports held, sessions or not: a refused initialize must not leave one behind. */
+  get transportCount(): number {
+    return this.liveTransports;
   }
 
   async start(): Promise<HttpEndpoint> {
@@ -113,6 +120,8 @@ export class HttpListener {
       this.inFlight++;
       res.once('close', () => this.inFlight--);
     }
+    // A transport made for this request: closed again unless the SDK accepted the initialize.
+    let fresh: StreamableHTTPServerTransport | undefined;
     try {
       const sessionId = req.header('mcp-session-id');
       let transport = sessionId ? this.sessions.get(sessionId) : undefined;
@@ -145,7 +154,12 @@ export class HttpListener {
             this.options.logger.info(`MCP client connected: ${client} (${this.sessions.size} open)`);
           },
         });
+        fresh = created;
+        this.liveTransports++;
+        let open = true;
         created.onclose = () => {
+          if (open) this.liveTransports--;
+          open = false;
           if (created.sessionId && this.sessions.delete(created.sessionId)) {
             this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
           }
@@ -157,6 +171,11 @@ export class HttpListener {
     } catch (err) {
       this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
       if (!res.headersSent) res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
+    } finally {
+      // The SDK refuses an initialize (406 without the right Accept, 415, a bad batch) only
+      // inside handleRequest, after the transport and its Server were made and connected:
+      // without this each refused request kept ~29 KB for good.
+      if (fresh && fresh.sessionId === undefined) await fresh.close().catch(() => undefined);
     }
   }
 

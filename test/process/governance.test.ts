@@ -97,6 +97,36 @@ describe('governance through `gatehouse serve`', () => {
     assert.match(verify.out, new RegExp(`BROKEN at audit\\.jsonl line ${target}:`));
   });
 
+  test('removing the last audit records is reported by verify and recorded by the running gateway', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
+    const { client } = await open(project.folder);
+    await until('echo listed', async () => (await client.listTools()).tools.some((t) => t.name === 'echo__echo'));
+    for (let i = 0; i < 5; i++) await client.callTool({ name: 'echo__echo', arguments: { text: `n${i}` } });
+    const file = path.join(project.configDir, 'audit.jsonl');
+    const anchorFile = path.join(project.configDir, 'audit.anchor');
+    // The anchor is written right after each group write: wait until it names the last record.
+    await until('anchored', () => {
+      const all = auditLines(project.configDir);
+      const anchor = JSON.parse(readFileSync(anchorFile, 'utf8')) as { hash: string };
+      return all.filter((r) => r.tool_name === 'echo').length === 5 && anchor.hash === all.at(-1)?.hash;
+    });
+    const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    writeFileSync(file, `${lines.slice(0, -2).join('\n')}\n`);
+
+    const found = await cli(['audit', 'verify'], project.folder);
+    assert.equal(found.code, 1, found.out);
+    assert.match(found.out, /Audit log CUT: 2 record\(s\) missing at the end of audit\.jsonl/);
+
+    await client.callTool({ name: 'echo__echo', arguments: { text: 'after' } });
+    await until('cut recorded', () => auditLines(project.configDir).some((r) => r.tool_name === 'audit.tail_cut'));
+    const after = auditLines(project.configDir);
+    const marker = after.find((r) => r.tool_name === 'audit.tail_cut')!;
+    assert.equal(marker.prev_hash, JSON.parse(lines.at(-3)!).hash, 'chained to what was left, with the loss on record');
+    const recorded = await cli(['audit', 'verify'], project.folder);
+    assert.equal(recorded.code, 1);
+    assert.match(recorded.out, /2 record\(s\) missing at the end of audit\.jsonl.*found by the writer/);
+  });
+
   test('a changed server is held in `blocked` until its fingerprint change is accepted', async () => {
     const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }, { name: 'other', fixture: 'echo.mjs' }]);
     const first = await open(project.folder);
@@ -127,8 +157,10 @@ describe('governance through `gatehouse serve`', () => {
 
     const third = await open(project.folder);
     await until('echo back', async () => (await third.client.listTools()).tools.some((t) => t.name === 'echo__echo'));
-    const decisions = auditLines(project.configDir).filter((r) => r.tool_name === 'tofu').map((r) => (r.metadata as { decision: string }).decision);
-    assert.deepEqual(decisions, ['first_seen', 'first_seen', 'drift_blocked', 'drift_accepted']);
+    const tofu = auditLines(project.configDir).filter((r) => r.tool_name === 'rea.tofu');
+    assert.ok(tofu.every((r) => r.server_name === 'rea'), 'rea\'s shape: the server is in metadata.server');
+    const events = tofu.map((r) => { const m = r.metadata as { event: string; server: string }; return `${m.event} ${m.server}`; });
+    assert.deepEqual(events, ['tofu.first_seen echo', 'tofu.first_seen other', 'tofu.drift_blocked echo', 'tofu.drift_accepted echo']);
   });
 
   test('policy.yaml edits apply to the next call; a broken edit keeps the last good policy and says why', async () => {

@@ -3,8 +3,9 @@ import { systemClock, type Clock } from '../../common/clock';
 import { Disposable } from '../../common/disposable';
 import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
-import type { Policy } from '../../config/policySchema';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from './auditFileSystem';
+import { AnchorWriter, compareWithAnchor, countLines, readAnchor, type TailAnchor } from './auditAnchor';
+import { directoryLock, type AuditLock, type ReleaseLock } from './auditLock';
 import {
   AUDIT_FILE_NAME,
   CHAIN_BREAK_TOOL_NAME,
@@ -12,18 +13,18 @@ import {
   GENESIS_HASH,
   MAX_RECORD_BYTES,
   ROTATION_TOOL_NAME,
+  TAIL_CUT_TOOL_NAME,
   sha256Hex,
   type AuditInput,
   type AuditRecord,
 } from './auditRecord';
 import { canonicalJson, isWellFormedString } from './canonicalJson';
 import { checkAuditLine } from './checkAuditLine';
-import { readFirstLine, readTail } from './readTail';
+import { readTail } from './readTail';
+import { freeRotatedPath, rotationSettings, segmentStartOf, type AuditRotationPolicy } from './auditRotation';
 
-/** Default size at which `audit.jsonl` is rotated (rea's default, SPEC §8.4). */
-export const DEFAULT_ROTATION_MAX_BYTES = 50 * 1024 * 1024;
-/** rea's age default, applied when the policy has an `audit.rotation` block (SPEC §8.4). */
-export const DEFAULT_ROTATION_MAX_AGE_DAYS = 30;
+export { DEFAULT_ROTATION_MAX_AGE_DAYS, DEFAULT_ROTATION_MAX_BYTES, type AuditRotationPolicy } from './auditRotation';
+
 /** The tail reader gives up (and records a chain break) past this many bytes. */
 const MAX_TAIL_BYTES = 4 * MAX_RECORD_BYTES;
 /** Records per group write at most; the rest go in the next round. */
@@ -36,6 +37,12 @@ const MAX_BATCH_RECORDS = 1024;
 const ROUND_BUDGET_MS = 8;
 /** Wait after a failed rotation before trying again. */
 const ROTATION_RETRY_MS = 60_000;
+/**
+ * Lines are counted (for "N records missing") only in files or appended stretches up to this
+ * size: a log found without an anchor is counted once at open if it is small; a bigger one is
+ * counted from its next rotation on.
+ */
+const MAX_COUNT_BYTES = 8 * 1024 * 1024;
 /** Characters of a broken tail copied into the chain-break record, as evidence. */
 const TAIL_EXCERPT_CHARS = 256;
 
@@ -43,8 +50,6 @@ const TIERS: ReadonlySet<string> = new Set(['read', 'write', 'destructive']);
 const STATUSES: ReadonlySet<string> = new Set(['allowed', 'denied', 'error']);
 const SOURCES: ReadonlySet<string> = new Set(['gateway', 'proxy']);
 
-/** `policy.audit.rotation` (`max_bytes`, `max_age_days`), as the writer reads it. */
-export type AuditRotationPolicy = NonNullable<NonNullable<Policy['audit']>['rotation']>;
 
 /** Options of {@link AuditLog}. */
 export interface AuditLogOptions {
@@ -62,6 +67,11 @@ export interface AuditLogOptions {
   clock?: Clock;
   /** Injectable for tests. Default fs/promises. */
   fs?: AuditFileSystem;
+  /**
+   * The cross-process lock taken around each group write (one per write, not per record).
+   * Default: rea's `proper-lockfile` lock on `dir` (see {@link directoryLock}).
+   */
+  lock?: AuditLock;
   /** fsync after each group write (default true; one fsync per batch, not per record). */
   fsync?: boolean;
   /**
@@ -77,8 +87,8 @@ export interface AuditLogOptions {
 
 /** A record that was not written, and why. */
 export interface AuditFailure {
-  /** `refused`: the record is invalid (never queued); `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
-  phase: 'refused' | 'open' | 'write' | 'rotate' | 'closed';
+  /** `refused`: the record is invalid (never queued); `lock`: the cross-process lock could not be taken (records still written, unlocked); `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
+  phase: 'refused' | 'lock' | 'open' | 'write' | 'rotate' | 'closed';
   error: Error;
   /** Records lost by this failure (0 for `rotate`). */
   records: number;
@@ -102,6 +112,8 @@ export interface AuditLogStats {
   /** Bytes read to recover the chain head: bounded by the last line, not the file size. */
   tailBytesRead: number;
   chainBreaks: number;
+  /** Times the log was found shorter than the tail anchor says it was (records removed at the end). */
+  tailCuts: number;
 }
 
 /** An append that is refused (invalid record, or the log is closed). */
@@ -142,13 +154,15 @@ interface ChainHead {
  * - Only the tail is read to find the chain head (never the whole file). A corrupt or truncated
  *   tail is not silently re-rooted: a `audit_chain_break` record starting at genesis says so,
  *   and `verifyAuditFile` lists it as a recorded break.
- * - Rotation by size (and age when configured), with a marker chained to the old file.
+ * - Rotation by size (and age when configured) to rea's names, with a marker chained to the old file.
  * - Failures reject the affected appends and fire {@link onDidFail}; the log keeps working
  *   (the next write re-reads the tail). Whether a caller waits is its business.
- *
- * Single process: another process appending to the same file is noticed (size/inode change)
- * and followed, but there is no cross-process lock, so two simultaneous writers can fork the
- * chain; verify then reports it.
+ * - Across processes, each group write runs under rea's lock (`proper-lockfile` on the config
+ *   directory, SPEC Appendix E), and the tail is re-checked under it: records another writer
+ *   (rea's hooks, a second gateway, the CLI) appended meanwhile are chained onto, never forked.
+ * - After each fsynced write, `audit.anchor` records the last hash, size and line count. A file
+ *   found shorter than that (at open, or changed under the writer) gets an `audit.tail_cut`
+ *   record saying how many records are missing, chained to what is left.
  */
 export class AuditLog extends Disposable {
   private readonly emitFail = this.register(new Emitter<AuditFailure>());
@@ -165,6 +179,7 @@ export class AuditLog extends Disposable {
   readonly file: string;
 
   private readonly fs: AuditFileSystem;
+  private readonly lock: AuditLock;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly sessionId: string;
@@ -190,16 +205,25 @@ export class AuditLog extends Disposable {
   private segmentStart: number | null | undefined;
   /** After a failed rotation, no new attempt before this time. */
   private rotationRetryAt = 0;
+  /** What `audit.jsonl` held after the last write we know of (from `audit.anchor` at first). */
+  private expected: Omit<TailAnchor, 'file' | 'updated_at'> | undefined;
+  private anchorLoaded = false;
+  private anchorFailed = false;
+  private readonly anchor: AnchorWriter;
+  /** Lines in `audit.jsonl` (null: not counted). */
+  private lines: number | null = null;
 
-  private readonly counters: AuditLogStats = { writes: 0, records: 0, bytesWritten: 0, rotations: 0, tailBytesRead: 0, chainBreaks: 0 };
+  private readonly counters: AuditLogStats = { writes: 0, records: 0, bytesWritten: 0, rotations: 0, tailBytesRead: 0, chainBreaks: 0, tailCuts: 0 };
 
   constructor(private readonly options: AuditLogOptions) {
     super();
     this.file = path.join(options.dir, AUDIT_FILE_NAME);
     this.fs = options.fs ?? nodeAuditFileSystem;
+    this.lock = options.lock ?? directoryLock(options.dir, options.logger ?? nullLogger);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? nullLogger;
     this.sessionId = options.sessionId ?? 'external';
+    this.anchor = new AnchorWriter(options.dir);
   }
 
   /** Creates a log and opens it (recovering the chain head, recording a break if needed). */
@@ -264,6 +288,7 @@ export class AuditLog extends Disposable {
     const handle = this.handle;
     this.handle = undefined;
     if (handle) await handle.close().catch((err: unknown) => this.logger.warn(`audit: closing ${this.file} failed: ${errorText(err)}`));
+    await this.anchor.close().catch(() => undefined);
   }
 
   override dispose(): void {
@@ -294,15 +319,38 @@ export class AuditLog extends Disposable {
     try {
       while (this.queue.length > 0) {
         await this.groupCommitWindow();
-        let head: ChainHead;
+        let release: ReleaseLock;
         try {
-          // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
-          head = await this.prepare();
+          // The lock's parent must exist: the config dir is made before it is locked.
+          if (!this.handle) await this.fs.mkdir(this.options.dir);
         } catch (err) {
           this.failRound(this.queue.splice(0), 'open', err);
           continue;
         }
-        await this.writeRound(head);
+        try {
+          // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
+          release = await this.lock.acquire();
+        } catch (err) {
+          // Busy past rea's retries (a live writer stuck holding it) or not creatable (a read-only
+          // parent): losing the records would be worse than the fork the lock prevents, which
+          // verify would report. Written unlocked, and said so.
+          this.emitFail.fire({ phase: 'lock', error: err instanceof Error ? err : new Error(String(err)), records: 0 });
+          this.logger.error(`audit: cannot take the lock beside ${this.options.dir} (${errorText(err)}); writing without it`);
+          release = async () => undefined;
+        }
+        try {
+          let head: ChainHead;
+          try {
+            // Under the lock: a tail another writer moved is re-read before anything is chained.
+            head = await this.prepare();
+          } catch (err) {
+            this.failRound(this.queue.splice(0), 'open', err);
+            continue;
+          }
+          await this.writeRound(head);
+        } finally {
+          await release();
+        }
       }
     } catch (err) {
       // writeRound settles every promise itself; this is a last guard against a writer bug.
@@ -379,16 +427,23 @@ export class AuditLog extends Disposable {
         this.failRound(batch, 'write', err);
         return;
       }
+      let durable = true;
       if (this.options.fsync !== false) {
         // Best effort, as rea: the bytes are in the page cache; a failed fsync is worth a warning,
         // not a lost record.
-        await handle.sync().catch((err: unknown) => this.logger.warn(`audit: fsync of ${this.file} failed: ${errorText(err)}`));
+        await handle.sync().catch((err: unknown) => {
+          durable = false;
+          this.logger.warn(`audit: fsync of ${this.file} failed: ${errorText(err)}`);
+        });
       }
       if (this.size === 0) this.segmentStart = Date.parse(written[0]!.timestamp);
       this.size += buffer.length;
       this.counters.bytesWritten += buffer.length;
       this.counters.records += written.length;
       this.last = prev;
+      if (this.lines !== null) this.lines += written.length + (head.leading ? 1 : 0);
+      // Still under the lock: the anchor describes the file exactly as this write left it.
+      if (durable) await this.writeAnchor(prev);
       if (head.markers.length > 0) this.afterMarkers(head, written);
       // The head now continues from what we wrote.
       this.head = { leading: '', markers: [], prevHash: prev };
@@ -404,6 +459,10 @@ export class AuditLog extends Disposable {
       if (record.tool_name === ROTATION_TOOL_NAME) {
         this.pendingRotation = undefined;
         this.counters.rotations++;
+      } else if (record.tool_name === TAIL_CUT_TOOL_NAME) {
+        this.counters.tailCuts++;
+        this.logger.error(`audit: ${this.file}: ${record.error ?? 'records missing at the end'}`);
+        this.emitBreak.fire({ reason: 'tail_cut', record });
       } else if (record.tool_name === CHAIN_BREAK_TOOL_NAME) {
         this.counters.chainBreaks++;
         const reason = String((record.metadata as { reason?: unknown } | undefined)?.reason ?? 'unknown');
@@ -471,6 +530,15 @@ export class AuditLog extends Disposable {
     this.handle = handle;
     this.size = size;
     this.segmentStart = undefined;
+    const wroteBefore = this.last !== undefined;
+    const head = await this.headFromTail(handle, size);
+    const cut = await this.checkAgainstAnchor(handle, size, head, wroteBefore);
+    if (cut) head.markers.push(cut);
+    return head;
+  }
+
+  /** Where the chain continues, from the file's tail alone. */
+  private async headFromTail(handle: AuditFileHandle, size: number): Promise<ChainHead> {
     const known = this.last;
 
     if (size === 0) {
@@ -512,6 +580,48 @@ export class AuditLog extends Disposable {
     return { leading: '', markers: [], prevHash: lastCheck.hash };
   }
 
+  /**
+   * Compares the file with what the last write left (the tail anchor): a log that no longer
+   * holds that record where it was, and was not rotated away meanwhile, lost its tail. The
+   * running writer must not quietly continue from a shortened chain, so it returns a
+   * `audit.tail_cut` marker saying how many records are missing. Also counts the file's lines.
+   */
+  private async checkAgainstAnchor(handle: AuditFileHandle, size: number, head: ChainHead, wroteBefore: boolean): Promise<Body | undefined> {
+    if (!this.anchorLoaded) {
+      this.anchorLoaded = true;
+      const found = await readAnchor(this.options.dir);
+      if (found instanceof Error) this.logger.warn(`audit: ${found.message}; cut tails cannot be told until the next write`);
+      else if (found) this.expected = { size: found.size, lines: found.lines, hash: found.hash };
+    }
+    const expected = this.expected;
+    const countAll = async (): Promise<number | null> => (size <= MAX_COUNT_BYTES ? countLines(handle, 0, size) : null);
+    // Empty after we wrote to it: the file_replaced break says so (headFromTail).
+    if (!expected || head.markers.some((m) => m.tool_name !== CHAIN_BREAK_TOOL_NAME) || (size === 0 && wroteBefore)) {
+      this.lines = await countAll();
+      return undefined;
+    }
+    if (head.markers.length === 0 && head.prevHash === expected.hash && size <= expected.size) {
+      // The tail is the anchored record (the usual reopen; or it lost just its newline in a crash).
+      this.lines = expected.lines === null ? null : expected.lines - (size < expected.size ? 1 : 0);
+      return undefined;
+    }
+    const verdict = await compareWithAnchor(this.fs, this.options.dir, handle, size, expected, { maxTailBytes: MAX_TAIL_BYTES, maxCountBytes: MAX_COUNT_BYTES });
+    this.lines = verdict.lines;
+    return verdict.cut && this.marker(TAIL_CUT_TOOL_NAME, verdict.cut.metadata, 'error', verdict.cut.error);
+  }
+
+  /** Records what this write left in `audit.anchor`; a failure is logged once and costs only cut-tail detection. */
+  private async writeAnchor(hash: string): Promise<void> {
+    this.expected = { size: this.size, lines: this.lines, hash };
+    try {
+      await this.anchor.write({ file: AUDIT_FILE_NAME, ...this.expected, updated_at: new Date(this.clock.now()).toISOString() });
+      this.anchorFailed = false;
+    } catch (err) {
+      if (!this.anchorFailed) this.logger.warn(`audit: cannot update ${path.join(this.options.dir, 'audit.anchor')}: ${errorText(err)}`);
+      this.anchorFailed = true;
+    }
+  }
+
   private breakHead(leading: string, reason: string, previousTail: Record<string, unknown>): ChainHead {
     return {
       leading,
@@ -535,48 +645,27 @@ export class AuditLog extends Disposable {
     });
   }
 
-  private rotationSettings(): { maxBytes: number; maxAgeMs: number | undefined } {
-    let policy: AuditRotationPolicy | undefined;
-    try {
-      policy = this.options.rotation?.();
-    } catch (err) {
-      this.logger.warn(`audit: reading the rotation policy failed: ${errorText(err)}; using defaults`);
-    }
-    const maxBytes = positive(policy?.max_bytes) ?? DEFAULT_ROTATION_MAX_BYTES;
-    const days = policy ? (positive(policy.max_age_days) ?? DEFAULT_ROTATION_MAX_AGE_DAYS) : undefined;
-    return { maxBytes, maxAgeMs: days === undefined ? undefined : days * 86_400_000 };
-  }
-
   private async rotationDue(): Promise<boolean> {
     if (this.size === 0 || !this.handle) return false; // empty files never rotate (rea)
-    const { maxBytes, maxAgeMs } = this.rotationSettings();
+    const { maxBytes, maxAgeMs } = rotationSettings(this.options.rotation, this.logger);
     if (this.size >= maxBytes) return true;
     if (maxAgeMs === undefined) return false;
-    if (this.segmentStart === undefined) {
-      // Once per attach: the first line's timestamp is the segment's age.
-      const first = await readFirstLine(this.handle, this.size, MAX_RECORD_BYTES + 1).catch(() => undefined);
-      const check = first === undefined ? undefined : checkAuditLine(first);
-      const ts = check?.ok ? Date.parse(String(check.record.timestamp)) : NaN;
-      this.segmentStart = Number.isFinite(ts) ? ts : null;
-    }
+    // Once per attach: the first line's timestamp is the segment's age.
+    if (this.segmentStart === undefined) this.segmentStart = await segmentStartOf(this.handle, this.size);
     return this.segmentStart !== null && this.clock.now() - this.segmentStart >= maxAgeMs;
   }
 
   private async rotate(prevHash: string): Promise<void> {
-    const rotatedAt = new Date(this.clock.now()).toISOString();
-    const base = `audit-${rotatedAt.replace(/:/g, '-')}`;
-    let target: string | undefined;
-    for (let i = 0; i <= 1000 && !target; i++) {
-      const candidate = path.join(this.options.dir, `${base}${i === 0 ? '' : `-${i}`}.jsonl`);
-      // rename() silently replaces an existing file: never lose an archived segment.
-      if (!(await this.fs.stat(candidate).then(() => true, () => false))) target = candidate;
-    }
-    if (!target) throw new Error(`no free rotation name for ${base}`);
+    const now = new Date(this.clock.now());
+    const rotatedAt = now.toISOString();
+    const target = await freeRotatedPath(this.fs, this.options.dir, now);
     const handle = this.handle;
     this.handle = undefined;
     this.needsResync = true;
     await handle?.close().catch(() => undefined);
     await this.fs.rename(this.file, target);
+    // The anchored record is in the rotated file now; the marker's write anchors the new one.
+    this.expected = undefined;
     this.pendingRotation = { rotatedFrom: path.basename(target), rotatedAt, prevHash };
     this.logger.info(`audit: rotated ${this.file} to ${path.basename(target)}`);
   }
@@ -669,10 +758,6 @@ async function writeAll(handle: AuditFileHandle, buffer: Buffer): Promise<void> 
     if (bytesWritten <= 0) throw new Error('write made no progress');
     offset += bytesWritten;
   }
-}
-
-function positive(n: number | undefined): number | undefined {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;
 }
 
 function errorText(err: unknown): string {

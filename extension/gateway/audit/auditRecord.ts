@@ -18,6 +18,12 @@ export const GATEWAY_SERVER_NAME = 'gatehouse';
 /** `tool_name` of the first record of a segment started after a rotation. */
 export const ROTATION_TOOL_NAME = 'audit.rotation';
 
+/**
+ * `tool_name` of the record the writer adds when `audit.jsonl` is shorter than its tail anchor
+ * says (records removed at the end); chained to what is left, with how many are missing.
+ */
+export const TAIL_CUT_TOOL_NAME = 'audit.tail_cut';
+
 /** `tool_name` of the record that starts a new chain after a corrupt or truncated tail. */
 export const CHAIN_BREAK_TOOL_NAME = 'audit_chain_break';
 

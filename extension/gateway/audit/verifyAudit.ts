@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME, GENESIS_HASH, MAX_RECORD_BYTES, ROTATION_TOOL_NAME } from './auditRecord';
+import { ANCHOR_FILE_NAME, readAnchor, type TailAnchor } from './auditAnchor';
+import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME, GENESIS_HASH, MAX_RECORD_BYTES, ROTATION_TOOL_NAME, TAIL_CUT_TOOL_NAME } from './auditRecord';
 import { checkAuditLine, type LineProblem } from './checkAuditLine';
 import { readFirstLine, readTail } from './readTail';
+import { compareRotatedNames, isRotatedSegment } from './rotationName';
 
 /** Why verification failed at a line. */
 export type VerifyBreakReason = LineProblem | 'prev_hash_mismatch' | 'invalid_utf8' | 'line_too_long' | 'truncated_last_line';
@@ -35,9 +37,26 @@ export interface RecordedBreak {
   explains?: VerifyBreak;
 }
 
+/**
+ * Records removed from the end of `audit.jsonl`: found now through `audit.anchor` (the record
+ * the last write ended with is gone), or found earlier by the writer at open (an
+ * `audit.tail_cut` record in the chain). Either fails verification: the chain that is left
+ * is intact, but it is not all that was written.
+ */
+export interface TailCut {
+  file: string;
+  /** How many records are missing, when the anchor's line count allows telling. */
+  missing: number | null;
+  message: string;
+  /** `anchor`: found now; `recorded`: the writer's `audit.tail_cut` record at `line`. */
+  source: 'anchor' | 'recorded';
+  line?: number;
+  timestamp?: string;
+}
+
 /** What `verify` found. */
 export interface VerifyResult {
-  /** True when there is no unexplained break (recorded breaks are listed, not failures). */
+  /** True when there is no unexplained break and no cut tail (recorded breaks are listed, not failures). */
   ok: boolean;
   /** Files walked, in chain order. */
   files: string[];
@@ -53,6 +72,8 @@ export interface VerifyResult {
   /** Total unexplained breaks, including any beyond `maxBreaks`. */
   breakCount: number;
   recordedBreaks: RecordedBreak[];
+  /** Records removed from the end of the log (see {@link TailCut}). */
+  tailCuts: TailCut[];
   /**
    * Set when the walk starts with a rotation marker whose predecessor was not verified
    * (older segments deleted, or a single rotated file verified alone): its prev_hash is taken
@@ -74,6 +95,11 @@ export interface VerifyOptions {
   maxLineBytes?: number;
   /** Breaks kept in `breaks` (all are counted). Default 1000. */
   maxBreaks?: number;
+  /**
+   * `verifyAuditDir` only: start at this rotated file (a base name, as `rea audit verify
+   * --since`), taking its first record's prev_hash on trust; the segments before it are skipped.
+   */
+  since?: string;
 }
 
 /**
@@ -97,13 +123,37 @@ export async function verifyAuditFile(file: string, options: VerifyOptions = {})
  */
 export async function verifyAuditDir(dir: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const names = await fsp.readdir(dir);
-  const rotated = names.filter((n) => /^audit-.+\.jsonl$/.test(n));
+  const rotated = names.filter(isRotatedSegment);
   const segments = await Promise.all(rotated.map((name) => describeSegment(path.join(dir, name))));
-  const files = chainOrder(segments).map((s) => s.file);
+  let files = chainOrder(segments).map((s) => s.file);
+  if (options.since !== undefined) {
+    const from = files.findIndex((f) => path.basename(f) === options.since);
+    if (from < 0) throw new Error(`no rotated file ${options.since} in ${dir}`);
+    files = files.slice(from);
+  }
   if (names.includes(AUDIT_FILE_NAME)) files.push(path.join(dir, AUDIT_FILE_NAME));
   const walker = new ChainWalker(options);
+  const anchor = await readAnchor(dir);
+  if (anchor && !(anchor instanceof Error)) walker.anchorHash = anchor.hash;
   for (const [i, file] of files.entries()) await walker.walkFile(file, i === 0 ? options.prevHash : walker.continuation);
+  // With --since the anchored record may sit in a skipped segment: only a full walk can miss it.
+  if (anchor && !(anchor instanceof Error) && !walker.anchorSeen && options.since === undefined) {
+    walker.addTailCut(anchorCut(dir, anchor, walker.linesOf(path.join(dir, AUDIT_FILE_NAME))));
+  }
   return walker.result();
+}
+
+/** The cut tail `audit.anchor` reveals: its record is in no file walked. */
+function anchorCut(dir: string, anchor: TailAnchor, lines: number | undefined): TailCut {
+  const found = lines ?? 0;
+  const missing = anchor.lines !== null && found < anchor.lines ? anchor.lines - found : null;
+  const was = `${ANCHOR_FILE_NAME} (${anchor.updated_at}) says ${AUDIT_FILE_NAME} ended with record ${anchor.hash.slice(0, 16)}… at line ${anchor.lines ?? '?'}, byte ${anchor.size}; no file holds it`;
+  return {
+    file: path.join(dir, AUDIT_FILE_NAME),
+    missing,
+    message: missing !== null ? `${missing} record(s) missing at the end of ${AUDIT_FILE_NAME}: ${was}` : `records missing or replaced at the end of ${AUDIT_FILE_NAME}: ${was}`,
+    source: 'anchor',
+  };
 }
 
 /** The verification state, carried across the segments of a directory. */
@@ -113,6 +163,11 @@ class ChainWalker {
   private readonly files: string[] = [];
   private readonly breaks: VerifyBreak[] = [];
   private readonly recorded: RecordedBreak[] = [];
+  private readonly tailCuts: TailCut[] = [];
+  private readonly fileLines = new Map<string, number>();
+  /** The hash `audit.anchor` names, looked for in every record walked. */
+  anchorHash: string | undefined;
+  anchorSeen = false;
   private breakCount = 0;
   private lines = 0;
   private records = 0;
@@ -190,6 +245,16 @@ class ChainWalker {
       }
     }
     if (partsBytes > 0 || tooLong) finish(false);
+    this.fileLines.set(file, lineNo);
+  }
+
+  /** Lines walked in `file` (undefined: not walked). */
+  linesOf(file: string): number | undefined {
+    return this.fileLines.get(file);
+  }
+
+  addTailCut(cut: TailCut): void {
+    this.tailCuts.push(cut);
   }
 
   private line(file: string, lineNo: number, text: string, terminated: boolean, anchorAllowed: boolean): void {
@@ -206,6 +271,18 @@ class ChainWalker {
     if (check.scheme === 'legacy') this.legacy++;
     const record = check.record;
     const metadata = isObject(record.metadata) ? record.metadata : {};
+    if (check.hash === this.anchorHash) this.anchorSeen = true;
+    if (record.tool_name === TAIL_CUT_TOOL_NAME && record.emission_source === 'gateway') {
+      const missing = metadata.missing_records;
+      this.tailCuts.push({
+        file,
+        missing: typeof missing === 'number' ? missing : null,
+        message: typeof record.error === 'string' ? record.error : 'records missing at the end of the log',
+        source: 'recorded',
+        line: lineNo,
+        timestamp: typeof record.timestamp === 'string' ? record.timestamp : undefined,
+      });
+    }
 
     if (record.tool_name === CHAIN_BREAK_TOOL_NAME && record.emission_source === 'gateway' && check.prevHash === GENESIS_HASH) {
       const previousTail = metadata.previous_tail;
@@ -267,7 +344,7 @@ class ChainWalker {
 
   result(): VerifyResult {
     const out: VerifyResult = {
-      ok: this.breakCount === 0,
+      ok: this.breakCount === 0 && this.tailCuts.length === 0,
       files: [...this.files],
       lines: this.lines,
       records: this.records,
@@ -275,6 +352,7 @@ class ChainWalker {
       breaks: this.breaks,
       breakCount: this.breakCount,
       recordedBreaks: this.recorded,
+      tailCuts: this.tailCuts,
       lastHash: this.expectedPrev,
     };
     if (this.breaks[0]) out.firstBreak = this.breaks[0];
@@ -303,7 +381,7 @@ interface SegmentInfo {
  */
 function chainOrder(segments: SegmentInfo[]): SegmentInfo[] {
   const remaining = [...segments].sort(
-    (a, b) => (a.firstAt ?? Infinity) - (b.firstAt ?? Infinity) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0),
+    (a, b) => (a.firstAt ?? Infinity) - (b.firstAt ?? Infinity) || compareRotatedNames(path.basename(a.file), path.basename(b.file)),
   );
   const ordered: SegmentInfo[] = [];
   while (remaining.length > 0) {

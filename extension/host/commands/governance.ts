@@ -72,7 +72,10 @@ export async function verifyAudit(manager: GatewayManager, arg?: unknown): Promi
   if (!r.ok) {
     const b = r.firstBreak;
     const where = b ? ` First break: ${b.file.split(/[\\/]/).pop()}:${b.line}: ${b.message}.` : '';
-    const choice = await vscode.window.showErrorMessage(`Gatehouse: the audit log is broken (${r.breakCount} ${r.breakCount === 1 ? 'break' : 'breaks'}, ${counted}).${where}`, ...(b ? ['Open File'] : []));
+    // Records removed at the end leave a valid chain: the anchor (or the writer's record of it) tells.
+    const cut = r.tailCuts[0] ? ` ${r.tailCuts[0].message}.` : '';
+    const what = r.breakCount > 0 ? `broken (${r.breakCount} ${r.breakCount === 1 ? 'break' : 'breaks'}, ${counted})` : `cut short (${counted})`;
+    const choice = await vscode.window.showErrorMessage(`Gatehouse: the audit log is ${what}.${where}${cut}`, ...(b ? ['Open File'] : []));
     if (choice && b) await vscode.window.showTextDocument(vscode.Uri.file(b.file), { selection: new vscode.Range(b.line - 1, 0, b.line - 1, 0) });
   } else {
     void vscode.window.showInformationMessage(`Gatehouse: audit log verified, the hash chain is intact (${counted}).`);

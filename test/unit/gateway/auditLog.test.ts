@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ManualClock } from '../../../extension/common/clock';
 import { setListenerErrorHandler } from '../../../extension/common/event';
+import { nullLogger } from '../../../extension/common/logger';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from '../../../extension/gateway/audit/auditFileSystem';
 import { AuditLog, AuditRecordError, type AuditChainBreak, type AuditFailure } from '../../../extension/gateway/audit/auditLog';
 import { GENESIS_HASH, type AuditRecord } from '../../../extension/gateway/audit/auditRecord';
@@ -345,7 +346,8 @@ describe('AuditLog', () => {
     await log.close();
     assert.ok(log.stats.rotations >= 2, `rotations: ${log.stats.rotations}`);
     const names = (await fs.readdir(dir)).sort();
-    const rotated = names.filter((n) => /^audit-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z(-\d+)?\.jsonl$/.test(n));
+    // rea's names (SPEC §8.4, Appendix E): UTC seconds, then -1, -2 … within one second.
+    const rotated = names.filter((n) => /^audit-\d{8}-\d{6}(-\d{1,4})?\.jsonl$/.test(n));
     assert.equal(rotated.length, log.stats.rotations, names.join(', '));
     const current = await parsedLines(dir);
     const marker = current[0]!;
@@ -368,6 +370,26 @@ describe('AuditLog', () => {
     const alone = await verifyAuditFile(log.file);
     assert.equal(alone.ok, true);
     assert.equal(alone.anchor?.rotatedFrom, from);
+  });
+
+  it('rotated files carry rea\'s names: audit-YYYYMMDD-HHMMSS.jsonl in UTC, -1 … -N within one second; verify and --since follow them', async () => {
+    // 23:59:59 UTC: a local-time name would differ from the UTC one in most time zones.
+    const clock = new ManualClock(Date.parse('2026-12-01T23:59:59.500Z'));
+    const log = await open({ clock, rotation: () => ({ max_bytes: 600 }) });
+    for (let i = 0; i < 14; i++) await log.append({ tool_name: `t${i}`, server_name: 's', metadata: { pad: 'x'.repeat(200) } });
+    await log.close();
+    const rotated = (await fs.readdir(dir)).filter((n) => n.startsWith('audit-')).sort();
+    const expected = ['audit-20261201-235959.jsonl', ...Array.from({ length: log.stats.rotations - 1 }, (_, i) => `audit-20261201-235959-${i + 1}.jsonl`)].sort();
+    assert.ok(log.stats.rotations >= 11, `enough rotations that -10 sorts before -2: ${log.stats.rotations}`);
+    assert.deepEqual(rotated, expected);
+    const whole = await verifyAuditDir(dir);
+    assert.equal(whole.ok, true, JSON.stringify(whole.firstBreak));
+    assert.equal(whole.files.length, log.stats.rotations + 1);
+    // --since: that segment (its marker taken as the anchor) and everything after it.
+    const since = await verifyAuditDir(dir, { since: 'audit-20261201-235959-2.jsonl' });
+    assert.equal(since.ok, true, JSON.stringify(since.firstBreak));
+    assert.deepEqual(since.files.map((f) => path.basename(f)), [...Array.from({ length: log.stats.rotations - 2 }, (_, i) => `audit-20261201-235959-${i + 2}.jsonl`), 'audit.jsonl']);
+    await assert.rejects(verifyAuditDir(dir, { since: 'audit-20990101-000000.jsonl' }), /no rotated file audit-20990101-000000\.jsonl/);
   });
 
   it('rotates by age when the policy has a rotation block (default 30 days)', async () => {
@@ -500,5 +522,23 @@ describe('AuditLog', () => {
     await Promise.all([1, 2, 3].map((i) => log.append({ tool_name: `t${i}`, server_name: 's' })));
     await log.close();
     assert.deepEqual(seen, ['t1', 't2', 't3']);
+  });
+});
+
+describe('AuditLog without its lock', () => {
+  it('writes anyway when rea\'s lock cannot be taken (read-only parent, a stuck holder), and says so', async () => {
+    const dir = tempDir('gatehouse-nolock-');
+    const failures: AuditFailure[] = [];
+    const errors: string[] = [];
+    const lock = { acquire: () => Promise.reject(Object.assign(new Error('EACCES: permission denied, mkdir'), { code: 'EACCES' })) };
+    const log = await AuditLog.open({ dir, lock, logger: { ...nullLogger, error: (m: string) => errors.push(m) } });
+    log.onDidFail((f) => failures.push(f));
+    const record = await log.append({ tool_name: 'kept', server_name: 's' });
+    await log.close();
+    assert.equal(record.tool_name, 'kept');
+    assert.deepEqual(failures.map((f) => [f.phase, f.records]), [['lock', 0]]);
+    assert.match(errors.join('\n'), /cannot take the lock .* writing without it/);
+    assert.equal((await verifyAuditDir(dir)).ok, true);
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });

@@ -71,3 +71,34 @@ describe('HttpListener log', () => {
     }
   });
 });
+
+describe('HttpListener refused requests', () => {
+  test('an initialize the SDK refuses (406: no or a partial Accept) leaves no transport or MCP server behind', async () => {
+    const refusing = new HttpListener(gateway, { token: 't'.repeat(43), logger: nullLogger });
+    try {
+      const { url } = await refusing.start();
+      const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } };
+      const auth = { Authorization: `Bearer ${'t'.repeat(43)}`, 'Content-Type': 'application/json' };
+      const send = async (headers: Record<string, string>): Promise<number> => {
+        const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(init) });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      // Few at a time: the bound is on what is held, not on how fast they come.
+      for (let round = 0; round < 100; round++) {
+        const statuses = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => send(i % 2 ? auth : { ...auth, Accept: 'text/event-stream' })),
+        );
+        for (const s of statuses) assert.equal(s, 406);
+      }
+      assert.equal(refusing.sessionCount, 0);
+      assert.equal(refusing.transportCount, 0, 'every transport made for a refused request was closed');
+      // A real client still gets in, and it is the one transport held.
+      const c = await client(url);
+      assert.equal(refusing.transportCount, 1);
+      await c.close();
+    } finally {
+      await refusing.stop();
+    }
+  });
+});

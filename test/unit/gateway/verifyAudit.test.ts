@@ -9,6 +9,7 @@ import { ManualClock } from '../../../extension/common/clock';
 import { AuditLog } from '../../../extension/gateway/audit/auditLog';
 import { GENESIS_HASH, type AuditRecord } from '../../../extension/gateway/audit/auditRecord';
 import { canonicalJson } from '../../../extension/gateway/audit/canonicalJson';
+import { compareRotatedNames } from '../../../extension/gateway/audit/rotationName';
 import { verifyAuditDir, verifyAuditFile } from '../../../extension/gateway/audit/verifyAudit';
 import { repoRoot, tempDir } from '../../helpers/fixtures';
 
@@ -217,7 +218,7 @@ describe('verifyAuditDir', () => {
       for (let i = 0; i < 8; i++) await log.append({ tool_name: `t${i}`, server_name: 's' });
       maxBytes = 1e9;
       await log.close();
-      const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith('audit-')).sort();
+      const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith('audit-')).sort(compareRotatedNames);
       assert.ok(rotated.length >= 2);
       assert.equal((await verifyAuditDir(dir)).ok, true);
 
@@ -241,8 +242,8 @@ describe('verifyAuditDir', () => {
       for (let i = 0; i < 12; i++) await log.append({ tool_name: `t${i}`, server_name: 's' });
       maxBytes = 1e9;
       await log.close();
-      const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith('audit-')).sort();
-      assert.ok(rotated.some((f) => f.endsWith('Z-1.jsonl')), rotated.join());
+      const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith('audit-')).sort(compareRotatedNames);
+      assert.ok(rotated.some((f) => f.endsWith('-1.jsonl')), rotated.join());
       const result = await verifyAuditDir(dir);
       assert.equal(result.ok, true, JSON.stringify(result.breaks));
       assert.equal(result.anchor, undefined);
@@ -260,7 +261,7 @@ describe('verifyAuditDir', () => {
       for (let i = 0; i < 12; i++) await log.append({ tool_name: `t${i}`, server_name: 's' });
       maxBytes = 1e9;
       await log.close();
-      const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith('audit-')).sort();
+      const rotated = (await fs.readdir(dir)).filter((f) => f.startsWith('audit-')).sort(compareRotatedNames);
       assert.ok(rotated.length >= 3, rotated.join());
       await fs.rm(path.join(dir, rotated[1]!));
       const result = await verifyAuditDir(dir);
