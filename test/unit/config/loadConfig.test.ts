@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { loadPolicy, loadRegistry } from '../../../extension/config/loadConfig';
+import { loadPolicy, loadRegistry, MAX_CONFIG_BYTES, parsePolicy, parseRegistry } from '../../../extension/config/loadConfig';
 import { ConfigError, formatProblem, hasErrors, type ConfigProblem } from '../../../extension/config/problem';
 
 const roots: string[] = [];
@@ -73,4 +73,21 @@ test('ConfigError lists file:line:col: message lines and keeps the problems', ()
   assert.equal(formatProblem(problems[0] as ConfigProblem), "/w/registry.yaml:3:11: rename 'my_server' to 'my-server'");
   assert.equal(hasErrors(problems), true);
   assert.equal(hasErrors(problems.slice(1)), false);
+});
+
+// Issue 13 item 6: a 5 MB registry stalled every call for 15 s; the cap is checked before parsing.
+test('a registry or policy over 1 MiB is refused before it is parsed, naming file, size and limit', async () => {
+  const big = `version: "1"\nservers: []\n# ${'x'.repeat(1024 * 1024)}\n`;
+  const dir = await configDir({ 'registry.yaml': big, 'policy.yaml': `autonomy_level: L1\n# ${'y'.repeat(5 * 1024 * 1024)}\n` });
+  const reg = await loadRegistry(dir);
+  assert.equal(reg.registry, undefined);
+  assert.equal(reg.problems[0]?.code, 'file-too-large');
+  assert.match(reg.problems[0]!.message, /^registry\.yaml is 1048604 bytes \(1 MiB\), over the limit of 1048576 bytes \(1 MiB\), so it is not parsed/);
+  const pol = await loadPolicy(dir);
+  assert.equal(pol.problems[0]?.code, 'file-too-large');
+  assert.match(pol.problems[0]!.message, /^policy\.yaml is 5242902 bytes \(5 MiB\), over the limit/);
+  // The same limit for editor text (the language server parses unsaved buffers).
+  assert.equal(parseRegistry(big, 'registry.yaml').problems[0]?.code, 'file-too-large');
+  assert.equal(parsePolicy('autonomy_level: L1\n', 'policy.yaml').problems.length, 0);
+  assert.equal(MAX_CONFIG_BYTES, 1024 * 1024);
 });
