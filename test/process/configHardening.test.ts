@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { tempDir } from '../helpers/fixtures';
-import { stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
+import { spawnCli, stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
 import { makeProject } from '../helpers/gatewayProject';
 import { until } from '../helpers/poll';
 import { textOf } from '../helpers/pool';
@@ -40,5 +40,35 @@ describe('config and path hardening through `gatehouse serve` (issue 13)', () =>
     const seen = readFileSync(childLog, 'utf8');
     assert.doesNotMatch(seen, /\.env/i, 'no blocked value reached the child');
     assert.match(seen, /notes\.txt/);
+  });
+
+  test('item 5: policy.yaml deleted while running keeps the last good policy, shown by `gatehouse status`; re-created applies again', async () => {
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], { autonomy_level: 'L1', blocked_paths: ['.env'] });
+    const session = await open(project.folder);
+    const { client } = session;
+    await until('echo listed', async () => (await client.listTools()).tools.some((t) => t.name === 'echo__write'));
+    const status = async (): Promise<{ json: { serve: { config: { policy_source: string; policy: string; errors: number } | null } }; text: string }> => {
+      const json = spawnCli(['status', '--json'], project.folder);
+      await json.exited;
+      const text = spawnCli(['status'], project.folder);
+      await text.exited;
+      return { json: JSON.parse(json.stdout()), text: text.stdout() };
+    };
+    await until('policy shown as the file', async () => (await status()).json.serve.config?.policy_source === 'file');
+
+    unlinkSync(path.join(project.configDir, 'policy.yaml'));
+    await until('last good policy shown', async () => (await status()).json.serve.config?.policy_source === 'last_good');
+    const shown = await status();
+    assert.equal(shown.json.serve.config?.errors, 1);
+    assert.match(shown.text, /Policy: last good policy, autonomy L1 \(policy\.yaml was deleted\)/);
+    assert.match(shown.text, /Config: 1 error, the last good config keeps running — policy\.yaml:1:1: policy\.yaml was deleted/);
+    assert.match(session.stderr(), /policy\.yaml was deleted while the gateway runs/);
+    const still = await client.callTool({ name: 'echo__write', arguments: { id: '.env' } });
+    assert.equal(still.isError, true, 'blocked paths of the last good policy still apply');
+
+    writeFileSync(path.join(project.configDir, 'policy.yaml'), 'autonomy_level: L1\nblocked_paths: []\n');
+    await until('the re-created policy applies', async () => (await status()).json.serve.config?.policy_source === 'file');
+    const allowed = await client.callTool({ name: 'echo__write', arguments: { id: '.env' } });
+    assert.notEqual(allowed.isError, true, textOf(allowed));
   });
 });
