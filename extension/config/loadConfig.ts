@@ -10,7 +10,7 @@
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { REA_DIR } from './configDir';
-import { AUTONOMY_LEVELS, REA_REQUIRED_POLICY_FIELDS, policySchema, type Policy } from './policySchema';
+import { AUTONOMY_LEVELS, REA_REQUIRED_POLICY_FIELDS, gatehouseFileSchema, policySchema, type Policy } from './policySchema';
 import { hasErrors, type ConfigProblem } from './problem';
 import { registrySchema, type Registry } from './registrySchema';
 import { rangeOf, parseYamlDocument, type YamlPath, type YamlSource } from './yamlDocument';
@@ -20,6 +20,10 @@ import { validateWithProblems } from './zodProblems';
 export const REGISTRY_FILE = 'registry.yaml';
 /** File name of the policy inside the config directory. */
 export const POLICY_FILE = 'policy.yaml';
+/** Gatehouse-only settings beside a policy.yaml rea also reads (see `gatehouseFileSchema`). */
+export const GATEHOUSE_FILE = 'gatehouse.yaml';
+/** The `gateway:` keys rea's strict policy schema accepts; every other one makes `rea status` fail. */
+const REA_GATEWAY_KEYS: readonly string[] = ['health'];
 
 /** Result of parsing or loading the registry. */
 export interface RegistryResult {
@@ -123,6 +127,21 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   problems.push(...schemaProblems);
 
   if (inReaDir(file) && isRecord(source.value)) {
+    const gateway = source.value.gateway;
+    if (isRecord(gateway)) {
+      for (const key of Object.keys(gateway).filter((k) => !REA_GATEWAY_KEYS.includes(k))) {
+        problems.push(
+          problem(
+            source,
+            ['gateway', key],
+            'warning',
+            'rea-incompatible',
+            `'gateway.${key}' is a Gatehouse setting that rea's strict policy schema refuses (\`rea status\` fails on this file); move the gateway: settings to .rea/${GATEHOUSE_FILE}, which Gatehouse reads and rea ignores`,
+            true,
+          ),
+        );
+      }
+    }
     const absent = REA_REQUIRED_POLICY_FIELDS.filter((key) => !(key in (source.value as Record<string, unknown>)));
     if (absent.length > 0) {
       problems.push(
@@ -227,11 +246,32 @@ export async function loadRegistry(dir: string): Promise<RegistryResult & { file
   return { file, ...parseRegistry(text, file) };
 }
 
-/** Reads and parses `<dir>/policy.yaml`; a missing file is `{ policy: undefined, problems: [] }` (defaults). */
+/** Parses `gatehouse.yaml` text: only a `gateway:` block (the policy's tunables). */
+export function parseGatehouseFile(text: string, file: string): { gateway?: Policy['gateway']; problems: ConfigProblem[] } {
+  const tooLarge = checkConfigSize(text, file);
+  if (tooLarge) return { problems: [tooLarge] };
+  const source = parseYamlDocument(text, file);
+  if (hasErrors(source.problems) || source.value === null) return { problems: source.problems };
+  const { data, problems } = validateWithProblems(gatehouseFileSchema, source, source.value);
+  const all = [...source.problems, ...problems];
+  return hasErrors(all) || !data ? { problems: sorted(all) } : { gateway: data.gateway, problems: sorted(all) };
+}
+
+/**
+ * Reads and parses `<dir>/policy.yaml`; a missing file is `{ policy: undefined, problems: [] }`
+ * (defaults). `<dir>/gatehouse.yaml`, when present, adds its `gateway:` blocks, each replacing
+ * the policy's block of the same name.
+ */
 export async function loadPolicy(dir: string): Promise<PolicyResult & { file: string }> {
   const file = path.join(dir, POLICY_FILE);
-  const { text, problem: readProblem } = await read(file);
+  const extraFile = path.join(dir, GATEHOUSE_FILE);
+  const [{ text, problem: readProblem }, extra] = await Promise.all([read(file), read(extraFile)]);
   if (readProblem) return { file, problems: [readProblem] };
-  if (text === undefined) return { file, policy: undefined, problems: [] };
-  return { file, ...parsePolicy(text, file) };
+  const parsedExtra = extra.problem ? { problems: [extra.problem] } : extra.text !== undefined ? parseGatehouseFile(extra.text, extraFile) : { problems: [] };
+  if (text === undefined) return { file, policy: undefined, problems: parsedExtra.problems };
+  const result = parsePolicy(text, file);
+  const problems = [...result.problems, ...parsedExtra.problems];
+  if (!result.policy || hasErrors(problems)) return { file, ...(hasErrors(problems) ? {} : { policy: result.policy }), problems };
+  const gateway = parsedExtra.gateway ? { ...result.policy.gateway, ...parsedExtra.gateway } : result.policy.gateway;
+  return { file, policy: gateway ? { ...result.policy, gateway } : result.policy, problems };
 }
