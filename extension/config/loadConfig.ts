@@ -9,6 +9,7 @@
  */
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import type { ConfigTextParser } from './configParser';
 import { REA_DIR } from './configDir';
 import { AUTONOMY_LEVELS, REA_REQUIRED_POLICY_FIELDS, gatehouseFileSchema, policySchema, type Policy } from './policySchema';
 import { hasErrors, type ConfigProblem } from './problem';
@@ -221,8 +222,24 @@ async function read(file: string): Promise<{ text?: string; problem?: ConfigProb
   }
 }
 
+/**
+ * Parses through `parse` (e.g. a worker thread) when given, else on this thread. Only the type of
+ * `ConfigTextParser` is imported: configParser.ts imports this file.
+ */
+async function parseWith<K extends keyof ParsedKinds>(parse: ConfigTextParser | undefined, kind: K, text: string, file: string): Promise<ParsedKinds[K]> {
+  if (parse) return parse(kind, text, file);
+  const result = kind === 'registry' ? parseRegistry(text, file) : kind === 'policy' ? parsePolicy(text, file) : parseGatehouseFile(text, file);
+  return result as ParsedKinds[K];
+}
+
+interface ParsedKinds {
+  registry: RegistryResult;
+  policy: PolicyResult;
+  gatehouse: ReturnType<typeof parseGatehouseFile>;
+}
+
 /** Reads and parses `<dir>/registry.yaml`; a missing file is an error (there is nothing to serve). */
-export async function loadRegistry(dir: string): Promise<RegistryResult & { file: string }> {
+export async function loadRegistry(dir: string, parse?: ConfigTextParser): Promise<RegistryResult & { file: string }> {
   const file = path.join(dir, REGISTRY_FILE);
   const { text, problem: readProblem } = await read(file);
   if (readProblem) return { file, problems: [readProblem] };
@@ -243,7 +260,7 @@ export async function loadRegistry(dir: string): Promise<RegistryResult & { file
       ],
     };
   }
-  return { file, ...parseRegistry(text, file) };
+  return { file, ...(await parseWith(parse, 'registry', text, file)) };
 }
 
 /** Parses `gatehouse.yaml` text: only a `gateway:` block (the policy's tunables). */
@@ -262,14 +279,18 @@ export function parseGatehouseFile(text: string, file: string): { gateway?: Poli
  * (defaults). `<dir>/gatehouse.yaml`, when present, adds its `gateway:` blocks, each replacing
  * the policy's block of the same name.
  */
-export async function loadPolicy(dir: string): Promise<PolicyResult & { file: string }> {
+export async function loadPolicy(dir: string, parse?: ConfigTextParser): Promise<PolicyResult & { file: string }> {
   const file = path.join(dir, POLICY_FILE);
   const extraFile = path.join(dir, GATEHOUSE_FILE);
   const [{ text, problem: readProblem }, extra] = await Promise.all([read(file), read(extraFile)]);
   if (readProblem) return { file, problems: [readProblem] };
-  const parsedExtra = extra.problem ? { problems: [extra.problem] } : extra.text !== undefined ? parseGatehouseFile(extra.text, extraFile) : { problems: [] };
+  const parsedExtra: ParsedKinds['gatehouse'] = extra.problem
+    ? { problems: [extra.problem] }
+    : extra.text !== undefined
+      ? await parseWith(parse, 'gatehouse', extra.text, extraFile)
+      : { problems: [] };
   if (text === undefined) return { file, policy: undefined, problems: parsedExtra.problems };
-  const result = parsePolicy(text, file);
+  const result = await parseWith(parse, 'policy', text, file);
   const problems = [...result.problems, ...parsedExtra.problems];
   if (!result.policy || hasErrors(problems)) return { file, ...(hasErrors(problems) ? {} : { policy: result.policy }), problems };
   const gateway = parsedExtra.gateway ? { ...result.policy.gateway, ...parsedExtra.gateway } : result.policy.gateway;

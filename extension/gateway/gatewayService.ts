@@ -5,6 +5,7 @@ import { Disposable, DisposableStore } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import { nullLogger, type Logger } from '../common/logger';
 import { resolveConfigDir } from '../config/configDir';
+import { WorkerConfigParser } from '../config/configParser';
 import { loadPolicy, loadRegistry, type PolicyResult } from '../config/loadConfig';
 import { resolveTunables, type GatewayTunables, type Policy } from '../config/policySchema';
 import { hasErrors, type ConfigProblem } from '../config/problem';
@@ -125,6 +126,8 @@ export class GatewayService extends Disposable {
   private stateFile: StateFileWriter | undefined;
   private metrics: MetricsServer | undefined;
   private http: HttpListener | undefined;
+  /** Config text is parsed off the gateway's thread: a large file must not stall calls. */
+  private readonly parser: WorkerConfigParser;
   private status: ConfigStatus = { problems: [], usingLastGood: false, policy: { source: 'defaults', summary: 'defaults (not loaded yet)' } };
   private readonly poolSubscriptions = this.register(new DisposableStore());
   /** TOFU: servers held in `blocked`, with the reason shown to the user. */
@@ -147,6 +150,7 @@ export class GatewayService extends Disposable {
     this.startedAt = this.clock.now();
     this.configDir = configDir;
     this.store = this.register(new StateStore({ sessionId: this.sessionId, startedAt: this.startedAt }));
+    this.parser = this.register(new WorkerConfigParser(this.logger));
   }
 
   /** Resolves the config dir, loads the config and starts every server (without awaiting them). */
@@ -283,7 +287,7 @@ export class GatewayService extends Disposable {
   }
 
   private async loadConfig(): Promise<boolean> {
-    const [reg, pol] = await Promise.all([loadRegistry(this.configDir), loadPolicy(this.configDir)]);
+    const [reg, pol] = await Promise.all([loadRegistry(this.configDir, this.parser.parse), loadPolicy(this.configDir, this.parser.parse)]);
     const running = this._pool !== undefined;
     const policyProblems = policyLossProblems(pol, running ? this.policy : undefined);
     const problems = [...reg.problems, ...policyProblems];
