@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { tempDir } from '../helpers/fixtures';
+import { fixtureServer, tempDir } from '../helpers/fixtures';
 import { spawnCli, stdioClient, stopAllCli, type StdioSession } from '../helpers/gatewayProcess';
 import { makeProject } from '../helpers/gatewayProject';
 import { until } from '../helpers/poll';
@@ -70,5 +70,29 @@ describe('config and path hardening through `gatehouse serve` (issue 13)', () =>
     await until('the re-created policy applies', async () => (await status()).json.serve.config?.policy_source === 'file');
     const allowed = await client.callTool({ name: 'echo__write', arguments: { id: '.env' } });
     assert.notEqual(allowed.isError, true, textOf(allowed));
+  });
+
+  test('item 14: with .rea/, Gatehouse-only gateway keys in policy.yaml are logged; .rea/gatehouse.yaml holds them and applies', async () => {
+    const folder = tempDir('gatehouse-rea-');
+    const dir = path.join(folder, '.rea');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'registry.yaml'), `version: "1"\nservers:\n  - name: echo\n    command: ${JSON.stringify(process.execPath)}\n    args: [${JSON.stringify(fixtureServer('echo.mjs'))}]\n`);
+    const rea = 'version: "1"\nprofile: p\ninstalled_by: me\ninstalled_at: "2026-01-01"\nautonomy_level: L1\nmax_autonomy_level: L2\npromotion_requires_human_approval: true\nblocked_paths: []\n';
+    writeFileSync(path.join(dir, 'policy.yaml'), `${rea}gateway:\n  breaker:\n    failure_threshold: 9\n`);
+    const first = await open(folder);
+    await until('echo listed', async () => (await first.client.listTools()).tools.some((t) => t.name === 'echo__sleep'));
+    await until('the log names the key', () => /'gateway\.breaker' is a Gatehouse setting that rea's strict policy schema refuses/.test(first.stderr()));
+    assert.match(first.stderr(), /move the gateway: settings to \.rea\/gatehouse\.yaml/);
+    await first.client.close();
+
+    // Moved: rea's file is plain again, and Gatehouse still reads the tunables.
+    writeFileSync(path.join(dir, 'policy.yaml'), rea);
+    writeFileSync(path.join(dir, 'gatehouse.yaml'), 'gateway:\n  timeouts:\n    call_ms: 300\n');
+    const second = await open(folder);
+    await until('echo listed', async () => (await second.client.listTools()).tools.some((t) => t.name === 'echo__sleep'));
+    const slow = await second.client.callTool({ name: 'echo__sleep', arguments: { ms: 5000 } });
+    assert.equal(slow.isError, true, 'call_ms from gatehouse.yaml applies');
+    assert.match(textOf(slow), /did not answer 'sleep' within 0\.3 s/);
+    assert.doesNotMatch(second.stderr(), /rea-incompatible|is a Gatehouse setting/);
   });
 });
