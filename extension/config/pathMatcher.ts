@@ -243,18 +243,39 @@ function couldBeShortName(short: string, long: string): boolean {
   return m[2] === undefined || ext === '' || ext.startsWith(m[2]);
 }
 
-function segmentMatches(patternSeg: string, seg: string, pattern: CompiledPathPattern): boolean {
+/** Shell wildcards in a command token. */
+const SHELL_GLOB = /[*?[]/;
+
+/**
+ * Whether a shell would expand the token segment `glob` to the name `name`: `*`, `?` and `[…]`
+ * (read as any one character: over-inclusive). As in bash without `dotglob`, a wildcard never
+ * matches a leading dot; a segment of wildcards only (`*`) is not taken as naming anything, or
+ * every `rm *` would be refused.
+ */
+function shellGlobMatches(glob: string, name: string): boolean {
+  if (name.startsWith('.') && !glob.startsWith('.')) return false;
+  if (!/[^*?[\]]/.test(glob.replace(/\[[^\]]*\]/g, ''))) return false;
+  return globSegmentMatch(glob.replace(/\[[^\]]*\]/g, '?'), name);
+}
+
+function segmentMatches(patternSeg: string, seg: string, pattern: CompiledPathPattern, shell: boolean): boolean {
   if (pattern.glob) return globSegmentMatch(patternSeg, seg);
   if (seg === patternSeg) return true;
+  if (shell && SHELL_GLOB.test(seg) && shellGlobMatches(seg, patternSeg)) return true;
   return pattern.platform === 'win32' && seg.includes('~') && couldBeShortName(seg, patternSeg);
 }
 
-function windowMatches(segs: readonly string[], start: number, pattern: CompiledPathPattern): boolean {
+function windowMatches(segs: readonly string[], start: number, pattern: CompiledPathPattern, shell: boolean): boolean {
   for (let j = 0; j < pattern.segments.length; j++) {
     const s = segs[start + j];
-    if (s === undefined || !segmentMatches(pattern.segments[j]!, s, pattern)) return false;
+    if (s === undefined || !segmentMatches(pattern.segments[j]!, s, pattern, shell)) return false;
   }
   return true;
+}
+
+/** Whether a command token holds shell wildcards (then it is parsed without the prefilter). */
+export function hasShellGlob(token: string): boolean {
+  return SHELL_GLOB.test(token);
 }
 
 function rootMatches(patternRoot: string, valueRoot: string, win32: boolean): boolean {
@@ -272,29 +293,32 @@ function variants(value: ParsedPath, platform: NodeJS.Platform): ParsedPath[] {
   return [value];
 }
 
-/** True when the parsed value is (or, for a directory pattern, is under) the pattern. */
-export function matchesParsed(value: ParsedPath | undefined, pattern: CompiledPathPattern): boolean {
+/**
+ * True when the parsed value is (or, for a directory pattern, is under) the pattern. `shell`:
+ * the value is a command token, whose wildcards a shell expands (`cat .gate*` / `~/.ss?/`).
+ */
+export function matchesParsed(value: ParsedPath | undefined, pattern: CompiledPathPattern, shell = false): boolean {
   if (!value) return false;
-  return variants(value, pattern.platform).some((v) => matchesOne(v, pattern));
+  return variants(value, pattern.platform).some((v) => matchesOne(v, pattern, shell));
 }
 
-function matchesOne(value: ParsedPath, pattern: CompiledPathPattern): boolean {
+function matchesOne(value: ParsedPath, pattern: CompiledPathPattern, shell: boolean): boolean {
   const k = pattern.segments.length;
   if (pattern.absolute) {
     if (!rootMatches(pattern.root, value.root, pattern.platform === 'win32')) return false;
     const segs = value.segments;
     if (segs.length < k || (!pattern.directory && segs.length !== k)) return false;
-    return windowMatches(segs, 0, pattern);
+    return windowMatches(segs, 0, pattern, shell);
   }
   const segs = value.rootSegments.length ? [...value.rootSegments, ...value.segments] : value.segments;
   if (pattern.directory || (pattern.glob && k === 1)) {
     // The directory anywhere in the path (everything under it included); a one-segment glob
     // matches any segment (rea).
-    for (let i = 0; i + k <= segs.length; i++) if (windowMatches(segs, i, pattern)) return true;
+    for (let i = 0; i + k <= segs.length; i++) if (windowMatches(segs, i, pattern, shell)) return true;
     return false;
   }
   // A file pattern: a tail of the path.
-  return segs.length >= k && windowMatches(segs, segs.length - k, pattern);
+  return segs.length >= k && windowMatches(segs, segs.length - k, pattern, shell);
 }
 
 /** The first pattern the raw value matches, if any. */

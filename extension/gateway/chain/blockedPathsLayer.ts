@@ -41,7 +41,7 @@
  * path and everything under it); `*` and `?` match within one segment.
  */
 import os from 'node:os';
-import { compilePathPattern, matchesParsed, mayMatch, parsePath, prefilterText, stripNoise, type CompiledPathPattern } from '../../config/pathMatcher';
+import { compilePathPattern, hasShellGlob, matchesParsed, mayMatch, parsePath, prefilterText, stripNoise, type CompiledPathPattern } from '../../config/pathMatcher';
 import type { Policy } from '../../config/policySchema';
 import { deny } from './callContext';
 import type { Middleware } from './chain';
@@ -244,14 +244,17 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
         // Most strings contain no pattern's literal text: one native scan rules them out, so a
         // long argument costs a few milliseconds, and only suspects are parsed — up to a budget.
         const decode = c.mode !== 'command';
-        const body = c.mode === 'command' ? c.value.replace(/["'`]/g, '') : c.value;
-        const text = prefilterText(body, { decode, home });
-        const suspects = patterns.filter((p) => mayMatch(text, p));
+        const shell = c.mode === 'command';
+        // A shell drops quotes and backslash escapes (`.gate\house` is `.gatehouse`).
+        const body = shell ? c.value.replace(/["'`]/g, '') : c.value;
+        const text = prefilterText(shell ? `${body}\n${body.replace(/\\/g, '')}` : body, { decode, home });
+        const globbed = shell && hasShellGlob(body);
+        const suspects = globbed ? patterns : patterns.filter((p) => mayMatch(text, p));
         if (suspects.length === 0) continue;
-        const units = c.mode === 'command' ? commandTokens(c.value) : c.lines ? c.value.split(/[\r\n\u2028\u2029]+/) : [c.value];
+        const units = shell ? commandTokens(c.value) : c.lines ? c.value.split(/[\r\n\u2028\u2029]+/) : [c.value];
         for (const unit of units) {
-          if (units.length > 1) {
-            const unitText = prefilterText(unit, { decode, home });
+          if (units.length > 1 && !(shell && hasShellGlob(unit))) {
+            const unitText = prefilterText(shell ? `${unit}\n${unit.replace(/\\/g, '')}` : unit, { decode, home });
             if (!suspects.some((p) => mayMatch(unitText, p))) continue;
           }
           parsed += unit.length;
@@ -264,8 +267,9 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
             );
             return;
           }
-          const value = parsePath(unit, { decode, home, platform });
-          const hit = suspects.find((p) => matchesParsed(value, p));
+          const readings = shell && unit.includes('\\') ? [unit, unit.replace(/\\/g, '')] : [unit];
+          const values = readings.map((r) => parsePath(r, { decode, home, platform }));
+          const hit = suspects.find((p) => values.some((value) => matchesParsed(value, p, shell)));
           if (!hit) continue;
           const always = ALWAYS_BLOCKED_PATHS.includes(hit.source) || (options.alwaysBlocked?.() ?? []).includes(hit.source);
           ctx.metadata.blocked_path = { argument: c.key, pattern: hit.source };

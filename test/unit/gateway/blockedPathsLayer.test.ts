@@ -112,6 +112,13 @@ describe('blockedPathsLayer', () => {
     await expectDenied(r, { command: "cat .gate''house/HALT && echo hi" }, 'blocked_path', 'quoted split');
     await expectDenied(r, { cmd: 'tool --config=~/.rea/policy.yaml' }, 'blocked_path', 'flag=value');
     await expectAllowed(r, { command: 'ls -la src/gatehouse' }, 'harmless command');
+    // Issue 13 item 4: what a shell expands before the tool sees it.
+    await expectDenied(r, { command: 'cat .gate\\house/gateway.json' }, 'blocked_path', 'backslash escape');
+    await expectDenied(r, { command: 'cat .gate*/gateway.json' }, 'blocked_path', 'shell wildcard');
+    await expectDenied(r, { command: 'cat ./.re?/HALT' }, 'blocked_path', 'shell ?');
+    await expectDenied(r, { command: 'cat .[g]atehouse/HALT' }, 'blocked_path', 'shell [...]');
+    await expectAllowed(r, { command: 'rm -rf * && ls *.txt' }, 'wildcards alone name nothing, and never a dotfile');
+    await expectAllowed(r, { command: 'ls g*' }, 'a wildcard does not match a leading dot');
   });
 
   it('policy patterns: files, directories, globs, absolute anchors; reloaded per call', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CreateFile, TextDocumentEdit } from 'vscode-languageserver';
+import type { CreateFile, TextDocumentEdit, TextEdit } from 'vscode-languageserver';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parse } from 'yaml';
 import { applyEdits } from '../../../extension/lsp/codeActions';
@@ -18,7 +18,7 @@ function fixFor(text: string, exists = false) {
 }
 
 function apply(text: string, document: TextDocument, edit: TextDocumentEdit): string {
-  const e = edit.edits[0]!;
+  const e = edit.edits[0] as TextEdit;
   return applyEdits(text, [{ start: document.offsetAt(e.range.start), end: document.offsetAt(e.range.end), text: e.newText }]);
 }
 
@@ -32,7 +32,7 @@ test('moves gateway.breaker and gateway.timeouts to .rea/gatehouse.yaml and keep
   const [create, newFile, policyEdit] = action.edit!.documentChanges as [CreateFile, TextDocumentEdit, TextDocumentEdit];
   assert.equal(create.kind, 'create');
   assert.equal(create.uri, 'file:///w/.rea/gatehouse.yaml');
-  assert.deepEqual(parse(newFile.edits[0]!.newText), { gateway: { breaker: { failure_threshold: 3 }, timeouts: { call_ms: 5000 } } });
+  assert.deepEqual(parse((newFile.edits[0] as TextEdit).newText), { gateway: { breaker: { failure_threshold: 3 }, timeouts: { call_ms: 5000 } } });
   const after = apply(text, document, policyEdit);
   assert.deepEqual(parse(after).gateway, { health: { expose_diagnostics: true } });
   assert.match(after, /# end\n$/, 'the rest of the file is untouched');
