@@ -72,6 +72,8 @@ const MAX_TOTAL_CHECKED = 4 * MAX_CHECKED_LENGTH;
  * crafted argument cannot hold the event loop for long.
  */
 export const MAX_PARSED_LENGTH = 64 * 1024;
+/** Strings or tokens parsed precisely per call (many short suspects cost more than their length). */
+const MAX_PARSED_UNITS = 2048;
 /** More candidate strings than this in one call is refused rather than checked for seconds. */
 const MAX_CANDIDATES = 10_000;
 
@@ -185,12 +187,12 @@ export function hostileReason(value: string): string | undefined {
   return undefined;
 }
 
-/** Splits a command line into tokens a shell might treat as words (quotes dropped first). */
-function commandTokens(command: string): string[] {
-  return command
-    .replace(/["'`]/g, '')
-    .split(/[\s;|&<>()=,]+/)
-    .filter((t) => t.length > 0);
+/**
+ * The tokens of a command line a shell might treat as words (quotes dropped first), lazily: a
+ * call refused after a few thousand suspects never splits the rest of a 1 MiB script.
+ */
+function* commandTokens(command: string): Generator<string> {
+  for (const m of command.replace(/["'`]/g, '').matchAll(/[^\s;|&<>()=,]+/g)) yield m[0];
 }
 
 /** Denies calls whose arguments reference a blocked path; see the file comment. */
@@ -223,6 +225,7 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
         return;
       }
       let parsed = 0;
+      let parsedUnits = 0;
       for (const c of candidates) {
         if (c.mode === 'too_long') {
           ctx.metadata.blocked_path = { argument: c.key, too_long: c.value.length };
@@ -251,19 +254,20 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
         const globbed = shell && hasShellGlob(body);
         const suspects = globbed ? patterns : patterns.filter((p) => mayMatch(text, p));
         if (suspects.length === 0) continue;
+        const several = shell || c.lines === true;
         const units = shell ? commandTokens(c.value) : c.lines ? c.value.split(/[\r\n\u2028\u2029]+/) : [c.value];
         for (const unit of units) {
-          if (units.length > 1 && !(shell && hasShellGlob(unit))) {
+          if (several && !(shell && hasShellGlob(unit))) {
             const unitText = prefilterText(shell ? `${unit}\n${unit.replace(/\\/g, '')}` : unit, { decode, home });
             if (!suspects.some((p) => mayMatch(unitText, p))) continue;
           }
           parsed += unit.length;
-          if (parsed > MAX_PARSED_LENGTH) {
+          if (parsed > MAX_PARSED_LENGTH || ++parsedUnits > MAX_PARSED_UNITS) {
             ctx.metadata.blocked_path = { argument: c.key, too_long: parsed };
             deny(
               ctx,
               'path_too_long',
-              `Argument "${c.key}" brings the text that may name a blocked path to more than the ${MAX_PARSED_LENGTH} characters checked precisely per call; refused rather than passed unchecked. Tool: ${ctx.full_name}`,
+              `Argument "${c.key}" brings the text that may name a blocked path to more than the ${MAX_PARSED_LENGTH} characters (or ${MAX_PARSED_UNITS} paths) checked precisely per call; refused rather than passed unchecked. Tool: ${ctx.full_name}`,
             );
             return;
           }
