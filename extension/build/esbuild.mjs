@@ -26,6 +26,7 @@ const entries = [
   { ...node, entryPoints: ['extension/main.ts'], outfile: 'dist/extension.js' },
   { ...node, entryPoints: ['extension/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['extension/gateway/scanner/worker.ts'], outfile: 'dist/scannerWorker.js' },
+  { ...node, entryPoints: ['extension/config/configWorker.ts'], outfile: 'dist/configWorker.js' },
   { ...node, entryPoints: ['extension/lsp/server.ts'], outfile: 'dist/lspServer.js' },
   {
     platform: 'browser',

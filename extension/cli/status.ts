@@ -1,7 +1,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveConfigDir } from '../config/configDir';
-import type { SessionBlockView } from '../protocol/model';
+import type { ConfigStateView, SessionBlockView } from '../protocol/model';
 import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents } from '../state/stateFile';
 import { flag, type ParsedArgs } from './args';
 import { probePid } from '../state/probePid';
@@ -40,6 +40,8 @@ export interface StatusReport {
     downstreams: StateFileContents['downstreams'];
     /** SESSION_BLOCKERs that fired in the running session. */
     session_blocks: SessionBlockView[];
+    /** The policy in force and the config's problems, as the running gateway last loaded them. */
+    config: ConfigStateView | null;
   };
   halt: { active: boolean; reason: string | null };
   audit: { present: boolean; lines: number | null; last_timestamp: string | null; tail_hash_looks_valid: boolean };
@@ -87,6 +89,7 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
       metrics_port: state?.metrics_port ?? null,
       downstreams: state?.downstreams ?? null,
       session_blocks: state?.gatehouse?.session_blocks ?? [],
+      config: state?.gatehouse?.config ?? null,
     },
     halt: await readHaltSummary(dir),
     audit: await auditSummary(path.join(dir, 'audit.jsonl')),
@@ -164,6 +167,11 @@ function renderStatus(r: StatusReport): string {
     out.push(`Gateway: running, pid ${r.serve.pid}, session ${s(r.serve.session_id ?? '?')}, since ${s(r.serve.started_at ?? '?')}`);
     const byRea = r.serve.writer === 'rea' ? ' (written by rea, which rewrites it only on change)' : '';
     out.push(`Snapshot: ${age}${byRea}${r.serve.snapshot_stale ? ' — STALE: the gateway may be hung, or another process owns the state' : ''}`);
+    const config = r.serve.config;
+    if (config) {
+      out.push(`Policy: ${s(config.policy)}`);
+      if (config.errors) out.push(`Config: ${config.errors} error${config.errors === 1 ? '' : 's'}, the last good config keeps running — ${s(config.first_error ?? '')}`);
+    }
     out.push(`Metrics: ${r.serve.metrics_port ? `http://127.0.0.1:${r.serve.metrics_port}/metrics` : 'disabled (set GATEHOUSE_METRICS_PORT)'}`);
     out.push('', 'Downstreams:');
     const ds = r.serve.downstreams;

@@ -7,10 +7,11 @@
  * result is returned only when there are no errors; warnings never block it). Callers that must
  * stop can throw `new ConfigError(problems)`.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
+import type { ConfigTextParser } from './configParser';
 import { REA_DIR } from './configDir';
-import { AUTONOMY_LEVELS, REA_REQUIRED_POLICY_FIELDS, policySchema, type Policy } from './policySchema';
+import { AUTONOMY_LEVELS, REA_REQUIRED_POLICY_FIELDS, gatehouseFileSchema, policySchema, type Policy } from './policySchema';
 import { hasErrors, type ConfigProblem } from './problem';
 import { registrySchema, type Registry } from './registrySchema';
 import { rangeOf, parseYamlDocument, type YamlPath, type YamlSource } from './yamlDocument';
@@ -20,6 +21,10 @@ import { validateWithProblems } from './zodProblems';
 export const REGISTRY_FILE = 'registry.yaml';
 /** File name of the policy inside the config directory. */
 export const POLICY_FILE = 'policy.yaml';
+/** Gatehouse-only settings beside a policy.yaml rea also reads (see `gatehouseFileSchema`). */
+export const GATEHOUSE_FILE = 'gatehouse.yaml';
+/** The `gateway:` keys rea's strict policy schema accepts; every other one makes `rea status` fail. */
+const REA_GATEWAY_KEYS: readonly string[] = ['health'];
 
 /** Result of parsing or loading the registry. */
 export interface RegistryResult {
@@ -57,6 +62,8 @@ function sorted(problems: ConfigProblem[]): ConfigProblem[] {
 
 /** Parses registry text. `file` labels problems and anchors relative `cwd:` paths when absolute. */
 export function parseRegistry(text: string, file: string): RegistryResult {
+  const tooLarge = checkConfigSize(text, file);
+  if (tooLarge) return { problems: [tooLarge] };
   const source = parseYamlDocument(text, file);
   if (hasErrors(source.problems)) return { problems: source.problems };
   // An empty (or comment-only) file is a valid registry with no servers, as in rea.
@@ -108,6 +115,8 @@ function registryWarnings(source: YamlSource, raw: unknown, file: string): Confi
 
 /** Parses policy text. An empty file behaves like a missing one (defaults), with a warning. */
 export function parsePolicy(text: string, file: string): PolicyResult {
+  const tooLarge = checkConfigSize(text, file);
+  if (tooLarge) return { problems: [tooLarge] };
   const source = parseYamlDocument(text, file);
   if (hasErrors(source.problems)) return { problems: source.problems };
   const problems = [...source.problems];
@@ -119,6 +128,21 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   problems.push(...schemaProblems);
 
   if (inReaDir(file) && isRecord(source.value)) {
+    const gateway = source.value.gateway;
+    if (isRecord(gateway)) {
+      for (const key of Object.keys(gateway).filter((k) => !REA_GATEWAY_KEYS.includes(k))) {
+        problems.push(
+          problem(
+            source,
+            ['gateway', key],
+            'warning',
+            'rea-incompatible',
+            `'gateway.${key}' is a Gatehouse setting that rea's strict policy schema refuses (\`rea status\` fails on this file); move the gateway: settings to .rea/${GATEHOUSE_FILE}, which Gatehouse reads and rea ignores`,
+            true,
+          ),
+        );
+      }
+    }
     const absent = REA_REQUIRED_POLICY_FIELDS.filter((key) => !(key in (source.value as Record<string, unknown>)));
     if (absent.length > 0) {
       problems.push(
@@ -145,10 +169,51 @@ export function parsePolicy(text: string, file: string): PolicyResult {
   return { policy: data, problems: sorted(problems) };
 }
 
-/** Reads a file, turning "missing" into `undefined` and other failures into a problem. */
+/**
+ * Largest registry.yaml or policy.yaml read. A YAML parse with positions takes seconds per MiB
+ * (measured: 1 MiB registry 5–9 s, 1 MiB policy 2–4 s on a loaded 2-core machine), and a 5 MB
+ * file took 2.5 GB; a real config is a few KiB.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+function sizeProblem(file: string, bytes: number): ConfigProblem {
+  const mib = (n: number): string => `${Number((n / (1024 * 1024)).toFixed(2))} MiB`;
+  return {
+    file,
+    line: 1,
+    column: 1,
+    endLine: 1,
+    endColumn: 1,
+    severity: 'error',
+    code: 'file-too-large',
+    message: `${path.basename(file)} is ${bytes} bytes (${mib(bytes)}), over the limit of ${MAX_CONFIG_BYTES} bytes (${mib(MAX_CONFIG_BYTES)}), so it is not parsed; a config is normally a few KiB`,
+  };
+}
+
+/** The size problem of a config text, if it is over {@link MAX_CONFIG_BYTES}. */
+export function checkConfigSize(text: string, file: string): ConfigProblem | undefined {
+  // Cheap bound first: UTF-8 takes at least one byte per UTF-16 unit, at most three.
+  if (text.length * 3 <= MAX_CONFIG_BYTES) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > MAX_CONFIG_BYTES ? sizeProblem(file, bytes) : undefined;
+}
+
+/**
+ * Reads a file, turning "missing" into `undefined` and other failures into a problem. The size
+ * is checked on the open handle before anything is read, so an oversized file costs nothing.
+ */
 async function read(file: string): Promise<{ text?: string; problem?: ConfigProblem }> {
   try {
-    return { text: await readFile(file, 'utf8') };
+    const handle = await open(file, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size > MAX_CONFIG_BYTES) return { problem: sizeProblem(file, size) };
+      const text = await handle.readFile('utf8');
+      const grown = checkConfigSize(text, file);
+      return grown ? { problem: grown } : { text };
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return {};
@@ -157,8 +222,24 @@ async function read(file: string): Promise<{ text?: string; problem?: ConfigProb
   }
 }
 
+/**
+ * Parses through `parse` (e.g. a worker thread) when given, else on this thread. Only the type of
+ * `ConfigTextParser` is imported: configParser.ts imports this file.
+ */
+async function parseWith<K extends keyof ParsedKinds>(parse: ConfigTextParser | undefined, kind: K, text: string, file: string): Promise<ParsedKinds[K]> {
+  if (parse) return parse(kind, text, file);
+  const result = kind === 'registry' ? parseRegistry(text, file) : kind === 'policy' ? parsePolicy(text, file) : parseGatehouseFile(text, file);
+  return result as ParsedKinds[K];
+}
+
+interface ParsedKinds {
+  registry: RegistryResult;
+  policy: PolicyResult;
+  gatehouse: ReturnType<typeof parseGatehouseFile>;
+}
+
 /** Reads and parses `<dir>/registry.yaml`; a missing file is an error (there is nothing to serve). */
-export async function loadRegistry(dir: string): Promise<RegistryResult & { file: string }> {
+export async function loadRegistry(dir: string, parse?: ConfigTextParser): Promise<RegistryResult & { file: string }> {
   const file = path.join(dir, REGISTRY_FILE);
   const { text, problem: readProblem } = await read(file);
   if (readProblem) return { file, problems: [readProblem] };
@@ -179,14 +260,39 @@ export async function loadRegistry(dir: string): Promise<RegistryResult & { file
       ],
     };
   }
-  return { file, ...parseRegistry(text, file) };
+  return { file, ...(await parseWith(parse, 'registry', text, file)) };
 }
 
-/** Reads and parses `<dir>/policy.yaml`; a missing file is `{ policy: undefined, problems: [] }` (defaults). */
-export async function loadPolicy(dir: string): Promise<PolicyResult & { file: string }> {
+/** Parses `gatehouse.yaml` text: only a `gateway:` block (the policy's tunables). */
+export function parseGatehouseFile(text: string, file: string): { gateway?: Policy['gateway']; problems: ConfigProblem[] } {
+  const tooLarge = checkConfigSize(text, file);
+  if (tooLarge) return { problems: [tooLarge] };
+  const source = parseYamlDocument(text, file);
+  if (hasErrors(source.problems) || source.value === null) return { problems: source.problems };
+  const { data, problems } = validateWithProblems(gatehouseFileSchema, source, source.value);
+  const all = [...source.problems, ...problems];
+  return hasErrors(all) || !data ? { problems: sorted(all) } : { gateway: data.gateway, problems: sorted(all) };
+}
+
+/**
+ * Reads and parses `<dir>/policy.yaml`; a missing file is `{ policy: undefined, problems: [] }`
+ * (defaults). `<dir>/gatehouse.yaml`, when present, adds its `gateway:` blocks, each replacing
+ * the policy's block of the same name.
+ */
+export async function loadPolicy(dir: string, parse?: ConfigTextParser): Promise<PolicyResult & { file: string }> {
   const file = path.join(dir, POLICY_FILE);
-  const { text, problem: readProblem } = await read(file);
+  const extraFile = path.join(dir, GATEHOUSE_FILE);
+  const [{ text, problem: readProblem }, extra] = await Promise.all([read(file), read(extraFile)]);
   if (readProblem) return { file, problems: [readProblem] };
-  if (text === undefined) return { file, policy: undefined, problems: [] };
-  return { file, ...parsePolicy(text, file) };
+  const parsedExtra: ParsedKinds['gatehouse'] = extra.problem
+    ? { problems: [extra.problem] }
+    : extra.text !== undefined
+      ? await parseWith(parse, 'gatehouse', extra.text, extraFile)
+      : { problems: [] };
+  if (text === undefined) return { file, policy: undefined, problems: parsedExtra.problems };
+  const result = await parseWith(parse, 'policy', text, file);
+  const problems = [...result.problems, ...parsedExtra.problems];
+  if (!result.policy || hasErrors(problems)) return { file, ...(hasErrors(problems) ? {} : { policy: result.policy }), problems };
+  const gateway = parsedExtra.gateway ? { ...result.policy.gateway, ...parsedExtra.gateway } : result.policy.gateway;
+  return { file, policy: gateway ? { ...result.policy, gateway } : result.policy, problems };
 }

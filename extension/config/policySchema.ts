@@ -75,7 +75,7 @@ function atLeast(
 
 const isObject = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null;
 
-const gatewaySchema = z
+export const gatewaySchema = z
   .strictObject({
     breaker: z
       .strictObject({
@@ -267,6 +267,17 @@ export const policySchema = z
     gateway: gatewaySchema.optional(),
   })
   .describe('Gatehouse / rea governance policy.');
+
+/**
+ * `gatehouse.yaml` beside `policy.yaml`: a place for Gatehouse's `gateway:` tunables that rea
+ * never reads. rea's policy schema is strict and knows only `gateway.health`, so `rea status`
+ * fails on a `.rea/policy.yaml` holding `gateway.breaker`; moved here, both tools read their file.
+ */
+export const gatehouseFileSchema = z
+  .strictObject({
+    gateway: gatewaySchema.optional(),
+  })
+  .describe('Gatehouse-only settings beside a policy.yaml that rea also reads (.rea/gatehouse.yaml).');
 
 /** A validated policy, as written (tunables are not filled in; see {@link resolveTunables}). */
 export type Policy = z.output<typeof policySchema>;

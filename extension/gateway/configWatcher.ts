@@ -2,12 +2,12 @@ import { watch, type FSWatcher } from 'node:fs';
 import type { IDisposable } from '../common/disposable';
 import type { Logger } from '../common/logger';
 
-const WATCHED = new Set(['registry.yaml', 'policy.yaml', 'fingerprints.json']);
+const WATCHED = new Set(['registry.yaml', 'policy.yaml', 'gatehouse.yaml', 'fingerprints.json']);
 
 /**
  * Watches the config dir (inotify / FSEvents through fs.watch: no polling, no sync I/O) and
- * calls `onChange` once per burst of edits to registry.yaml, policy.yaml or fingerprints.json —
- * editors save through temp files and renames, which arrive as several events.
+ * calls `onChange` once per burst of edits to registry.yaml, policy.yaml, gatehouse.yaml or
+ * fingerprints.json — editors save through temp files and renames, which arrive as several events.
  */
 export class ConfigWatcher implements IDisposable {
   private watcher: FSWatcher | undefined;

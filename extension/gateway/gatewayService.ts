@@ -5,7 +5,8 @@ import { Disposable, DisposableStore } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import { nullLogger, type Logger } from '../common/logger';
 import { resolveConfigDir } from '../config/configDir';
-import { loadPolicy, loadRegistry } from '../config/loadConfig';
+import { WorkerConfigParser } from '../config/configParser';
+import { loadPolicy, loadRegistry, type PolicyResult } from '../config/loadConfig';
 import { resolveTunables, type GatewayTunables, type Policy } from '../config/policySchema';
 import { hasErrors, type ConfigProblem } from '../config/problem';
 import type { Registry } from '../config/registrySchema';
@@ -57,6 +58,53 @@ export interface ConfigStatus {
   problems: ConfigProblem[];
   /** True when the running config is an older, good one because the current file is broken. */
   usingLastGood: boolean;
+  /** Where the policy in force comes from, in one line for the UI. */
+  policy: PolicyStatus;
+}
+
+/** Where the policy in force comes from (see `ConfigStateView.policy_source`). */
+export interface PolicyStatus {
+  source: 'file' | 'defaults' | 'last_good';
+  summary: string;
+}
+
+/**
+ * A policy.yaml deleted or emptied while a policy from it is in force is an error, so the last
+ * good policy stays (blocked paths and redaction patterns are not dropped by a stray `rm` or a
+ * half-written save). At start there is nothing to keep: defaults apply, shown as such.
+ */
+function policyLossProblems(pol: PolicyResult & { file: string }, inForce: Policy | undefined): ConfigProblem[] {
+  if (pol.policy !== undefined || hasErrors(pol.problems) || inForce === undefined) return pol.problems;
+  const emptied = pol.problems.some((p) => p.code === 'empty-policy');
+  const what = emptied ? 'is empty' : 'was deleted';
+  return [
+    ...pol.problems.filter((p) => p.code !== 'empty-policy'),
+    {
+      file: pol.file,
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 1,
+      severity: 'error',
+      code: emptied ? 'policy-emptied' : 'policy-deleted',
+      message: `policy.yaml ${what} while the gateway runs, so the last good policy stays in force (autonomy ${inForce.autonomy_level}, ${inForce.blocked_paths.length} blocked paths); restore the file, or restart the gateway to run on defaults`,
+    },
+  ];
+}
+
+function policyStatus(problems: readonly ConfigProblem[], inForce: Policy | undefined, usingLastGood: boolean): PolicyStatus {
+  if (usingLastGood) {
+    if (inForce === undefined) return { source: 'defaults', summary: 'defaults (policy.yaml has errors; no good policy was loaded yet)' };
+    const why = problems.some((p) => p.code === 'policy-deleted')
+      ? 'policy.yaml was deleted'
+      : problems.some((p) => p.code === 'policy-emptied')
+        ? 'policy.yaml is empty'
+        : 'the config has errors';
+    return { source: 'last_good', summary: `last good policy, autonomy ${inForce.autonomy_level} (${why})` };
+  }
+  if (inForce) return { source: 'file', summary: `policy.yaml (autonomy ${inForce.autonomy_level})` };
+  const empty = problems.some((p) => p.code === 'empty-policy');
+  return { source: 'defaults', summary: empty ? 'defaults (policy.yaml is empty)' : 'defaults (no policy.yaml)' };
 }
 
 /**
@@ -83,7 +131,9 @@ export class GatewayService extends Disposable {
   private childRecords: ChildRecordFile | undefined;
   private metrics: MetricsServer | undefined;
   private http: HttpListener | undefined;
-  private status: ConfigStatus = { problems: [], usingLastGood: false };
+  /** Config text is parsed off the gateway's thread: a large file must not stall calls. */
+  private readonly parser: WorkerConfigParser;
+  private status: ConfigStatus = { problems: [], usingLastGood: false, policy: { source: 'defaults', summary: 'defaults (not loaded yet)' } };
   private readonly poolSubscriptions = this.register(new DisposableStore());
   /** TOFU: servers held in `blocked`, with the reason shown to the user. */
   private readonly blocked = new Map<string, string>();
@@ -106,6 +156,7 @@ export class GatewayService extends Disposable {
     this.startedAt = this.clock.now();
     this.configDir = configDir;
     this.store = this.register(new StateStore({ sessionId: this.sessionId, startedAt: this.startedAt }));
+    this.parser = this.register(new WorkerConfigParser(this.logger));
   }
 
   /** Resolves the config dir, loads the config and starts every server (without awaiting them). */
@@ -269,16 +320,27 @@ export class GatewayService extends Disposable {
   }
 
   private async loadConfig(): Promise<boolean> {
-    const [reg, pol] = await Promise.all([loadRegistry(this.configDir), loadPolicy(this.configDir)]);
-    const problems = [...reg.problems, ...pol.problems];
+    const [reg, pol] = await Promise.all([loadRegistry(this.configDir, this.parser.parse), loadPolicy(this.configDir, this.parser.parse)]);
+    const running = this._pool !== undefined;
+    const policyProblems = policyLossProblems(pol, running ? this.policy : undefined);
+    const problems = [...reg.problems, ...policyProblems];
     const broken = hasErrors(problems);
     if (!broken && reg.registry) {
       this.registry = reg.registry;
       this.policy = pol.policy;
       this.tunables = resolveTunables(pol.policy);
     }
-    this.status = { problems, usingLastGood: broken && this._pool !== undefined };
+    this.status = { problems, usingLastGood: broken && running, policy: policyStatus(problems, this.policy, broken && running) };
     for (const p of problems) this.logger[p.severity === 'error' ? 'error' : 'warn'](`${path.basename(p.file)}:${p.line}:${p.column}: ${p.message}`);
+    if (this.status.policy.source !== 'file') this.logger[this.status.policy.source === 'last_good' ? 'error' : 'info'](`policy: ${this.status.policy.summary}`);
+    const errors = problems.filter((p) => p.severity === 'error');
+    this.store.setConfig({
+      policy_source: this.status.policy.source,
+      policy: this.status.policy.summary,
+      errors: errors.length,
+      warnings: problems.length - errors.length,
+      first_error: errors[0] ? `${path.basename(errors[0].file)}:${errors[0].line}:${errors[0].column}: ${errors[0].message}` : null,
+    });
     this._onDidChangeConfigStatus.fire(this.status);
     return !broken;
   }

@@ -243,7 +243,7 @@ export class FolderGateway extends Disposable {
     run.add(service.pool.onDidFireSessionBlocker((event) => this._onDidFireSessionBlocker.fire({ gateway: this, event })));
 
     const watcher = vscode.workspace.createFileSystemWatcher(
-      new vscode.RelativePattern(vscode.Uri.file(service.configDir), '{registry.yaml,policy.yaml,fingerprints.json,HALT}'),
+      new vscode.RelativePattern(vscode.Uri.file(service.configDir), '{registry.yaml,policy.yaml,gatehouse.yaml,fingerprints.json,HALT}'),
     );
     run.add(watcher);
     let timer: NodeJS.Timeout | undefined;

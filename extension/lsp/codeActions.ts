@@ -215,7 +215,7 @@ function addToEnv(text: string, server: YAMLMap, envPair: Pair | undefined, pass
   return [{ start: at, end: at, text: `\n${' '.repeat(indent)}${mapping}` }];
 }
 
-function lineStart(text: string, offset: number): number {
+export function lineStart(text: string, offset: number): number {
   return text.lastIndexOf('\n', offset - 1) + 1;
 }
 
@@ -226,7 +226,7 @@ function lineEnd(text: string, offset: number): number {
 }
 
 /** Just past the newline ending the line that holds the character before `offset`. */
-function lineEndInclusive(text: string, offset: number): number {
+export function lineEndInclusive(text: string, offset: number): number {
   const end = lineEnd(text, offset);
   return end < text.length ? end + 1 : end;
 }
@@ -240,7 +240,7 @@ export function applyEdits(text: string, edits: readonly OffsetEdit[]): string {
 }
 
 /** One edit replacing only the region where `before` and `after` differ. */
-function singleEdit(document: TextDocument, before: string, after: string): TextEdit {
+export function singleEdit(document: TextDocument, before: string, after: string): TextEdit {
   let prefix = 0;
   while (prefix < before.length && prefix < after.length && before[prefix] === after[prefix]) prefix++;
   let suffix = 0;

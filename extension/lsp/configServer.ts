@@ -7,6 +7,7 @@
  * Only `registry.yaml` / `policy.yaml` in `.gatehouse/` or `.rea/` are handled; the client's
  * selector already says so, but a document that slips through is ignored here too.
  */
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -21,12 +22,14 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { HostEnv } from '../config/childEnv';
 import { DidChangeStateNotification, type DidChangeStateParams } from '../protocol/lsp';
+import { GATEHOUSE_FILE } from '../config/loadConfig';
 import { quickFixes } from './codeActions';
 import { serverLenses } from './codeLenses';
 import { CommandResolver } from './commandResolver';
 import { completionsAt } from './completion';
 import { configKindOf, type ConfigKind } from './configKind';
 import { hoverAt } from './hover';
+import { moveGatewayKeysFix } from './moveGatewayKeys';
 import { DIAGNOSTIC_SOURCE, validateConfig } from './validate';
 
 /** Options of {@link listenConfigServer}; the defaults are what the real server uses. */
@@ -115,11 +118,17 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
     return t ? hoverAt(t.document, params.position, t.kind, env) : null;
   });
 
-  connection.onCodeAction((params) => {
+  connection.onCodeAction(async (params) => {
     const t = target(params.textDocument.uri);
     if (!t) return [];
     const ours = params.context.diagnostics.filter((d) => d.source === DIAGNOSTIC_SOURCE);
-    return quickFixes(t.document, t.kind, ours);
+    if (t.kind !== 'policy') return quickFixes(t.document, t.kind, ours);
+    const gatehouseFile = path.join(path.dirname(t.file), GATEHOUSE_FILE);
+    const exists = await access(gatehouseFile).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
+    );
+    return moveGatewayKeysFix(t.document, ours, exists);
   });
 
   connection.onCodeLens((params) => {

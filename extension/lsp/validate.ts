@@ -15,6 +15,7 @@ import { hasErrors, type ConfigProblem, type SourceRange } from '../config/probl
 import { rangeOf, parseYamlDocument, type YamlSource } from '../config/yamlDocument';
 import type { CommandLookup, CommandQuery } from './commandResolver';
 import type { ConfigKind } from './configKind';
+import { blockedPathWarnings } from './blockedPathWarnings';
 import { editorWarnings } from './editorWarnings';
 
 /** Shown as the diagnostic's source in the Problems panel. */
@@ -64,6 +65,9 @@ export function validateConfig(input: ValidateInput, options: ValidateOptions): 
     const extra = editorWarnings(source, options);
     all.push(...extra.problems);
     pendingCommands = extra.pending;
+  }
+  if (kind === 'policy' && !hasErrors(source.problems)) {
+    all.push(...blockedPathWarnings(source, { platform: options.platform, home: options.env.HOME ?? options.env.USERPROFILE }));
   }
   all.sort((a, b) => a.line - b.line || a.column - b.column || a.endLine - b.endLine || a.endColumn - b.endColumn);
   const diagnostics = all.map((p) => toDiagnostic(p, related(p, source, uri)));

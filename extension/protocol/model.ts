@@ -83,4 +83,21 @@ export interface GatewaySnapshot {
   started_at: string;
   downstreams: DownstreamView[];
   session_blocks: SessionBlockView[];
+  /** The config in force and what is wrong with the files; absent before the first load. */
+  config?: ConfigStateView;
+}
+
+/** What the gateway runs on, for the UI, the state file and `gatehouse status`. */
+export interface ConfigStateView {
+  /**
+   * Where the policy in force comes from: `file` (policy.yaml), `defaults` (no policy.yaml, or an
+   * empty one, at start), `last_good` (policy.yaml was deleted, emptied or broken while running).
+   */
+  policy_source: 'file' | 'defaults' | 'last_good';
+  /** One line, e.g. "policy.yaml (autonomy L1)" or "last good policy (policy.yaml was deleted)". */
+  policy: string;
+  errors: number;
+  warnings: number;
+  /** The first error, as `file:line:col: message`; null when there is none. */
+  first_error: string | null;
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { systemClock, type Clock } from '../common/clock';
 import { Disposable, MutableDisposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
-import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
+import type { CircuitState, ConfigStateView, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
 import type { StateStore } from './store';
 import { probePid, type PidLiveness } from './probePid';
 import { replaceFile } from '../platform/replaceFile';
@@ -85,7 +85,7 @@ export interface StateFileContents {
   updated_at: string | null;
   owner_pid: number | null;
   /** Gatehouse's own block; null in a file written by rea. */
-  gatehouse: { revision: number | null; session_blocks: SessionBlockView[] } | null;
+  gatehouse: { revision: number | null; session_blocks: SessionBlockView[]; config?: ConfigStateView } | null;
 }
 
 /**
@@ -430,6 +430,7 @@ export class StateFileWriter extends Disposable {
       gatehouse: {
         revision: snapshot.revision,
         session_blocks: snapshot.session_blocks.map((b) => ({ ...b, message: this.redact(b.message) ?? '' })),
+        ...(snapshot.config ? { config: { ...snapshot.config, first_error: this.redact(snapshot.config.first_error) } } : {}),
       },
     };
     return { text: `${JSON.stringify(payload, null, 2)}\n`, write: { revision: snapshot.revision, updatedAt } };
@@ -727,7 +728,9 @@ function parseDownstream(raw: unknown): StateFileDownstream[] {
 function parseGatehouseBlock(raw: unknown): StateFileContents['gatehouse'] {
   if (!isRecord(raw)) return null;
   const blocks = Array.isArray(raw.session_blocks) ? raw.session_blocks : [];
+  const config = parseConfigState(raw.config);
   return {
+    ...(config ? { config } : {}),
     revision: isCount(raw.revision) ? raw.revision : null,
     session_blocks: blocks.flatMap((b: unknown): SessionBlockView[] =>
       isRecord(b) &&
@@ -781,4 +784,15 @@ function isNullable<T>(value: unknown, guard: (v: unknown) => v is T): value is 
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
+}
+
+function parseConfigState(raw: unknown): ConfigStateView | undefined {
+  if (!isRecord(raw) || typeof raw.policy !== 'string' || !['file', 'defaults', 'last_good'].includes(raw.policy_source as string)) return undefined;
+  return {
+    policy_source: raw.policy_source as ConfigStateView['policy_source'],
+    policy: raw.policy,
+    errors: isCount(raw.errors) ? raw.errors : 0,
+    warnings: isCount(raw.warnings) ? raw.warnings : 0,
+    first_error: typeof raw.first_error === 'string' ? raw.first_error : null,
+  };
 }

@@ -1,6 +1,6 @@
 import { Disposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
-import type { DownstreamView, GatewaySnapshot, SessionBlockView } from '../protocol/model';
+import type { ConfigStateView, DownstreamView, GatewaySnapshot, SessionBlockView } from '../protocol/model';
 
 /** What one change did. `snapshot` is the state right after it, at `revision`. */
 export interface StoreChange {
@@ -114,6 +114,12 @@ export class StateStore extends Disposable {
     this.commit({ downstreams: after }, moved, false);
   }
 
+  /** Replaces the config state (policy source, problem counts). */
+  setConfig(config: ConfigStateView): void {
+    if (this.disposed || jsonEqual(this.current.config, config)) return;
+    this.commit({ config: freezeCopy(config) }, [], false);
+  }
+
   /** Adds (or replaces, by server) a fired session block. */
   addSessionBlock(block: SessionBlockView): void {
     if (this.disposed) return;
@@ -146,7 +152,7 @@ export class StateStore extends Disposable {
   }
 
   private commit(
-    patch: Partial<Pick<GatewaySnapshot, 'downstreams' | 'session_blocks'>>,
+    patch: Partial<Pick<GatewaySnapshot, 'downstreams' | 'session_blocks' | 'config'>>,
     changed: string[],
     sessionBlocks: boolean,
   ): void {
@@ -157,6 +163,7 @@ export class StateStore extends Disposable {
       started_at: prev.started_at,
       downstreams: patch.downstreams ? Object.freeze(patch.downstreams) : prev.downstreams,
       session_blocks: patch.session_blocks ? Object.freeze(patch.session_blocks) : prev.session_blocks,
+      ...((patch.config ?? prev.config) ? { config: patch.config ?? prev.config } : {}),
     }) as GatewaySnapshot;
     this.current = snapshot;
     this.outbox.push({ revision: snapshot.revision, snapshot, changed, sessionBlocks });

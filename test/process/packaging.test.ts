@@ -121,7 +121,7 @@ describe('the .vsix', { timeout: 300_000 }, () => {
   test('holds only the bundles, the schemas, media and the top-level docs', () => {
     const stray = listed.filter((f) => !allowed(f));
     assert.deepEqual(stray, [], 'files outside the allow-list would ship');
-    for (const f of ['package.json', 'README.md', 'CHANGELOG.md', 'dist/extension.js', 'dist/cli.js', 'dist/lspServer.js', 'dist/scannerWorker.js', 'dist/webview.js', 'dist/schemas/registry.schema.json', 'dist/schemas/policy.schema.json', manifest.icon]) {
+    for (const f of ['package.json', 'README.md', 'CHANGELOG.md', 'dist/extension.js', 'dist/cli.js', 'dist/lspServer.js', 'dist/scannerWorker.js', 'dist/configWorker.js', 'dist/webview.js', 'dist/schemas/registry.schema.json', 'dist/schemas/policy.schema.json', manifest.icon]) {
       assert.ok(listed.includes(f), `${f} is packaged`);
     }
     assert.ok(listed.includes('LICENSE') || listed.includes('LICENSE.txt'), 'the licence is packaged');

@@ -4,42 +4,49 @@
  * Patterns: policy `blocked_paths` (read per call, so a reload applies to the next call) plus
  * `.gatehouse/` and `.rea/`, which are always blocked and cannot be unblocked.
  *
- * Which strings are checked — every string argument at any depth is considered:
+ * Which strings are checked — every string argument at any depth is considered, as a tool that
+ * trims its input would see it (control characters dropped, surrounding whitespace trimmed, so
+ * `".env\n"` is `.env`):
  * - a value under a *path key* (`path`, `file`, `uri`, … compared case-insensitively on the leaf
- *   key; array elements inherit their parent's key) on one line, or a *path-shaped* value under
- *   any key (no whitespace, ≤ 1024 chars, and a separator, `~`, a leading dot, a drive prefix or
- *   an encoded separator/dot), gets the full check: hostile-encoding refusal, then matching;
- * - any other value without whitespace (≤ 4096 chars, e.g. `secrets.txt` under `name`) is
- *   matched too, with only the NUL check (a `%` in such a string is not evidence);
+ *   key; array elements inherit their parent's key) — each of its lines when it has several — or
+ *   a *path-shaped* value under any key (one word with a separator, `~`, a leading dot, a drive
+ *   prefix or an encoded separator/dot), gets the full check: hostile-encoding refusal, then
+ *   matching;
+ * - any other one-word value (e.g. `secrets.txt` under `name`) is matched too, with only the NUL
+ *   check (a `%` in such a string is not evidence);
  * - a *command key* (`command`, `cmd`, `script`, …) is split into shell-ish tokens (quotes
  *   removed first, so `.gate''house` is seen as `.gatehouse`) and each token is matched. This is
  *   best effort: a shell can build a path in ways no scanner can follow;
- * - other text with whitespace (prose, file contents) is not matched — availability over a
- *   guess, as rea.
+ * - other text with whitespace inside (prose, file contents) is not matched — availability over
+ *   a guess, as rea.
+ * A string that would be checked but is longer than {@link MAX_CHECKED_LENGTH} is refused
+ * (`path_too_long`), never passed: there is no length below which a path hides.
  *
  * Hostile values are refused before matching: a NUL byte (raw or decoded), a malformed percent
  * escape (`%` not followed by two hex digits, or escapes that are not UTF-8; a literal `%` must be
  * written `%25`), and an encoded separator or dot (`%2f`, `%5c`, `%2e`) that survives decoding
  * until stable.
  *
- * Normalisation of values and patterns: percent-decode until stable; a leading `~` is the home
- * directory (so `~/.ssh/` also blocks `/home/me/.ssh/id_rsa`); a `scheme://` other than
- * `file:` is remote and never matches; `file:` URIs lose scheme, authority, query and fragment;
- * C0 controls are stripped; `\` becomes `/`; `.` and `..` are resolved lexically (POSIX
- * normalize — `a/../.gatehouse/x` is `.gatehouse/x`); trailing dots and spaces of a segment are
- * dropped (Windows ignores them, so `.gatehouse./x` is `.gatehouse/x`); everything is lower-cased.
+ * Normalisation of values and patterns (`config/pathMatcher.ts`, shared with the language
+ * server): percent-decode until stable; a leading `~` is the home directory; `file:` URIs are
+ * paths, other `scheme://` values are remote and never match; `\` is a separator, `.` and `..`
+ * resolve lexically, trailing dots and spaces of a segment are dropped, everything is NFC and
+ * lower-case; Windows drive letters, UNC, `\\?\` prefixes, alternate data streams and 8.3 short
+ * names, and macOS `/private` links, by the `platform` option (see that file).
  *
  * Matching is per segment, never by substring, so a dotted pattern only ever matches a segment
  * that equals it — `.gatehouse/` blocks `x/.gatehouse/y` but not `Projects/gatehouse/y` (Defect H).
- * Absolute patterns are anchored at `/`; relative ones match a tail of the path (a directory
- * pattern, ending in `/`, matches its directory anywhere in the path and everything under it);
- * `*` and `?` match within one segment.
+ * Absolute patterns are anchored at their root (`/`, a drive, a UNC share); relative ones match
+ * a tail of the path (a directory pattern, ending in `/`, matches its directory anywhere in the
+ * path and everything under it); `*` and `?` match within one segment.
  */
 import os from 'node:os';
-import path from 'node:path';
+import { compilePathPattern, hasShellGlob, matchesParsed, mayMatch, parsePath, prefilterText, stripNoise, type CompiledPathPattern } from '../../config/pathMatcher';
 import type { Policy } from '../../config/policySchema';
 import { deny } from './callContext';
 import type { Middleware } from './chain';
+
+export { normalisePath } from '../../config/pathMatcher';
 
 /** Always blocked, whatever the policy says: the config directories (trust roots). */
 export const ALWAYS_BLOCKED_PATHS: readonly string[] = ['.gatehouse/', '.rea/'];
@@ -52,10 +59,21 @@ const PATH_KEYS: ReadonlySet<string> = new Set([
 
 const COMMAND_KEYS: ReadonlySet<string> = new Set(['command', 'cmd', 'commandline', 'command_line', 'script', 'shell', 'exec']);
 
-/** Longest string matched without being path-shaped or under a path key. */
-const MAX_MATCH_ONLY_LENGTH = 4096;
-/** Longest command string tokenised. */
-const MAX_COMMAND_LENGTH = 64 * 1024;
+/**
+ * Longest string checked. A candidate longer than this is refused, never passed unchecked: a
+ * limit that let a long value through (`'./'×2100 + '.env'`) is a bypass, not a limit.
+ */
+export const MAX_CHECKED_LENGTH = 1024 * 1024;
+/** Characters checked in one call across all candidates; more is refused (stdio has no body cap). */
+const MAX_TOTAL_CHECKED = 4 * MAX_CHECKED_LENGTH;
+/**
+ * Characters parsed precisely per call. Only text that contains every literal piece of some
+ * pattern is parsed (see `mayMatch`); a call with more such text than this is refused, so a
+ * crafted argument cannot hold the event loop for long.
+ */
+export const MAX_PARSED_LENGTH = 64 * 1024;
+/** Strings or tokens parsed precisely per call (many short suspects cost more than their length). */
+const MAX_PARSED_UNITS = 2048;
 /** More candidate strings than this in one call is refused rather than checked for seconds. */
 const MAX_CANDIDATES = 10_000;
 
@@ -68,19 +86,23 @@ export interface BlockedPathsLayerOptions {
   policyFile?: string;
   /** What a leading `~` means in patterns and values (default: the user's home directory). */
   homeDir?: string;
+  /** Whose path rules apply (default: this machine's); a seam for Windows and macOS tests. */
+  platform?: NodeJS.Platform;
 }
 
-type Mode = 'full' | 'match' | 'command';
+type Mode = 'full' | 'match' | 'command' | 'too_long';
 
 interface Candidate {
   key: string;
   value: string;
   mode: Mode;
+  /** A multi-line value under a path key: each line is checked as a path. */
+  lines?: boolean;
 }
 
-/** rea's path-shape heuristic. */
+/** rea's path-shape heuristic (without its length limit: a long path is still a path). */
 export function looksLikePath(value: string): boolean {
-  if (value.length === 0 || value.length > 1024) return false;
+  if (value.length === 0) return false;
   if (/\s/.test(value)) return false;
   if (value.includes('/') || value.includes('\\')) return true;
   if (value.startsWith('~')) return true;
@@ -89,17 +111,23 @@ export function looksLikePath(value: string): boolean {
   return /%2[ef]|%5c/i.test(value);
 }
 
-function collectCandidates(args: unknown): Candidate[] | undefined {
+interface Collected {
+  candidates: Candidate[];
+  overflow: boolean;
+}
+
+function collectCandidates(args: unknown): Collected {
   const out: Candidate[] = [];
   const seen = new WeakSet<object>();
   let overflow = false;
+  let total = 0;
   const visit = (node: unknown, keyPath: string, leaf: string): void => {
     if (overflow) return;
     if (typeof node === 'string') {
-      const mode = routeString(node, leaf);
-      if (mode) {
-        out.push({ key: keyPath || 'value', value: node, mode });
-        if (out.length > MAX_CANDIDATES) overflow = true;
+      for (const c of routeString(node, keyPath || 'value', leaf)) {
+        out.push(c);
+        total += c.mode === 'too_long' ? 0 : c.value.length;
+        if (out.length > MAX_CANDIDATES || total > MAX_TOTAL_CHECKED) overflow = true;
       }
       return;
     }
@@ -115,16 +143,26 @@ function collectCandidates(args: unknown): Candidate[] | undefined {
     }
   };
   visit(args, '', '');
-  return overflow ? undefined : out;
+  return { candidates: out, overflow };
 }
 
-function routeString(value: string, leaf: string): Mode | undefined {
-  if (value.length === 0) return undefined;
-  if (PATH_KEYS.has(leaf) && value.length <= MAX_MATCH_ONLY_LENGTH && !/[\r\n]/.test(value)) return 'full';
-  if (looksLikePath(value)) return 'full';
-  if (COMMAND_KEYS.has(leaf) && value.length <= MAX_COMMAND_LENGTH) return 'command';
-  if (value.length <= MAX_MATCH_ONLY_LENGTH && !/\s/.test(value)) return 'match';
-  return undefined;
+/**
+ * Which checks a string gets. Routing looks at the value as a trimming tool would see it
+ * (controls dropped, surrounding whitespace trimmed): `".env\n"` is the path `.env`.
+ */
+function routeString(raw: string, key: string, leaf: string): Candidate[] {
+  const value = stripNoise(raw);
+  if (value === '' && !raw.includes('\0')) return [];
+  const tooLong = raw.length > MAX_CHECKED_LENGTH;
+  if (PATH_KEYS.has(leaf)) {
+    // Several lines under a path key: each line may be a path to the tool.
+    return [{ key, value: raw, mode: tooLong ? 'too_long' : 'full', lines: /[\r\n\u2028\u2029]/.test(raw) }];
+  }
+  const oneWord = !/\s/.test(value);
+  if (oneWord && looksLikePath(value)) return [{ key, value: raw, mode: tooLong ? 'too_long' : 'full' }];
+  if (COMMAND_KEYS.has(leaf)) return [{ key, value: raw, mode: tooLong ? 'too_long' : 'command' }];
+  if (oneWord) return [{ key, value: raw, mode: tooLong ? 'too_long' : 'match' }];
+  return [];
 }
 
 /** Why a value is refused before matching, or undefined. */
@@ -149,143 +187,26 @@ export function hostileReason(value: string): string | undefined {
   return undefined;
 }
 
-function decodeUntilStable(value: string): string {
-  let current = value;
-  for (let round = 0; round < 64; round++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(current);
-    } catch {
-      return current;
-    }
-    if (next === current) return current;
-    current = next;
-  }
-  return current;
-}
-
 /**
- * Normalises a value or pattern into lower-case `/`-separated form; `''` means "never matches"
- * (a remote URL). `decode` is false for shell tokens, which a shell never percent-decodes.
+ * The tokens of a command line a shell might treat as words (quotes dropped first), lazily: a
+ * call refused after a few thousand suspects never splits the rest of a 1 MiB script.
  */
-export function normalisePath(raw: string, decode = true, home?: string): string {
-  let value = decode ? decodeUntilStable(raw) : raw;
-  if (home && (value === '~' || value.startsWith('~/') || value.startsWith('~\\'))) value = home + value.slice(1);
-  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(value);
-  if (scheme) {
-    if (scheme[1]!.toLowerCase() !== 'file') {
-      if (value.slice(scheme[0].length).startsWith('//')) return '';
-    } else {
-      value = value.slice(scheme[0].length).replace(/^\/\/[^/]*/, '').replace(/[?#].*$/s, '');
-    }
-  }
-  value = value.replace(/[\x00-\x1f\x7f]/g, '').replace(/\\/g, '/');
-  if (value === '') return '';
-  const absolute = value.startsWith('/');
-  const trailing = value.endsWith('/');
-  let normalised = path.posix.normalize(value);
-  normalised = normalised
-    .split('/')
-    .map((seg) => (seg === '.' || seg === '..' ? seg : seg.replace(/[. ]+$/, '')))
-    .join('/');
-  if (trailing && !normalised.endsWith('/')) normalised += '/';
-  if (absolute && !normalised.startsWith('/')) normalised = `/${normalised}`;
-  return normalised.toLowerCase();
-}
-
-function segmentsOf(normalised: string): string[] {
-  return normalised.split('/').filter((s) => s.length > 0 && s !== '.');
-}
-
-/** `*` = any run within a segment, `?` = one character; everything else literal. */
-function globSegmentMatch(glob: string, text: string): boolean {
-  let g = 0;
-  let t = 0;
-  let star = -1;
-  let starText = 0;
-  while (t < text.length) {
-    if (g < glob.length && (glob[g] === '?' || (glob[g] !== '*' && glob[g] === text[t]))) {
-      g++;
-      t++;
-    } else if (g < glob.length && glob[g] === '*') {
-      star = g++;
-      starText = t;
-    } else if (star >= 0) {
-      g = star + 1;
-      t = ++starText;
-    } else {
-      return false;
-    }
-  }
-  while (g < glob.length && glob[g] === '*') g++;
-  return g === glob.length;
-}
-
-function windowMatches(segs: readonly string[], start: number, pattern: readonly string[], glob: boolean): boolean {
-  for (let j = 0; j < pattern.length; j++) {
-    const s = segs[start + j];
-    if (s === undefined) return false;
-    if (glob ? !globSegmentMatch(pattern[j]!, s) : s !== pattern[j]) return false;
-  }
-  return true;
-}
-
-/** A blocked-path pattern, normalised once. */
-export interface CompiledPathPattern {
-  source: string;
-  absolute: boolean;
-  directory: boolean;
-  glob: boolean;
-  segments: string[];
-}
-
-export function compilePathPattern(source: string, home?: string): CompiledPathPattern | undefined {
-  const n = normalisePath(source, true, home);
-  if (!n) return undefined;
-  const segments = segmentsOf(n);
-  if (segments.length === 0) return undefined;
-  return { source, absolute: n.startsWith('/'), directory: n.endsWith('/'), glob: /[*?]/.test(n), segments };
-}
-
-/** True when the normalised value is (or, for a directory pattern, is under) the pattern. */
-export function matchesPattern(normalisedValue: string, pattern: CompiledPathPattern): boolean {
-  if (!normalisedValue) return false;
-  const segs = segmentsOf(normalisedValue);
-  const k = pattern.segments.length;
-  if (pattern.absolute) {
-    if (!normalisedValue.startsWith('/')) return false;
-    if (segs.length < k || (!pattern.directory && segs.length !== k)) return false;
-    return windowMatches(segs, 0, pattern.segments, pattern.glob);
-  }
-  if (pattern.directory || (pattern.glob && k === 1)) {
-    // The directory anywhere in the path (everything under it included); a one-segment glob
-    // matches any segment (rea).
-    for (let i = 0; i + k <= segs.length; i++) if (windowMatches(segs, i, pattern.segments, pattern.glob)) return true;
-    return false;
-  }
-  // A file pattern: a tail of the path.
-  return segs.length >= k && windowMatches(segs, segs.length - k, pattern.segments, pattern.glob);
-}
-
-/** Splits a command line into tokens a shell might treat as words (quotes dropped first). */
-function commandTokens(command: string): string[] {
-  return command
-    .replace(/["'`]/g, '')
-    .split(/[\s;|&<>()=,]+/)
-    .filter((t) => t.length > 0 && t.length <= 4096);
+function* commandTokens(command: string): Generator<string> {
+  for (const m of command.replace(/["'`]/g, '').matchAll(/[^\s;|&<>()=,]+/g)) yield m[0];
 }
 
 /** Denies calls whose arguments reference a blocked path; see the file comment. */
 export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware {
   const policyFile = options.policyFile ?? 'policy.yaml';
   const home = options.homeDir ?? os.homedir();
+  const platform = options.platform ?? process.platform;
   let cacheKey = '';
   let cached: CompiledPathPattern[] = [];
   const patternsNow = (): CompiledPathPattern[] => {
     const list = [...new Set([...(options.policy()?.blocked_paths ?? []), ...ALWAYS_BLOCKED_PATHS, ...(options.alwaysBlocked?.() ?? [])])];
     const key = JSON.stringify(list);
     if (key !== cacheKey) {
-      cached = list.map((p) => compilePathPattern(p, home)).filter((p): p is CompiledPathPattern => p !== undefined);
+      cached = list.map((p) => compilePathPattern(p, { home, platform })).filter((p): p is CompiledPathPattern => p !== undefined);
       cacheKey = key;
     }
     return cached;
@@ -294,12 +215,27 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
   return async (ctx, next) => {
     try {
       const patterns = patternsNow();
-      const candidates = collectCandidates(ctx.arguments);
-      if (!candidates) {
-        deny(ctx, 'arguments_too_complex', `The arguments of ${ctx.full_name} hold more than ${MAX_CANDIDATES} strings; too many to check for blocked paths, so the call was refused.`);
+      const { candidates, overflow } = collectCandidates(ctx.arguments);
+      if (overflow) {
+        deny(
+          ctx,
+          'arguments_too_complex',
+          `The arguments of ${ctx.full_name} hold more than ${MAX_CANDIDATES} strings or ${MAX_TOTAL_CHECKED} characters to check for blocked paths; too many to check, so the call was refused.`,
+        );
         return;
       }
+      let parsed = 0;
+      let parsedUnits = 0;
       for (const c of candidates) {
+        if (c.mode === 'too_long') {
+          ctx.metadata.blocked_path = { argument: c.key, too_long: c.value.length };
+          deny(
+            ctx,
+            'path_too_long',
+            `Argument "${c.key}" is ${c.value.length} characters long, more than the ${MAX_CHECKED_LENGTH} that blocked-path checking reads; refused rather than passed unchecked. Tool: ${ctx.full_name}`,
+          );
+          return;
+        }
         if (c.mode !== 'command') {
           const hostile = c.mode === 'full' ? hostileReason(c.value) : c.value.includes('\0') ? 'contains a NUL byte' : undefined;
           if (hostile) {
@@ -308,10 +244,36 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
             return;
           }
         }
-        const values =
-          c.mode === 'command' ? commandTokens(c.value).map((t) => normalisePath(t, false, home)) : [normalisePath(c.value, true, home)];
-        for (const value of values) {
-          const hit = patterns.find((p) => matchesPattern(value, p));
+        // Most strings contain no pattern's literal text: one native scan rules them out, so a
+        // long argument costs a few milliseconds, and only suspects are parsed — up to a budget.
+        const decode = c.mode !== 'command';
+        const shell = c.mode === 'command';
+        // A shell drops quotes and backslash escapes (`.gate\house` is `.gatehouse`).
+        const body = shell ? c.value.replace(/["'`]/g, '') : c.value;
+        const text = prefilterText(shell ? `${body}\n${body.replace(/\\/g, '')}` : body, { decode, home });
+        const globbed = shell && hasShellGlob(body);
+        const suspects = globbed ? patterns : patterns.filter((p) => mayMatch(text, p));
+        if (suspects.length === 0) continue;
+        const several = shell || c.lines === true;
+        const units = shell ? commandTokens(c.value) : c.lines ? c.value.split(/[\r\n\u2028\u2029]+/) : [c.value];
+        for (const unit of units) {
+          if (several && !(shell && hasShellGlob(unit))) {
+            const unitText = prefilterText(shell ? `${unit}\n${unit.replace(/\\/g, '')}` : unit, { decode, home });
+            if (!suspects.some((p) => mayMatch(unitText, p))) continue;
+          }
+          parsed += unit.length;
+          if (parsed > MAX_PARSED_LENGTH || ++parsedUnits > MAX_PARSED_UNITS) {
+            ctx.metadata.blocked_path = { argument: c.key, too_long: parsed };
+            deny(
+              ctx,
+              'path_too_long',
+              `Argument "${c.key}" brings the text that may name a blocked path to more than the ${MAX_PARSED_LENGTH} characters (or ${MAX_PARSED_UNITS} paths) checked precisely per call; refused rather than passed unchecked. Tool: ${ctx.full_name}`,
+            );
+            return;
+          }
+          const readings = shell && unit.includes('\\') ? [unit, unit.replace(/\\/g, '')] : [unit];
+          const values = readings.map((r) => parsePath(r, { decode, home, platform }));
+          const hit = suspects.find((p) => values.some((value) => matchesParsed(value, p, shell)));
           if (!hit) continue;
           const always = ALWAYS_BLOCKED_PATHS.includes(hit.source) || (options.alwaysBlocked?.() ?? []).includes(hit.source);
           ctx.metadata.blocked_path = { argument: c.key, pattern: hit.source };

@@ -234,8 +234,8 @@ function headerFields(g: FolderGateway): TreeNode[] {
     halt.decision === 'absent' ? 'off' : halt.decision === 'present' ? `on${halt.reason ? `: ${halt.reason}` : ''}` : `unknown (${halt.code}): calls refused`,
     halt.decision === 'absent' ? 'debug-continue' : 'debug-pause',
   );
-  const policy = g.service?.currentPolicy;
-  add('Policy', policy ? `autonomy ${policy.autonomy_level}` : 'defaults (no policy.yaml)', 'law');
+  const policy = g.configStatus?.policy;
+  add('Policy', policy?.summary ?? 'not loaded', policy?.source === 'last_good' ? 'warning' : 'law');
   const status = g.configStatus;
   const errors = status?.problems.filter((p) => p.severity === 'error').length ?? 0;
   const warnings = (status?.problems.length ?? 0) - errors;

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { loadPolicy, loadRegistry } from '../../../extension/config/loadConfig';
+import { loadPolicy, loadRegistry, MAX_CONFIG_BYTES, parsePolicy, parseRegistry } from '../../../extension/config/loadConfig';
 import { ConfigError, formatProblem, hasErrors, type ConfigProblem } from '../../../extension/config/problem';
 
 const roots: string[] = [];
@@ -73,4 +73,50 @@ test('ConfigError lists file:line:col: message lines and keeps the problems', ()
   assert.equal(formatProblem(problems[0] as ConfigProblem), "/w/registry.yaml:3:11: rename 'my_server' to 'my-server'");
   assert.equal(hasErrors(problems), true);
   assert.equal(hasErrors(problems.slice(1)), false);
+});
+
+// Issue 13 item 6: a 5 MB registry stalled every call for 15 s; the cap is checked before parsing.
+test('a registry or policy over 1 MiB is refused before it is parsed, naming file, size and limit', async () => {
+  const big = `version: "1"\nservers: []\n# ${'x'.repeat(1024 * 1024)}\n`;
+  const dir = await configDir({ 'registry.yaml': big, 'policy.yaml': `autonomy_level: L1\n# ${'y'.repeat(5 * 1024 * 1024)}\n` });
+  const reg = await loadRegistry(dir);
+  assert.equal(reg.registry, undefined);
+  assert.equal(reg.problems[0]?.code, 'file-too-large');
+  assert.match(reg.problems[0]!.message, /^registry\.yaml is 1048604 bytes \(1 MiB\), over the limit of 1048576 bytes \(1 MiB\), so it is not parsed/);
+  const pol = await loadPolicy(dir);
+  assert.equal(pol.problems[0]?.code, 'file-too-large');
+  assert.match(pol.problems[0]!.message, /^policy\.yaml is 5242902 bytes \(5 MiB\), over the limit/);
+  // The same limit for editor text (the language server parses unsaved buffers).
+  assert.equal(parseRegistry(big, 'registry.yaml').problems[0]?.code, 'file-too-large');
+  assert.equal(parsePolicy('autonomy_level: L1\n', 'policy.yaml').problems.length, 0);
+  assert.equal(MAX_CONFIG_BYTES, 1024 * 1024);
+});
+
+// Issue 13 item 14: rea's policy schema is strict (SPEC §10.2: `gateway` knows only
+// `health.expose_diagnostics`), so `gateway.breaker` in .rea/policy.yaml made `rea status` fail.
+const REA_POLICY = 'version: "1"\nprofile: p\ninstalled_by: me\ninstalled_at: "2026-01-01"\nautonomy_level: L1\nmax_autonomy_level: L2\npromotion_requires_human_approval: true\nblocked_paths: []\n';
+
+test('.rea/policy.yaml with Gatehouse-only gateway keys warns at each key and names .rea/gatehouse.yaml', () => {
+  const text = `${REA_POLICY}gateway:\n  health:\n    expose_diagnostics: true\n  breaker:\n    failure_threshold: 3\n  timeouts:\n    call_ms: 5000\n`;
+  const rea = parsePolicy(text, '/w/.rea/policy.yaml');
+  assert.ok(rea.policy, 'still a valid policy for Gatehouse');
+  const warnings = rea.problems.filter((p) => p.code === 'rea-incompatible');
+  assert.deepEqual(warnings.map((p) => [p.severity, p.line]), [['warning', 12], ['warning', 14]]);
+  assert.match(warnings[0]!.message, /'gateway\.breaker' is a Gatehouse setting that rea's strict policy schema refuses \(`rea status` fails on this file\); move the gateway: settings to \.rea\/gatehouse\.yaml/);
+  assert.deepEqual(parsePolicy(text, '/w/.gatehouse/policy.yaml').problems, [], 'no warning where rea does not look');
+});
+
+test('gatehouse.yaml beside policy.yaml supplies gateway tunables; its blocks win', async () => {
+  const dir = await configDir({
+    'policy.yaml': `${REA_POLICY}gateway:\n  health:\n    expose_diagnostics: true\n  timeouts:\n    call_ms: 9000\n`,
+    'gatehouse.yaml': 'gateway:\n  breaker:\n    failure_threshold: 2\n  timeouts:\n    connect_ms: 4000\n',
+  });
+  const result = await loadPolicy(dir);
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(result.policy?.gateway, { health: { expose_diagnostics: true }, timeouts: { connect_ms: 4000 }, breaker: { failure_threshold: 2 } });
+  const bad = await configDir({ 'policy.yaml': REA_POLICY, 'gatehouse.yaml': 'autonomy_level: L3\n' });
+  const refused = await loadPolicy(bad);
+  assert.equal(refused.policy, undefined, 'a broken gatehouse.yaml is an error like a broken policy');
+  assert.equal(refused.problems[0]?.file, path.join(bad, 'gatehouse.yaml'));
+  assert.equal(refused.problems[0]?.code, 'unknown-key');
 });

@@ -4,11 +4,11 @@ import { blockedPathsLayer, normalisePath } from '../../../extension/gateway/cha
 import type { CallContext } from '../../../extension/gateway/chain/callContext';
 import { compose } from '../../../extension/gateway/chain/chain';
 
-function rig(blocked: string[] = [], alwaysBlocked: string[] = []) {
+function rig(blocked: string[] = [], alwaysBlocked: string[] = [], platform: NodeJS.Platform = 'linux') {
   let paths = blocked;
   let reached = 0;
   const run = compose([
-    blockedPathsLayer({ policy: () => ({ blocked_paths: paths }), alwaysBlocked: () => alwaysBlocked, homeDir: '/home/me' }),
+    blockedPathsLayer({ policy: () => ({ blocked_paths: paths }), alwaysBlocked: () => alwaysBlocked, homeDir: '/home/me', platform }),
     async () => void reached++,
   ]);
   return {
@@ -37,7 +37,7 @@ function rig(blocked: string[] = [], alwaysBlocked: string[] = []) {
 
 async function expectDenied(r: ReturnType<typeof rig>, args: Record<string, unknown>, code: string, why: string): Promise<CallContext> {
   const ctx = await r.call(args);
-  assert.equal(ctx.status, 'denied', `${why}: expected denial for ${JSON.stringify(args)}`);
+  assert.equal(ctx.status, 'denied', `${why}: expected denial for ${JSON.stringify(args).slice(0, 200)}`);
   assert.equal(ctx.reason_code, code, `${why}: ${ctx.error}`);
   return ctx;
 }
@@ -112,6 +112,13 @@ describe('blockedPathsLayer', () => {
     await expectDenied(r, { command: "cat .gate''house/HALT && echo hi" }, 'blocked_path', 'quoted split');
     await expectDenied(r, { cmd: 'tool --config=~/.rea/policy.yaml' }, 'blocked_path', 'flag=value');
     await expectAllowed(r, { command: 'ls -la src/gatehouse' }, 'harmless command');
+    // Issue 13 item 4: what a shell expands before the tool sees it.
+    await expectDenied(r, { command: 'cat .gate\\house/gateway.json' }, 'blocked_path', 'backslash escape');
+    await expectDenied(r, { command: 'cat .gate*/gateway.json' }, 'blocked_path', 'shell wildcard');
+    await expectDenied(r, { command: 'cat ./.re?/HALT' }, 'blocked_path', 'shell ?');
+    await expectDenied(r, { command: 'cat .[g]atehouse/HALT' }, 'blocked_path', 'shell [...]');
+    await expectAllowed(r, { command: 'rm -rf * && ls *.txt' }, 'wildcards alone name nothing, and never a dotfile');
+    await expectAllowed(r, { command: 'ls g*' }, 'a wildcard does not match a leading dot');
   });
 
   it('policy patterns: files, directories, globs, absolute anchors; reloaded per call', async () => {
@@ -161,5 +168,91 @@ describe('blockedPathsLayer', () => {
     await run(ctx);
     assert.equal(ctx.status, 'denied');
     assert.equal(ctx.reason_code, 'blocked_paths_failed');
+  });
+
+  // Issue 13 item 4: a length limit or surrounding noise let a blocked path through.
+  it('a long value is checked or refused, never passed: ./ x 2100 + .env', async () => {
+    const r = rig(['.env']);
+    const long = `${'./'.repeat(2100)}.env`;
+    await expectDenied(r, { path: long }, 'blocked_path', 'long value under a path key');
+    await expectDenied(r, { name: long }, 'blocked_path', 'long path-shaped value under any key');
+    await expectDenied(r, { command: `cat ${long}` }, 'blocked_path', 'long token in a command');
+    await expectDenied(r, { path: `${'a/'.repeat(3000)}../`.repeat(1) + '.env' }, 'blocked_path', 'long with ..');
+    const huge = `${'a/'.repeat(600_000)}x.txt`;
+    const ctx = await expectDenied(r, { path: huge }, 'path_too_long', 'too long to check');
+    assert.match(ctx.error!, /Argument "path" is 1200005 characters long, more than the 1048576 that blocked-path checking reads; refused/);
+    await expectDenied(r, { blob: 'A'.repeat(1_100_000) }, 'path_too_long', 'a one-word value too long to check');
+    await expectAllowed(r, { content: `${'word '.repeat(300_000)}` }, 'long prose is not a path');
+    await expectAllowed(r, { data: 'QUJD/+'.repeat(150_000) }, 'a long one-word value with no pattern text in it');
+    // Text that contains a pattern's literal text is parsed precisely up to 64 KiB per call.
+    await expectDenied(r, { data: 'x/.envy'.repeat(20_000) }, 'path_too_long', 'too much suspect text to parse');
+    assert.equal(r.reached, 2);
+  });
+
+  it('whitespace and control characters around a path do not hide it', async () => {
+    const r = rig(['.env', 'secrets/']);
+    for (const v of ['.env\n', '.env\r\n', ' .env', '\t.env\t', '.env\u0007', '\u0085.env', '.env\u00a0', '\ufeff.env', '.e\u001fnv']) {
+      await expectDenied(r, { path: v }, 'blocked_path', `path key ${JSON.stringify(v)}`);
+      await expectDenied(r, { query: v }, 'blocked_path', `any key ${JSON.stringify(v)}`);
+    }
+    await expectDenied(r, { path: 'README.md\n.env' }, 'blocked_path', 'second line under a path key');
+    await expectDenied(r, { paths: ['ok.txt', ' secrets/key.txt\n'] }, 'blocked_path', 'array element with a newline');
+    await expectDenied(r, { file: '%2e%65nv' }, 'blocked_path', 'URL-encoded .env');
+    await expectDenied(r, { file: '%2e%65nv%0a' }, 'blocked_path', 'URL-encoded trailing newline');
+    await expectDenied(r, { file: './././.env' }, 'blocked_path', 'repeated ./');
+    await expectDenied(r, { file: 'a/b/../../.env' }, 'blocked_path', '../ segments');
+    await expectDenied(r, { file: 'file:///proj/.ENV' }, 'blocked_path', 'file URI, mixed case');
+    await expectDenied(r, { file: 'SECRETS\\key.txt' }, 'blocked_path', 'backslash, upper case');
+    await expectDenied(r, { file: '.env' .normalize('NFD') }, 'blocked_path', 'NFD');
+    await expectAllowed(r, { text: 'do not open\n.env files' }, 'prose still passes');
+  });
+
+  // Issue 18 item 3, through the platform seam. Sources:
+  // - Microsoft, "Naming Files, Paths, and Namespaces"
+  //   (learn.microsoft.com/windows/win32/fileio/naming-a-file): names are case-insensitive;
+  //   `\` and `/` both separate; `C:\` is absolute, `\x` is relative to the current drive's root,
+  //   `C:x` to drive C's current directory; UNC `\\server\share\`; `\\?\` and `\\.\` prefixes,
+  //   `\\?\UNC\server\share\`; trailing spaces and periods are dropped; 8.3 short names.
+  // - Microsoft, "File Streams (Local File Systems)": `file::$DATA` is the file's default stream.
+  // - RFC 8089 Appendix E: `file:///C:/x` (drive) and `file://server/share/x` (UNC).
+  // - Apple, "File System Programming Guide" / APFS FAQ: APFS is case-insensitive by default and
+  //   normalization-insensitive (NFC and NFD name one file); /etc, /tmp and /var link to /private.
+  it('win32: drive letters, UNC, \\\\?\\ prefixes, file:///C:/ URIs, streams, short names, case', async () => {
+    const r = rig(['C:\\Users\\me\\secrets\\', '/etc/passwd', '\\\\fileserver\\share\\hr\\', '.env'], [], 'win32');
+    await expectDenied(r, { path: 'c:/users/ME/Secrets/k.txt' }, 'blocked_path', 'drive pattern, other case and separators');
+    await expectDenied(r, { path: '\\\\?\\C:\\Users\\me\\secrets\\k.txt' }, 'blocked_path', '\\\\?\\ prefix');
+    await expectDenied(r, { path: '\\\\.\\C:\\Users\\me\\secrets\\k.txt' }, 'blocked_path', '\\\\.\\ prefix');
+    await expectDenied(r, { uri: 'file:///C:/Users/me/secrets/k.txt' }, 'blocked_path', 'file:///C:/');
+    await expectDenied(r, { uri: 'file:///c|/Users/me/secrets/k.txt' }, 'blocked_path', 'file:///c|/');
+    await expectAllowed(r, { path: 'D:\\Users\\me\\secrets\\k.txt' }, 'another drive');
+    await expectDenied(r, { path: 'D:\\etc\\passwd' }, 'blocked_path', 'drive-less pattern: any drive');
+    await expectDenied(r, { path: '\\etc\\passwd' }, 'blocked_path', 'rooted on the current drive');
+    await expectDenied(r, { path: '\\\\FileServer\\Share\\HR\\pay.xlsx' }, 'blocked_path', 'UNC');
+    await expectDenied(r, { path: '\\\\?\\UNC\\fileserver\\share\\hr\\pay.xlsx' }, 'blocked_path', '\\\\?\\UNC\\');
+    await expectDenied(r, { uri: 'file://fileserver/share/hr/pay.xlsx' }, 'blocked_path', 'file://server/share');
+    await expectAllowed(r, { path: '\\\\fileserver\\share\\public\\x' }, 'another folder of the share');
+    await expectDenied(r, { path: 'C:\\proj\\.env::$DATA' }, 'blocked_path', 'default data stream');
+    await expectDenied(r, { path: 'C:\\proj\\.env:hidden' }, 'blocked_path', 'named stream');
+    await expectDenied(r, { path: 'C:\\proj\\.env. . ' }, 'blocked_path', 'trailing dots and spaces');
+    await expectDenied(r, { path: 'C:\\proj\\GATEHO~1\\gateway.json' }, 'blocked_path', '8.3 short name of .gatehouse');
+    await expectDenied(r, { path: 'C:.env' }, 'blocked_path', 'drive-relative');
+    await expectAllowed(r, { path: 'C:\\proj\\PROGRA~1\\x' }, 'a short name of something else');
+  });
+
+  it('linux: the Windows-only readings do not apply', async () => {
+    const r = rig(['C:\\Users\\me\\secrets\\', '.env'], [], 'linux');
+    await expectAllowed(r, { path: '/proj/GATEHO~1/gateway.json' }, 'no short names on Linux');
+    await expectAllowed(r, { path: '/proj/.env::$DATA' }, 'a different file on Linux');
+    await expectDenied(r, { path: '/proj/.ENV' }, 'blocked_path', 'case-insensitive everywhere, as rea (over-blocks on Linux)');
+  });
+
+  it('darwin: case and normalization-insensitive; /private/etc is /etc', async () => {
+    const r = rig(['/etc/passwd', 'Résumé.pdf'], [], 'darwin');
+    await expectDenied(r, { path: '/private/etc/passwd' }, 'blocked_path', '/private link');
+    await expectDenied(r, { path: '/ETC/PASSWD' }, 'blocked_path', 'case');
+    await expectDenied(r, { path: '/Users/me/re\u0301sume\u0301.PDF' }, 'blocked_path', 'NFD spelling');
+    await expectAllowed(r, { path: '/private/var/x/passwd' }, 'not /etc');
+    const linux = rig(['/etc/passwd'], [], 'linux');
+    await expectAllowed(linux, { path: '/private/etc/passwd' }, 'no /private link on Linux');
   });
 });
