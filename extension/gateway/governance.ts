@@ -10,7 +10,7 @@ import type { AuditInput } from './audit/auditRecord';
 import { auditLayer, auditRefusal } from './chain/auditLayer';
 import { blockedPathsLayer } from './chain/blockedPathsLayer';
 import { deny, type CallContext } from './chain/callContext';
-import type { Middleware } from './chain/chain';
+import { forKinds, type Middleware } from './chain/chain';
 import { circuitBreakerLayer } from './chain/circuitBreakerLayer';
 import { dispatch } from './chain/dispatch';
 import { injectionLayer, scanToolDescriptions } from './chain/injectionLayer';
@@ -95,9 +95,10 @@ export class Governance extends Disposable {
     return [
       auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) }),
       killSwitchLayer({ dir: o.dir, clock: o.clock }),
-      this.withheldLayer(),
-      tierLayer({ tierOverrides: overrides }),
-      policyLayer({ policy: o.policy, tierOverrides: overrides }),
+      // Tool-only: prompts and resources are reads by the protocol (the gateway sets their tier).
+      forKinds(['tool'], this.withheldLayer()),
+      forKinds(['tool'], tierLayer({ tierOverrides: overrides })),
+      forKinds(['tool'], policyLayer({ policy: o.policy, tierOverrides: overrides })),
       blockedPathsLayer({ policy: o.policy }),
       rateLimitLayer({ limits: () => o.tunables().rate_limit, clock: o.clock }),
       circuitBreakerLayer(o.pool),
