@@ -120,6 +120,29 @@ export class Governance extends Disposable {
     void auditRefusal(this.audit, ctx, { autonomyLevel: () => this.options.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) });
   }
 
+  /**
+   * Audits a child's request to the client (sampling, elicitation, roots): one record per
+   * request, `metadata.kind` saying which, like the records of calls.
+   */
+  recordServerRequest(event: { server: string; method: string; status: 'allowed' | 'denied' | 'error'; error?: string; duration_ms: number }): void {
+    const kind = event.method === 'sampling/createMessage' ? 'sampling' : event.method === 'elicitation/create' ? 'elicitation' : 'roots';
+    void (async () => {
+      const input: AuditInput = {
+        session_id: this.options.sessionId,
+        tool_name: event.method,
+        server_name: event.server,
+        tier: 'read',
+        status: event.status,
+        autonomy_level: (this.options.policy()?.autonomy_level ?? 'L1') as AuditInput['autonomy_level'],
+        duration_ms: Math.round(event.duration_ms),
+        emission_source: 'proxy',
+        metadata: { kind },
+      };
+      if (event.error) input.error = await this.redactText(event.error);
+      await this.audit.append(input);
+    })().catch(() => undefined);
+  }
+
   /** A record the gateway originates itself (health, SESSION_BLOCKER, freeze …). */
   recordGatewayEvent(input: Omit<AuditInput, 'emission_source' | 'session_id'>): void {
     this.audit.append({ ...input, session_id: this.options.sessionId, emission_source: 'gateway' } as AuditInput).catch(() => undefined);

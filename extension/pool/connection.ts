@@ -527,7 +527,9 @@ export class DownstreamConnection extends Disposable {
     };
     client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
       const data = typeof n.params.data === 'string' ? n.params.data : JSON.stringify(n.params.data);
-      this.output.push(`[${n.params.level}]${n.params.logger ? ` ${n.params.logger}:` : ''} ${this.redact(data ?? '')}`);
+      // In the lifecycle line format, so the server's output channel shows it at its level.
+      const level = ['debug', 'info', 'notice'].includes(n.params.level) ? 'info' : n.params.level === 'warning' ? 'warn' : 'error';
+      this.output.push(`[gatehouse ${level}] log ${n.params.level}${n.params.logger ? ` ${n.params.logger}` : ''}: ${this.redact(data ?? '')}`);
       relay(n);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => relay(n));
