@@ -48,8 +48,8 @@ export type ResourceRoute =
  * undone by cutting the prefix off (`?` and `#` of the original included).
  *
  * Reading a URI: `gatehouse://<server>/…` goes to that server (unknown and reserved names are
- * refused as for tools); otherwise an exact listed URI; otherwise the one server whose template
- * matches; otherwise the one server using that scheme. Anything still ambiguous is refused
+ * refused as for tools); otherwise an exact listed URI; otherwise the one server using that
+ * scheme; otherwise the one server whose template matches. Anything still ambiguous is refused
  * with the `gatehouse://` spellings to use.
  */
 export class ResourceIndex {
@@ -113,11 +113,12 @@ export class ResourceIndex {
     const listed = this.uriOwners.get(uri);
     if (listed?.length === 1) return { server: listed[0]!, uri };
     if (listed && listed.length > 1) return this.ambiguous(uri, listed);
+    // The scheme first: a template kept unchanged promised that its scheme names its server.
+    const byScheme = [...(this.schemeOwners.get(schemeOf(uri)) ?? [])];
+    if (byScheme.length === 1) return { server: byScheme[0]!, uri };
     const matching = [...new Set(this.originalTemplates.filter((t) => matches(t.template, uri)).map((t) => t.server))];
     if (matching.length === 1) return { server: matching[0]!, uri };
     if (matching.length > 1) return this.ambiguous(uri, matching);
-    const byScheme = [...(this.schemeOwners.get(schemeOf(uri)) ?? [])];
-    if (byScheme.length === 1) return { server: byScheme[0]!, uri };
     if (byScheme.length > 1) return this.ambiguous(uri, byScheme);
     const offering = this.catalogs.filter((c) => c.capabilities.resources).map((c) => c.server);
     return {
