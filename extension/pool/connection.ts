@@ -842,6 +842,8 @@ export class DownstreamConnection extends Disposable {
       retry_at: circuit === 'open' ? iso(this.breaker.retryAt) : null,
       last_error: this.lastError === null ? null : this.redact(this.lastError),
       tools_count: connected ? this._tools.length : null,
+      prompts_count: connected && this.capabilities?.prompts ? this._prompts.length : null,
+      resources_count: connected && this.capabilities?.resources ? this._resources.length : null,
       open_transitions: 0,
       session_blocker_emitted: false,
       state,

@@ -16,7 +16,7 @@ import {
 import { ensureCliBuilt } from '../helpers/cli';
 import { repoRoot } from '../helpers/fixtures';
 import { makeProject, type ProjectServer } from '../helpers/gatewayProject';
-import { cliEnv, httpClient, resultText, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
+import { cliEnv, httpClient, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
 
 const everything: ProjectServer = {
@@ -205,6 +205,22 @@ describe('the whole MCP protocol through gatehouse serve', () => {
     });
     assert.deepEqual(byTemplate.completion.values, ['1', '2', '3']);
     assert.match(await rejection(client.complete({ ref: { type: 'ref/prompt', name: 'nope' }, argument: { name: 'a', value: '' } })), /missing the server prefix/);
+  });
+
+  test('counts: gatehouse__health and `gatehouse status` show prompts and resources', async () => {
+    const health = JSON.parse(resultText(await client.callTool({ name: 'gatehouse__health', arguments: {} }))) as {
+      downstreams: Array<{ name: string; prompts_count: number | null; resources_count: number | null }>;
+    };
+    const ev = health.downstreams.find((d) => d.name === 'everything');
+    assert.equal(ev?.prompts_count, 4);
+    assert.equal(ev?.resources_count, 7);
+    assert.equal(health.downstreams.find((d) => d.name === 'memory')?.prompts_count, null, 'memory offers no prompts');
+    const out = await until('a status line with the counts', async () => {
+      const p = spawnCli(['status'], project.folder);
+      await p.exited;
+      return /everything: ready · \d+ tools · 4 prompts · 7 resources/.exec(p.stdout())?.[0];
+    });
+    assert.ok(out);
   });
 
   test('progress reaches the caller under its own token', async () => {
