@@ -156,7 +156,7 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
-      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(extra));
+      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra));
       return split ? tracked(split.server, run) : run();
     });
     server.setRequestHandler(ListPromptsRequestSchema, async () => {
@@ -165,7 +165,7 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
-      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(extra));
+      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra));
       return split ? tracked(split.server, run) : run();
     });
     server.setRequestHandler(ListResourcesRequestSchema, async () => {
@@ -178,7 +178,7 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const route = (await this.index()).resolve(request.params.uri, this.options.pool.serverNames());
-      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(extra));
+      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(server, extra));
       return route.server ? tracked(route.server, run) : run();
     });
     server.setRequestHandler(CompleteRequestSchema, async (request, extra) => this.complete(request.params, extra.signal));
@@ -496,14 +496,13 @@ function subscriptionKey(server: string, uri: string): string {
 }
 
 /** Relays a child's progress to the caller under the caller's own token, when it sent one. */
-function progressRelay(extra: {
-  _meta?: { progressToken?: string | number };
-  sendNotification: (n: { method: 'notifications/progress'; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
-}): CallContext['onprogress'] {
+function progressRelay(server: Server, extra: { _meta?: { progressToken?: string | number } }): CallContext['onprogress'] {
   const token = extra._meta?.progressToken;
   if (token === undefined) return undefined;
+  // Not tied to the request: over HTTP each request is answered with one JSON body, which has
+  // no room for notifications; the session's own stream (stdio, or HTTP's GET stream) has.
   return (p) => {
-    extra.sendNotification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined);
+    server.notification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined);
   };
 }
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CreateMessageRequestSchema,
   ElicitRequestSchema,
@@ -14,7 +15,7 @@ import {
   type ClientCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { ensureCliBuilt } from '../helpers/cli';
-import { repoRoot } from '../helpers/fixtures';
+import { repoRoot, tempDir } from '../helpers/fixtures';
 import { makeProject, type ProjectServer } from '../helpers/gatewayProject';
 import { cliEnv, httpClient, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
@@ -311,6 +312,39 @@ describe('server → client requests and notifications', () => {
   });
 });
 
+describe('bad input from children', () => {
+  test('garbage, a timeout and a death mid-request each fail with the server named; other servers carry on; a cancel reaches the child', async () => {
+    const cancelFile = path.join(tempDir('gatehouse-cancel-'), 'cancelled');
+    const project = makeProject(
+      [
+        { ...catalog('bad', { CANCEL_FILE: cancelFile }), timeouts: { call_ms: 1500 } },
+        catalog('good'),
+      ],
+      policy,
+    );
+    const c = await open(project.folder);
+    await until('both listed', async () => (await c.listPrompts()).prompts.filter((p) => p.name.endsWith('__greet')).length === 2);
+    assert.match(await rejection(c.getPrompt({ name: 'bad__garbage' })), /bad failed prompt 'garbage'/);
+    assert.match(await rejection(c.getPrompt({ name: 'bad__hang' })), /bad did not answer prompt 'hang' within 1.5 s/);
+    const controller = new AbortController();
+    const slow = c.getPrompt({ name: 'bad__slow' }, { signal: controller.signal }).catch(() => 'aborted');
+    await until('the slow prompt in flight', () => true);
+    setTimeout(() => controller.abort(), 200);
+    assert.equal(await slow, 'aborted');
+    await until('the child saw the cancellation', () => (existsSync(cancelFile) ? readFileSync(cancelFile, 'utf8').includes('cancelled bad') : false), 10_000);
+    assert.match(await rejection(c.getPrompt({ name: 'bad__die' })), /bad/);
+    const greet = await c.getPrompt({ name: 'good__greet', arguments: { name: 'Bo' } });
+    assert.match(JSON.stringify(greet), /Hello Bo from good/, 'the other server carries on');
+    await until('bad respawned', async () => {
+      try {
+        return (await c.getPrompt({ name: 'bad__greet', arguments: { name: 'x' } })).messages.length > 0;
+      } catch {
+        return false;
+      }
+    }, 20_000);
+  });
+});
+
 describe('over HTTP', () => {
   test('prompts, resources and sampling through gatehouse serve --http', async () => {
     const project = makeProject([everything, catalog('alpha')], policy);
@@ -322,5 +356,20 @@ describe('over HTTP', () => {
     assert.match(JSON.stringify(read), /architecture from alpha/);
     const got = await c.getPrompt({ name: 'everything__simple-prompt' });
     assert.ok(got.messages.length > 0);
+
+    // Sampling over HTTP: the child's request reaches this client on its session's stream.
+    const sampler = new Client({ name: 'http-sampler', version: '1' }, { capabilities: { sampling: {} } });
+    sampler.setRequestHandler(CreateMessageRequestSchema, async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: 'sampled over http' } }));
+    await sampler.connect(
+      new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }),
+    );
+    clients.push(sampler);
+    const sampled = await sampler.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } });
+    assert.match(resultText(sampled), /sampled over http/);
+    const progress: number[] = [];
+    await sampler.callTool({ name: 'everything__trigger-long-running-operation', arguments: { duration: 1, steps: 2 } }, undefined, {
+      onprogress: (p) => void progress.push(p.progress),
+    });
+    assert.deepEqual(progress, [1, 2]);
   });
 });
