@@ -240,29 +240,61 @@ describe('the whole MCP protocol through gatehouse serve', () => {
 });
 
 describe('server → client requests and notifications', () => {
-  test('two concurrent sessions: each sampling request comes back to its own session; roots and elicitation too', async () => {
+  test('two concurrent sessions of one gateway (HTTP): each sampling request comes back to its own session; roots and elicitation too', async () => {
     const project = makeProject([everything], policy);
-    const session = (name: string) =>
-      open(project.folder, { sampling: {}, roots: { listChanged: true }, elicitation: { form: {} } }, (c) => {
-        c.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
-          model: name,
-          role: 'assistant',
-          content: { type: 'text', text: `${name} answers ${JSON.stringify(req.params.messages[0]?.content)}` },
-        }));
-        c.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: `file:///${name}`, name }] }));
-        c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' }));
-      });
+    const gw = await startHttpGateway(project.folder);
+    const session = async (name: string) => {
+      const c = new Client({ name, version: '1' }, { capabilities: { sampling: {}, roots: { listChanged: true }, elicitation: { form: {} } } });
+      c.setRequestHandler(CreateMessageRequestSchema, async (req) => ({
+        model: name,
+        role: 'assistant',
+        content: { type: 'text', text: `${name} answers ${JSON.stringify(req.params.messages[0]?.content)}` },
+      }));
+      c.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: `file:///${name}`, name }] }));
+      c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' }));
+      await c.connect(new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }));
+      clients.push(c);
+      return c;
+    };
     const [a, b] = await Promise.all([session('first'), session('second')]);
     const ask = (c: Client, prompt: string) =>
       c.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt, maxTokens: 10 } }).then(resultText);
-    const [fromA, fromB] = await Promise.all([ask(a, 'to-a'), ask(b, 'to-b')]);
-    assert.match(fromA, /first answers/);
-    assert.match(fromA, /to-a/);
-    assert.match(fromB, /second answers/);
-    assert.match(fromB, /to-b/);
+    // Both sessions connected, their calls interleaved: each child request goes to the session
+    // whose call is in flight. (Calls of two sessions in flight on one server at the same instant
+    // cannot be told apart: the protocol carries no correlation; the most recent one is asked.)
+    for (let i = 0; i < 3; i++) {
+      assert.match(await ask(a, `to-a-${i}`), new RegExp(`first answers.*to-a-${i}`));
+      assert.match(await ask(b, `to-b-${i}`), new RegExp(`second answers.*to-b-${i}`));
+    }
     const elicited = resultText(await b.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }));
     assert.match(elicited, /decline/i);
-    await until('sampling audited', () => auditRecords(project.configDir).filter((r) => r.metadata?.kind === 'sampling').length >= 2);
+    await until('sampling audited', () => auditRecords(project.configDir).filter((r) => r.metadata?.kind === 'sampling' && r.status === 'allowed').length >= 6);
+    assert.ok(auditRecords(project.configDir).some((r) => r.metadata?.kind === 'elicitation'));
+  });
+
+  test("a session's subscription is dropped at the child when the last subscriber disconnects; updates go only to subscribers", async () => {
+    const subFile = path.join(tempDir('gatehouse-sub-'), 'subs');
+    const project = makeProject([catalog('alpha', { SUB_FILE: subFile })], policy);
+    const gw = await startHttpGateway(project.folder);
+    const connect = async (name: string) => {
+      const transport = new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } });
+      const client = new Client({ name, version: '1' });
+      await client.connect(transport);
+      clients.push(client);
+      // A client that leaves ends its session (DELETE), as the SDK's terminateSession does.
+      return { client, leave: async () => (await transport.terminateSession(), await client.close()) };
+    };
+    const { client: a, leave: leaveA } = await connect('a');
+    const { client: b, leave: leaveB } = await connect('b');
+    const subs = () => (existsSync(subFile) ? readFileSync(subFile, 'utf8').trim().split('\n') : []);
+    await a.subscribeResource({ uri: 'demo://alpha/own' });
+    await b.subscribeResource({ uri: 'demo://alpha/own' });
+    assert.deepEqual(subs(), ['subscribe demo://alpha/own'], 'the child is subscribed once');
+    await leaveA();
+    await b.listPrompts();
+    assert.deepEqual(subs(), ['subscribe demo://alpha/own'], 'b still wants it');
+    await leaveB();
+    await until('unsubscribed at the child', () => subs().includes('unsubscribe demo://alpha/own'));
   });
 
   test('a client without the capability gets a clear error naming it; no hang', async () => {
@@ -284,14 +316,23 @@ describe('server → client requests and notifications', () => {
 
   test('logging: setLevel fans out, messages arrive with the server as logger; subscriptions deliver updates only to the subscriber', async () => {
     const project = makeProject([everything], policy);
+    const gw = await startHttpGateway(project.folder);
     const logs: Array<{ logger?: string; level: string }> = [];
     const updatesA: string[] = [];
     const updatesB: string[] = [];
-    const a = await open(project.folder, {}, (c) => {
+    const connect = async (setup: (c: Client) => void) => {
+      const c = new Client({ name: 'n', version: '1' });
+      setup(c);
+      await c.connect(new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }));
+      clients.push(c);
+      return c;
+    };
+    // Two sessions of one gateway.
+    const a = await connect((c) => {
       c.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
       c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updatesA.push(n.params.uri));
     });
-    const b = await open(project.folder, {}, (c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updatesB.push(n.params.uri)));
+    const b = await connect((c) => c.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updatesB.push(n.params.uri)));
     await a.setLoggingLevel('debug');
     await a.callTool({ name: 'everything__toggle-simulated-logging', arguments: {} });
     await until('a relayed log message', () => logs.find((l) => l.logger === 'everything'));
