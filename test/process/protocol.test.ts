@@ -297,6 +297,26 @@ describe('server → client requests and notifications', () => {
     await until('unsubscribed at the child', () => subs().includes('unsubscribe demo://alpha/own'));
   });
 
+  test('roots: a child asks the client that declared them; notifications/roots/list_changed reaches the child', async () => {
+    const project = makeProject([everything], policy);
+    let roots = [{ uri: 'file:///first', name: 'first' }];
+    const c = await open(project.folder, { roots: { listChanged: true } }, (client) =>
+      client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots })),
+    );
+    await until('everything listed', async () => (await c.listTools()).tools.some((t) => t.name === 'everything__get-roots-list'));
+    // The child asked for roots when it started, before any client was there: tell it they changed.
+    await c.sendRootsListChanged();
+    await until('the first roots at the child', async () =>
+      resultText(await c.callTool({ name: 'everything__get-roots-list', arguments: {} })).includes('file:///first'),
+    );
+    roots = [{ uri: 'file:///second', name: 'second' }];
+    await c.sendRootsListChanged();
+    await until('the changed roots at the child', async () =>
+      resultText(await c.callTool({ name: 'everything__get-roots-list', arguments: {} })).includes('file:///second'),
+    );
+    await until('roots audited', () => auditRecords(project.configDir).some((r) => r.metadata?.kind === 'roots' && r.status === 'allowed'));
+  });
+
   test('a client without the capability gets a clear error naming it; no hang', async () => {
     const project = makeProject([everything], policy);
     const c = await open(project.folder);

@@ -60,6 +60,21 @@ describe('UpstreamSessions: which session answers a child', () => {
   });
 });
 
+describe('UpstreamSessions: fallbacks and refusals', () => {
+  test('roots fall back to the given folders when no client can answer; a refusal from admit reaches the child as an error', async () => {
+    const events: string[] = [];
+    const sessions = new UpstreamSessions({
+      logger: nullLogger,
+      fallbackRoots: () => [{ uri: 'file:///work', name: 'work' }],
+      admit: (server, method) => (method === 'sampling/createMessage' ? `sampling from ${server} is denied` : undefined),
+      onServerRequest: (e) => void events.push(`${e.method}:${e.status}`),
+    });
+    assert.deepEqual(await sessions.request('srv', { method: 'roots/list' }, new AbortController().signal), { roots: [{ uri: 'file:///work', name: 'work' }] });
+    await assert.rejects(sessions.request('srv', sampling, new AbortController().signal), /sampling from srv is denied/);
+    assert.deepEqual(events, ['roots/list:allowed', 'sampling/createMessage:denied']);
+  });
+});
+
 describe('compose: layers per kind', () => {
   test('a layer marked for tools does not run for prompts; unmarked layers run for every kind', async () => {
     const ran: string[] = [];
