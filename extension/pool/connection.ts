@@ -688,8 +688,9 @@ export class DownstreamConnection extends Disposable {
   private async probe(): Promise<void> {
     try {
       const client = await this.whenReady(this.connectMs);
-      const tools = await this.listAllTools(client, this.callMs);
-      this.setTools(tools);
+      if (client.getServerCapabilities()?.tools) this.setTools(await this.listAllTools(client, this.callMs));
+      // A server with prompts or resources only has no tools/list to probe with.
+      else await client.ping({ timeout: this.callMs });
       this.breaker.recordSuccess();
       this.log('info', 'circuit probe succeeded');
     } catch (err) {

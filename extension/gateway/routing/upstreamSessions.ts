@@ -109,11 +109,13 @@ export class UpstreamSessions implements UpstreamBridge {
     let best: { session: UpstreamSession; at: number } | undefined;
     for (const s of this.sessions.values()) {
       const ids = s.inFlight.get(downstream);
-      if (!ids || ids.size === 0 || !declared(s)) continue;
+      if (!ids || ids.size === 0) continue;
       const at = Math.max(...ids);
       if (!best || at > best.at) best = { session: s, at };
     }
-    if (best) return best.session;
+    // The caller's own client, or nobody: another client's user must not be asked about a call
+    // they did not make.
+    if (best) return declared(best.session) ? best.session : undefined;
     let recent: UpstreamSession | undefined;
     for (const s of this.sessions.values()) {
       if (declared(s) && (!recent || s.lastActive > recent.lastActive)) recent = s;
@@ -146,7 +148,7 @@ export class UpstreamSessions implements UpstreamBridge {
       }
       const text =
         `No client connected to Gatehouse supports ${route.capability} (${request.method} from ${server})` +
-        (this.sessions.size === 0 ? ': no client is connected.' : '; the client calling this server did not declare it.');
+        (this.sessions.size === 0 ? ': no client is connected.' : '; the client with a call in flight there (or every client) did not declare it.');
       report('error', text);
       throw new McpError(ErrorCode.InvalidRequest, text);
     }

@@ -41,6 +41,9 @@ describe('UpstreamSessions: which session answers a child', () => {
     sessions.touch(c.s);
     assert.equal(sessions.pick('srv', 'sampling'), b.s, 'c did not declare sampling');
     assert.equal((await sessions.request('srv', sampling, new AbortController().signal)).model, 'b');
+    const endC = sessions.begin(c.s, 'srv');
+    assert.equal(sessions.pick('srv', 'sampling'), undefined, "the caller's client lacks sampling: no other client is asked");
+    endC();
   });
 
   test('no session able: an error naming the capability; a session that goes away mid-request: an error, not a hang', async () => {
