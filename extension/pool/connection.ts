@@ -7,6 +7,7 @@ import {
   CallToolResultSchema,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
+  ElicitationCompleteNotificationSchema,
   ErrorCode,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
@@ -533,6 +534,7 @@ export class DownstreamConnection extends Disposable {
       relay(n);
     });
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => relay(n));
+    client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => relay(n));
   }
 
   /** Sends a notification to the child if it is up (roots/list_changed, …); never throws. */

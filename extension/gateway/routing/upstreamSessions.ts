@@ -60,6 +60,8 @@ const LEVELS = LoggingLevelSchema.options;
  */
 export class UpstreamSessions implements UpstreamBridge {
   private readonly sessions = new Map<Server, UpstreamSession>();
+  /** URL-mode elicitations in progress: `server elicitationId` → the session that was asked. */
+  private readonly elicitations = new Map<string, UpstreamSession>();
   private seq = 0;
 
   constructor(private readonly options: UpstreamSessionsOptions) {}
@@ -73,6 +75,7 @@ export class UpstreamSessions implements UpstreamBridge {
   remove(server: Server): UpstreamSession | undefined {
     const session = this.sessions.get(server);
     this.sessions.delete(server);
+    for (const [key, s] of this.elicitations) if (s === session) this.elicitations.delete(key);
     return session;
   }
 
@@ -152,6 +155,8 @@ export class UpstreamSessions implements UpstreamBridge {
       report('error', text);
       throw new McpError(ErrorCode.InvalidRequest, text);
     }
+    const elicitationId = request.method === 'elicitation/create' ? request.params?.elicitationId : undefined;
+    if (typeof elicitationId === 'string') this.elicitations.set(`${server} ${elicitationId}`, session);
     try {
       const result = (await session.server.request({ method: request.method, params: request.params } as never, route.schema, {
         signal,
@@ -177,6 +182,14 @@ export class UpstreamSessions implements UpstreamBridge {
         if (s.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(s.logLevel)) continue;
         this.send(s, { method: notification.method, params: { ...params, logger: server } });
       }
+      return;
+    }
+    if (notification.method === 'notifications/elicitation/complete') {
+      // Only to the session that was asked to open the URL.
+      const key = `${server} ${String(params.elicitationId)}`;
+      const session = this.elicitations.get(key);
+      this.elicitations.delete(key);
+      if (session && this.sessions.has(session.server)) this.send(session, notification);
       return;
     }
     if (notification.method === 'notifications/resources/updated') {

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CreateMessageRequestSchema, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, ElicitationCompleteNotificationSchema, ElicitRequestSchema, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { nullLogger } from '../../../../extension/common/logger';
 import { compose, forKinds } from '../../../../extension/gateway/chain/chain';
 import type { CallContext } from '../../../../extension/gateway/chain/callContext';
@@ -75,6 +75,33 @@ describe('UpstreamSessions: fallbacks and refusals', () => {
     assert.deepEqual(await sessions.request('srv', { method: 'roots/list' }, new AbortController().signal), { roots: [{ uri: 'file:///work', name: 'work' }] });
     await assert.rejects(sessions.request('srv', sampling, new AbortController().signal), /sampling from srv is denied/);
     assert.deepEqual(events, ['roots/list:allowed', 'sampling/createMessage:denied']);
+  });
+});
+
+describe('UpstreamSessions: URL elicitation', () => {
+  test('notifications/elicitation/complete goes only to the session that was asked to open the URL', async () => {
+    const sessions = new UpstreamSessions({ logger: nullLogger });
+    const completed: string[] = [];
+    const make = async (name: string) => {
+      const server = new Server({ name: 'g', version: '1' }, { capabilities: {} });
+      const s = sessions.add(server);
+      const [a, b] = InMemoryTransport.createLinkedPair();
+      await server.connect(a);
+      const client = new Client({ name, version: '1' }, { capabilities: { elicitation: { url: {} } } });
+      client.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'accept' }));
+      client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => void completed.push(`${name}:${n.params.elicitationId}`));
+      await client.connect(b);
+      return s;
+    };
+    const asked = await make('asked');
+    await make('other');
+    const end = sessions.begin(asked, 'srv');
+    const url = { method: 'elicitation/create', params: { mode: 'url', message: 'open it', url: 'https://example.com', elicitationId: 'e1' } };
+    assert.equal((await sessions.request('srv', url, new AbortController().signal)).action, 'accept');
+    end();
+    sessions.notify('srv', { method: 'notifications/elicitation/complete', params: { elicitationId: 'e1' } });
+    for (let i = 0; i < 50 && completed.length === 0; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(completed, ['asked:e1']);
   });
 });
 
