@@ -32,7 +32,7 @@ import type { Logger } from '../common/logger';
 import type { GatewaySnapshot } from '../protocol/model';
 import { splitToolName, TOOL_SEPARATOR } from '../pool/pool';
 import { DownstreamError } from '../pool/downstreamError';
-import type { AggregatedTool, DownstreamDirectory, ServerCatalog, UpstreamBridge } from '../pool/types';
+import type { AggregatedTool, DownstreamDirectory, ServerCatalog } from '../pool/types';
 import type { CallContext, CallKind } from './chain/callContext';
 import { compose, type Middleware } from './chain/chain';
 import { HEALTH_TOOL_NAME, healthReport, healthToolDescriptor, type HealthExtras } from './healthTool';
@@ -120,7 +120,7 @@ export class Gateway extends Disposable {
         }),
       );
     }
-    (options.pool as { setUpstream?: (bridge: UpstreamBridge | undefined) => void }).setUpstream?.(this.sessions);
+    options.pool.setUpstream?.(this.sessions);
   }
 
   /**

@@ -102,6 +102,8 @@ export interface DownstreamDirectory {
   catalogs?(): ServerCatalog[];
   /** Sends one request other than `tools/call` to `server` (breaker, timeouts and stats as calls). */
   request?<S extends AnySchema>(server: string, request: DownstreamRequest<S>, options?: CallOptions): Promise<SchemaOutput<S>>;
+  /** Where children's requests to the client and their notifications go (the gateway sets itself). */
+  setUpstream?(bridge: UpstreamBridge | undefined): void;
   /** Sends one notification to every ready server that declared `capability` (or to all, when undefined). */
   notifyAll?(notification: { method: string; params?: Record<string, unknown> }, capability?: keyof ServerCatalog['capabilities']): void;
 }
