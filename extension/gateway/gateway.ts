@@ -269,7 +269,11 @@ export class Gateway extends Disposable {
   async readResource(uri: string, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<ReadResourceResult> {
     const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
     const original = route.uri ?? uri;
-    const ctx = this.context('resource', route.server ?? '', original, uri, { uri: original }, signal, onprogress);
+    // A URI names the resource in the audit record and in messages; unlike a tool name it can
+    // carry a secret (a token in its query), so those copies are redacted. The URI sent stays in
+    // `arguments`, which the argument redaction layer handles.
+    const [own, full] = await Promise.all([this.sanitize(original), this.sanitize(uri)]);
+    const ctx = this.context('resource', route.server ?? '', own, full, { uri: original }, signal, onprogress);
     if (route.refusal) return this.refuse(ctx, route.refusal);
     await this.runChain(ctx);
     if (ctx.status === 'allowed' && ctx.result) {

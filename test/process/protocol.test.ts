@@ -180,6 +180,10 @@ describe('the whole MCP protocol through gatehouse serve', () => {
     const big = await client.readResource({ uri: 'secret://alpha/big' });
     assert.ok(JSON.stringify(big).length < 110_000, 'capped');
     assert.match(JSON.stringify(big), /over the 100000-byte limit/);
+    // A secret in a URI never reaches the audit file (nor the child: the argument is redacted).
+    await client.readResource({ uri: `gatehouse://alpha/secret://alpha/token?key=${SECRET}` }).catch(() => undefined);
+    await until('the URI with a secret audited', () => auditRecords(project.configDir).find((r) => String(r.tool_name).startsWith('secret://alpha/token?key=[REDACTED')));
+    assert.doesNotMatch(readFileSync(path.join(project.configDir, 'audit.jsonl'), 'utf8'), new RegExp(SECRET));
     const record = await until('the read audited', () => auditRecords(project.configDir).find((r) => r.tool_name === 'secret://alpha/token'));
     assert.equal(record.metadata?.kind, 'resource');
     assert.deepEqual(record.redacted_fields, ['result.content[0].resource.text']);
