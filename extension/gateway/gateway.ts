@@ -60,6 +60,8 @@ export interface GatewayOptions {
   onHealth?: () => void;
   /** Rewrites listed tools (e.g. description scanning); identity by default. */
   transformTools?: (tools: Tool[]) => Promise<Tool[]> | Tool[];
+  /** The same for listed prompts. */
+  transformPrompts?: (prompts: Prompt[]) => Promise<Prompt[]> | Prompt[];
   logger: Logger;
   version?: string;
   /**
@@ -232,7 +234,8 @@ export class Gateway extends Disposable {
   /** Every ready server's prompts as `server__prompt` (title, description, arguments kept). */
   async listPrompts(): Promise<Prompt[]> {
     if (!this.settled) await this.settleStartup();
-    return this.catalogs().flatMap((c) => c.prompts.map((p) => ({ ...p, name: `${c.server}${TOOL_SEPARATOR}${p.name}` })));
+    const prompts = this.catalogs().flatMap((c) => c.prompts.map((p) => ({ ...p, name: `${c.server}${TOOL_SEPARATOR}${p.name}` })));
+    return this.options.transformPrompts ? this.options.transformPrompts(prompts) : prompts;
   }
 
   /** Every ready server's resources, named by the rule of {@link ResourceIndex}. */

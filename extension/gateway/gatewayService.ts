@@ -187,6 +187,7 @@ export class GatewayService extends Disposable {
         },
         onHealth: () => governance.recordGatewayEvent({ tool_name: 'health', server_name: 'gatehouse', tier: 'read', status: 'allowed' }),
         transformTools: (tools) => governance.transformTools(tools),
+        transformPrompts: (prompts) => governance.transformPrompts(prompts),
         startupWaitMs: () => Math.min(5000, this.tunables.timeouts.connect_ms),
         serverRequests: {
           admit: (server, method) => this.admitServerRequest(server, method),

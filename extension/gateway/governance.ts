@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../common/clock';
 import { Disposable, toDisposable } from '../common/disposable';
 import type { Logger } from '../common/logger';
@@ -54,6 +54,10 @@ export class Governance extends Disposable {
   private withheld = new Map<string, string>();
   private lastToolsKey = '';
   private lastTools: Tool[] = [];
+  /** Prompts whose descriptions were withheld at list time; `prompts/get` of them is refused. */
+  private withheldPrompts = new Map<string, string>();
+  private lastPromptsKey = '';
+  private lastPrompts: Prompt[] = [];
 
   private constructor(
     private readonly options: GovernanceOptions,
@@ -96,7 +100,8 @@ export class Governance extends Disposable {
       auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t) }),
       killSwitchLayer({ dir: o.dir, clock: o.clock }),
       // Tool-only: prompts and resources are reads by the protocol (the gateway sets their tier).
-      forKinds(['tool'], this.withheldLayer()),
+      forKinds(['tool'], this.withheldLayer(() => this.withheld, 'Tool', 'tool_withheld')),
+      forKinds(['prompt'], this.withheldLayer(() => this.withheldPrompts, 'Prompt', 'prompt_withheld')),
       forKinds(['tool'], tierLayer({ tierOverrides: overrides })),
       forKinds(['tool'], policyLayer({ policy: o.policy, tierOverrides: overrides })),
       blockedPathsLayer({ policy: o.policy }),
@@ -162,11 +167,24 @@ export class Governance extends Disposable {
     return scan.tools;
   }
 
-  private withheldLayer(): Middleware {
+  /** The same list-time scan for prompt descriptions (title and description as a tool's). */
+  async transformPrompts(prompts: Prompt[]): Promise<Prompt[]> {
+    const key = JSON.stringify(prompts.map((p) => [p.name, p.title, p.description]));
+    if (key === this.lastPromptsKey) return this.lastPrompts;
+    const asTools = prompts.map((p) => ({ ...p, inputSchema: { type: 'object' as const } }));
+    const scan = await scanToolDescriptions(this.scanner, asTools, { logger: this.options.logger });
+    const byName = new Map(prompts.map((p) => [p.name, p]));
+    this.withheldPrompts = new Map(scan.withheld.map((f) => [f.name, f.reason]));
+    this.lastPromptsKey = key;
+    this.lastPrompts = scan.tools.map((t) => ({ ...byName.get(t.name)!, description: t.description }));
+    return this.lastPrompts;
+  }
+
+  private withheldLayer(withheld: () => ReadonlyMap<string, string>, noun: string, code: string): Middleware {
     return async (ctx, next) => {
-      const reason = this.withheld.get(ctx.full_name);
+      const reason = withheld().get(ctx.full_name);
       if (reason !== undefined) {
-        deny(ctx, 'tool_withheld', `Tool '${ctx.full_name}' is withheld by Gatehouse: ${reason}. Review the server before using it.`);
+        deny(ctx, code, `${noun} '${ctx.full_name}' is withheld by Gatehouse: ${reason}. Review the server before using it.`);
         return;
       }
       await next();

@@ -126,6 +126,12 @@ describe('the whole MCP protocol through gatehouse serve', () => {
     await until('refusals audited', () => auditRecords(project.configDir).some((r) => r.metadata?.reason_code === 'unknown_server' && r.metadata?.kind === 'prompt'));
   });
 
+  test('a prompt whose description looks like an injection is withheld from the list and refused', async () => {
+    const { prompts } = await client.listPrompts();
+    assert.ok(!prompts.some((p) => p.name === 'alpha__sneaky'), 'withheld');
+    assert.match(await rejection(client.getPrompt({ name: 'alpha__sneaky' })), /Prompt 'alpha__sneaky' is withheld by Gatehouse/);
+  });
+
   test('a prompt carrying an injection is blocked; a blocked path in its arguments is refused', async () => {
     assert.match(await rejection(client.getPrompt({ name: 'alpha__inject' })), /Likely prompt injection detected/);
     assert.match(await rejection(client.getPrompt({ name: 'alpha__path', arguments: { file: '/srv/app/.env' } })), /blocked path "\.env"/);
