@@ -24,6 +24,7 @@ const SECTIONS: Array<{ id: string; title: string; timeoutS: number }> = [
   { id: 'responsiveness', title: '3. Responsiveness', timeoutS: quick ? 60 : 120 },
   { id: 'scale', title: '4. Scale', timeoutS: quick ? 90 : 300 },
   { id: 'audit', title: '5. Audit log size', timeoutS: quick ? 60 : 180 },
+  { id: 'protocol', title: '6. Prompts and resources', timeoutS: quick ? 60 : 120 },
 ];
 
 const loadavg = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' / ');

@@ -179,7 +179,8 @@ function renderStatus(r: StatusReport): string {
     else if (ds.length === 0) out.push('  none declared in registry.yaml');
     for (const d of ds ?? []) {
       const state = d.state ?? (d.connected && d.healthy ? 'ready' : d.healthy ? 'connecting' : 'UNHEALTHY');
-      const tools = d.tools_count === null ? '' : ` · ${d.tools_count} tools`;
+      const offers = [d.prompts_count ? `${d.prompts_count} prompts` : '', d.resources_count ? `${d.resources_count} resources` : ''].filter(Boolean);
+      const tools = (d.tools_count === null ? '' : ` · ${d.tools_count} tools`) + offers.map((o) => ` · ${o}`).join('');
       out.push(`  ${s(d.name)}: ${state}${tools} · circuit ${d.circuit_state}${d.retry_at ? ` (retry at ${s(d.retry_at)})` : ''}`);
       if (d.restarts) out.push(`    restarts: ${d.restarts}`);
       if (d.open_transitions > 0) out.push(`    circuit opens: ${d.open_transitions}${d.session_blocker_emitted ? ' (SESSION_BLOCKER fired)' : ''}`);

@@ -264,6 +264,18 @@ export const policySchema = z
       })
       .optional()
       .describe('Audit log settings.'),
+    client_requests: z
+      .record(
+        z.string().regex(SERVER_NAME_PATTERN, {
+          error: (iss) => coded('invalid-key', `client_requests keys are server names; '${String(iss.input)}' is not one`),
+        }),
+        z.strictObject({
+          sampling: z.enum(['allow', 'deny']).optional().describe('Relay its sampling/createMessage requests (asking the chat model) to the client (default allow).'),
+          elicitation: z.enum(['allow', 'deny']).optional().describe('Relay its elicitation/create requests (asking the user) to the client (default allow).'),
+        }),
+      )
+      .optional()
+      .describe("Per server: which of its requests to the client Gatehouse relays. Default allow: the client asks its user."),
     gateway: gatewaySchema.optional(),
   })
   .describe('Gatehouse / rea governance policy.');

@@ -1,18 +1,40 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
+  CompleteResultSchema,
+  EmptyResultSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  RootsListChangedNotificationSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
   type CallToolResult,
+  type CompleteResult,
+  type GetPromptResult,
+  type Prompt,
+  type ReadResourceResult,
+  type Resource,
+  type ResourceTemplate,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { Disposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import type { Logger } from '../common/logger';
 import type { GatewaySnapshot } from '../protocol/model';
-import { splitToolName } from '../pool/pool';
-import type { AggregatedTool, DownstreamDirectory } from '../pool/types';
+import { splitToolName, TOOL_SEPARATOR } from '../pool/pool';
+import { DownstreamError } from '../pool/downstreamError';
+import type { AggregatedTool, DownstreamDirectory, ServerCatalog } from '../pool/types';
 import { CallGate } from './callGate';
-import type { CallContext } from './chain/callContext';
+import type { CallContext, CallKind } from './chain/callContext';
 import { compose, type Middleware } from './chain/chain';
 import {
   HEALTH_TOOL_NAME,
@@ -22,9 +44,12 @@ import {
   reaHealthToolDescriptor,
   type HealthExtras,
 } from './healthTool';
+import { nameRefusal, RESERVED_SERVER } from './routing/names';
+import { payloadToPrompt, payloadToResource } from './routing/payload';
+import { ResourceIndex } from './routing/resourceIndex';
+import { UpstreamSessions, type UpstreamSession, type UpstreamSessionsOptions } from './routing/upstreamSessions';
 
-/** The reserved server name: `gatehouse__*` tools belong to the gateway itself. */
-export const RESERVED_SERVER = 'gatehouse';
+export { RESERVED_SERVER };
 
 export interface GatewayOptions {
   pool: DownstreamDirectory;
@@ -43,6 +68,8 @@ export interface GatewayOptions {
   onHealth?: () => void;
   /** Rewrites listed tools (e.g. description scanning); identity by default. */
   transformTools?: (tools: Tool[]) => Promise<Tool[]> | Tool[];
+  /** The same for listed prompts. */
+  transformPrompts?: (prompts: Prompt[]) => Promise<Prompt[]> | Prompt[];
   logger: Logger;
   version?: string;
   /** Also list rea's `__rea__health` (the config dir is `.rea/`); it is answered either way. */
@@ -52,6 +79,8 @@ export interface GatewayOptions {
    * service passes the lesser of that and the connect timeout).
    */
   startupWaitMs?: () => number;
+  /** Policy and audit of children's requests to the client (sampling, elicitation, roots). */
+  serverRequests?: Pick<UpstreamSessionsOptions, 'admit' | 'fallbackRoots' | 'onServerRequest' | 'requestTimeoutMs'>;
 }
 
 /** One governed call, finished (refusals before the chain and health calls are not included). */
@@ -78,6 +107,11 @@ const STARTUP_POLL_MS = 25;
 export class Gateway extends Disposable {
   private readonly servers = new Set<Server>();
   private readonly calls = new CallGate();
+  /** Every upstream session, and the routing of what children send to clients. */
+  readonly sessions: UpstreamSessions;
+  private resourceIndex: ResourceIndex | undefined;
+  /** Per child and URI: how many sessions subscribed (the child is subscribed once). */
+  private readonly subscribers = new Map<string, number>();
   private readonly run: (ctx: CallContext) => Promise<void>;
   /** Shared by every list that arrives before the servers first settled; see {@link listTools}. */
   private startup: Promise<void> | undefined;
@@ -89,28 +123,99 @@ export class Gateway extends Disposable {
   constructor(private readonly options: GatewayOptions) {
     super();
     this.run = compose(options.layers);
+    this.sessions = new UpstreamSessions({ logger: options.logger, ...options.serverRequests });
     this.register(options.pool.onDidChangeTools(() => this.broadcastToolsChanged()));
+    if (options.pool.onDidChangeCatalog) {
+      this.register(
+        options.pool.onDidChangeCatalog((kind) => {
+          if (kind === 'resources') this.resourceIndex = undefined;
+          this.broadcast(kind === 'prompts' ? (s) => s.sendPromptListChanged() : (s) => s.sendResourceListChanged());
+        }),
+      );
+    }
+    options.pool.setUpstream?.(this.sessions);
   }
 
-  /** A new MCP server for one upstream client; connect it to a transport. */
+  /**
+   * A new MCP server for one upstream client; connect it to a transport.
+   *
+   * Capabilities are declared whole, whatever the children offer at this moment: they start
+   * in the background and many clients never read capabilities again, so a capability the
+   * children do not (yet) have is an empty list, filled with a list_changed when they do.
+   */
   createServer(): Server {
     const server = new Server(
       { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
       {
-        capabilities: { tools: { listChanged: true } },
+        capabilities: {
+          tools: { listChanged: true },
+          prompts: { listChanged: true },
+          resources: { subscribe: true, listChanged: true },
+          completions: {},
+          logging: {},
+        },
         instructions:
-          'Gatehouse proxies the tools of several MCP servers as <server>__<tool>. Call gatehouse__health to see which servers are up.',
+          'Gatehouse proxies the tools and prompts of several MCP servers as <server>__<name>, and their resources. Call gatehouse__health to see which servers are up.',
       },
     );
-    server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools() }));
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      this.calls.run(() => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal)),
-    );
+    const session = this.sessions.add(server);
+    // Every request that reaches a server is answered by a stop (CallGate) and, when its server
+    // is known, tracked so that the server's own requests go back to this session.
+    const governed = <T>(downstream: string | undefined, work: () => Promise<T>): Promise<T> =>
+      this.calls.run(() => {
+        if (!downstream) return work();
+        const end = this.sessions.begin(session, downstream);
+        return work().finally(end);
+      });
+    server.setRequestHandler(ListToolsRequestSchema, async () => {
+      this.sessions.touch(session);
+      return { tools: await this.listTools() };
+    });
+    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+      const split = splitToolName(request.params.name);
+      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra));
+      return governed(split?.server, run);
+    });
+    server.setRequestHandler(ListPromptsRequestSchema, async () => {
+      this.sessions.touch(session);
+      return { prompts: await this.listPrompts() };
+    });
+    server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+      const split = splitToolName(request.params.name);
+      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra));
+      return governed(split?.server, run);
+    });
+    server.setRequestHandler(ListResourcesRequestSchema, async () => {
+      this.sessions.touch(session);
+      return { resources: await this.listResources() };
+    });
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
+      this.sessions.touch(session);
+      return { resourceTemplates: await this.listResourceTemplates() };
+    });
+    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+      const route = (await this.index()).resolve(request.params.uri, this.options.pool.serverNames());
+      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(server, extra));
+      return governed(route.server, run);
+    });
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => this.complete(request.params, extra.signal));
+    server.setRequestHandler(SubscribeRequestSchema, async (request) => this.subscribe(session, request.params.uri));
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => this.unsubscribe(session, request.params.uri));
+    server.setRequestHandler(SetLevelRequestSchema, async (request) => {
+      session.logLevel = request.params.level;
+      this.fanOutLogLevel();
+      return {};
+    });
+    server.setNotificationHandler(RootsListChangedNotificationSchema, () => {
+      this.options.pool.notifyAll?.({ method: 'notifications/roots/list_changed' });
+    });
     this.servers.add(server);
     const previous = server.onclose;
     server.onclose = () => {
       previous?.();
       this.servers.delete(server);
+      const gone = this.sessions.remove(server);
+      if (gone) for (const uri of [...gone.subscriptions.keys()]) void this.unsubscribe(gone, uri).catch(() => undefined);
     };
     return server;
   }
@@ -150,6 +255,199 @@ export class Gateway extends Disposable {
     return this.options.transformTools ? this.options.transformTools(tools) : tools;
   }
 
+  /** Every ready server's prompts as `server__prompt` (title, description, arguments kept). */
+  async listPrompts(): Promise<Prompt[]> {
+    if (!this.settled) await this.settleStartup();
+    const prompts = this.catalogs().flatMap((c) => c.prompts.map((p) => ({ ...p, name: `${c.server}${TOOL_SEPARATOR}${p.name}` })));
+    return this.options.transformPrompts ? this.options.transformPrompts(prompts) : prompts;
+  }
+
+  /** Every ready server's resources, named by the rule of {@link ResourceIndex}. */
+  async listResources(): Promise<Resource[]> {
+    return (await this.index()).resources.map(({ server: _s, originalUri: _o, ...r }) => r);
+  }
+
+  async listResourceTemplates(): Promise<ResourceTemplate[]> {
+    return (await this.index()).templates.map(({ server: _s, originalTemplate: _o, ...t }) => t);
+  }
+
+  private catalogs(): ServerCatalog[] {
+    return this.options.pool.catalogs?.() ?? [];
+  }
+
+  private async index(): Promise<ResourceIndex> {
+    if (!this.settled) await this.settleStartup();
+    this.resourceIndex ??= new ResourceIndex(this.catalogs());
+    return this.resourceIndex;
+  }
+
+  /** Handles one `prompts/get` through the chain (kind `prompt`); failures are MCP errors. */
+  async getPrompt(name: string, args: Record<string, string>, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<GetPromptResult> {
+    const split = splitToolName(name);
+    const ctx = this.context('prompt', split?.server ?? '', split?.tool ?? name, name, args, signal, onprogress);
+    const refusal = nameRefusal('prompt', split?.server, name, this.options.pool.serverNames());
+    if (refusal) return this.refuse(ctx, refusal);
+    await this.runChain(ctx);
+    if (ctx.status === 'allowed' && ctx.result) return payloadToPrompt(ctx.result);
+    throw await this.failure(ctx);
+  }
+
+  /** Handles one `resources/read` through the chain (kind `resource`). */
+  async readResource(uri: string, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<ReadResourceResult> {
+    const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
+    const original = route.uri ?? uri;
+    // A URI names the resource in the audit record and in messages; unlike a tool name it can
+    // carry a secret (a token in its query), so those copies are redacted. The URI sent stays in
+    // `arguments`, which the argument redaction layer handles.
+    const [own, full] = await Promise.all([this.sanitize(original), this.sanitize(uri)]);
+    const ctx = this.context('resource', route.server ?? '', own, full, { uri: original }, signal, onprogress);
+    if (route.refusal) return this.refuse(ctx, route.refusal);
+    await this.runChain(ctx);
+    if (ctx.status === 'allowed' && ctx.result) {
+      const result = payloadToResource(ctx.result, original);
+      // The client asked for `uri`: contents of the original URI are reported under it.
+      if (uri !== original) result.contents = result.contents.map((c) => (c.uri === original ? { ...c, uri } : c));
+      return result;
+    }
+    throw await this.failure(ctx);
+  }
+
+  /**
+   * `completion/complete`, routed by its ref: a prompt by its `server__prompt` name, a
+   * template by the resource rule. Not audited: clients ask on every keystroke.
+   */
+  async complete(params: { ref: { type: string; name?: string; uri?: string }; [key: string]: unknown }, signal?: AbortSignal): Promise<CompleteResult> {
+    const ref = params.ref;
+    let server: string;
+    let downstreamRef: Record<string, unknown>;
+    if (ref.type === 'ref/prompt') {
+      const name = ref.name ?? '';
+      const split = splitToolName(name);
+      const refusal = nameRefusal('prompt', split?.server, name, this.options.pool.serverNames());
+      if (refusal || !split) throw new McpError(ErrorCode.InvalidParams, refusal?.message ?? `Unknown prompt '${name}'.`);
+      server = split.server;
+      downstreamRef = { ...ref, name: split.tool };
+    } else {
+      const route = (await this.index()).resolve(ref.uri ?? '', this.options.pool.serverNames());
+      if (route.refusal) throw new McpError(ErrorCode.InvalidParams, route.refusal.message);
+      server = route.server;
+      downstreamRef = { ...ref, uri: route.uri };
+    }
+    if (!this.catalogs().find((c) => c.server === server)?.capabilities.completions) return { completion: { values: [] } };
+    try {
+      return await this.request(server, { method: 'completion/complete', params: { ...params, ref: downstreamRef }, schema: CompleteResultSchema, label: 'completion' }, signal);
+    } catch (err) {
+      throw new McpError(ErrorCode.InternalError, await this.sanitize(err instanceof Error ? err.message : String(err)));
+    }
+  }
+
+  private async subscribe(session: UpstreamSession, uri: string): Promise<Record<string, never>> {
+    const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
+    if (route.refusal) throw new McpError(ErrorCode.InvalidParams, route.refusal.message);
+    if (session.subscriptions.has(uri)) return {};
+    session.subscriptions.set(uri, { server: route.server, uri: route.uri });
+    const key = subscriptionKey(route.server, route.uri);
+    const count = (this.subscribers.get(key) ?? 0) + 1;
+    this.subscribers.set(key, count);
+    if (count === 1) {
+      try {
+        await this.request(route.server, { method: 'resources/subscribe', params: { uri: route.uri }, schema: EmptyResultSchema, label: `subscription to '${route.uri}'` });
+      } catch (err) {
+        session.subscriptions.delete(uri);
+        this.release(key);
+        throw new McpError(ErrorCode.InternalError, await this.sanitize(err instanceof Error ? err.message : String(err)));
+      }
+    }
+    return {};
+  }
+
+  /** Drops a session's subscription; the child is unsubscribed when no session wants the URI. */
+  private async unsubscribe(session: UpstreamSession, uri: string): Promise<Record<string, never>> {
+    const sub = session.subscriptions.get(uri);
+    if (!sub) return {};
+    session.subscriptions.delete(uri);
+    const key = subscriptionKey(sub.server, sub.uri);
+    if (this.release(key) === 0) {
+      await this.request(sub.server, { method: 'resources/unsubscribe', params: { uri: sub.uri }, schema: EmptyResultSchema, label: `unsubscription from '${sub.uri}'` }).catch(
+        (err: unknown) => this.options.logger.debug(`unsubscribe ${sub.uri} at ${sub.server}: ${String(err)}`),
+      );
+    }
+    return {};
+  }
+
+  private release(key: string): number {
+    const left = (this.subscribers.get(key) ?? 1) - 1;
+    if (left <= 0) this.subscribers.delete(key);
+    else this.subscribers.set(key, left);
+    return Math.max(0, left);
+  }
+
+  /** Sets every child that logs to the most verbose level any session asked for. */
+  private fanOutLogLevel(): void {
+    const level = this.sessions.effectiveLogLevel();
+    if (!level) return;
+    for (const c of this.catalogs()) {
+      if (!c.capabilities.logging) continue;
+      void this.request(c.server, { method: 'logging/setLevel', params: { level }, schema: EmptyResultSchema, label: 'logging/setLevel' }).catch((err: unknown) =>
+        this.options.logger.debug(`logging/setLevel at ${c.server}: ${String(err)}`),
+      );
+    }
+  }
+
+  private request<S extends Parameters<NonNullable<DownstreamDirectory['request']>>[1]>(
+    server: string,
+    req: S,
+    signal?: AbortSignal,
+  ): Promise<SchemaOutput<S['schema']>> {
+    const send = this.options.pool.request;
+    if (!send) return Promise.reject(new DownstreamError('unavailable', `${server} cannot be asked for ${req.label} here.`, server));
+    return send.call(this.options.pool, server, req, { signal, readOnly: true });
+  }
+
+  private context(
+    kind: CallKind,
+    server: string,
+    own: string,
+    full: string,
+    args: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+    onprogress: CallContext['onprogress'],
+  ): CallContext {
+    return {
+      kind,
+      tool_name: own,
+      server_name: server,
+      full_name: full,
+      arguments: args,
+      session_id: this.options.sessionId,
+      status: 'allowed',
+      start_time: performance.now(),
+      // Prompts and resources are reads by the protocol's definition; the tier layers are for tools.
+      tier: kind === 'tool' ? undefined : 'read',
+      metadata: kind === 'tool' ? {} : { kind },
+      signal,
+      onprogress,
+    };
+  }
+
+  /** Audits a refusal before the chain and throws it as an MCP error. */
+  private async refuse(ctx: CallContext, refusal: { code: string; message: string }): Promise<never> {
+    ctx.status = 'denied';
+    ctx.reason_code = refusal.code;
+    ctx.error = refusal.message;
+    this.options.onRefused?.(ctx);
+    throw new McpError(ErrorCode.InvalidParams, await this.sanitize(refusal.message, ctx));
+  }
+
+  private async failure(ctx: CallContext): Promise<McpError> {
+    const text = await this.sanitize(ctx.error ?? ctx.status, ctx);
+    return new McpError(ctx.status === 'denied' ? ErrorCode.InvalidRequest : ErrorCode.InternalError, text);
+  }
+
+  private async sanitize(text: string, ctx?: CallContext): Promise<string> {
+    return this.options.sanitizeError ? this.options.sanitizeError(text, ctx) : text;
+  }
+
   private settleStartup(): Promise<void> {
     this.startup ??= (async () => {
       const deadline = Date.now() + (this.options.startupWaitMs?.() ?? 5000);
@@ -163,23 +461,13 @@ export class Gateway extends Disposable {
   }
 
   /** Handles one `tools/call`; never throws (errors become `isError` results). */
-  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<CallToolResult> {
     if (name === HEALTH_TOOL_NAME || name === REA_HEALTH_TOOL_NAME) return this.health();
     const split = splitToolName(name);
-    const ctx: CallContext = {
-      tool_name: split?.tool ?? name,
-      server_name: split?.server ?? '',
-      full_name: name,
-      arguments: args,
-      session_id: this.options.sessionId,
-      status: 'allowed',
-      start_time: performance.now(),
-      metadata: {},
-      signal,
-    };
+    const ctx = this.context('tool', split?.server ?? '', split?.tool ?? name, name, args, signal, onprogress);
     // Refused before any stateful layer: unknown names must not create breaker, rate-limit
     // or metrics entries (SPEC §13.1 item 12).
-    const refusal = this.refusal(split?.server, name);
+    const refusal = nameRefusal('tool', split?.server, name, this.options.pool.serverNames());
     if (refusal) {
       ctx.status = 'denied';
       ctx.reason_code = refusal.code;
@@ -188,6 +476,12 @@ export class Gateway extends Disposable {
       return this.toResult(ctx);
     }
     ctx.tool = this.options.pool.describeTool(name);
+    await this.runChain(ctx);
+    return this.toResult(ctx);
+  }
+
+  /** Runs the chain for one context and reports it finished (metrics feed on it). */
+  private async runChain(ctx: CallContext): Promise<void> {
     await this.run(ctx);
     this._onDidFinishCall.fire({
       server: ctx.server_name,
@@ -196,25 +490,6 @@ export class Gateway extends Disposable {
       reason_code: ctx.reason_code,
       duration_ms: performance.now() - ctx.start_time,
     });
-    return this.toResult(ctx);
-  }
-
-  private refusal(server: string | undefined, name: string): { code: string; message: string } | undefined {
-    const servers = this.options.pool.serverNames();
-    const valid = servers.length ? servers.join(', ') : '(none configured: add one to registry.yaml)';
-    if (server === undefined) {
-      return {
-        code: 'missing_prefix',
-        message: `Tool '${name}' is missing the server prefix: expected <server>__<tool>. Servers: ${valid}.`,
-      };
-    }
-    if (server === RESERVED_SERVER) {
-      return { code: 'reserved_namespace', message: `'${name}' is in Gatehouse's reserved namespace; the only tool there is ${HEALTH_TOOL_NAME}.` };
-    }
-    if (!servers.includes(server)) {
-      return { code: 'unknown_server', message: `Unknown server '${server}' in '${name}'. Servers: ${valid}.` };
-    }
-    return undefined;
   }
 
   private async toResult(ctx: CallContext): Promise<CallToolResult> {
@@ -235,13 +510,32 @@ export class Gateway extends Disposable {
   }
 
   private broadcastToolsChanged(): void {
+    this.broadcast((s) => s.sendToolListChanged());
+  }
+
+  private broadcast(send: (server: Server) => Promise<void>): void {
     for (const server of this.servers) {
-      server.sendToolListChanged().catch((err: unknown) => {
-        this.options.logger.debug(`could not send tools/list_changed: ${String(err)}`);
+      send(server).catch((err: unknown) => {
+        this.options.logger.debug(`could not send a list_changed notification: ${String(err)}`);
       });
     }
   }
 
+}
+
+function subscriptionKey(server: string, uri: string): string {
+  return `${server}\u0000${uri}`;
+}
+
+/** Relays a child's progress to the caller under the caller's own token, when it sent one. */
+function progressRelay(server: Server, extra: { _meta?: { progressToken?: string | number } }): CallContext['onprogress'] {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  // Not tied to the request: over HTTP each request is answered with one JSON body, which has
+  // no room for notifications; the session's own stream (stdio, or HTTP's GET stream) has.
+  return (p) => {
+    server.notification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined);
+  };
 }
 
 function publicTool(tool: AggregatedTool): Tool {

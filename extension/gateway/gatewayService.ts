@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { systemClock, type Clock } from '../common/clock';
 import { Disposable, DisposableStore } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
@@ -21,7 +22,7 @@ import { restrictToUser } from '../platform/restrictToUser';
 import { Gateway } from './gateway';
 import { ConfigWatcher } from './configWatcher';
 import { Governance } from './governance';
-import { freeze, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
+import { freeze, haltMessage, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
 import { HttpListener, type HttpEndpoint } from './httpListener';
 import { MetricsServer } from './metrics';
 import { redactingLogger } from './scanner/redactingLogger';
@@ -51,6 +52,11 @@ export interface GatewayServiceOptions {
    */
   watchConfig?: boolean;
   version?: string;
+  /**
+   * Answer a child's `roots/list` with the workspace folder when no connected client can
+   * (the extension; the CLI leaves it to the clients).
+   */
+  rootsFallback?: boolean;
 }
 
 /** Config problems of the last load, per file. */
@@ -247,7 +253,13 @@ export class GatewayService extends Disposable {
         },
         onHealth: () => governance.recordGatewayEvent({ tool_name: 'health', server_name: 'gatehouse', tier: 'read', status: 'allowed' }),
         transformTools: (tools) => governance.transformTools(tools),
+        transformPrompts: (prompts) => governance.transformPrompts(prompts),
         startupWaitMs: () => Math.min(5000, this.tunables.timeouts.connect_ms),
+        serverRequests: {
+          admit: (server, method) => this.admitServerRequest(server, method),
+          onServerRequest: (event) => governance.recordServerRequest(event),
+          fallbackRoots: this.options.rootsFallback ? () => [{ uri: pathToFileURL(this.options.folder).href, name: path.basename(this.options.folder) }] : undefined,
+        },
         logger: this.logger,
         version: this.options.version,
         listReaHealth: path.basename(this.configDir) === '.rea',
@@ -289,6 +301,22 @@ export class GatewayService extends Disposable {
     }
     this.childRecords = new ChildRecordFile(this.configDir);
     await this.childRecords.start((err) => this.logger.warn(`could not record child processes: ${err.message}`));
+  }
+
+  /**
+   * Whether a child's request to the client may go out: HALT refuses sampling and elicitation
+   * (they act on the user's behalf), and policy `client_requests` can deny them per server.
+   * `roots/list` only reads the client's folders and is always relayed.
+   */
+  private async admitServerRequest(server: string, method: string): Promise<string | undefined> {
+    const kind = method === 'sampling/createMessage' ? 'sampling' : method === 'elicitation/create' ? 'elicitation' : undefined;
+    if (!kind) return undefined;
+    const halt = await readHalt(this.configDir, this.clock);
+    if (halt.decision !== 'absent') return `${kind} from ${server} refused: ${halt.decision === 'present' ? haltMessage(halt.reason) : 'the kill switch could not be checked'}`;
+    if (this.policy?.client_requests?.[server]?.[kind] === 'deny') {
+      return `${kind} from ${server} is denied by client_requests.${server}.${kind} in policy.yaml.`;
+    }
+    return undefined;
   }
 
   /** Mirrors the pool into the store (the one source the UI, state file and health read). */

@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../common/clock';
 import { Disposable, toDisposable } from '../common/disposable';
 import type { Logger } from '../common/logger';
@@ -10,7 +10,7 @@ import type { AuditInput } from './audit/auditRecord';
 import { auditLayer, auditRefusal } from './chain/auditLayer';
 import { blockedPathsLayer } from './chain/blockedPathsLayer';
 import { deny, type CallContext } from './chain/callContext';
-import type { Middleware } from './chain/chain';
+import { forKinds, type Middleware } from './chain/chain';
 import { circuitBreakerLayer } from './chain/circuitBreakerLayer';
 import { dispatch } from './chain/dispatch';
 import { injectionLayer, scanToolDescriptions } from './chain/injectionLayer';
@@ -57,6 +57,10 @@ export class Governance extends Disposable {
   private withheld = new Map<string, string>();
   private lastToolsKey = '';
   private lastTools: Tool[] = [];
+  /** Prompts whose descriptions were withheld at list time; `prompts/get` of them is refused. */
+  private withheldPrompts = new Map<string, string>();
+  private lastPromptsKey = '';
+  private lastPrompts: Prompt[] = [];
 
   private constructor(
     private readonly options: GovernanceOptions,
@@ -98,9 +102,11 @@ export class Governance extends Disposable {
     return [
       auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t), redactInline: this.redactInline }),
       killSwitchLayer({ dir: o.dir, clock: o.clock }),
-      this.withheldLayer(),
-      tierLayer({ tierOverrides: overrides }),
-      policyLayer({ policy: o.policy, tierOverrides: overrides }),
+      // Tool-only: prompts and resources are reads by the protocol (the gateway sets their tier).
+      forKinds(['tool'], this.withheldLayer(() => this.withheld, 'Tool', 'tool_withheld')),
+      forKinds(['prompt'], this.withheldLayer(() => this.withheldPrompts, 'Prompt', 'prompt_withheld')),
+      forKinds(['tool'], tierLayer({ tierOverrides: overrides })),
+      forKinds(['tool'], policyLayer({ policy: o.policy, tierOverrides: overrides })),
       blockedPathsLayer({ policy: o.policy }),
       rateLimitLayer({ limits: () => o.tunables().rate_limit, clock: o.clock }),
       circuitBreakerLayer(o.pool),
@@ -124,6 +130,29 @@ export class Governance extends Disposable {
       redactError: (t) => this.redactText(t),
       redactInline: this.redactInline,
     });
+  }
+
+  /**
+   * Audits a child's request to the client (sampling, elicitation, roots): one record per
+   * request, `metadata.kind` saying which, like the records of calls.
+   */
+  recordServerRequest(event: { server: string; method: string; status: 'allowed' | 'denied' | 'error'; error?: string; duration_ms: number }): void {
+    const kind = event.method === 'sampling/createMessage' ? 'sampling' : event.method === 'elicitation/create' ? 'elicitation' : 'roots';
+    void (async () => {
+      const input: AuditInput = {
+        session_id: this.options.sessionId,
+        tool_name: event.method,
+        server_name: event.server,
+        tier: 'read',
+        status: event.status,
+        autonomy_level: (this.options.policy()?.autonomy_level ?? 'L1') as AuditInput['autonomy_level'],
+        duration_ms: Math.round(event.duration_ms),
+        emission_source: 'proxy',
+        metadata: { kind },
+      };
+      if (event.error) input.error = await this.redactText(event.error);
+      await this.audit.append(input);
+    })().catch(() => undefined);
   }
 
   /** A record the gateway originates itself (health, SESSION_BLOCKER, freeze …). */
@@ -177,11 +206,29 @@ export class Governance extends Disposable {
     return { tools: out, withheld };
   }
 
-  private withheldLayer(): Middleware {
+  /** The same list-time scan for prompt descriptions (title and description as a tool's). */
+  async transformPrompts(prompts: Prompt[]): Promise<Prompt[]> {
+    const key = JSON.stringify(prompts.map((p) => [p.name, p.title, p.description]));
+    if (key === this.lastPromptsKey) return this.lastPrompts;
+    // Redacted as tools are (title, description, arguments), then scanned for injections.
+    const asTools = prompts.map((p) => ({ ...p, inputSchema: { type: 'object' as const } }));
+    const redacted = await this.redactTools(asTools);
+    const scan = await scanToolDescriptions(this.scanner, redacted.tools, { logger: this.options.logger });
+    const byName = new Map(redacted.tools.map((p): [string, Prompt] => {
+      const { inputSchema: _schema, ...prompt } = p;
+      return [p.name, prompt as Prompt];
+    }));
+    this.withheldPrompts = new Map([...redacted.withheld, ...scan.withheld.map((f): [string, string] => [f.name, f.reason])]);
+    this.lastPromptsKey = key;
+    this.lastPrompts = scan.tools.map((t) => ({ ...byName.get(t.name)!, description: t.description }));
+    return this.lastPrompts;
+  }
+
+  private withheldLayer(withheld: () => ReadonlyMap<string, string>, noun: string, code: string): Middleware {
     return async (ctx, next) => {
-      const reason = this.withheld.get(ctx.full_name);
+      const reason = withheld().get(ctx.full_name);
       if (reason !== undefined) {
-        deny(ctx, 'tool_withheld', `Tool '${ctx.full_name}' is withheld by Gatehouse: ${reason}. Review the server before using it.`);
+        deny(ctx, code, `${noun} '${ctx.full_name}' is withheld by Gatehouse: ${reason}. Review the server before using it.`);
         return;
       }
       await next();

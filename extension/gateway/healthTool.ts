@@ -73,6 +73,8 @@ export function healthReport(
     circuit_state: d.circuit_state,
     retry_at: d.retry_at,
     tools_count: d.tools_count,
+    prompts_count: d.prompts_count ?? null,
+    resources_count: d.resources_count ?? null,
     restarts: d.restarts,
     open_transitions: d.open_transitions,
     session_blocker_emitted: d.session_blocker_emitted,

@@ -172,6 +172,8 @@ export class FolderGateway extends Disposable {
         // The host drives reloads from VS Code's FileSystemWatcher (below), which also sees
         // edits made through remote file systems; the core's own fs.watch would double them.
         watchConfig: false,
+        // A child asking for roots while no client answers gets the workspace folder.
+        rootsFallback: true,
       });
       if (generation !== this.generation) {
         await service.stop(0);

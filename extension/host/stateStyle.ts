@@ -26,9 +26,17 @@ export function stateIcon(view: DownstreamView): vscode.ThemeIcon {
   return new vscode.ThemeIcon(style.icon, style.color ? new vscode.ThemeColor(style.color) : undefined);
 }
 
-/** `ready · 6 tools · closed`: state, tools, circuit. */
+/** `ready · 6 tools · 3 prompts · 7 resources · closed`: state, what it offers, circuit. */
 export function serverDescription(view: DownstreamView): string {
   if (view.state === 'disabled') return 'disabled';
   const tools = view.tools_count === null ? 'no tools' : `${view.tools_count} ${view.tools_count === 1 ? 'tool' : 'tools'}`;
-  return [stateLabel(view.state), tools, view.circuit_state].join(' · ');
+  return [stateLabel(view.state), tools, ...offerCounts(view), view.circuit_state].join(' · ');
+}
+
+/** `3 prompts`, `7 resources`: only what the server offers (a count above zero). */
+export function offerCounts(view: Pick<DownstreamView, 'prompts_count' | 'resources_count'>): string[] {
+  const out: string[] = [];
+  if (view.prompts_count) out.push(`${view.prompts_count} ${view.prompts_count === 1 ? 'prompt' : 'prompts'}`);
+  if (view.resources_count) out.push(`${view.resources_count} ${view.resources_count === 1 ? 'resource' : 'resources'}`);
+  return out;
 }

@@ -2,13 +2,30 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
   CallToolResultSchema,
+  CreateMessageRequestSchema,
+  ElicitRequestSchema,
+  ElicitationCompleteNotificationSchema,
   ErrorCode,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListRootsRequestSchema,
   ListToolsResultSchema,
+  LoggingMessageNotificationSchema,
   McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type ClientCapabilities,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type ServerCapabilities,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../common/clock';
@@ -25,7 +42,7 @@ import { ChildProcessTransport, type ChildExit } from './childTransport';
 import { DownstreamError } from './downstreamError';
 import { RingBuffer } from './ringBuffer';
 import { Supervisor } from './supervisor';
-import type { CallOptions } from './types';
+import type { CallOptions, DownstreamRequest, ServerCatalog, UpstreamBridge } from './types';
 
 /** What a connection needs from its surroundings (all injectable for tests). */
 export interface ConnectionDeps {
@@ -47,7 +64,24 @@ export interface ConnectionDeps {
   /** Milliseconds a run must stay ready to count as healthy (first crash after it: instant respawn). */
   stableMs?: number;
   random?: () => number;
+  /**
+   * Where a child's requests to the client (sampling, elicitation, roots) and its
+   * notifications (log messages, resource updates) go; read per message. Undefined: requests
+   * are refused with an error naming the capability, notifications dropped.
+   */
+  upstream?: () => UpstreamBridge | undefined;
 }
+
+/**
+ * The client capabilities every child is initialized with: what the gateway can route to an
+ * upstream client (DESIGN.md §5b). A child only uses them through the gateway, which answers
+ * with an error naming the capability when no connected client declared it.
+ */
+export const CHILD_CLIENT_CAPABILITIES: ClientCapabilities = {
+  sampling: {},
+  elicitation: { form: {}, url: {} },
+  roots: { listChanged: true },
+};
 
 const MAX_ERROR_CHARS = 4096;
 const STATES_WITH_CLIENT: ReadonlySet<DownstreamState> = new Set(['ready', 'degraded']);
@@ -101,6 +135,14 @@ export class DownstreamConnection extends Disposable {
   private waiters: Waiter[] = [];
   private _tools: Tool[] = [];
   private lastListed: readonly Tool[] = [];
+  private _prompts: Prompt[] = [];
+  private _resources: Resource[] = [];
+  private _templates: ResourceTemplate[] = [];
+  private capabilities: ServerCapabilities | undefined;
+  private catalogLive = false;
+  private readonly _onDidChangeCatalog = this.register(new Emitter<'prompts' | 'resources'>());
+  /** Fires when this server's prompts, or its resources/templates, changed. */
+  readonly onDidChangeCatalog: Event<'prompts' | 'resources'> = this._onDidChangeCatalog.event;
   private readonly stats = new CallStats();
   private readonly supervisor: Supervisor;
   private restarts = 0;
@@ -158,6 +200,24 @@ export class DownstreamConnection extends Disposable {
   /** The server's own tools from the last successful listing (empty while it is down). */
   get tools(): readonly Tool[] {
     return this._tools;
+  }
+
+  /** What the server offers besides tools; empty lists while it is down. */
+  catalog(): ServerCatalog {
+    const caps = this.client && STATES_WITH_CLIENT.has(this._state) ? this.capabilities : undefined;
+    return {
+      server: this.name,
+      prompts: caps ? this._prompts : [],
+      resources: caps ? this._resources : [],
+      templates: caps ? this._templates : [],
+      capabilities: {
+        prompts: caps?.prompts !== undefined,
+        resources: caps?.resources !== undefined,
+        subscribe: caps?.resources?.subscribe === true,
+        completions: caps?.completions !== undefined,
+        logging: caps?.logging !== undefined,
+      },
+    };
   }
 
   /** The last non-empty listing, kept while the server is down (see DownstreamDirectory.describeTool). */
@@ -271,16 +331,19 @@ export class DownstreamConnection extends Disposable {
       return;
     }
 
-    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, { capabilities: {} });
+    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, { capabilities: CHILD_CLIENT_CAPABILITIES });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.log('info', 'server says its tool list changed; listing again');
       void this.refreshTools(client);
     });
+    this.routeChildMessages(client);
     transport.onclose = () => this.onTransportClosed(transport, exit);
     this.pendingTransport = transport;
     try {
       await client.connect(transport, { timeout: this.connectMs });
-      const tools = await this.listAllTools(client, this.connectMs);
+      // A server without the tools capability (prompts or resources only) is not asked for tools.
+      const listTools = client.getServerCapabilities()?.tools ? this.listAllTools(client, this.connectMs) : Promise.resolve([]);
+      const [tools, catalog] = await Promise.all([listTools, this.listCatalog(client, this.connectMs)]);
       if (this.stopped) {
         await this.closeOne(transport);
         return;
@@ -291,9 +354,12 @@ export class DownstreamConnection extends Disposable {
       this.startedAt = this.deps.clock.now();
       this.lastError = null;
       this.supervisor.onReady();
+      this.capabilities = client.getServerCapabilities();
+      this.setCatalog(catalog);
       this.setTools(tools);
       this.setState(this.breaker.state === 'closed' ? 'ready' : 'degraded', null);
-      this.log('info', `ready: ${tools.length} tools${this.pid ? `, pid ${this.pid}` : ''}`);
+      const extra = [catalog.prompts && `${catalog.prompts.length} prompts`, catalog.resources && `${catalog.resources.length} resources`].filter(Boolean).join(', ');
+      this.log('info', `ready: ${tools.length} tools${extra ? `, ${extra}` : ''}${this.pid ? `, pid ${this.pid}` : ''}`);
       this.resolveWaiters(client);
     } catch (err) {
       // Describe before closing: our own SIGTERM must not read as the cause.
@@ -372,6 +438,114 @@ export class DownstreamConnection extends Disposable {
     }
   }
 
+  /**
+   * Prompts, resources and resource templates, each only when the server declared the
+   * capability, all pages. A listing that fails leaves that list empty with a warning: tools
+   * still work, and the server's list_changed (or a respawn) lists again.
+   */
+  private async listCatalog(client: Client, timeout: number): Promise<Partial<Pick<ServerCatalog, 'prompts' | 'resources' | 'templates'>>> {
+    const caps = client.getServerCapabilities();
+    const [prompts, resources, templates] = await Promise.all([
+      caps?.prompts ? this.listAll(client, 'prompts/list', ListPromptsResultSchema, (r) => r.prompts, timeout) : undefined,
+      caps?.resources ? this.listAll(client, 'resources/list', ListResourcesResultSchema, (r) => r.resources, timeout) : undefined,
+      caps?.resources
+        ? this.listAll(client, 'resources/templates/list', ListResourceTemplatesResultSchema, (r) => r.resourceTemplates, timeout)
+        : undefined,
+    ]);
+    return { prompts, resources, templates };
+  }
+
+  private async listAll<S extends AnySchema, T>(
+    client: Client,
+    method: string,
+    schema: S,
+    items: (result: SchemaOutput<S>) => T[],
+    timeout: number,
+  ): Promise<T[] | undefined> {
+    const out: T[] = [];
+    let cursor: string | undefined;
+    try {
+      for (let page = 0; page < 100; page++) {
+        const result = await client.request({ method, params: cursor ? { cursor } : {} }, schema, { timeout });
+        out.push(...items(result));
+        cursor = (result as { nextCursor?: string }).nextCursor;
+        if (!cursor) break;
+      }
+    } catch (err) {
+      this.log('warn', `${method} failed: ${errorText(err)}; listed as empty`);
+      return [];
+    }
+    return out;
+  }
+
+  private async refreshCatalog(client: Client, kind: 'prompts' | 'resources'): Promise<void> {
+    const listed = await this.listCatalog(client, this.callMs);
+    if (client !== this.client) return;
+    this.setCatalog(kind === 'prompts' ? { prompts: listed.prompts } : { resources: listed.resources, templates: listed.templates });
+  }
+
+  private setCatalog(catalog: Partial<Pick<ServerCatalog, 'prompts' | 'resources' | 'templates'>>): void {
+    if (catalog.prompts) {
+      this._prompts = [...catalog.prompts];
+      this._onDidChangeCatalog.fire('prompts');
+    }
+    if (catalog.resources || catalog.templates) {
+      if (catalog.resources) this._resources = [...catalog.resources];
+      if (catalog.templates) this._templates = [...catalog.templates];
+      this._onDidChangeCatalog.fire('resources');
+    }
+  }
+
+  /**
+   * Child → client traffic (DESIGN.md §5b): requests go to the upstream bridge, which picks the
+   * session; list changes re-list here; log messages and resource updates go up as they are.
+   * Progress needs nothing here: the SDK delivers it to the request that asked for it.
+   */
+  private routeChildMessages(client: Client): void {
+    const forward = (method: string) => async (request: { params?: Record<string, unknown> }, extra: { signal: AbortSignal }) => {
+      const bridge = this.deps.upstream?.();
+      if (!bridge) throw new McpError(ErrorCode.InternalError, `Gatehouse has no client connected that can answer ${method} from ${this.name}.`);
+      return bridge.request(this.name, { method, params: request.params }, extra.signal) as never;
+    };
+    client.setRequestHandler(CreateMessageRequestSchema, forward('sampling/createMessage'));
+    client.setRequestHandler(ElicitRequestSchema, forward('elicitation/create'));
+    client.setRequestHandler(ListRootsRequestSchema, forward('roots/list'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => {
+      this.log('info', 'server says its prompt list changed; listing again');
+      void this.refreshCatalog(client, 'prompts');
+    });
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+      this.log('info', 'server says its resource list changed; listing again');
+      void this.refreshCatalog(client, 'resources');
+    });
+    const relay = (notification: { method: string; params?: Record<string, unknown> }): void => {
+      if (client !== this.client) return;
+      try {
+        this.deps.upstream?.()?.notify(this.name, notification);
+      } catch (err) {
+        this.deps.logger.debug(`${this.name}: could not relay ${notification.method}: ${errorText(err)}`);
+      }
+    };
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      const data = typeof n.params.data === 'string' ? n.params.data : JSON.stringify(n.params.data);
+      // In the lifecycle line format, so the server's output channel shows it at its level.
+      const level = ['debug', 'info', 'notice'].includes(n.params.level) ? 'info' : n.params.level === 'warning' ? 'warn' : 'error';
+      this.output.push(`[gatehouse ${level}] log ${n.params.level}${n.params.logger ? ` ${n.params.logger}` : ''}: ${this.redact(data ?? '')}`);
+      relay(n);
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => relay(n));
+    client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => relay(n));
+  }
+
+  /** Sends a notification to the child if it is up (roots/list_changed, …); never throws. */
+  notify(notification: { method: string; params?: Record<string, unknown> }): void {
+    const client = this.client;
+    if (!client || !STATES_WITH_CLIENT.has(this._state)) return;
+    client.notification(notification as never).catch((err: unknown) => {
+      this.deps.logger.debug(`${this.name}: could not send ${notification.method}: ${errorText(err)}`);
+    });
+  }
+
   // ---------------------------------------------------------------- crashes
 
   private onTransportClosed(transport: Transport, exit: ChildExit | undefined): void {
@@ -417,6 +591,19 @@ export class DownstreamConnection extends Disposable {
 
   /** Proxies one tool call (see the class comment for the rules). */
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    return (await this.request(
+      { method: 'tools/call', params: { name: tool, arguments: args }, schema: CallToolResultSchema, label: `'${tool}'` },
+      options,
+    )) as CallToolResult;
+  }
+
+  /**
+   * Sends one request to the server: `tools/call`, `prompts/get`, `resources/read`,
+   * `completion/complete`, subscriptions, `logging/setLevel`. Every kind has the same rules as
+   * a tool call: breaker, bounded wait for a respawn, call timeout, counters, and a re-send
+   * after the child died only when `readOnly`.
+   */
+  async request<S extends AnySchema>(req: DownstreamRequest<S>, options: CallOptions = {}): Promise<SchemaOutput<S>> {
     if (!this.breaker.allows()) {
       this.stats.refused();
       const retry = this.breaker.retryAt ? ` Next probe at ${new Date(this.breaker.retryAt).toISOString()}.` : '';
@@ -437,10 +624,11 @@ export class DownstreamConnection extends Disposable {
       this.stats.begin();
       this.statsChanged();
       try {
-        const result = (await client.request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, {
+        const result = await client.request({ method: req.method, params: req.params } as never, req.schema, {
           timeout: this.callMs,
           signal: options.signal,
-        })) as CallToolResult;
+          ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
+        });
         this.stats.end(performance.now() - began, false);
         this.breaker.recordSuccess();
         this.onCallSucceeded();
@@ -449,13 +637,14 @@ export class DownstreamConnection extends Disposable {
         this.stats.end(performance.now() - began, true);
         const died = carrier !== this.transport || (err instanceof McpError && err.code === ErrorCode.ConnectionClosed);
         if (died && options.readOnly && !resent && !options.signal?.aborted) {
-          // Safe to repeat: the tool promised not to change anything.
+          // Safe to repeat: the request promised not to change anything.
           resent = true;
-          this.log('warn', `child died during read-only call '${tool}'; sending it again after the respawn`);
+          this.log('warn', `child died during read-only ${req.label}; sending it again after the respawn`);
           continue;
         }
-        this.breaker.recordFailure();
-        throw this.callFailure(tool, err, died);
+        // A cancelled request says nothing about the server's health.
+        if (!options.signal?.aborted) this.breaker.recordFailure();
+        throw this.callFailure(req.label, err, died);
       } finally {
         this.statsChanged();
       }
@@ -466,18 +655,18 @@ export class DownstreamConnection extends Disposable {
     if (died) {
       return new DownstreamError(
         'died_during_call',
-        `${this.name}'s process exited while '${tool}' was running (${this.lastError ?? 'connection closed'}). ` +
-          `The call was not re-sent because '${tool}' may have side effects; check its effect before retrying.`,
+        `${this.name}'s process exited while ${tool} was running (${this.lastError ?? 'connection closed'}). ` +
+          `The call was not re-sent because ${tool} may have side effects; check its effect before retrying.`,
         this.name,
       );
     }
     if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) {
-      this.noteRequestError(`'${tool}' timed out after ${this.callMs / 1000} s`);
-      return new DownstreamError('timeout', `${this.name} did not answer '${tool}' within ${this.callMs / 1000} s.`, this.name);
+      this.noteRequestError(`${tool} timed out after ${this.callMs / 1000} s`);
+      return new DownstreamError('timeout', `${this.name} did not answer ${tool} within ${this.callMs / 1000} s.`, this.name);
     }
     const text = this.redact(errorText(err));
-    this.noteRequestError(`'${tool}' failed: ${text}`);
-    return new DownstreamError('request_failed', `${this.name} failed '${tool}': ${text}`, this.name);
+    this.noteRequestError(`${tool} failed: ${text}`);
+    return new DownstreamError('request_failed', `${this.name} failed ${tool}: ${text}`, this.name);
   }
 
   private noteRequestError(text: string): void {
@@ -501,8 +690,9 @@ export class DownstreamConnection extends Disposable {
   private async probe(): Promise<void> {
     try {
       const client = await this.whenReady(this.connectMs);
-      const tools = await this.listAllTools(client, this.callMs);
-      this.setTools(tools);
+      if (client.getServerCapabilities()?.tools) this.setTools(await this.listAllTools(client, this.callMs));
+      // A server with prompts or resources only has no tools/list to probe with.
+      else await client.ping({ timeout: this.callMs });
       this.breaker.recordSuccess();
       this.log('info', 'circuit probe succeeded');
     } catch (err) {
@@ -605,6 +795,13 @@ export class DownstreamConnection extends Disposable {
   private setState(state: DownstreamState, reason: string | null): void {
     this._state = state;
     this.reason = reason === null ? null : bound(reason);
+    // The catalog is offered only while a client is live: going up or down changes it.
+    const live = this.client !== undefined && STATES_WITH_CLIENT.has(state);
+    if (live !== this.catalogLive) {
+      this.catalogLive = live;
+      this._onDidChangeCatalog.fire('prompts');
+      this._onDidChangeCatalog.fire('resources');
+    }
     this.fireChange();
   }
 
@@ -648,6 +845,8 @@ export class DownstreamConnection extends Disposable {
       retry_at: circuit === 'open' ? iso(this.breaker.retryAt) : null,
       last_error: this.lastError === null ? null : this.redact(this.lastError),
       tools_count: connected ? this._tools.length : null,
+      prompts_count: connected && this.capabilities?.prompts ? this._prompts.length : null,
+      resources_count: connected && this.capabilities?.resources ? this._resources.length : null,
       open_transitions: 0,
       session_blocker_emitted: false,
       state,

@@ -1,3 +1,4 @@
+import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Disposable, DisposableStore } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
@@ -6,7 +7,7 @@ import type { DownstreamView } from '../protocol/model';
 import { DownstreamConnection, type ConnectionDeps } from './connection';
 import { DownstreamError } from './downstreamError';
 import { SessionBlockerTracker, type SessionBlockerEvent } from './sessionBlocker';
-import type { AggregatedTool, CallOptions, DownstreamDirectory } from './types';
+import type { AggregatedTool, CallOptions, DownstreamDirectory, DownstreamRequest, ServerCatalog, UpstreamBridge } from './types';
 
 /** Separator between server and tool in exposed names; split on its first occurrence. */
 export const TOOL_SEPARATOR = '__';
@@ -39,7 +40,12 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
   private toolsDirty = true;
   private toolsChangeQueued = false;
   private lastToolsKey = '';
+  private readonly catalogQueued = new Set<'prompts' | 'resources'>();
+  private readonly lastCatalogKey = new Map<'prompts' | 'resources', string>();
+  private upstream: UpstreamBridge | undefined;
   readonly sessionBlocker: SessionBlockerTracker;
+  private readonly _onDidChangeCatalog = this.register(new Emitter<'prompts' | 'resources'>());
+  readonly onDidChangeCatalog: Event<'prompts' | 'resources'> = this._onDidChangeCatalog.event;
 
   private readonly _onDidChangeTools = this.register(new Emitter<void>());
   readonly onDidChangeTools: Event<void> = this._onDidChangeTools.event;
@@ -108,6 +114,30 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     return this.connections().map((c) => this.viewOf(c));
   }
 
+  catalogs(): ServerCatalog[] {
+    return this.connections().map((c) => c.catalog());
+  }
+
+  async request<S extends AnySchema>(server: string, request: DownstreamRequest<S>, options?: CallOptions): Promise<SchemaOutput<S>> {
+    const entry = this.entries.get(server);
+    if (!entry) {
+      throw new DownstreamError('unknown_server', `Unknown server '${server}'. Servers: ${this.order.join(', ') || '(none)'}.`, server);
+    }
+    return entry.connection.request(request, options);
+  }
+
+  notifyAll(notification: { method: string; params?: Record<string, unknown> }, capability?: keyof ServerCatalog['capabilities']): void {
+    for (const connection of this.connections()) {
+      if (capability && !connection.catalog().capabilities[capability]) continue;
+      connection.notify(notification);
+    }
+  }
+
+  /** Where children's requests to the client and their notifications go (the gateway). */
+  setUpstream(bridge: UpstreamBridge | undefined): void {
+    this.upstream = bridge;
+  }
+
   /**
    * Hot reload: servers whose entry is unchanged keep running; changed ones restart; removed
    * ones stop; new ones start.
@@ -146,8 +176,9 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
   }
 
   private add(config: ServerConfig): Entry {
-    const connection = new DownstreamConnection(config, this.deps);
+    const connection = new DownstreamConnection(config, { ...this.deps, upstream: () => this.upstream });
     const subscriptions = new DisposableStore();
+    subscriptions.add(connection.onDidChangeCatalog((kind) => this.markCatalogDirty(kind)));
     subscriptions.add(connection.onDidChange(() => this._onDidChangeDownstream.fire(this.viewOf(connection))));
     subscriptions.add(connection.onDidChangeTools(() => this.markToolsDirty()));
     subscriptions.add(
@@ -167,6 +198,8 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     entry.connection.dispose();
     this._onDidRemoveDownstream.fire(name);
     this.markToolsDirty();
+    this.markCatalogDirty('prompts');
+    this.markCatalogDirty('resources');
   }
 
   /** The connection's view plus the pool-level session-blocker fields. */
@@ -191,6 +224,20 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
       if (key === this.lastToolsKey) return;
       this.lastToolsKey = key;
       this._onDidChangeTools.fire();
+    });
+  }
+
+  /** Coalesces catalog changes of one kind into one event, fired only when the aggregate differs. */
+  private markCatalogDirty(kind: 'prompts' | 'resources'): void {
+    if (this.catalogQueued.has(kind)) return;
+    this.catalogQueued.add(kind);
+    queueMicrotask(() => {
+      this.catalogQueued.delete(kind);
+      const catalogs = this.catalogs();
+      const key = JSON.stringify(catalogs.map((c) => [c.server, kind === 'prompts' ? c.prompts : [c.resources, c.templates]]));
+      if (key === this.lastCatalogKey.get(kind)) return;
+      this.lastCatalogKey.set(kind, key);
+      this._onDidChangeCatalog.fire(kind);
     });
   }
 

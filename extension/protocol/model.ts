@@ -44,6 +44,10 @@ export interface DownstreamView {
   /** Tools advertised by the last successful listing while connected; null otherwise. */
   tools_count: number | null;
   open_transitions: number;
+  /** Prompts of the last listing while connected; null when down or without the capability. */
+  prompts_count?: number | null;
+  /** Resources (not templates) of the last listing while connected; null when down or without the capability. */
+  resources_count?: number | null;
   session_blocker_emitted: boolean;
   // --- Gatehouse additions ---
   state: DownstreamState;

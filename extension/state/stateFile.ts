@@ -706,6 +706,8 @@ function parseDownstream(raw: unknown): StateFileDownstream[] {
   if (isCount(raw.calls)) entry.calls = raw.calls;
   if (isCount(raw.errors)) entry.errors = raw.errors;
   if (isCount(raw.in_flight)) entry.in_flight = raw.in_flight;
+  if (isNullable(raw.prompts_count, isCount)) entry.prompts_count = raw.prompts_count;
+  if (isNullable(raw.resources_count, isCount)) entry.resources_count = raw.resources_count;
   if (raw.last_exit === null) entry.last_exit = null;
   else if (
     isRecord(raw.last_exit) &&

@@ -172,7 +172,9 @@ export class ServersTable {
     const { now, actions } = ctx;
     badge(row.cells.state, `state-${v.state}`, stateLabel(v.state), v.reason);
     badge(row.cells.circuit, `circuit-${v.circuit_state}`, v.circuit_state, v.open_transitions ? `${v.open_transitions} openings this session` : null);
-    setText(row.cells.tools, v.tools_count === null ? '—' : String(v.tools_count));
+    // Tools, then prompts and resources when the server offers them: `6 · 3p · 7r`.
+    const offers = [v.prompts_count ? `${v.prompts_count}p` : '', v.resources_count ? `${v.resources_count}r` : ''].filter(Boolean);
+    setText(row.cells.tools, v.tools_count === null ? '—' : [String(v.tools_count), ...offers].join(' · '));
     const minute = lastMinute(entry.traffic, now);
     setText(row.cells.rate, String(minute.calls));
     setText(row.cells.errorRate, formatPercent(errorRate(entry.traffic, now)));

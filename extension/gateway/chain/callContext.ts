@@ -5,6 +5,13 @@ import type { InjectionResult } from '../scanner/scannerClient';
 /** The outcome a layer decides: allowed calls reach the downstream, the others do not. */
 export type CallStatus = 'allowed' | 'denied' | 'error';
 
+/**
+ * What travels through the chain (DESIGN.md §5b): a `tools/call`, a `prompts/get` or a
+ * `resources/read`. Layers never branch on it; the chain runs a layer for the kinds it was
+ * registered for (see `forKinds`), the dispatcher sends by its routing table.
+ */
+export type CallKind = 'tool' | 'prompt' | 'resource';
+
 /** Tool tiers (SPEC §7.4): what a call may change. */
 export type Tier = 'read' | 'write' | 'destructive';
 
@@ -13,11 +20,14 @@ export type Tier = 'read' | 'write' | 'destructive';
  * record (SPEC §1.5, §8.1) so layers and the audit writer speak the same language.
  */
 export interface CallContext {
-  /** The tool's own name (prefix stripped). */
+  /** Which request this is; absent means `tool`. Recorded as `metadata.kind` for the others. */
+  kind?: CallKind;
+  /** The tool's own name (prefix stripped); a prompt's own name; a resource's URI on its server. */
   tool_name: string;
   server_name: string;
   /** The exposed `server__tool` name. */
   full_name: string;
+  /** Tool or prompt arguments; `{ uri }` for a resource (so blocked paths see the URI). */
   arguments: Record<string, unknown>;
   session_id: string;
   status: CallStatus;
@@ -25,6 +35,10 @@ export interface CallContext {
   error?: string;
   /** Machine-readable reason for a denial or error (e.g. `circuit_open`, `halt`). */
   reason_code?: string;
+  /**
+   * The answer as the out-going layers read it: a tool result, or a prompt's messages / a
+   * resource's contents in the same content-part shape (gateway/routing/payload.ts).
+   */
   result?: CallToolResult;
   tier?: Tier;
   /** The listed tool, when the aggregate has it (annotations feed the tier). */
@@ -34,6 +48,8 @@ export interface CallContext {
   metadata: Record<string, unknown>;
   /** Cancelled when the upstream client cancels or disconnects. */
   signal?: AbortSignal;
+  /** Set when the client asked for progress (a `_meta.progressToken`): relays the child's progress to it. */
+  onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
   /**
    * The injection verdict of `result`, computed by the result redaction layer in the same
    * scanner job as the redaction. The injection layer uses it only while `result` is still

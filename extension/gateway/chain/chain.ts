@@ -1,4 +1,4 @@
-import type { CallContext } from './callContext';
+import type { CallContext, CallKind } from './callContext';
 
 /**
  * One layer of the call chain, Koa style: work before `next()` runs on the way in, work
@@ -7,12 +7,36 @@ import type { CallContext } from './callContext';
  */
 export type Middleware = (ctx: CallContext, next: () => Promise<void>) => Promise<void>;
 
+const layerKinds = new WeakMap<Middleware, ReadonlySet<CallKind>>();
+
+/**
+ * Marks a layer as applying only to some kinds of request (e.g. the autonomy gate, which
+ * classifies tools). Layers not marked apply to every kind. The layer itself never looks at the
+ * kind: one chain, composed once per kind (DESIGN.md §5b).
+ */
+export function forKinds(kinds: readonly CallKind[], layer: Middleware): Middleware {
+  const only: Middleware = (ctx, next) => layer(ctx, next);
+  layerKinds.set(only, new Set(kinds));
+  return only;
+}
+
 /**
  * Composes layers around a terminal dispatcher. Anything a layer throws becomes
  * `status = error` (fail closed: a broken layer never lets a call through unchecked).
+ * A context runs the layers that apply to its `kind` (default `tool`).
  */
-export function compose(layers: readonly Middleware[]): (ctx: CallContext) => Promise<void> {
+export function compose(allLayers: readonly Middleware[]): (ctx: CallContext) => Promise<void> {
+  const byKind = new Map<CallKind, readonly Middleware[]>();
+  const layersFor = (kind: CallKind): readonly Middleware[] => {
+    let list = byKind.get(kind);
+    if (!list) {
+      list = allLayers.filter((l) => layerKinds.get(l)?.has(kind) ?? true);
+      byKind.set(kind, list);
+    }
+    return list;
+  };
   return async (ctx) => {
+    const layers = layersFor(ctx.kind ?? 'tool');
     const run = async (index: number): Promise<void> => {
       const layer = layers[index];
       if (!layer) return;

@@ -130,3 +130,11 @@ test('the policy schema converts to JSON Schema', () => {
   const json = z.toJSONSchema(policySchema, { io: 'input' }) as { required?: string[] };
   assert.deepEqual(json.required, ['autonomy_level']);
 });
+
+test('client_requests: sampling and elicitation can be denied per server; anything else is refused', () => {
+  const ok = parsePolicy('autonomy_level: L1\nclient_requests:\n  everything: { sampling: deny, elicitation: allow }\n', 'policy.yaml');
+  assert.deepEqual(ok.problems, []);
+  assert.deepEqual(ok.policy?.client_requests, { everything: { sampling: 'deny', elicitation: 'allow' } });
+  const bad = parsePolicy('autonomy_level: L1\nclient_requests:\n  everything: { sampling: maybe, roots: deny }\n', 'policy.yaml');
+  assert.ok(bad.problems.length >= 1, JSON.stringify(bad.problems));
+});
