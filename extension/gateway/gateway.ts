@@ -93,7 +93,11 @@ export class Gateway extends Disposable {
     );
     server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: await this.listTools() }));
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) =>
-      this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal),
+      this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, {
+        meta: request.params._meta,
+        headers: extra.requestInfo?.headers,
+        client_name: server.getClientVersion()?.name,
+      }),
     );
     this.servers.add(server);
     const previous = server.onclose;
@@ -143,7 +147,7 @@ export class Gateway extends Disposable {
   }
 
   /** Handles one `tools/call`; never throws (errors become `isError` results). */
-  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
+  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal, upstream?: CallContext['upstream']): Promise<CallToolResult> {
     if (name === HEALTH_TOOL_NAME) return this.health();
     const split = splitToolName(name);
     const ctx: CallContext = {
@@ -156,6 +160,7 @@ export class Gateway extends Disposable {
       start_time: performance.now(),
       metadata: {},
       signal,
+      upstream,
     };
     // Refused before any stateful layer: unknown names must not create breaker, rate-limit
     // or metrics entries (SPEC §13.1 item 12).

@@ -437,7 +437,7 @@ export class DownstreamConnection extends Disposable {
       this.stats.begin();
       this.statsChanged();
       try {
-        const result = (await client.request({ method: 'tools/call', params: { name: tool, arguments: args } }, CallToolResultSchema, {
+        const result = (await client.request({ method: 'tools/call', params: { name: tool, arguments: args, ...(options.meta && { _meta: options.meta }) } }, CallToolResultSchema, {
           timeout: this.callMs,
           signal: options.signal,
         })) as CallToolResult;

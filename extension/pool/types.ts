@@ -21,6 +21,8 @@ export interface CallOptions {
    * call may be re-sent after its child died under it. Defaults to false (never re-send).
    */
   readOnly?: boolean;
+  /** Sent as the request's `_meta` (trace context); never the client's own `_meta` wholesale. */
+  meta?: Record<string, string>;
 }
 
 /** What the gateway needs from the pool; the pool is the only implementation. */

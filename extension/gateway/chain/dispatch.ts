@@ -13,6 +13,7 @@ export function dispatch(pool: DownstreamDirectory): Middleware {
       ctx.result = await pool.callTool(ctx.server_name, ctx.tool_name, ctx.arguments, {
         signal: ctx.signal,
         readOnly: ctx.tier === 'read' || ctx.tool?.annotations?.readOnlyHint === true,
+        meta: ctx.downstream_meta,
       });
     } catch (err) {
       ctx.status = 'error';
