@@ -199,6 +199,7 @@ export class GatewayService extends Disposable {
           heartbeatMs: this.tunables.state.heartbeat_ms,
           clock: this.clock,
           redact: this.redact,
+          telemetry: this.telemetry && (() => this.telemetry?.stats()),
         }),
       );
       this.register(this.stateFile.onDidFail((err) => this.logger.warn(`could not write the state file: ${err.message}`)));

@@ -5,7 +5,8 @@ import { after, describe, test } from 'node:test';
 import { createServer } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { makeProject } from '../helpers/gatewayProject';
-import { httpClient, listedWith, resultText, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
+import { httpClient, listedWith, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
+import { buildStatus } from '../../extension/cli/status';
 import { attr, OtlpReceiver, type OtlpSpan } from '../helpers/otlpReceiver';
 import { until } from '../helpers/poll';
 
@@ -137,6 +138,11 @@ async function exercise(protocol: 'http/protobuf' | 'http/json'): Promise<void> 
   assert.ok(receiver.requests.every((r) => r.headers.authorization === `Bearer ${SECRET}` && r.headers['x-team'] === 'gatehouse'));
   assert.ok(receiver.requests.every((r) => (protocol === 'http/json' ? /json/ : /protobuf/).test(r.contentType)));
   assert.match(gw.stderr(), /telemetry: exporting traces → http:\/\/127\.0\.0\.1/);
+  const counted = await until('exports counted in the state file', async () => {
+    const t = (await buildStatus(project.folder)).serve.telemetry;
+    return t && t.spans.exported >= 4 && t.logs.exported >= local.length ? t : undefined;
+  }, 20_000);
+  assert.equal(counted.spans.dropped, 0);
   assert.ok(!gw.stderr().includes(SECRET), 'the header value is never logged');
 }
 
@@ -175,13 +181,28 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
         s.close(() => resolve(p));
       });
     });
-    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }]);
-    const gw = await startHttpGateway(project.folder, otelEnv(`http://127.0.0.1:${port}`, 'http/protobuf'));
+    // A fast heartbeat so the state file (and `gatehouse status`) shows the counts soon.
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], { autonomy_level: 'L1', gateway: { state: { heartbeat_ms: 200 } } });
+    const gw = await startHttpGateway(project.folder, { ...otelEnv(`http://127.0.0.1:${port}`, 'http/protobuf'), OTEL_EXPORTER_OTLP_TIMEOUT: '500' });
     const c = await httpClient(gw.info);
     clients.push(c);
     for (let i = 0; i < 5; i++) {
       assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: `n${i}` } })), `n${i}`);
     }
+    const telemetry = await until(
+      'the lost spans and audit records counted in gatehouse status',
+      async () => {
+        const t = (await buildStatus(project.folder)).serve.telemetry;
+        return t && t.spans.dropped >= 5 && t.logs.dropped >= 5 ? t : undefined;
+      },
+      30_000,
+      100,
+    );
+    assert.equal(telemetry.spans.exported, 0);
+    assert.ok(telemetry.spans.failed_exports >= 1);
+    const cli = spawnCli(['status'], project.folder);
+    await cli.exited;
+    assert.match(cli.stdout(), /^Telemetry: spans 0 exported, \d+ dropped \(\d+ failed exports\); audit records 0 exported, \d+ dropped/m);
     assert.ok(!gw.stderr().includes(SECRET));
   });
 });
