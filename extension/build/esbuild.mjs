@@ -25,7 +25,7 @@ const node = {
 /**
  * OpenTelemetry is its own bundle (`dist/telemetry.js`), loaded only when an OTLP endpoint is
  * configured (extension/telemetry/loadTelemetry.ts): the other bundles keep the import as a
- * `require('./telemetry.js')` next to themselves instead of carrying the SDK.
+ * `import("./telemetry.js")` next to themselves instead of carrying the SDK.
  */
 function telemetryChunk() {
   return {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createServer } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ensureCliBuilt } from '../helpers/cli';
 import { makeProject } from '../helpers/gatewayProject';
 import { httpClient, listedWith, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
 import { buildStatus } from '../../extension/cli/status';
@@ -147,6 +148,16 @@ async function exercise(protocol: 'http/protobuf' | 'http/json'): Promise<void> 
 }
 
 describe('OpenTelemetry export (OTLP/HTTP)', () => {
+  test('the SDK is its own bundle: the gateway bundles only name it', () => {
+    const dist = path.dirname(ensureCliBuilt());
+    for (const bundle of ['cli.js', 'extension.js']) {
+      const text = readFileSync(path.join(dist, bundle), 'utf8');
+      assert.match(text, /import\("\.\/telemetry\.js"\)/, `${bundle} loads telemetry.js on demand`);
+      assert.doesNotMatch(text, /BatchSpanProcessor|OTLPTraceExporter/, `${bundle} does not carry the SDK`);
+    }
+    assert.match(readFileSync(path.join(dist, 'telemetry.js'), 'utf8'), /BatchSpanProcessor/);
+  });
+
   test('http/protobuf: spans per call with parent/child links, audit records with their hashes, metrics', async () => {
     await exercise('http/protobuf');
   });
