@@ -8,6 +8,7 @@ import { freeze, unfreeze } from '../gateway/halt';
 import { classifyTrust } from '../gateway/trust/classifyTrust';
 import { readFingerprints, writeFingerprints } from '../gateway/trust/fingerprintStore';
 import { flag, type ParsedArgs } from './args';
+import { auditVerifyAgainst } from './auditVerifyAgainst';
 
 async function configDirOf(args: ParsedArgs): Promise<string> {
   const folder = path.resolve(flag(args, 'folder') ?? process.cwd());
@@ -17,6 +18,8 @@ async function configDirOf(args: ParsedArgs): Promise<string> {
 /** `gatehouse audit verify`: walks the hash chain; exit 1 at the first unexplained break. */
 export async function auditVerify(args: ParsedArgs): Promise<number> {
   const dir = await configDirOf(args);
+  const against = flag(args, 'against');
+  if (against) return auditVerifyAgainst(dir, path.resolve(against), args.flags.has('json'));
   const result = await verifyAuditDir(dir);
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

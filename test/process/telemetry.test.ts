@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createServer } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ensureCliBuilt } from '../helpers/cli';
-import { makeProject } from '../helpers/gatewayProject';
-import { httpClient, listedWith, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
+import { makeProject, type Project } from '../helpers/gatewayProject';
+import { hashRecordBody } from '../../extension/gateway/audit/auditRecord';
+import { canonicalJson } from '../../extension/gateway/audit/canonicalJson';
+import { httpClient, listedWith, resultText, spawnCli, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { buildStatus } from '../../extension/cli/status';
 import { attr, OtlpReceiver, type OtlpSpan } from '../helpers/otlpReceiver';
 import { until } from '../helpers/poll';
@@ -44,7 +46,7 @@ function auditLines(configDir: string): { hash: string; prev_hash: string; tool_
     .map((l) => JSON.parse(l) as { hash: string; prev_hash: string; tool_name: string; server_name: string; status: string });
 }
 
-async function exercise(protocol: 'http/protobuf' | 'http/json'): Promise<void> {
+async function exercise(protocol: 'http/protobuf' | 'http/json'): Promise<{ gw: HttpGateway; project: Project; receiver: OtlpReceiver }> {
   const receiver = await OtlpReceiver.start();
   receivers.push(receiver);
   // L0: read tools only, so `trace__write` is refused by governance inside the chain.
@@ -145,6 +147,34 @@ async function exercise(protocol: 'http/protobuf' | 'http/json'): Promise<void> 
   }, 20_000);
   assert.equal(counted.spans.dropped, 0);
   assert.ok(!gw.stderr().includes(SECRET), 'the header value is never logged');
+  return { gw, project, receiver };
+}
+
+/** What the Collector's `file` exporter writes: one OTLP/JSON request per line. */
+function writeExportFile(receiver: OtlpReceiver, file: string): void {
+  writeFileSync(file, receiver.requests.filter((r) => r.path === '/v1/logs').map((r) => `${JSON.stringify(r.body)}\n`).join(''));
+}
+
+/**
+ * What a local user covering their tracks does: edits a record and re-hashes the chain from
+ * there on, so the local verification passes again.
+ */
+function rewriteLocalAudit(configDir: string, edit: (r: Record<string, unknown>) => boolean): void {
+  const file = path.join(configDir, 'audit.jsonl');
+  let prev: string | undefined;
+  let editing = false;
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => {
+    const record = JSON.parse(line) as Record<string, unknown>;
+    if (!editing) editing = edit(record);
+    if (editing) {
+      if (prev) record.prev_hash = prev;
+      delete record.hash;
+      record.hash = hashRecordBody(record);
+    }
+    prev = String(record.hash);
+    return canonicalJson(record);
+  });
+  writeFileSync(file, `${lines.join('\n')}\n`);
 }
 
 describe('OpenTelemetry export (OTLP/HTTP)', () => {
@@ -162,8 +192,36 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     await exercise('http/protobuf');
   });
 
-  test('http/json: the same, in the JSON encoding', async () => {
-    await exercise('http/json');
+  test('http/json: the same; audit verify --against the exported copy shows a local rewrite', async () => {
+    const { gw, project, receiver } = await exercise('http/json');
+    await gw.stop();
+    const copy = path.join(project.folder, 'exported-audit.jsonl');
+    writeExportFile(receiver, copy);
+    const verify = async (...extra: string[]) => {
+      const cli = spawnCli(['audit', 'verify', ...extra], project.folder);
+      return { code: (await cli.exited).code, out: cli.stdout() };
+    };
+    const clean = await verify('--against', copy);
+    assert.equal(clean.code, 0, clean.out);
+    assert.match(clean.out, /Audit log matches the exported copy: (\d+) of \1 exported records present/);
+
+    // The refused call becomes "allowed", and the chain is re-hashed: locally all is well…
+    rewriteLocalAudit(project.configDir, (r) => {
+      if (r.tool_name !== 'write' || r.status !== 'denied') return false;
+      r.status = 'allowed';
+      delete r.error;
+      return true;
+    });
+    assert.equal((await verify()).code, 0, 'the rewritten chain verifies on its own');
+    // …but not against the copy that left the machine.
+    const caught = await verify('--against', copy);
+    assert.equal(caught.code, 1, caught.out);
+    assert.match(caught.out, /^REWRITTEN: \S+ trace\/write [0-9a-f]{16}: the local log holds [0-9a-f]{16} in its place$/m);
+    assert.match(caught.out, /Audit log DIFFERS from the exported copy/);
+    const json = JSON.parse((await verify('--against', copy, '--json')).out) as { ok: boolean; missing: unknown[]; damaged: unknown[] };
+    assert.equal(json.ok, false);
+    assert.ok(json.missing.length >= 2, 'the edited record and every one re-hashed after it');
+    assert.equal(json.damaged.length, 0);
   });
 
   test('a malformed header variable: one warning, no export, the gateway serves on', async () => {
