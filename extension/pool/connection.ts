@@ -26,6 +26,7 @@ import { DownstreamError } from './downstreamError';
 import { RingBuffer } from './ringBuffer';
 import { Supervisor } from './supervisor';
 import type { CallOptions } from './types';
+import { traceHeaderFetch } from '../telemetry/traceHeaderFetch';
 
 /** What a connection needs from its surroundings (all injectable for tests). */
 export interface ConnectionDeps {
@@ -314,7 +315,7 @@ export class DownstreamConnection extends Disposable {
       const headers = resolveHeaders(cfg, hostEnv);
       const missing = [...new Set([...url.missing, ...headers.missing])];
       if (missing.length || !url.url) throw new Error(missingEnvText(missing));
-      return new StreamableHTTPClientTransport(new URL(url.url), { requestInit: { headers: headers.headers } });
+      return new StreamableHTTPClientTransport(new URL(url.url), { requestInit: { headers: headers.headers }, fetch: traceHeaderFetch });
     }
     const { env, missing: envMissing } = buildChildEnv(cfg, hostEnv);
     const { args, missing: argsMissing } = resolveArgs(cfg, hostEnv);

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { stringify } from 'yaml';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ensureCliBuilt } from '../helpers/cli';
 import { makeProject, type Project } from '../helpers/gatewayProject';
@@ -15,7 +19,9 @@ import { until } from '../helpers/poll';
 
 const clients: Client[] = [];
 const receivers: OtlpReceiver[] = [];
+const stoppers: (() => Promise<void>)[] = [];
 after(async () => {
+  for (const stop of stoppers) await stop();
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   await stopAllCli();
   await Promise.all(receivers.map((r) => r.close()));
@@ -222,6 +228,36 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.equal(json.ok, false);
     assert.ok(json.missing.length >= 2, 'the edited record and every one re-hashed after it');
     assert.equal(json.damaged.length, 0);
+  });
+
+  test('a remote (Streamable HTTP) server gets the downstream span context as traceparent headers', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    // A real remote MCP server (official SDK, stateless Streamable HTTP) that answers with the
+    // traceparent header of the request that carried the call.
+    const remote = createHttpServer((req, res) => {
+      const server = new McpServer({ name: 'remote', version: '1.0.0' });
+      server.registerTool('trace', { description: 'traceparent header', inputSchema: {}, annotations: { readOnlyHint: true } }, async (_a, extra) => ({
+        content: [{ type: 'text', text: String(extra.requestInfo?.headers.traceparent ?? '') }],
+      }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      res.on('close', () => void transport.close());
+      void server.connect(transport).then(() => transport.handleRequest(req, res));
+    });
+    await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
+    stoppers.push(() => new Promise<void>((resolve) => remote.close(() => resolve())));
+    const project = makeProject([]);
+    writeFileSync(
+      path.join(project.configDir, 'registry.yaml'),
+      stringify({ version: '1', servers: [{ name: 'remote', url: `http://127.0.0.1:${(remote.address() as AddressInfo).port}/mcp` }] }),
+    );
+    const gw = await startHttpGateway(project.folder, otelEnv(receiver.endpoint, 'http/protobuf'));
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    await listedWith(c, 'remote__trace');
+    const header = resultText(await c.callTool({ name: 'remote__trace', arguments: {}, _meta: { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` } }));
+    const child = await until('the downstream span', () => receiver.spans().find((s) => s.kind === 3 && attr(s.attributes, 'gatehouse.server') === 'remote'));
+    assert.equal(header, `00-${PARENT_TRACE}-${child.spanId}-01`);
   });
 
   test('a malformed header variable: one warning, no export, the gateway serves on', async () => {
