@@ -20,6 +20,8 @@ import type { TelemetryConfig } from './telemetryConfig';
 import type { TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
 
 const SCOPE = 'gatehouse';
+/** How long stopping the gateway waits for the last export. */
+const SHUTDOWN_MS = 2000;
 const propagator = new W3CTraceContextPropagator();
 
 /**
@@ -136,8 +138,14 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
 
     async shutdown(): Promise<void> {
       subscriptions.dispose();
-      const results = await Promise.allSettled([tracerProvider?.shutdown(), loggerProvider?.shutdown(), meterProvider?.shutdown()]);
-      for (const r of results) if (r.status === 'rejected') logger.debug(`telemetry: shutdown: ${String(r.reason)}`);
+      // A last flush, bounded: a collector that hangs must not hold the gateway's exit.
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), SHUTDOWN_MS)));
+      const done = Promise.allSettled([tracerProvider?.shutdown(), loggerProvider?.shutdown(), meterProvider?.shutdown()]);
+      const results = await Promise.race([done, bounded]);
+      clearTimeout(timer);
+      if (results === 'timeout') logger.warn(`telemetry: the last export did not finish within ${SHUTDOWN_MS} ms; what was queued is dropped`);
+      else for (const r of results) if (r.status === 'rejected') logger.debug(`telemetry: shutdown: ${String(r.reason)}`);
     },
   };
   return runtime;
