@@ -19,7 +19,24 @@ const node = {
   logLevel: 'info',
   // vscode is provided by the extension host and never bundled.
   external: ['vscode'],
+  plugins: [telemetryChunk()],
 };
+
+/**
+ * OpenTelemetry is its own bundle (`dist/telemetry.js`), loaded only when an OTLP endpoint is
+ * configured (extension/telemetry/loadTelemetry.ts): the other bundles keep the import as a
+ * `import("./telemetry.js")` next to themselves instead of carrying the SDK.
+ */
+function telemetryChunk() {
+  return {
+    name: 'telemetry-chunk',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/telemetryRuntime$/ }, (args) =>
+        args.kind === 'dynamic-import' ? { path: './telemetry.js', external: true } : undefined,
+      );
+    },
+  };
+}
 
 /** Entries that do not exist yet (features land issue by issue) are skipped, not errors. */
 const entries = [
@@ -28,6 +45,7 @@ const entries = [
   { ...node, entryPoints: ['extension/gateway/scanner/worker.ts'], outfile: 'dist/scannerWorker.js' },
   { ...node, entryPoints: ['extension/config/configWorker.ts'], outfile: 'dist/configWorker.js' },
   { ...node, entryPoints: ['extension/lsp/server.ts'], outfile: 'dist/lspServer.js' },
+  { ...node, entryPoints: ['extension/telemetry/telemetryRuntime.ts'], outfile: 'dist/telemetry.js' },
   {
     platform: 'browser',
     target: 'es2022',

@@ -9,6 +9,7 @@ import { classifyTrust } from '../gateway/trust/classifyTrust';
 import { readFingerprints, writeFingerprints } from '../gateway/trust/fingerprintStore';
 import { tofuAuditInput } from '../gateway/trust/tofuAuditInput';
 import { flag, type ParsedArgs } from './args';
+import { auditVerifyAgainst } from './auditVerifyAgainst';
 
 async function configDirOf(args: ParsedArgs): Promise<string> {
   const folder = path.resolve(flag(args, 'folder') ?? process.cwd());
@@ -18,6 +19,8 @@ async function configDirOf(args: ParsedArgs): Promise<string> {
 /** `gatehouse audit verify`: walks the hash chain; exit 1 at the first unexplained break. */
 export async function auditVerify(args: ParsedArgs): Promise<number> {
   const dir = await configDirOf(args);
+  const against = flag(args, 'against');
+  if (against) return auditVerifyAgainst(dir, path.resolve(against), args.flags.has('json'));
   let result: Awaited<ReturnType<typeof verifyAuditDir>>;
   try {
     result = await verifyAuditDir(dir, { since: flag(args, 'since') });

@@ -17,6 +17,8 @@ Commands:
   status [--json]       show the running gateway's live state (exit 0 all ready, 1 not, 2 none running)
   audit verify [--json] [--since audit-YYYYMMDD-HHMMSS.jsonl]
                         check the audit log's hash chain (exit 1 at the first broken link)
+  audit verify --against F
+                        compare it with a copy exported as OpenTelemetry logs (OTLP/JSON lines)
   freeze --reason "…"   engage the kill switch (HALT): every proxied call is denied
   unfreeze              release the kill switch
   trust list            show each server's fingerprint verdict (unchanged, first-seen, drifted)

@@ -5,6 +5,7 @@ import type { ConfigStateView, SessionBlockView } from '../protocol/model';
 import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents } from '../state/stateFile';
 import { flag, type ParsedArgs } from './args';
 import { probePid } from '../state/probePid';
+import type { TelemetryStats } from '../telemetry/telemetryTypes';
 
 /**
  * A snapshot of ours older than this (3 missed heartbeats) means the gateway is hung or gone.
@@ -42,6 +43,8 @@ export interface StatusReport {
     session_blocks: SessionBlockView[];
     /** The policy in force and the config's problems, as the running gateway last loaded them. */
     config: ConfigStateView | null;
+    /** OpenTelemetry export counts (exported, dropped); null when export is off. */
+    telemetry: TelemetryStats | null;
   };
   halt: { active: boolean; reason: string | null };
   audit: { present: boolean; lines: number | null; last_timestamp: string | null; tail_hash_looks_valid: boolean };
@@ -90,6 +93,7 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
       downstreams: state?.downstreams ?? null,
       session_blocks: state?.gatehouse?.session_blocks ?? [],
       config: state?.gatehouse?.config ?? null,
+      telemetry: state?.gatehouse?.telemetry ?? null,
     },
     halt: await readHaltSummary(dir),
     audit: await auditSummary(path.join(dir, 'audit.jsonl')),
@@ -156,6 +160,13 @@ export function sanitize(text: string): string {
   return text.replace(/[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g, '?');
 }
 
+/** One line per export: what left and what was lost (queue full, or the collector failing). */
+function renderTelemetry(t: TelemetryStats): string {
+  const part = (name: string, c: TelemetryStats['spans'] | undefined) =>
+    c ? `${name} ${c.exported} exported, ${c.dropped} dropped${c.failed_exports ? ` (${c.failed_exports} failed exports)` : ''}` : '';
+  return [part('spans', t.spans), part('audit records', t.logs)].filter(Boolean).join('; ');
+}
+
 function renderStatus(r: StatusReport): string {
   const s = sanitize;
   const out: string[] = [`Gatehouse status for ${s(r.base_dir)} (config: ${s(r.config_dir)})`, ''];
@@ -173,6 +184,7 @@ function renderStatus(r: StatusReport): string {
       if (config.errors) out.push(`Config: ${config.errors} error${config.errors === 1 ? '' : 's'}, the last good config keeps running — ${s(config.first_error ?? '')}`);
     }
     out.push(`Metrics: ${r.serve.metrics_port ? `http://127.0.0.1:${r.serve.metrics_port}/metrics` : 'disabled (set GATEHOUSE_METRICS_PORT)'}`);
+    out.push(`Telemetry: ${r.serve.telemetry ? renderTelemetry(r.serve.telemetry) : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`);
     out.push('', 'Downstreams:');
     const ds = r.serve.downstreams;
     if (ds === null) out.push('  (this state file has no downstream block: the gateway is older than rea 0.9)');

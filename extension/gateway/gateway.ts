@@ -173,7 +173,8 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
-      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra));
+      const upstream = { meta: request.params._meta, headers: extra.requestInfo?.headers, client_name: server.getClientVersion()?.name };
+      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), upstream);
       return governed(split?.server, run);
     });
     server.setRequestHandler(ListPromptsRequestSchema, async () => {
@@ -461,10 +462,17 @@ export class Gateway extends Disposable {
   }
 
   /** Handles one `tools/call`; never throws (errors become `isError` results). */
-  async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<CallToolResult> {
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    signal?: AbortSignal,
+    onprogress?: CallContext['onprogress'],
+    upstream?: CallContext['upstream'],
+  ): Promise<CallToolResult> {
     if (name === HEALTH_TOOL_NAME || name === REA_HEALTH_TOOL_NAME) return this.health();
     const split = splitToolName(name);
     const ctx = this.context('tool', split?.server ?? '', split?.tool ?? name, name, args, signal, onprogress);
+    ctx.upstream = upstream;
     // Refused before any stateful layer: unknown names must not create breaker, rate-limit
     // or metrics entries (SPEC §13.1 item 12).
     const refusal = nameRefusal('tool', split?.server, name, this.options.pool.serverNames());

@@ -26,6 +26,8 @@ import { freeze, haltMessage, readHalt, unfreeze, type FreezeResult, type HaltSt
 import { HttpListener, type HttpEndpoint } from './httpListener';
 import { MetricsServer } from './metrics';
 import { redactingLogger } from './scanner/redactingLogger';
+import { loadTelemetry } from '../telemetry/loadTelemetry';
+import type { TelemetryRuntime } from '../telemetry/telemetryTypes';
 import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
 import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
@@ -136,6 +138,8 @@ export class GatewayService extends Disposable {
   private stateFile: StateFileWriter | undefined;
   private childRecords: ChildRecordFile | undefined;
   private metrics: MetricsServer | undefined;
+  /** OpenTelemetry export, when the OTEL_* variables configure it. */
+  private telemetry: TelemetryRuntime | undefined;
   private http: HttpListener | undefined;
   /** Config text is parsed off the gateway's thread: a large file must not stall calls. */
   private readonly parser: WorkerConfigParser;
@@ -226,12 +230,13 @@ export class GatewayService extends Disposable {
       }),
     );
     this._governance = governance;
+    this.telemetry = await loadTelemetry(this.options.hostEnv ?? process.env, this.logger, this.options.version ?? '0.1.0');
     this.bindPool(pool);
     this._gateway = this.register(
       new Gateway({
         pool,
         sessionId: this.sessionId,
-        layers: governance.layers(),
+        layers: this.telemetry?.wrapLayers(governance.layers()) ?? governance.layers(),
         snapshot: () => this.store.snapshot,
         exposeDiagnostics: () => this.tunables.health.expose_diagnostics,
         sanitizeError: (text) => governance.redactText(text),
@@ -273,11 +278,13 @@ export class GatewayService extends Disposable {
           heartbeatMs: this.tunables.state.heartbeat_ms,
           clock: this.clock,
           redact: this.redact,
+          telemetry: this.telemetry && (() => this.telemetry?.stats()),
         }),
       );
       this.register(this.stateFile.onDidFail((err) => this.logger.warn(`could not write the state file: ${err.message}`)));
       await this.stateFile.start();
     }
+    this.telemetry?.attach({ onDidAppendAudit: governance.audit.onDidAppend, onDidFinishCall: this._gateway.onDidFinishCall, store: this.store });
     if (this.options.metricsPort !== undefined) await this.startMetrics(this.options.metricsPort);
     await this.evaluateTrust();
     if (this.options.stateFile !== false) await this.guardChildren();
@@ -512,6 +519,11 @@ export class GatewayService extends Disposable {
     return this._governance;
   }
 
+  /** OpenTelemetry export counters (exported, dropped), when export is on. */
+  get telemetryStats(): ReturnType<TelemetryRuntime['stats']> | undefined {
+    return this.telemetry?.stats();
+  }
+
   /** The port `/metrics` is served on, when enabled and bound. */
   get metricsPort(): number | undefined {
     return this.metrics?.port;
@@ -554,6 +566,8 @@ export class GatewayService extends Disposable {
     await this._governance?.audit.close().catch(() => undefined);
     await this.metrics?.stop();
     this.metrics = undefined;
+    await this.telemetry?.shutdown();
+    this.telemetry = undefined;
     await this.stateFile?.stop();
     await this.childRecords?.stop();
   }

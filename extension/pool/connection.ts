@@ -43,6 +43,7 @@ import { DownstreamError } from './downstreamError';
 import { RingBuffer } from './ringBuffer';
 import { Supervisor } from './supervisor';
 import type { CallOptions, DownstreamRequest, ServerCatalog, UpstreamBridge } from './types';
+import { traceHeaderFetch } from '../telemetry/traceHeaderFetch';
 
 /** What a connection needs from its surroundings (all injectable for tests). */
 export interface ConnectionDeps {
@@ -380,7 +381,7 @@ export class DownstreamConnection extends Disposable {
       const headers = resolveHeaders(cfg, hostEnv);
       const missing = [...new Set([...url.missing, ...headers.missing])];
       if (missing.length || !url.url) throw new Error(missingEnvText(missing));
-      return new StreamableHTTPClientTransport(new URL(url.url), { requestInit: { headers: headers.headers } });
+      return new StreamableHTTPClientTransport(new URL(url.url), { requestInit: { headers: headers.headers }, fetch: traceHeaderFetch });
     }
     const { env, missing: envMissing } = buildChildEnv(cfg, hostEnv);
     const { args, missing: argsMissing } = resolveArgs(cfg, hostEnv);
@@ -624,7 +625,7 @@ export class DownstreamConnection extends Disposable {
       this.stats.begin();
       this.statsChanged();
       try {
-        const result = await client.request({ method: req.method, params: req.params } as never, req.schema, {
+        const result = await client.request({ method: req.method, params: { ...req.params, ...(options.meta && { _meta: options.meta }) } } as never, req.schema, {
           timeout: this.callMs,
           signal: options.signal,
           ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),

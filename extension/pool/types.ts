@@ -28,6 +28,8 @@ export interface CallOptions {
    * to the child and keeps the request alive while progress arrives.
    */
   onprogress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /** Sent as the request's `_meta` (trace context); never the client's own `_meta` wholesale. */
+  meta?: Record<string, string>;
 }
 
 /** A downstream prompt as the gateway exposes it: `server__prompt`, everything else kept. */

@@ -9,6 +9,7 @@ import type { CircuitState, ConfigStateView, DownstreamState, DownstreamView, Se
 import type { StateStore } from './store';
 import { probePid, type PidLiveness } from './probePid';
 import { replaceFile } from '../platform/replaceFile';
+import type { TelemetryStats } from '../telemetry/telemetryTypes';
 
 /** The live-state file, beside the registry (rea's name, so `rea status` reads it). */
 export const STATE_FILE_NAME = 'serve.state.json';
@@ -22,6 +23,8 @@ export const PID_FILE_NAME = 'serve.pid';
 export interface StateFileWriterOptions {
   /** The config directory (`.gatehouse/` or `.rea/`); created if missing. */
   dir: string;
+  /** OpenTelemetry export counts, read at each write (the heartbeat keeps them fresh). */
+  telemetry?: () => TelemetryStats | undefined;
   /** Fixed-window debounce of store changes. Default 250 ms. */
   debounceMs?: number;
   /** Rewrite at least this often even with no change, so a stale file means a hung gateway. Default 10 000 ms. */
@@ -85,7 +88,7 @@ export interface StateFileContents {
   updated_at: string | null;
   owner_pid: number | null;
   /** Gatehouse's own block; null in a file written by rea. */
-  gatehouse: { revision: number | null; session_blocks: SessionBlockView[]; config?: ConfigStateView } | null;
+  gatehouse: { revision: number | null; session_blocks: SessionBlockView[]; config?: ConfigStateView; telemetry?: TelemetryStats | null } | null;
 }
 
 /**
@@ -120,6 +123,7 @@ export class StateFileWriter extends Disposable {
   private readonly lockPath: string;
   private readonly pidPath: string;
   private readonly debounceMs: number;
+  private readonly telemetry: StateFileWriterOptions['telemetry'];
   private readonly heartbeatMs: number;
   private readonly redactFn: (s: string) => string;
   private readonly clock: Clock;
@@ -170,6 +174,7 @@ export class StateFileWriter extends Disposable {
   ) {
     super();
     this.dir = path.resolve(options.dir);
+    this.telemetry = options.telemetry;
     this.statePath = path.join(this.dir, STATE_FILE_NAME);
     this.lockPath = `${this.statePath}.lock`;
     this.pidPath = path.join(this.dir, PID_FILE_NAME);
@@ -431,6 +436,7 @@ export class StateFileWriter extends Disposable {
         revision: snapshot.revision,
         session_blocks: snapshot.session_blocks.map((b) => ({ ...b, message: this.redact(b.message) ?? '' })),
         ...(snapshot.config ? { config: { ...snapshot.config, first_error: this.redact(snapshot.config.first_error) } } : {}),
+        ...(this.telemetry && { telemetry: this.telemetry() ?? null }),
       },
     };
     return { text: `${JSON.stringify(payload, null, 2)}\n`, write: { revision: snapshot.revision, updatedAt } };
@@ -734,6 +740,7 @@ function parseGatehouseBlock(raw: unknown): StateFileContents['gatehouse'] {
   return {
     ...(config ? { config } : {}),
     revision: isCount(raw.revision) ? raw.revision : null,
+    ...(isRecord(raw.telemetry) && { telemetry: raw.telemetry as unknown as TelemetryStats }),
     session_blocks: blocks.flatMap((b: unknown): SessionBlockView[] =>
       isRecord(b) &&
       typeof b.server === 'string' &&

@@ -56,6 +56,10 @@ export interface CallContext {
    * this very object and the tier unchanged; otherwise it scans again.
    */
   injection_prescan?: { result: CallToolResult; tier: Tier | undefined; verdict: InjectionResult };
+  /** Where the call came from, for tracing: the request's `_meta`, its HTTP headers, the client's name. */
+  upstream?: { meta?: Record<string, unknown>; headers?: Record<string, string | string[] | undefined>; client_name?: string };
+  /** `_meta` entries sent on with the downstream request (W3C `traceparent`, set by telemetry). */
+  downstream_meta?: Record<string, string>;
 }
 
 /** Sets a denial on the context in one step (layers stop calling `next` after it). */

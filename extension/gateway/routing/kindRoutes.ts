@@ -25,6 +25,7 @@ export const KIND_ROUTES: Readonly<Record<CallKind, KindRoute>> = {
         signal: ctx.signal,
         readOnly: ctx.tier === 'read' || ctx.tool?.annotations?.readOnlyHint === true,
         onprogress: ctx.onprogress,
+        meta: ctx.downstream_meta,
       }),
   },
   prompt: {

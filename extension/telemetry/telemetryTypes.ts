@@ -1,0 +1,41 @@
+import type { Event } from '../common/event';
+import type { GatewaySnapshot } from '../protocol/model';
+import type { AuditRecord } from '../gateway/audit/auditRecord';
+import type { Middleware } from '../gateway/chain/chain';
+import type { CallFinished } from '../gateway/gateway';
+import type { StoreChange } from '../state/store';
+import type { Signal } from './telemetryConfig';
+
+/** Per signal: what left, what was lost (queue full, or the collector failed past the SDK's retries). */
+export interface SignalCounts {
+  exported: number;
+  dropped: number;
+  failed_exports: number;
+  /** Waiting in the batch queue (spans and logs). */
+  queued?: number;
+}
+
+export interface TelemetryStats {
+  spans: SignalCounts;
+  logs: SignalCounts;
+  /** Metrics count export rounds, not data points. */
+  metrics: SignalCounts;
+}
+
+/** What the running gateway offers the exporter to follow; all events, no polling. */
+export interface TelemetryHooks {
+  onDidAppendAudit: Event<readonly AuditRecord[]>;
+  onDidFinishCall: Event<CallFinished>;
+  store: { readonly snapshot: GatewaySnapshot; readonly onDidChange: Event<StoreChange> };
+}
+
+/** The loaded exporter (telemetryRuntime.ts); the gateway only sees this surface. */
+export interface TelemetryRuntime {
+  readonly signals: readonly Signal[];
+  /** Puts the trace spans around the chain's layers (outermost first, dispatcher last). */
+  wrapLayers(layers: readonly Middleware[]): Middleware[];
+  attach(hooks: TelemetryHooks): void;
+  stats(): TelemetryStats;
+  /** Flushes what is queued (bounded by the exporters' timeouts), then stops. */
+  shutdown(): Promise<void>;
+}
