@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createServer as createHttpServer } from 'node:http';
@@ -218,6 +218,8 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
       delete r.error;
       return true;
     });
+    // A forger who can write the log can write its tail anchor too (THREAT_MODEL): gone with it.
+    rmSync(path.join(project.configDir, 'audit.anchor'), { force: true });
     assert.equal((await verify()).code, 0, 'the rewritten chain verifies on its own');
     // …but not against the copy that left the machine.
     const caught = await verify('--against', copy);
