@@ -284,7 +284,8 @@ describe('server → client requests and notifications', () => {
     const elicited = resultText(await b.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }));
     assert.match(elicited, /decline/i);
     await until('sampling audited', () => auditRecords(project.configDir).filter((r) => r.metadata?.kind === 'sampling' && r.status === 'allowed').length >= 6);
-    assert.ok(auditRecords(project.configDir).some((r) => r.metadata?.kind === 'elicitation'));
+    // Audit records are group-committed under rea's lock: wait for it, as for sampling above.
+    await until('elicitation audited', () => auditRecords(project.configDir).some((r) => r.metadata?.kind === 'elicitation'));
   });
 
   test("a session's subscription is dropped at the child when the last subscriber disconnects; updates go only to subscribers", async () => {
