@@ -21,9 +21,11 @@ const clients: Client[] = [];
 const receivers: OtlpReceiver[] = [];
 const stoppers: (() => Promise<void>)[] = [];
 after(async () => {
-  for (const stop of stoppers) await stop();
+  // Gateways first: a live gateway holds connections open to the remote server and the
+  // receivers, and a server's close() waits for its connections (it hung CI under load).
   await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   await stopAllCli();
+  for (const stop of stoppers) await stop();
   await Promise.all(receivers.map((r) => r.close()));
 });
 
@@ -247,7 +249,13 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
       void server.connect(transport).then(() => transport.handleRequest(req, res));
     });
     await new Promise<void>((resolve) => remote.listen(0, '127.0.0.1', resolve));
-    stoppers.push(() => new Promise<void>((resolve) => remote.close(() => resolve())));
+    stoppers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          remote.close(() => resolve());
+          remote.closeAllConnections();
+        }),
+    );
     const project = makeProject([]);
     writeFileSync(
       path.join(project.configDir, 'registry.yaml'),
