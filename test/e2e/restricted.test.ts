@@ -67,7 +67,8 @@ describe('Gatehouse in Restricted Mode', { timeout: 10 * 60_000 }, () => {
       }
       assert.equal(processesIn(ws.dir).length, 2, 'both servers run once trusted');
       assert.ok(existsSync(path.join(ws.configDir, 'gateway.json')), 'the endpoint is published once trusted');
-      assert.match((await statusState(page)).text, /2\/2/);
+      // The status bar follows the same store as the tree, coalesced: wait for it too.
+      await waitUntil('status bar 2/2 after trust', async () => /2\/2/.test((await statusState(page)).text), 30_000, 250);
     } catch (err) {
       if (workbench) t.diagnostic(`screenshot: ${await screenshot(workbench.page, path.join(artifacts, `restricted-${Date.now()}.png`)).catch(() => undefined)}`);
       for (const [file, text] of Object.entries(server.logFiles())) if (/Gatehouse/.test(file)) t.diagnostic(`${file}:\n${text.slice(-4000)}`);
