@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ConfigTextParser } from './configParser';
 import { REA_DIR } from './configDir';
 import { AUTONOMY_LEVELS, REA_REQUIRED_POLICY_FIELDS, gatehouseFileSchema, policySchema, type Policy } from './policySchema';
-import { hasErrors, type ConfigProblem } from './problem';
+import { fileProblem, hasErrors, type ConfigProblem } from './problem';
 import { registrySchema, type Registry } from './registrySchema';
 import { rangeOf, parseYamlDocument, type YamlPath, type YamlSource } from './yamlDocument';
 import { validateWithProblems } from './zodProblems';
@@ -178,16 +178,11 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 
 function sizeProblem(file: string, bytes: number): ConfigProblem {
   const mib = (n: number): string => `${Number((n / (1024 * 1024)).toFixed(2))} MiB`;
-  return {
+  return fileProblem(
     file,
-    line: 1,
-    column: 1,
-    endLine: 1,
-    endColumn: 1,
-    severity: 'error',
-    code: 'file-too-large',
-    message: `${path.basename(file)} is ${bytes} bytes (${mib(bytes)}), over the limit of ${MAX_CONFIG_BYTES} bytes (${mib(MAX_CONFIG_BYTES)}), so it is not parsed; a config is normally a few KiB`,
-  };
+    'file-too-large',
+    `${path.basename(file)} is ${bytes} bytes (${mib(bytes)}), over the limit of ${MAX_CONFIG_BYTES} bytes (${mib(MAX_CONFIG_BYTES)}), so it is not parsed; a config is normally a few KiB`,
+  );
 }
 
 /** The size problem of a config text, if it is over {@link MAX_CONFIG_BYTES}. */
@@ -218,7 +213,7 @@ async function read(file: string): Promise<{ text?: string; problem?: ConfigProb
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return {};
     const message = `cannot read ${path.basename(file)} (${code ?? (err as Error).message}); check that it is a readable file`;
-    return { problem: { file, line: 1, column: 1, endLine: 1, endColumn: 1, severity: 'error', code: 'file-unreadable', message } };
+    return { problem: fileProblem(file, 'file-unreadable', message) };
   }
 }
 
@@ -247,16 +242,7 @@ export async function loadRegistry(dir: string, parse?: ConfigTextParser): Promi
     return {
       file,
       problems: [
-        {
-          file,
-          line: 1,
-          column: 1,
-          endLine: 1,
-          endColumn: 1,
-          severity: 'error',
-          code: 'registry-not-found',
-          message: `no ${REGISTRY_FILE} in ${dir}; create it with 'version: "1"' and a 'servers:' list (each server has a name and a command or url)`,
-        },
+        fileProblem(file, 'registry-not-found', `no ${REGISTRY_FILE} in ${dir}; create it with 'version: "1"' and a 'servers:' list (each server has a name and a command or url)`),
       ],
     };
   }

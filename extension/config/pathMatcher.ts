@@ -59,20 +59,38 @@ export interface CompiledPathPattern {
 /** C0 and C1 controls and DEL: never part of a name a user means. */
 const CONTROLS = /[\x00-\x1f\x7f-\x9f]/g;
 
-/** Percent-decodes until the value stops changing (or a decode fails, as rea). */
-export function decodeUntilStable(value: string): string {
+/** Where {@link percentDecode} stopped. */
+export interface PercentDecoding {
+  /** The last value decoded (the input when nothing decoded). */
+  value: string;
+  /** The round whose decode threw (0: the input itself is not valid percent-encoding), if one did. */
+  failedRound?: number;
+}
+
+/**
+ * Percent-decodes until the value stops changing or a decode fails (as rea), at most 64 rounds.
+ * `visit` sees each value that a round changed and stops the decoding by returning false (a
+ * caller refusing an encoded NUL need not decode further).
+ */
+export function percentDecode(value: string, visit?: (next: string) => boolean): PercentDecoding {
   let current = value;
   for (let round = 0; round < 64; round++) {
     let next: string;
     try {
       next = decodeURIComponent(current);
     } catch {
-      return current;
+      return { value: current, failedRound: round };
     }
-    if (next === current) return current;
+    if (next === current) break;
     current = next;
+    if (visit && !visit(next)) break;
   }
-  return current;
+  return { value: current };
+}
+
+/** Percent-decodes until the value stops changing (or a decode fails, as rea). */
+export function decodeUntilStable(value: string): string {
+  return percentDecode(value).value;
 }
 
 /** Drops control characters and trims surrounding whitespace: what a tool that trims would open. */

@@ -53,3 +53,11 @@ export class ConfigError extends Error {
     this.problems = [...problems];
   }
 }
+
+/**
+ * A problem about a whole file rather than a place in it (unreadable, too large, missing, not
+ * YAML we can expand): pinned to 1:1, where an editor still shows it.
+ */
+export function fileProblem(file: string, code: string, message: string, severity: ConfigProblem['severity'] = 'error'): ConfigProblem {
+  return { file, line: 1, column: 1, endLine: 1, endColumn: 1, severity, code, message };
+}

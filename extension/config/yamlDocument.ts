@@ -4,7 +4,7 @@
  * LineCounter next to the plain JS value instead of calling `yaml.parse` and losing positions.
  */
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
-import type { ConfigProblem, SourceRange } from './problem';
+import { fileProblem, type ConfigProblem, type SourceRange } from './problem';
 
 /** A parsed YAML file: the document with positions, the plain value, and syntax problems. */
 export interface YamlSource {
@@ -76,16 +76,7 @@ export function parseYamlDocument(text: string, file: string): YamlSource {
       // The default alias limit (100) stops "billion laughs" expansion; it throws when exceeded.
       value = doc.toJS({ maxAliasCount: 100 }) ?? null;
     } catch (err) {
-      problems.push({
-        file,
-        line: 1,
-        column: 1,
-        endLine: 1,
-        endColumn: 1,
-        severity: 'error',
-        code: 'yaml-aliases',
-        message: `${err instanceof Error ? err.message : String(err)}; use fewer aliases (*name) and write the values out instead`,
-      });
+      problems.push(fileProblem(file, 'yaml-aliases', `${err instanceof Error ? err.message : String(err)}; use fewer aliases (*name) and write the values out instead`));
     }
   }
   problems.sort(byPosition);

@@ -41,7 +41,7 @@
  * path and everything under it); `*` and `?` match within one segment.
  */
 import os from 'node:os';
-import { compilePathPattern, hasShellGlob, matchesParsed, mayMatch, parsePath, prefilterText, stripNoise, type CompiledPathPattern } from '../../config/pathMatcher';
+import { compilePathPattern, hasShellGlob, matchesParsed, mayMatch, parsePath, percentDecode, prefilterText, stripNoise, type CompiledPathPattern } from '../../config/pathMatcher';
 import type { Policy } from '../../config/policySchema';
 import { deny } from './callContext';
 import type { Middleware } from './chain';
@@ -170,20 +170,12 @@ export function hostileReason(value: string): string | undefined {
   if (value.includes('\0')) return 'contains a NUL byte';
   if (!value.includes('%')) return undefined;
   if (/%(?![0-9a-fA-F]{2})/.test(value)) return 'contains a malformed percent-escape (write a literal % as %25)';
-  let current = value;
-  for (let round = 0; round < 64; round++) {
-    let next: string;
-    try {
-      next = decodeURIComponent(current);
-    } catch {
-      if (round === 0) return 'contains percent-escapes that are not valid UTF-8';
-      break; // a literal % produced by %25: decoding stops here, as rea
-    }
-    if (next.includes('\0')) return 'contains an encoded NUL byte';
-    if (next === current) break;
-    current = next;
-  }
-  if (/%2[ef]|%5c/i.test(current)) return 'contains an encoded separator or dot that survives decoding';
+  let nul = false;
+  // A later round that fails met a literal % produced by %25: decoding stops there, as rea.
+  const decoded = percentDecode(value, (next) => !(nul = next.includes('\0')));
+  if (decoded.failedRound === 0) return 'contains percent-escapes that are not valid UTF-8';
+  if (nul) return 'contains an encoded NUL byte';
+  if (/%2[ef]|%5c/i.test(decoded.value)) return 'contains an encoded separator or dot that survives decoding';
   return undefined;
 }
 
