@@ -59,7 +59,7 @@ export class GatewayLink {
    */
   async request<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const link = await this.current();
+      const link = await this.live();
       try {
         return await fn(link.client);
       } catch (err) {
@@ -70,6 +70,20 @@ export class GatewayLink {
         throw err;
       }
     }
+  }
+
+  /**
+   * {@link current}, after dropping a link whose gateway process is already gone. The SDK learns
+   * of a killed gateway only when its event stream errors, which races the next call: sent on
+   * the dead gateway's kept-alive socket, that call would fail as if cut mid-call ("went away
+   * during this call") although it never left. One `kill(pid, 0)` before each call answers
+   * "no running gateway" instead, whatever the timing; a gateway that dies after this check
+   * may have received the call, and is still reported as such.
+   */
+  private async live(): Promise<Link> {
+    const link = this.link;
+    if (link && !isAlive(link.info.pid)) await this.drop(link, 'the gateway stopped');
+    return this.current();
   }
 
   async close(): Promise<void> {
