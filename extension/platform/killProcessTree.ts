@@ -79,3 +79,20 @@ function runHidden(command: string, args: readonly string[], onFailure: () => vo
   helper.on('error', onFailure);
   helper.unref();
 }
+
+/**
+ * Windows: ends exactly these processes (`taskkill /F /PID a /PID b …`, no /T). Used for the
+ * leftovers of a child that is already gone, found by parent id and start order
+ * (`processTable.ts`): /T would follow parent ids alone, and one that names a dead process may
+ * name a newer, unrelated holder of the pid. Never throws; missing pids are skipped by taskkill.
+ */
+export function killPids(pids: readonly number[], env: Readonly<Record<string, string | undefined>> = process.env, run: (command: string, args: readonly string[], onFailure: () => void) => void = runHidden): void {
+  const list = pids.filter((p) => Number.isInteger(p) && p > 4); // 0 idle, 4 System
+  if (!list.length) return;
+  const { command } = taskkillCommand(0, env);
+  try {
+    run(command, ['/F', ...list.flatMap((p) => ['/PID', String(p)])], () => undefined);
+  } catch {
+    // nothing more to try
+  }
+}

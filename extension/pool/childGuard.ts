@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { processStartTime } from './processStartTime';
+import { killPids, taskkillCommand } from '../platform/killProcessTree';
+import { descendantsOf, listProcesses, processListCommand, type ProcessListCommand, type ProcessTableSeam } from '../platform/processTable';
 
 /** One child process group we started: its leader's pid (= the pgid) and start time. */
 export interface GuardedChild {
   pid: number;
-  /** `/proc/<pid>/stat` field 22: with the pid, names this process and no later one. */
+  /** With the pid, names this process and no later one (procfs ticks; elsewhere see processTable.ts). */
   startTime: string;
 }
 
@@ -16,36 +18,99 @@ export const WATCHDOG_MARKER = 'gatehouse-watchdog';
 /**
  * The watchdog: a separate process that holds the read end of a pipe whose only write end is
  * the gateway's. The gateway can die in ways that run no code of ours (`kill -9`, the OOM
- * killer, a crash of the extension host); the kernel then closes the pipe, and the watchdog
- * kills the recorded process groups. Lines in: `+ <pid> <starttime>` and `- <pid>`.
+ * killer, a crash of the extension host); the OS then closes the pipe, and the watchdog kills
+ * the recorded children. Lines in: `+ <pid> <starttime>` and `- <pid>`.
  *
- * A group is killed only when its leader still has the recorded start time, or is gone: Linux
- * never hands out a pid that still names a live process group, so `kill(-pgid)` then reaches
- * our leftover grandchildren or nobody; a leader with another start time is a reused pid and is
- * left alone. Plain CommonJS for `node -e`, no imports beyond `fs`: it must start in
- * milliseconds and never depend on the bundle's layout.
+ * A child is killed only when it still has the recorded start time, or is gone; one with
+ * another start time is a reused pid and is left alone. On Linux and macOS the child leads its
+ * own process group: POSIX never hands out a pid that still names a live process group, so
+ * `kill(-pgid)` then reaches our leftover grandchildren or nobody. Linux reads the start time
+ * from procfs; macOS and Windows take one process listing at reap time (`platform/
+ * processTable.ts`, whose parsing this repeats; the unit tests run both on the same recorded
+ * outputs). Windows has no groups: the child and everything it started, including processes
+ * whose parent has exited (they keep its pid as their parent id), are ended by `taskkill /F`.
+ * No listing, no kill: without a start time a reused pid cannot be told apart.
+ *
+ * Plain CommonJS for `node -e`, no imports beyond Node's own: it must start in milliseconds and
+ * never depend on the bundle's layout. argv: marker, owner pid, JSON {@link WatchdogConfig}.
  */
 const WATCHDOG_SCRIPT = `
 const fs = require('fs');
-const groups = new Map();
-const startTime = (pid) => {
+const cp = require('child_process');
+const cfg = JSON.parse(process.argv[3] || '{}');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const DIGITS = /^\\d+$/;
+const procStart = (pid) => {
   try {
     const stat = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
     const v = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-    return /^\\d+$/.test(v || '') ? v : null;
+    return DIGITS.test(v || '') ? v : null;
   } catch (e) {
     return null;
   }
 };
+const listing = () => {
+  let text;
+  try {
+    text = cp.execFileSync(cfg.list.command, cfg.list.args, {
+      env: Object.assign({}, process.env, cfg.list.env || {}),
+      encoding: 'utf8', windowsHide: true, timeout: 30000, maxBuffer: 67108864, stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch (e) {
+    return null;
+  }
+  const t = new Map();
+  for (const line of text.split(/\\r?\\n/)) {
+    const f = line.trim().split(/\\s+/);
+    let st;
+    if (cfg.platform === 'win32') {
+      if (f.length === 3) st = f[2];
+    } else if (f.length === 7) {
+      const m = MONTHS.indexOf(f[3]);
+      const tm = f[5].split(':');
+      if (m >= 0 && tm.length === 3 && /^\\d{4}$/.test(f[6])) st = f[6] + [m + 1, f[4]].concat(tm).map((v) => String(v).padStart(2, '0')).join('');
+    }
+    if (st === undefined || !DIGITS.test(f[0]) || !DIGITS.test(f[1]) || !DIGITS.test(st)) continue;
+    t.set(Number(f[0]), { ppid: Number(f[1]), st: st });
+  }
+  return t;
+};
+const tree = (t, root, st) => {
+  const out = [];
+  const r = t.get(root);
+  if (r && r.st === st) out.push(root);
+  const seen = new Set([root]);
+  const queue = [[root, BigInt(st)]];
+  while (queue.length) {
+    const [p, s] = queue.shift();
+    for (const [pid, e] of t) {
+      if (e.ppid !== p || seen.has(pid) || BigInt(e.st) < s) continue;
+      seen.add(pid);
+      out.push(pid);
+      queue.push([pid, BigInt(e.st)]);
+    }
+  }
+  return out;
+};
+const groups = new Map();
 let rest = '';
 let done = false;
 const reap = () => {
   if (done) return;
   done = true;
+  const t = cfg.platform === 'linux' || groups.size === 0 ? null : listing();
   for (const [pid, st] of groups) {
-    const now = startTime(pid);
-    if (now !== null && now !== st) continue;
-    try { process.kill(-pid, 'SIGKILL'); } catch (e) {}
+    const now = cfg.platform === 'linux' ? procStart(pid) : t === null ? undefined : t.has(pid) ? t.get(pid).st : null;
+    if (now === undefined || (now !== null && now !== st)) continue;
+    if (cfg.platform === 'win32') {
+      const pids = tree(t, pid, st);
+      if (!pids.length) continue;
+      const args = ['/F'];
+      for (const p of pids) args.push('/PID', String(p));
+      try { cp.execFileSync(cfg.taskkill, args, { stdio: 'ignore', windowsHide: true, timeout: 30000 }); } catch (e) {}
+    } else {
+      try { process.kill(-pid, 'SIGKILL'); } catch (e) {}
+    }
   }
   process.exit(0);
 };
@@ -58,7 +123,7 @@ process.stdin.on('data', (d) => {
     rest = rest.slice(i + 1);
     const n = Number(pid);
     if (!Number.isInteger(n) || n <= 1) continue;
-    if (op === '+' && st) groups.set(n, st);
+    if (op === '+' && DIGITS.test(st || '')) groups.set(n, st);
     else if (op === '-') groups.delete(n);
   }
 });
@@ -67,15 +132,48 @@ process.stdin.on('close', reap);
 process.stdin.on('error', reap);
 `;
 
+/** What the watchdog is told at spawn: how to list and end processes on this OS. */
+export interface WatchdogConfig {
+  platform: NodeJS.Platform;
+  /** macOS, Windows: the process listing (absolute path: the watchdog's environment is bare). */
+  list?: ProcessListCommand;
+  /** Windows: taskkill's path. */
+  taskkill?: string;
+}
+
+/** The watchdog's configuration for `platform`. */
+export function watchdogConfig(platform: NodeJS.Platform, env: Readonly<Record<string, string | undefined>> = process.env): WatchdogConfig {
+  const list = processListCommand(platform, env);
+  return { platform, ...(list ? { list } : {}), ...(platform === 'win32' ? { taskkill: taskkillCommand(0, env).command } : {}) };
+}
+
+/** The seams of a {@link ChildGuard}: which OS, and how start times are read and trees ended. */
+export interface ChildGuardOptions {
+  platform?: NodeJS.Platform;
+  /** Off where the platform cannot name a process by pid and start time. */
+  enabled?: boolean;
+  startTimeOf?: (pid: number) => Promise<string | null>;
+  /** The watchdog's configuration (tests point it at recorded outputs). */
+  watchdog?: WatchdogConfig;
+  /**
+   * Windows: ends what a child that exited left running (its orphans, which keep its pid as
+   * their parent id). Default: one listing, then taskkill /F of {@link descendantsOf}.
+   */
+  endLeftovers?: (child: GuardedChild) => Promise<void>;
+}
+
 /**
- * Makes sure every child process group of this process dies with it, even when it dies by
- * SIGKILL (issue 13.11), and tells who asks which groups are live (for the record file a later
- * start reaps from).
+ * Makes sure every child process tree of this process dies with it, even when it dies by
+ * SIGKILL (issue 13.11), and tells who asks which children are live (for the record file a
+ * later start reaps from).
  *
  * One watchdog per process, spawned at the first child (a few ms, once) and respawned if it
- * dies; the cost per child is one line on a pipe. Linux only: without procfs a start time
- * cannot be read, and killing by pid alone could hit a reused pid. (On Windows a job object
- * plugs in here later.)
+ * dies; the cost per child is one line on a pipe (and on macOS and Windows one process listing
+ * to learn its start time, off the call path). On Windows a child that exits by itself may
+ * leave children (`npx.cmd` exits, its `node` runs on): there are no process groups, so
+ * {@link untrack} ends them through the listing. (Job objects would do this in the kernel, but
+ * no maintained npm package offers them without a native addon, which the bundled .vsix cannot
+ * carry: see README, "Windows and macOS".)
  */
 export class ChildGuard {
   private readonly children = new Map<number, string>();
@@ -84,11 +182,19 @@ export class ChildGuard {
   private spawnFailed = false;
   /** Watchdogs lost so far: a watchdog that cannot stay up is not respawned forever. */
   private losses = 0;
+  private readonly platform: NodeJS.Platform;
+  private readonly enabled: boolean;
+  private readonly startTimeOf: (pid: number) => Promise<string | null>;
+  private readonly config: WatchdogConfig;
+  private readonly endLeftovers: (child: GuardedChild) => Promise<void>;
 
-  constructor(
-    private readonly enabled = process.platform === 'linux',
-    private readonly startTimeOf: (pid: number) => Promise<string | null> = processStartTime,
-  ) {}
+  constructor(options: ChildGuardOptions = {}) {
+    this.platform = options.platform ?? process.platform;
+    this.enabled = options.enabled ?? ['linux', 'darwin', 'win32'].includes(this.platform);
+    this.startTimeOf = options.startTimeOf ?? ((pid) => processStartTime(pid, this.platform));
+    this.config = options.watchdog ?? watchdogConfig(this.platform);
+    this.endLeftovers = options.endLeftovers ?? ((child) => endWindowsLeftovers(child));
+  }
 
   /** A child process group was just created; resolves once it is guarded (or cannot be). */
   async track(pid: number): Promise<void> {
@@ -105,12 +211,16 @@ export class ChildGuard {
     this.changed();
   }
 
-  /** The group is gone (or was killed): forget it. */
+  /**
+   * The child is gone (or was killed): forget it. On Windows, first end what it left running
+   * (on POSIX the transport kills its process group).
+   */
   untrack(pid: number): void {
     const startTime = this.children.get(pid);
     if (startTime === undefined) return;
     this.children.delete(pid);
     if (startTime === '') return;
+    if (this.platform === 'win32') void this.endLeftovers({ pid, startTime }).catch(() => undefined);
     this.send(`- ${pid}\n`);
     this.changed();
   }
@@ -151,11 +261,12 @@ export class ChildGuard {
     if (this.watchdog || this.spawnFailed) return this.watchdog;
     let watchdog: ChildProcess;
     try {
-      watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, WATCHDOG_MARKER, String(process.pid)], {
-        // In VS Code the extension host's execPath is Electron: run it as plain Node.
-        env: { ELECTRON_RUN_AS_NODE: '1' },
+      watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, WATCHDOG_MARKER, String(process.pid), JSON.stringify(this.config)], {
+        // In VS Code the extension host's execPath is Electron: run it as plain Node. Windows
+        // programs (PowerShell, taskkill) need SystemRoot to load; nothing else is passed.
+        env: { ELECTRON_RUN_AS_NODE: '1', ...pick(process.env, ['SystemRoot', 'windir']) },
         // Holds no directory busy (a workspace on a volume being unmounted, a deleted temp dir).
-        cwd: '/',
+        cwd: this.platform === 'win32' ? (process.env.SystemRoot ?? process.cwd()) : '/',
         stdio: ['pipe', 'ignore', 'ignore'],
         // Its own session: a terminal's Ctrl-C or hang-up signals the gateway, not the watchdog.
         detached: true,
@@ -187,6 +298,28 @@ export class ChildGuard {
   private resend(): void {
     for (const { pid, startTime } of this.list()) this.send(`+ ${pid} ${startTime}\n`);
   }
+}
+
+/** The named variables of `env` that are set. */
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * Windows: ends the processes `child` started that outlived it (and theirs), found by parent
+ * id and start order in one listing. The child itself is included only while it still has the
+ * recorded start time.
+ */
+export async function endWindowsLeftovers(child: GuardedChild, seam: ProcessTableSeam & { kill?: (pids: number[]) => void } = {}): Promise<void> {
+  const table = await listProcesses({ platform: 'win32', ...seam });
+  if (!table) return;
+  const pids = descendantsOf(table, child);
+  if (pids.length) (seam.kill ?? ((p: number[]) => killPids(p, seam.env)))(pids);
 }
 
 /** The process-wide guard every {@link ChildProcessTransport} reports to. */

@@ -99,7 +99,7 @@ export class ChildProcessTransport implements Transport {
       child.once('spawn', () => {
         spawned = true;
         // Dies with us even if we are SIGKILLed, and is reaped by the next start (issue 13.11).
-        if (child.pid !== undefined && process.platform !== 'win32') void childGuard.track(child.pid);
+        if (child.pid !== undefined) void childGuard.track(child.pid);
         resolve();
       });
       child.once('error', (err: NodeJS.ErrnoException) => {
@@ -238,12 +238,15 @@ export class ChildProcessTransport implements Transport {
     this.closed = true;
     this.chunks = [];
     this.buffered = 0;
-    // Grandchildren may still hold the group: make sure nothing of this child survives it.
-    if (this.child?.pid !== undefined && process.platform !== 'win32') {
-      try {
-        process.kill(-this.child.pid, 'SIGKILL');
-      } catch {
-        // the group is already empty
+    // Grandchildren may still hold the group: make sure nothing of this child survives it
+    // (on Windows, where there are no groups, untrack ends its leftovers through a listing).
+    if (this.child?.pid !== undefined) {
+      if (process.platform !== 'win32') {
+        try {
+          process.kill(-this.child.pid, 'SIGKILL');
+        } catch {
+          // the group is already empty
+        }
       }
       childGuard.untrack(this.child.pid);
     }

@@ -3,7 +3,9 @@ import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { childGuard, type ChildGuard, type GuardedChild } from '../pool/childGuard';
 import { killProcessGroup } from '../pool/killProcessGroup';
-import { processStartTime } from '../pool/processStartTime';
+import { processStartTime, startTimeSnapshot } from '../pool/processStartTime';
+import { killPids } from '../platform/killProcessTree';
+import { descendantsOf, listProcesses, type ProcessTableSeam } from '../platform/processTable';
 
 /** `serve.children.<owner pid>.json`: one file per gateway process, beside the state file. */
 const RECORD_FILE = /^serve\.children\.(\d+)\.json$/;
@@ -44,7 +46,7 @@ export class ChildRecordFile {
   /** Subscribes and writes the current list (when there is one). Failures go to `onError`. */
   async start(onError: (err: Error) => void = () => undefined): Promise<void> {
     this.ownerStart = await processStartTime(this.pid);
-    if (this.ownerStart === null || this.stopped) return; // no procfs: nothing could be reaped safely
+    if (this.ownerStart === null || this.stopped) return; // no start time: nothing could be reaped safely
     const schedule = (children: GuardedChild[]) => {
       this.writing = this.writing.then(() => (this.stopped ? undefined : this.write(children).catch(onError)));
     };
@@ -87,24 +89,51 @@ export interface ReapResult {
 export interface ReapOptions {
   /** Our own pid: our own record file is never reaped. */
   pid?: number;
+  platform?: NodeJS.Platform;
   startTimeOf?: (pid: number) => Promise<string | null>;
-  kill?: (pgid: number) => boolean;
+  /** Ends a recorded child and what it started; false when there was nothing to end. */
+  kill?: (pid: number, startTime: string) => boolean;
+  /** Windows defaults: how the listing runs and how pids are ended (tests: recorded outputs). */
+  windows?: ProcessTableSeam & { killPids?: (pids: number[]) => void };
+}
+
+/**
+ * The default reader and killer for `platform`. POSIX: the child's process group (Linux and
+ * macOS alike: POSIX never reuses a pid that names a live group). Windows: one listing, and
+ * taskkill /F of the child (while it is still the recorded process) and of every process it
+ * started, found by parent id and start order, its orphans included.
+ */
+async function reapSeam(platform: NodeJS.Platform, windows: ReapOptions['windows'] = {}): Promise<Required<Pick<ReapOptions, 'startTimeOf' | 'kill'>>> {
+  if (platform !== 'win32') return { startTimeOf: startTimeSnapshot(platform), kill: (pgid) => killProcessGroup(pgid, 'SIGKILL') };
+  const table = (await listProcesses({ ...windows, platform })) ?? [];
+  return {
+    startTimeOf: async (pid) => table.find((p) => p.pid === pid)?.startTime ?? null,
+    kill: (pid, startTime) => {
+      const pids = descendantsOf(table, { pid, startTime });
+      if (pids.length) (windows.killPids ?? killPids)(pids);
+      return pids.length > 0;
+    },
+  };
 }
 
 /**
  * Kills what dead gateways recorded in `dir`: for each record file whose owner is gone (its
  * pid absent or carrying another start time), every child group whose leader still has the
  * recorded start time. A leader with another start time is a reused pid and is never
- * signalled. A leader that is gone may have left its group behind (grandchildren): Linux never
+ * signalled. A leader that is gone may have left its group behind (grandchildren): POSIX never
  * reuses a pid that still names a process group, so `kill(-pgid)` then reaches only those
- * leftovers, or nobody. The file is removed afterwards. Linux only (it needs procfs to tell a
- * reused pid); elsewhere it does nothing.
+ * leftovers, or nobody. The file is removed afterwards. Linux reads start times from procfs,
+ * macOS and Windows from one process listing ({@link reapSeam}); where none can be read (another
+ * OS, a listing that failed) it does nothing.
  */
 export async function reapOrphans(dir: string, options: ReapOptions = {}): Promise<ReapResult> {
-  const startTimeOf = options.startTimeOf ?? processStartTime;
-  const kill = options.kill ?? ((pgid: number) => killProcessGroup(pgid, 'SIGKILL'));
+  // The Windows default takes a listing: only when a seam was not given.
+  const defaults = options.startTimeOf && options.kill ? undefined : await reapSeam(options.platform ?? process.platform, options.windows);
+  const startTimeOf = options.startTimeOf ?? defaults?.startTimeOf;
+  const kill = options.kill ?? defaults?.kill;
   const self = options.pid ?? process.pid;
   const result: ReapResult = { killed: [], reused: [] };
+  if (!startTimeOf || !kill) return result;
   if ((await startTimeOf(self)) === null) return result;
   let names: string[];
   try {
@@ -126,7 +155,7 @@ export async function reapOrphans(dir: string, options: ReapOptions = {}): Promi
         result.reused.push(child.pid);
         continue;
       }
-      if (kill(child.pid)) result.killed.push(child.pid);
+      if (kill(child.pid, child.start_time)) result.killed.push(child.pid);
     }
     await unlink(file).catch(() => undefined);
   }
