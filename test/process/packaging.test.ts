@@ -261,6 +261,16 @@ describe('the release workflow', { timeout: 300_000 }, () => {
     for (const file of files) assert.deepEqual(lint(readFileSync(path.join(WORKFLOWS, file), 'utf8'), file), [], file);
   });
 
+  test('the CI matrix: unit and process tiers on ubuntu, windows and macos; e2e on Linux only', () => {
+    const flow = workflow('ci.yml') as unknown as { jobs: Record<string, { 'runs-on': string; strategy?: { matrix: { os: string[] } }; steps: Array<{ run?: string; if?: string }> }> };
+    assert.deepEqual(flow.jobs.test?.strategy?.matrix.os, ['ubuntu-latest', 'windows-latest', 'macos-latest']);
+    const runs = (flow.jobs.test?.steps ?? []).map((s) => s.run);
+    assert.ok(runs.includes('npm run test:unit') && runs.includes('npm run test:process'));
+    assert.ok(!runs.some((r) => /\be2e\b/.test(r ?? '')), 'no e2e on the matrix');
+    assert.equal(flow.jobs.e2e?.['runs-on'], 'ubuntu-latest');
+    assert.ok(flow.jobs.test?.steps.some((s) => s.if === "runner.os == 'Windows'" && /autocrlf false/.test(s.run ?? '')), 'LF checkouts on Windows');
+  });
+
   test('packages once and publishes that same .vsix to the Marketplace and Open VSX with tokens from secrets', () => {
     const flow = workflow('release.yml');
     assert.deepEqual(flow.on, { push: { tags: ['v*'] } });
