@@ -263,8 +263,9 @@ export class ChildGuard {
     try {
       watchdog = spawn(process.execPath, ['-e', WATCHDOG_SCRIPT, WATCHDOG_MARKER, String(process.pid), JSON.stringify(this.config)], {
         // In VS Code the extension host's execPath is Electron: run it as plain Node. Windows
-        // programs (PowerShell, taskkill) need SystemRoot to load; nothing else is passed.
-        env: { ELECTRON_RUN_AS_NODE: '1', ...pick(process.env, ['SystemRoot', 'windir']) },
+        // programs need SystemRoot to load, PowerShell its module path (Get-CimInstance) and a
+        // temp folder; nothing else is passed.
+        env: { ELECTRON_RUN_AS_NODE: '1', ...(this.platform === 'win32' ? pick(process.env, ['SystemRoot', 'windir', 'PSModulePath', 'TEMP', 'TMP']) : {}) },
         // Holds no directory busy (a workspace on a volume being unmounted, a deleted temp dir).
         cwd: this.platform === 'win32' ? (process.env.SystemRoot ?? process.cwd()) : '/',
         stdio: ['pipe', 'ignore', 'ignore'],
