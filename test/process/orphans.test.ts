@@ -14,6 +14,7 @@ import { tempDir } from '../helpers/fixtures';
 import { makeProject, type Project } from '../helpers/gatewayProject';
 import { readState, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
+import { running } from '../helpers/running';
 
 const strays = new Set<number>();
 after(async () => {
@@ -26,16 +27,6 @@ after(async () => {
     }
   }
 });
-
-/** Running, not a zombie waiting for a reaper (a container's pid 1 may never reap). */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 function stubbornProject(): { project: Project; pidFile: string } {
   const pidFile = path.join(tempDir('gatehouse-orphans-'), 'pids');

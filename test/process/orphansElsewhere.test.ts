@@ -18,6 +18,7 @@ import { after, describe, test } from 'node:test';
 import { listProcesses } from '../../extension/platform/processTable';
 import { tempDir } from '../helpers/fixtures';
 import { alive, until } from '../helpers/poll';
+import { running } from '../helpers/running';
 
 const HOLDER = path.join(import.meta.dirname, '..', 'fixtures', 'guard', 'guardHolder.ts');
 const strays = new Set<number>();
@@ -50,16 +51,6 @@ function group(): { leader: number; pidFile: string } {
   p.unref();
   strays.add(p.pid as number);
   return { leader: p.pid as number, pidFile };
-}
-
-/** Running, not a zombie waiting for a reaper. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 describe('the watchdog without procfs', { skip: process.platform !== 'linux' && 'runs the other platforms through seams on Linux' }, () => {
