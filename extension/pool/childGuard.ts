@@ -156,10 +156,10 @@ export interface ChildGuardOptions {
   /** The watchdog's configuration (tests point it at recorded outputs). */
   watchdog?: WatchdogConfig;
   /**
-   * Windows: ends what a child that exited left running (its orphans, which keep its pid as
-   * their parent id). Default: one listing, then taskkill /F of {@link descendantsOf}.
+   * Windows: ends what children that exited left running (their orphans, which keep their pid
+   * as parent id). Default: one listing, then taskkill /F of {@link descendantsOf}.
    */
-  endLeftovers?: (child: GuardedChild) => Promise<void>;
+  endLeftovers?: (children: GuardedChild[]) => Promise<void>;
 }
 
 /**
@@ -186,14 +186,17 @@ export class ChildGuard {
   private readonly enabled: boolean;
   private readonly startTimeOf: (pid: number) => Promise<string | null>;
   private readonly config: WatchdogConfig;
-  private readonly endLeftovers: (child: GuardedChild) => Promise<void>;
+  private readonly endLeftovers: (children: GuardedChild[]) => Promise<void>;
+  /** Windows: exited children whose leftovers are still to be swept, and whether a sweep runs. */
+  private leftovers: GuardedChild[] = [];
+  private sweeping = false;
 
   constructor(options: ChildGuardOptions = {}) {
     this.platform = options.platform ?? process.platform;
     this.enabled = options.enabled ?? ['linux', 'darwin', 'win32'].includes(this.platform);
     this.startTimeOf = options.startTimeOf ?? ((pid) => processStartTime(pid, this.platform));
     this.config = options.watchdog ?? watchdogConfig(this.platform);
-    this.endLeftovers = options.endLeftovers ?? ((child) => endWindowsLeftovers(child));
+    this.endLeftovers = options.endLeftovers ?? ((children) => endWindowsLeftovers(children));
   }
 
   /** A child process group was just created; resolves once it is guarded (or cannot be). */
@@ -220,7 +223,10 @@ export class ChildGuard {
     if (startTime === undefined) return;
     this.children.delete(pid);
     if (startTime === '') return;
-    if (this.platform === 'win32') void this.endLeftovers({ pid, startTime }).catch(() => undefined);
+    if (this.platform === 'win32') {
+      this.leftovers.push({ pid, startTime });
+      void this.sweep();
+    }
     this.send(`- ${pid}\n`);
     this.changed();
   }
@@ -239,6 +245,17 @@ export class ChildGuard {
   /** The watchdog's pid, once spawned (tests). */
   get watchdogPid(): number | undefined {
     return this.watchdog?.pid;
+  }
+
+  /** One listing at a time for all children that exited meanwhile (a shutdown ends them all at once). */
+  private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
+    try {
+      while (this.leftovers.length) await this.endLeftovers(this.leftovers.splice(0)).catch(() => undefined);
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   private changed(): void {
@@ -312,14 +329,14 @@ function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, 
 }
 
 /**
- * Windows: ends the processes `child` started that outlived it (and theirs), found by parent
- * id and start order in one listing. The child itself is included only while it still has the
- * recorded start time.
+ * Windows: ends the processes these children started that outlived them (and theirs), found by
+ * parent id and start order in one listing. A child itself is included only while it still has
+ * the recorded start time.
  */
-export async function endWindowsLeftovers(child: GuardedChild, seam: ProcessTableSeam & { kill?: (pids: number[]) => void } = {}): Promise<void> {
+export async function endWindowsLeftovers(children: readonly GuardedChild[], seam: ProcessTableSeam & { kill?: (pids: number[]) => void } = {}): Promise<void> {
   const table = await listProcesses({ platform: 'win32', ...seam });
   if (!table) return;
-  const pids = descendantsOf(table, child);
+  const pids = [...new Set(children.flatMap((child) => descendantsOf(table, child)))];
   if (pids.length) (seam.kill ?? ((p: number[]) => killPids(p, seam.env)))(pids);
 }
 

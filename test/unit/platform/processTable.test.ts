@@ -28,6 +28,7 @@ import {
 } from '../../../extension/platform/processTable';
 import { reapOrphans } from '../../../extension/state/childRecords';
 import { tempDir } from '../../helpers/fixtures';
+import { until } from '../../helpers/poll';
 import { writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
@@ -150,24 +151,37 @@ describe('listProcesses and startTimeSnapshot', () => {
 describe('Windows leftovers and reaping', () => {
   test('a child that exited by itself: its orphans are ended by pid, the older namesake is not', async () => {
     const killed: number[][] = [];
-    await endWindowsLeftovers({ pid: 5120, startTime: '134091648100000000' }, { run: async () => WIN_PS, env: {}, kill: (p) => killed.push(p) });
-    assert.deepEqual(killed, [[7344, 7352]]);
+    let runs = 0;
+    const run = async () => (runs++, WIN_PS);
+    await endWindowsLeftovers([{ pid: 5120, startTime: '134091648100000000' }, { pid: 7344, startTime: '134091648123450000' }], { run, env: {}, kill: (p) => killed.push(p) });
+    assert.deepEqual(killed, [[7344, 7352]], 'each once, from one listing');
+    assert.equal(runs, 1);
   });
 
-  test('ChildGuard on Windows hands an untracked child to the leftover killer', async () => {
-    const ended: unknown[] = [];
+  test('ChildGuard on Windows hands untracked children to the leftover killer, batched while one sweep runs', async () => {
+    const ended: unknown[][] = [];
+    let release = () => undefined as void;
+    const first = new Promise<void>((resolve) => (release = resolve));
     const guard = new ChildGuard({
       platform: 'win32',
       startTimeOf: async () => '134091648100000000',
       // A watchdog that is a no-op (the real one is exercised by test/process/orphansElsewhere).
       watchdog: { platform: 'freebsd' },
-      endLeftovers: async (child) => void ended.push(child),
+      endLeftovers: async (children) => {
+        ended.push(children);
+        if (ended.length === 1) await first;
+      },
     });
-    await guard.track(5120);
-    assert.deepEqual(guard.list(), [{ pid: 5120, startTime: '134091648100000000' }]);
+    for (const pid of [5120, 5124, 5128]) await guard.track(pid);
+    assert.deepEqual(guard.list().map((c) => c.pid), [5120, 5124, 5128]);
     guard.untrack(5120);
-    assert.deepEqual(ended, [{ pid: 5120, startTime: '134091648100000000' }]);
+    guard.untrack(5124);
+    guard.untrack(5128);
     assert.deepEqual(guard.list(), []);
+    release();
+    const st = '134091648100000000';
+    await until('both sweeps ran', () => ended.length === 2);
+    assert.deepEqual(ended, [[{ pid: 5120, startTime: st }], [{ pid: 5124, startTime: st }, { pid: 5128, startTime: st }]]);
   });
 
   test('reapOrphans on Windows: one listing, the tree of a dead owner ended, a reused pid spared', async () => {
