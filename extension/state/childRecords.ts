@@ -127,23 +127,26 @@ async function reapSeam(platform: NodeJS.Platform, windows: ReapOptions['windows
  * OS, a listing that failed) it does nothing.
  */
 export async function reapOrphans(dir: string, options: ReapOptions = {}): Promise<ReapResult> {
-  // The Windows default takes a listing: only when a seam was not given.
-  const defaults = options.startTimeOf && options.kill ? undefined : await reapSeam(options.platform ?? process.platform, options.windows);
-  const startTimeOf = options.startTimeOf ?? defaults?.startTimeOf;
-  const kill = options.kill ?? defaults?.kill;
   const self = options.pid ?? process.pid;
   const result: ReapResult = { killed: [], reused: [] };
-  if (!startTimeOf || !kill) return result;
-  if ((await startTimeOf(self)) === null) return result;
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return result;
   }
-  for (const name of names) {
+  const others = names.filter((name) => {
     const match = RECORD_FILE.exec(name);
-    if (!match || Number(match[1]) === self) continue;
+    return match !== null && Number(match[1]) !== self;
+  });
+  // Nothing recorded by another gateway (the usual start): no listing (on Windows a PowerShell).
+  if (!others.length) return result;
+  const defaults = options.startTimeOf && options.kill ? undefined : await reapSeam(options.platform ?? process.platform, options.windows);
+  const startTimeOf = options.startTimeOf ?? defaults?.startTimeOf;
+  const kill = options.kill ?? defaults?.kill;
+  if (!startTimeOf || !kill) return result;
+  if ((await startTimeOf(self)) === null) return result;
+  for (const name of others) {
     const file = path.join(dir, name);
     const record = parseRecord(await readFile(file, 'utf8').catch(() => ''));
     if (!record) continue; // unreadable or not ours to judge: leave it for a human

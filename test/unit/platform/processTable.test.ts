@@ -210,6 +210,15 @@ describe('Windows leftovers and reaping', () => {
     assert.ok(!existsSync(file));
   });
 
+  test('reapOrphans on Windows with no record of another gateway: no listing (no PowerShell) at all', async () => {
+    const dir = tempDir('gatehouse-reap-win-');
+    writeFileSync(path.join(dir, 'serve.children.4.json'), '{}');
+    let runs = 0;
+    const result = await reapOrphans(dir, { pid: 4, platform: 'win32', windows: { run: async () => (runs++, WIN_PS), env: {}, killPids: () => undefined } });
+    assert.deepEqual(result, { killed: [], reused: [] });
+    assert.equal(runs, 0);
+  });
+
   test('the watchdog is told how to list and end processes on each OS', () => {
     assert.deepEqual(watchdogConfig('linux', {}), { platform: 'linux' });
     assert.equal(watchdogConfig('darwin', {}).list?.command, '/bin/ps');
