@@ -204,6 +204,9 @@ export class Scanner implements IDisposable {
   private restarts = 0;
   private readonly timeoutEmitter = new Emitter<ScanTimeout>();
 
+  /** Scan jobs run so far: inline on the calling thread, or in the worker (the bench reports the split). */
+  readonly split = { inline: 0, worker: 0 };
+
   /** Fires for every call that ran out of time (after the call has resolved). */
   readonly onDidTimeout: Event<ScanTimeout> = this.timeoutEmitter.event;
 
@@ -357,6 +360,7 @@ export class Scanner implements IDisposable {
     if (this.clock.now() < this.pausedUntil) {
       return Promise.resolve({ kind: 'failed', message: 'scanner worker cannot start (see the log); retrying shortly' });
     }
+    this.split.worker++;
     return new Promise<Outcome<R>>((resolve) => {
       const id = this.nextId++;
       let settled = false;
