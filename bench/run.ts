@@ -18,13 +18,14 @@ import { renderReport, type SectionRun } from './lib/report';
 import type { SectionResult } from './lib/section';
 
 const SECTIONS: Array<{ id: string; title: string; timeoutS: number }> = [
-  { id: 'overhead', title: '1. Call overhead', timeoutS: quick ? 90 : 300 },
+  { id: 'overhead', title: '1. Call overhead', timeoutS: quick ? 150 : 480 },
   { id: 'breakdown', title: '1b. Where a governed call spends its time', timeoutS: quick ? 60 : 120 },
   { id: 'recovery', title: '2. Recovery after kill -9', timeoutS: quick ? 60 : 120 },
   { id: 'responsiveness', title: '3. Responsiveness', timeoutS: quick ? 60 : 120 },
   { id: 'scale', title: '4. Scale', timeoutS: quick ? 90 : 300 },
   { id: 'audit', title: '5. Audit log size', timeoutS: quick ? 60 : 180 },
   { id: 'protocol', title: '6. Prompts and resources', timeoutS: quick ? 60 : 120 },
+  { id: 'memory', title: '7. Memory under concurrency; scan split', timeoutS: quick ? 60 : 120 },
 ];
 
 const loadavg = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' / ');

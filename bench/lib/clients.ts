@@ -9,8 +9,11 @@ import { cliPath } from './build';
 import { repoRoot } from './env';
 import type { BenchProject } from './project';
 
-/** The three ways a client reaches the echo server in section 1. */
-export type Mode = 'direct' | 'stdio' | 'http';
+/**
+ * The ways a client reaches the echo server in section 1: directly, through the gateway on stdio
+ * or HTTP, and through the do-nothing proxy of each transport (the floor: bench/fixtures/*Floor.mjs).
+ */
+export type Mode = 'direct' | 'floorStdio' | 'stdio' | 'floorHttp' | 'http';
 
 /** A connected MCP client plus what the bench needs to address tools and clean up. */
 export interface Endpoint {
@@ -134,8 +137,70 @@ export async function openHttpGateway(project: BenchProject, env: Record<string,
   }
 }
 
+/** The stdio floor: one process hop that parses, rewrites the prefix and re-serialises each line. */
+export async function openStdioFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  const floor = path.join(repoRoot, 'bench/fixtures/stdioFloor.mjs');
+  const transport = new StdioClientTransport({ command: process.execPath, args: [floor, path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
+  const watch = new StderrWatch(transport.stderr as NodeJS.ReadableStream | null);
+  const client = newClient();
+  await client.connect(transport);
+  return { mode: 'floorStdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
+}
+
+/** The HTTP floor: node:http keep-alive, one JSON body per POST, no auth, sessions or governance. */
+export async function openHttpFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  const floor = path.join(repoRoot, 'bench/fixtures/httpFloor.mjs');
+  const proc = spawn(process.execPath, [floor, path.join(repoRoot, script)], { cwd: project.folder, stdio: ['ignore', 'pipe', 'pipe'] });
+  const watch = new StderrWatch(proc.stderr);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      proc.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\n')) resolve(text.split('\n')[0]!);
+      });
+      void exited.then(() => reject(new Error(`the HTTP floor exited early: ${watch.tail()}`)));
+    });
+    const client = newClient();
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return {
+      mode: 'floorHttp',
+      client,
+      tool: (n) => `echo__${n}`,
+      pid: proc.pid ?? -1,
+      stderr: watch.tail,
+      overruns: () => watch.overruns,
+      close: async () => {
+        await client.close().catch(() => undefined);
+        await stop();
+      },
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 export function open(mode: Mode, project: BenchProject): Promise<Endpoint> {
-  return mode === 'direct' ? openDirect(project) : mode === 'stdio' ? openStdioGateway(project) : openHttpGateway(project);
+  switch (mode) {
+    case 'direct':
+      return openDirect(project);
+    case 'floorStdio':
+      return openStdioFloor(project);
+    case 'stdio':
+      return openStdioGateway(project);
+    case 'floorHttp':
+      return openHttpFloor(project);
+    case 'http':
+      return openHttpGateway(project);
+  }
 }
 
 /**

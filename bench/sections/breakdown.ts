@@ -26,25 +26,25 @@ const BIG_CALLS = scaled(15, 3);
 const BIG_BYTES = 256 * 1024;
 const BIG_STEPS: Array<{ label: string; layers: number[] | 'pool' }> = [
   { label: '256 KiB result: pool.callTool (no chain)', layers: 'pool' },
-  { label: '256 KiB result: chain without redaction and injection scan', layers: [0, 1, 2, 3, 4, 5, 6, 7, 10, 12] },
-  { label: '256 KiB result: full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+  { label: '256 KiB result: chain without redaction and injection scan', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13] },
+  { label: '256 KiB result: full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] },
 ];
 const ROUNDS = scaled(2, 1);
 
 /**
  * Indices into Governance.layers(), which is ordered outermost first:
- * 0 audit · 1 HALT · 2 withheld · 3 tier · 4 policy · 5 blocked paths · 6 rate limit ·
- * 7 breaker · 8 injection · 9 redact result · 10 result cap · 11 redact args · 12 dispatch.
+ * 0 audit · 1 HALT · 2 withheld tools · 3 withheld prompts · 4 tier · 5 policy · 6 blocked paths ·
+ * 7 rate limit · 8 breaker · 9 injection · 10 redact result · 11 result cap · 12 redact args · 13 dispatch.
  * Checked against the layer count at run time, so a reordering shows up as an error.
  */
-const LAYER_COUNT = 13;
+const LAYER_COUNT = 14;
 const STEPS: Array<{ label: string; layers: number[] | 'pool' | 'mcp' }> = [
   { label: 'pool.callTool (no chain)', layers: 'pool' },
-  { label: '+ chain with dispatch only', layers: [12] },
-  { label: '+ audit record', layers: [0, 12] },
-  { label: '+ HALT probe (open of .gatehouse/HALT)', layers: [0, 1, 12] },
-  { label: '+ withheld, tier, policy, blocked paths, rate limit, breaker, result cap', layers: [0, 1, 2, 3, 4, 5, 6, 7, 10, 12] },
-  { label: '+ redaction (args, result) and injection scan = full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+  { label: '+ chain with dispatch only', layers: [13] },
+  { label: '+ audit record', layers: [0, 13] },
+  { label: '+ HALT probe (open of .gatehouse/HALT)', layers: [0, 1, 13] },
+  { label: '+ withheld, tier, policy, blocked paths, rate limit, breaker, result cap', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13] },
+  { label: '+ redaction (args, result) and injection scan = full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] },
   { label: '+ MCP server and client (in-memory transport)', layers: 'mcp' },
 ];
 

@@ -54,13 +54,18 @@ function defaultWorker(): { file: string; execArgv?: string[] } {
   return { file: path.join(__dirname, 'configWorker.js') };
 }
 
+/** How long an idle config worker is kept before it is stopped (config edits come in bursts). */
+export const CONFIG_WORKER_IDLE_MS = 10_000;
+
 /**
- * One lazily started worker, unref'd while idle (it never keeps a CLI alive). A worker that
- * cannot start or dies makes the parse fall back to the calling thread, with a warning: a slow
- * reload beats no reload.
+ * One lazily started worker, unref'd while idle (it never keeps a CLI alive) and stopped after
+ * `idleMs` without work: a worker thread is a whole V8 heap (about 10 MB resident) that a
+ * gateway needs only for the moments a config file changes. A worker that cannot start or dies
+ * makes the parse fall back to the calling thread, with a warning: a slow reload beats no reload.
  */
 export class WorkerConfigParser implements IDisposable {
   private worker: Worker | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
   private disposed = false;
@@ -68,9 +73,16 @@ export class WorkerConfigParser implements IDisposable {
   constructor(
     private readonly logger: Logger,
     private readonly workerFile = defaultWorker(),
+    private readonly idleMs = CONFIG_WORKER_IDLE_MS,
   ) {}
 
+  /** True while a worker thread is running (started, not yet stopped for idleness). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   readonly parse: ConfigTextParser = async (kind, text, file) => {
+    clearTimeout(this.idleTimer);
     const worker = this.ensureWorker();
     if (!worker) return parseConfigText(kind, text, file);
     try {
@@ -102,7 +114,10 @@ export class WorkerConfigParser implements IDisposable {
         const entry = this.pending.get(reply.id);
         if (!entry) return;
         this.pending.delete(reply.id);
-        if (this.pending.size === 0) worker.unref();
+        if (this.pending.size === 0) {
+          worker.unref();
+          this.stopWhenIdle(worker);
+        }
         if (reply.error !== undefined) entry.reject(new Error(reply.error));
         else entry.resolve(reply.result);
       });
@@ -117,6 +132,19 @@ export class WorkerConfigParser implements IDisposable {
     }
   }
 
+  private stopWhenIdle(worker: Worker): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.worker !== worker || this.pending.size > 0) return;
+      this.worker = undefined;
+      // Its exit is ours: not a failure of parses started since (they have a new worker).
+      worker.removeAllListeners('exit');
+      worker.removeAllListeners('error');
+      void worker.terminate();
+    }, this.idleMs);
+    this.idleTimer.unref();
+  }
+
   private fail(worker: Worker, err: Error): void {
     if (this.worker === worker) this.worker = undefined;
     for (const entry of this.pending.values()) entry.reject(err);
@@ -125,6 +153,7 @@ export class WorkerConfigParser implements IDisposable {
 
   dispose(): void {
     this.disposed = true;
+    clearTimeout(this.idleTimer);
     const worker = this.worker;
     this.worker = undefined;
     for (const entry of this.pending.values()) entry.reject(new Error('config parser disposed'));

@@ -23,7 +23,7 @@ import { Gateway } from './gateway';
 import { ConfigWatcher } from './configWatcher';
 import { Governance } from './governance';
 import { freeze, haltMessage, readHalt, unfreeze, type FreezeResult, type HaltState, type UnfreezeResult } from './halt';
-import { HttpListener, type HttpEndpoint } from './httpListener';
+import type { HttpEndpoint, HttpListener } from './httpListener';
 import { MetricsServer } from './metrics';
 import { redactingLogger } from './scanner/redactingLogger';
 import { loadTelemetry } from '../telemetry/loadTelemetry';
@@ -542,7 +542,10 @@ export class GatewayService extends Disposable {
 
   /** Starts the loopback HTTP endpoint and writes the discovery file. */
   async startHttp(port = 0): Promise<HttpEndpoint> {
-    this.http ??= new HttpListener(this.gateway, { port, logger: this.logger });
+    // Loaded on first use: express and its dependencies cost a stdio-only gateway start-up time
+    // and memory for nothing.
+    const { HttpListener: Listener } = await import('./httpListener');
+    this.http ??= new Listener(this.gateway, { port, logger: this.logger });
     const endpoint = await this.http.start();
     await writeDiscoveryFile(this.configDir, { url: endpoint.url, token: endpoint.token, pid: process.pid });
     return endpoint;

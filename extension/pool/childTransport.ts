@@ -162,13 +162,22 @@ export class ChildProcessTransport implements Transport {
     this.onmessage?.(message);
   }
 
+  /** Resolves at the child's stdin's next 'drain', while a write is waiting for one. */
+  private drained: Promise<void> | undefined;
+
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.closed || !stdin.writable) return Promise.reject(new Error('Not connected'));
-    return new Promise((resolve) => {
-      if (stdin.write(serializeMessage(message))) resolve();
-      else stdin.once('drain', resolve);
-    });
+    if (stdin.write(serializeMessage(message))) return Promise.resolve();
+    // Every send that finds the pipe full waits for the same 'drain': one listener, not one per
+    // message (200 calls in flight otherwise hung 200 listeners on the child's stdin).
+    this.drained ??= new Promise<void>((resolve) =>
+      stdin.once('drain', () => {
+        this.drained = undefined;
+        resolve();
+      }),
+    );
+    return this.drained;
   }
 
   /** Closes with escalation and resolves once the child is gone (or SIGKILL was sent). */

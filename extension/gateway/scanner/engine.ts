@@ -1,7 +1,7 @@
 /**
- * The scanning work itself, as pure synchronous functions. Only the worker thread runs them on
- * untrusted text (the main thread must never run a regex over tool data: DESIGN §1); unit tests
- * call them directly.
+ * The scanning work itself, as pure synchronous functions. The worker thread runs them on
+ * untrusted text; the main thread only on small payloads with the built-in, linear-time patterns
+ * (Scanner's inline path; DESIGN §1); unit tests call them directly.
  */
 import { BASE64_TOKEN, INJECTION_PHRASES, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
 

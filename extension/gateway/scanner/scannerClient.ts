@@ -1,6 +1,12 @@
 /**
  * `Scanner`: the main-thread face of the scanner worker (DESIGN §1: no regex over untrusted text
- * on the extension host's thread).
+ * on the extension host's thread — with one proven exception, below).
+ *
+ * - **Small jobs run inline** ({@link INLINE_MAX_BYTES}, 8 KiB): when no policy pattern is set
+ *   and every built-in pattern is linear-time by shape (linearTime.ts, checked at load and by
+ *   secretPatterns.test.ts), a job that small costs less than the worker round trip (about
+ *   0.4 ms). It runs the very code the worker runs (jobs.ts). Policy patterns, which may
+ *   backtrack, and larger payloads always go to the worker with its budget.
  *
  * - ONE long-lived worker thread holds the compiled patterns: rea's built-in secret patterns plus
  *   policy `redact.patterns` (replaced with {@link Scanner.setPatterns} on policy reload), and the
@@ -35,8 +41,10 @@ import { systemClock, type Clock } from '../../common/clock';
 import type { IDisposable } from '../../common/disposable';
 import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
-import { classifyInjection, type InjectionVerdict } from './engine';
-import { REDACTION_TIMED_OUT, SECRET_PATTERNS, vetUserPatterns, type PatternSource, type PatternSpec, type UserPatternInput } from './patterns';
+import { classifyInjection, compilePatterns, type CompiledPatterns, type InjectionVerdict } from './engine';
+import { runJob, type JobMessage } from './jobs';
+import { allLinearTime } from './linearTime';
+import { BASE64_TOKEN, REDACTION_TIMED_OUT, SECRET_PATTERNS, vetUserPatterns, type PatternSource, type PatternSpec, type UserPatternInput } from './patterns';
 import {
   PHASE_INJECT,
   PHASE_REDACT,
@@ -60,6 +68,20 @@ export const BUDGET_BYTES_PER_STEP = 256 * 1024;
 
 /** Every call gets at least this many `match_timeout_ms` (see the file comment for why). */
 export const CALL_BUDGET_STEPS = 10;
+
+/**
+ * Default of {@link ScannerOptions.inlineMaxBytes}. A worker round trip costs about 0.4 ms on a
+ * busy 2-core machine (two thread wake-ups and a message each way); the linear-time built-in
+ * patterns and the phrase scan get through 8 KiB in about that, so smaller jobs are cheaper here.
+ */
+export const INLINE_MAX_BYTES = 8 * 1024;
+
+/**
+ * Whether the built-in patterns may run on the calling thread at all: only when each one is
+ * linear-time by shape (linearTime.ts). Checked once, at load: a built-in pattern edited into a
+ * backtracking shape sends every job back to the worker (and fails secretPatterns.test.ts).
+ */
+const BUILT_INS_LINEAR = allLinearTime([...SECRET_PATTERNS.map((p) => p.regex), BASE64_TOKEN.regex]);
 
 /** Which pattern was running when a call ran out of time. */
 export interface ScanTimeout {
@@ -139,6 +161,14 @@ export interface ScannerOptions {
   maxQueue?: number;
   /** Inputs larger than this (UTF-8 bytes) are not scanned: they fail closed (default 16 MiB). */
   maxInputBytes?: number;
+  /**
+   * Jobs over at most this many UTF-8 bytes run inline on the calling thread, when no policy
+   * pattern is set (policy patterns may backtrack: they run only in the worker, under its
+   * budget) and the built-in patterns are proven linear-time. 0 sends every job to the worker.
+   * Default {@link INLINE_MAX_BYTES}; 0 when `workerFile` is given (a test's worker stands in
+   * for the real one and must see every job).
+   */
+  inlineMaxBytes?: number;
 }
 
 type Outcome<R> = { kind: 'ok'; reply: R } | { kind: 'timeout'; timeout: ScanTimeout } | { kind: 'failed'; message: string };
@@ -192,6 +222,9 @@ export class Scanner implements IDisposable {
   private readonly startupTimeoutMs: number;
   private readonly maxQueue: number;
   private readonly maxInputBytes: number;
+  private readonly inlineMaxBytes: number;
+  /** The built-in patterns compiled for inline jobs (on first use). */
+  private inlinePatterns: CompiledPatterns | undefined;
   private matchTimeoutMs: number;
   private userSpecs: PatternSpec[] = [];
   private readonly queue: Job[] = [];
@@ -203,6 +236,9 @@ export class Scanner implements IDisposable {
   private disposed = false;
   private restarts = 0;
   private readonly timeoutEmitter = new Emitter<ScanTimeout>();
+
+  /** Scan jobs run so far: inline on the calling thread, or in the worker (the bench reports the split). */
+  readonly split = { inline: 0, worker: 0 };
 
   /** Fires for every call that ran out of time (after the call has resolved). */
   readonly onDidTimeout: Event<ScanTimeout> = this.timeoutEmitter.event;
@@ -216,6 +252,7 @@ export class Scanner implements IDisposable {
     this.startupTimeoutMs = options.startupTimeoutMs ?? 15_000;
     this.maxQueue = options.maxQueue ?? 1024;
     this.maxInputBytes = options.maxInputBytes ?? 16 * 1024 * 1024;
+    this.inlineMaxBytes = BUILT_INS_LINEAR ? (options.inlineMaxBytes ?? (options.workerFile ? 0 : INLINE_MAX_BYTES)) : 0;
     this.matchTimeoutMs = positive(options.matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
     if (options.patterns) this.setPatterns(options.patterns);
     this.ensureWorker();
@@ -353,10 +390,13 @@ export class Scanner implements IDisposable {
     if (bytes > this.maxInputBytes) {
       return Promise.resolve({ kind: 'failed', message: `input of ${bytes} bytes exceeds the scanner limit of ${this.maxInputBytes} bytes` });
     }
+    // Small jobs never wait for the worker (nor its queue, nor its restart pause).
+    if (bytes <= this.inlineMaxBytes && this.userSpecs.length === 0) return Promise.resolve(this.runInline<R>(build(0) as JobMessage));
     if (this.queue.length >= this.maxQueue) return Promise.resolve({ kind: 'failed', message: 'scanner overloaded: too many calls waiting' });
     if (this.clock.now() < this.pausedUntil) {
       return Promise.resolve({ kind: 'failed', message: 'scanner worker cannot start (see the log); retrying shortly' });
     }
+    this.split.worker++;
     return new Promise<Outcome<R>>((resolve) => {
       const id = this.nextId++;
       let settled = false;
@@ -375,6 +415,20 @@ export class Scanner implements IDisposable {
       });
       this.pump();
     });
+  }
+
+  /**
+   * A small job with the built-in patterns only, run here: the same code the worker runs
+   * (jobs.ts), without the round trip. Linear-time patterns on a bounded input need no budget.
+   */
+  private runInline<R extends Reply>(message: JobMessage): Outcome<R> {
+    this.split.inline++;
+    try {
+      this.inlinePatterns ??= compilePatterns(SECRET_PATTERNS);
+      return { kind: 'ok', reply: runJob(message, this.inlinePatterns, noMark).reply as R };
+    } catch (err) {
+      return { kind: 'failed', message: `scanner error: ${errorText(err)}` };
+    }
   }
 
   /** Sends the next job when the worker is started and idle. */
@@ -634,6 +688,9 @@ function verdictOf(hits: InjectHits, tier: ScanInjectionOptions['tier']): Inject
     timedOut: false,
   };
 }
+
+/** Inline jobs have no watchdog to report progress to. */
+function noMark(): void {}
 
 function positive(n: number | undefined): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;

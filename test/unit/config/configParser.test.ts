@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { nullLogger } from '../../../extension/common/logger';
 import { inlineConfigParser, WorkerConfigParser, type ConfigTextParser } from '../../../extension/config/configParser';
+import { until } from '../../helpers/poll';
 
 // Issue 13 item 6: a parse never blocks calls. A policy just under the 1 MiB cap takes seconds to
 // parse with positions; while the worker parses it, this thread keeps turning.
@@ -47,6 +48,20 @@ test('problems come back from the worker with their positions', async () => {
     assert.equal(result.problems[0]?.line, 3);
     const extra = await parser.parse('gatehouse', 'gateway:\n  breaker: { failure_threshold: 2 }\n', '/w/.rea/gatehouse.yaml');
     assert.deepEqual(extra.gateway, { breaker: { failure_threshold: 2 } });
+  } finally {
+    parser.dispose();
+  }
+});
+
+test('an idle worker is stopped, and the next parse starts a new one', async () => {
+  const parser = new WorkerConfigParser(nullLogger, undefined, 20);
+  try {
+    const first = await parser.parse('gatehouse', 'gateway:\n  breaker: { failure_threshold: 2 }\n', '/w/.rea/gatehouse.yaml');
+    assert.deepEqual(first.gateway, { breaker: { failure_threshold: 2 } });
+    await until('the idle worker to stop', () => !parser.running);
+    const second = await parser.parse('gatehouse', 'gateway:\n  breaker: { failure_threshold: 3 }\n', '/w/.rea/gatehouse.yaml');
+    assert.deepEqual(second.gateway, { breaker: { failure_threshold: 3 } });
+    assert.equal(parser.running, true);
   } finally {
     parser.dispose();
   }

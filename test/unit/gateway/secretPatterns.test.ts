@@ -1,73 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { compilePatterns, redactString } from '../../../extension/gateway/scanner/engine';
+import { allLinearTime, linearTimeProblems } from '../../../extension/gateway/scanner/linearTime';
 import { SECRET_PATTERNS } from '../../../extension/gateway/scanner/patterns';
 import { Scanner } from '../../../extension/gateway/scanner/scannerClient';
 import { createSyncRedactor } from '../../../extension/gateway/scanner/syncRedactor';
 import { filler, seeded } from '../../fixtures/secrets/secretCorpus';
-
-/**
- * Why a regex source cannot backtrack catastrophically, checked by shape: no backreference, and
- * no repeated group that itself contains a quantifier (`(a+)+`, `(?:x|y*){2,}`). A group that is
- * only optional (`?`, `{0,1}`) may hold quantifiers: it is tried once, not repeated. Returns the
- * problems found (empty when the source passes).
- */
-function linearTimeProblems(source: string): string[] {
-  const problems: string[] = [];
-  const groups: Array<{ quantified: boolean }> = [];
-  let lastGroupHadQuantifier = false;
-  let lastWasGroup = false;
-  const markQuantifier = (repeats: boolean): void => {
-    if (repeats && lastWasGroup && lastGroupHadQuantifier) problems.push('nested quantifier');
-    for (const g of groups) g.quantified = true;
-    lastWasGroup = false;
-  };
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i]!;
-    if (c === '\\') {
-      const n = source[i + 1] ?? '';
-      if (/[1-9]/.test(n) || (n === 'k' && source[i + 2] === '<')) problems.push(`backreference \\${n}`);
-      i++;
-      lastWasGroup = false;
-      continue;
-    }
-    if (c === '[') {
-      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
-      lastWasGroup = false;
-      continue;
-    }
-    if (c === '(') {
-      groups.push({ quantified: false });
-      if (source[i + 1] === '?') {
-        // (?: (?= (?! (?<= (?<! (?<name>
-        i += source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!' ? source.indexOf('>', i) - i : source[i + 2] === '<' ? 3 : 2;
-      }
-      lastWasGroup = false;
-      continue;
-    }
-    if (c === ')') {
-      const g = groups.pop();
-      lastGroupHadQuantifier = g?.quantified ?? false;
-      lastWasGroup = true;
-      continue;
-    }
-    if (c === '*' || c === '+' || c === '?') {
-      markQuantifier(c !== '?');
-      if (source[i + 1] === '?') i++; // lazy
-      continue;
-    }
-    const bounds = c === '{' ? /^\{(\d+)(,(\d*))?\}/.exec(source.slice(i)) : null;
-    if (bounds) {
-      i += bounds[0].length - 1;
-      const max = bounds[2] === undefined ? Number(bounds[1]) : bounds[3] === '' ? Infinity : Number(bounds[3]);
-      markQuantifier(max > 1);
-      if (source[i + 1] === '?') i++;
-      continue;
-    }
-    lastWasGroup = false;
-  }
-  return problems;
-}
 
 const DASHES = '-'.repeat(5);
 const rand = seeded(1);
@@ -105,6 +43,10 @@ describe('built-in secret patterns', () => {
     assert.deepEqual(linearTimeProblems('(?<q>a)\\k<q>'), ['backreference \\k']);
     assert.deepEqual(linearTimeProblems('(?:ab)?c{2}[x+*]'), []);
     assert.deepEqual(linearTimeProblems('(?:a{4,5}b)?(?:c+){0,1}'), []);
+    // What lets the scanner run the built-ins inline on small payloads (scannerClient.ts).
+    assert.equal(allLinearTime(SECRET_PATTERNS.map((p) => p.regex)), true);
+    assert.equal(allLinearTime([...SECRET_PATTERNS.map((p) => p.regex), '(a+)+$']), false);
+    assert.equal(allLinearTime(['(a)\\1']), false);
   });
 
   for (const kind of KINDS) {
