@@ -268,6 +268,7 @@ export class GatewayService extends Disposable {
         logger: this.logger,
         version: this.options.version,
         listReaHealth: path.basename(this.configDir) === '.rea',
+        tracer: this.telemetry?.tracer,
       }),
     );
     if (this.options.stateFile !== false) {

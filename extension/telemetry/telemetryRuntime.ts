@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -12,12 +13,12 @@ import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { DisposableStore } from '../common/disposable';
 import type { Logger } from '../common/logger';
-import type { CallContext } from '../gateway/chain/callContext';
+import type { CallContext, CallKind } from '../gateway/chain/callContext';
 import type { Middleware } from '../gateway/chain/chain';
 import { auditLogAttributes, AUDIT_EVENT_NAME } from './auditExport';
 import { CallMetrics } from './callMetrics';
 import type { TelemetryConfig } from './telemetryConfig';
-import type { TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
+import type { RequestTracer, TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
 
 const SCOPE = 'gatehouse';
 /** How long stopping the gateway waits for the last export. */
@@ -104,6 +105,7 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
   const runtime: TelemetryRuntime = {
     signals: Object.keys(config.signals) as TelemetryRuntime['signals'],
     stats: () => structuredClone(stats),
+    tracer: tracer && requestTracer(tracer),
 
     wrapLayers(layers: readonly Middleware[]): Middleware[] {
       if (!tracer) return [...layers];
@@ -220,22 +222,44 @@ function countingLogProcessor(inner: BatchLogRecordProcessor, counts: TelemetryS
   return inner;
 }
 
+/** The MCP method of each kind of request the chain carries. */
+const METHOD: Record<CallKind, string> = { tool: 'tools/call', prompt: 'prompts/get', resource: 'resources/read' };
+
 /**
- * The outermost layer: one SERVER span per upstream `tools/call`, named and attributed after
- * the OpenTelemetry semantic conventions for MCP (`mcp.method.name`, `gen_ai.tool.name`, …),
- * child of the client's W3C trace context when it sent one (`_meta` or HTTP headers).
+ * The semantic conventions' span name, `{mcp.method.name} {target}`, and target attributes:
+ * the tool or prompt name; a resource's URI only as an attribute (a name must stay low in
+ * cardinality). `name` is the gateway's (`server__tool`) upstream, the server's own downstream;
+ * a URI is the redacted copy the audit record holds.
  */
-function callSpanLayer(tracer: ReturnType<TracerProvider['getTracer']>, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
+function target(ctx: CallContext, name: string): { spanName: string; attributes: Attributes } {
+  const method = METHOD[ctx.kind ?? 'tool'];
+  const base: Attributes = { 'mcp.method.name': method };
+  switch (ctx.kind ?? 'tool') {
+    case 'tool':
+      return { spanName: `${method} ${name}`, attributes: { ...base, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name } };
+    case 'prompt':
+      return { spanName: `${method} ${name}`, attributes: { ...base, 'gen_ai.prompt.name': name } };
+    case 'resource':
+      return { spanName: method, attributes: { ...base, 'mcp.resource.uri': name } };
+  }
+}
+
+/**
+ * The outermost layer: one SERVER span per upstream request the chain carries (`tools/call`,
+ * `prompts/get`, `resources/read`), named and attributed after the OpenTelemetry semantic
+ * conventions for MCP (`mcp.method.name`, `gen_ai.tool.name`, …), child of the client's W3C
+ * trace context when it sent one (`_meta` or HTTP headers).
+ */
+function callSpanLayer(tracer: Tracer, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
   return async (ctx, next) => {
-    const parent = upstreamContext(ctx);
+    const parent = upstreamContext(ctx.upstream);
+    const { spanName, attributes } = target(ctx, ctx.full_name);
     const span = tracer.startSpan(
-      `tools/call ${ctx.full_name}`,
+      spanName,
       {
         kind: SpanKind.SERVER,
         attributes: {
-          'mcp.method.name': 'tools/call',
-          'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': ctx.full_name,
+          ...attributes,
           'mcp.session.id': ctx.session_id,
           'gatehouse.server': ctx.server_name,
           'gatehouse.tool': ctx.tool_name,
@@ -258,27 +282,24 @@ function callSpanLayer(tracer: ReturnType<TracerProvider['getTracer']>, inner: M
 }
 
 /** The terminal dispatcher: one CLIENT span per downstream request, its context sent on in `_meta`. */
-function downstreamSpanLayer(tracer: ReturnType<TracerProvider['getTracer']>, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
+function downstreamSpanLayer(tracer: Tracer, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
   return async (ctx, next) => {
     const parent = spans.get(ctx);
     if (ctx.status !== 'allowed' || !parent) return inner(ctx, next);
+    const { spanName, attributes } = target(ctx, ctx.tool_name);
     const span = tracer.startSpan(
-      `tools/call ${ctx.tool_name}`,
+      spanName,
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          'mcp.method.name': 'tools/call',
-          'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': ctx.tool_name,
+          ...attributes,
           'server.address': ctx.server_name,
           'gatehouse.server': ctx.server_name,
         },
       },
       trace.setSpan(ROOT_CONTEXT, parent),
     );
-    const carrier: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
-    ctx.downstream_meta = { ...ctx.downstream_meta, ...carrier };
+    ctx.downstream_meta = { ...ctx.downstream_meta, ...carrierOf(span) };
     try {
       await inner(ctx, next);
     } finally {
@@ -326,9 +347,75 @@ function outcomeAttributes(ctx: CallContext): Attributes {
   return attributes;
 }
 
+/** The W3C trace context of a span, as sent on in a downstream request's `_meta`. */
+function carrierOf(span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
+  return carrier;
+}
+
+/**
+ * Spans for the upstream requests that do not go through the chain (`completion/complete`,
+ * `resources/subscribe`, `resources/unsubscribe`): a SERVER span around the handler, and a
+ * CLIENT child around each downstream request it sends, found through AsyncLocalStorage so the
+ * gateway's hook stays one call. A downstream request without an upstream one (a fan-out of
+ * `logging/setLevel`, an unsubscription when a session closes) gets no span.
+ */
+function requestTracer(tracer: Tracer): RequestTracer {
+  const active = new AsyncLocalStorage<Span>();
+  const fail = (span: Span, err: unknown) => {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    span.setAttribute('error.type', typeof code === 'number' || typeof code === 'string' ? String(code) : 'error');
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  };
+  return {
+    async upstream(method, upstream, sessionId, run) {
+      const span = tracer.startSpan(
+        method,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            'mcp.method.name': method,
+            'mcp.session.id': sessionId,
+            ...(upstream?.client_name ? { 'gatehouse.client.name': upstream.client_name } : {}),
+          },
+        },
+        upstreamContext(upstream),
+      );
+      try {
+        return await active.run(span, run);
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+    async downstream(server, method, send) {
+      const parent = active.getStore();
+      if (!parent) return send(undefined);
+      parent.setAttribute('gatehouse.server', server);
+      const span = tracer.startSpan(
+        method,
+        { kind: SpanKind.CLIENT, attributes: { 'mcp.method.name': method, 'server.address': server, 'gatehouse.server': server } },
+        trace.setSpan(ROOT_CONTEXT, parent),
+      );
+      try {
+        return await send(carrierOf(span));
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}
+
+type Tracer = ReturnType<TracerProvider['getTracer']>;
+
 /** The client's trace context: `params._meta.traceparent` first (MCP's carrier), then HTTP headers. */
-function upstreamContext(ctx: CallContext): Context {
-  const up = ctx.upstream;
+function upstreamContext(up: CallContext['upstream']): Context {
   if (!up) return ROOT_CONTEXT;
   const pick = (source: Record<string, unknown> | undefined) => {
     const traceparent = source?.traceparent;

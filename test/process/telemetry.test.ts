@@ -234,6 +234,54 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.equal(json.damaged.length, 0);
   });
 
+  test('every upstream request kind: a SERVER span per request, a CLIENT child per downstream request, the context passed on', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    const project = makeProject([{ name: 'trace', fixture: 'traceEcho.mjs' }], { autonomy_level: 'L1' });
+    const gw = await startHttpGateway(project.folder, otelEnv(receiver.endpoint, 'http/json'));
+    const c = await httpClient(gw.info, 'otel-kinds-client');
+    clients.push(c);
+    await listedWith(c, 'trace__trace');
+    const uri = (await c.listResources()).resources.find((r) => r.name === 'trace')?.uri;
+    assert.ok(uri, 'the trace resource is listed');
+    const meta = { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` };
+    const prompt = await c.getPrompt({ name: 'trace__trace', _meta: meta });
+    const read = await c.readResource({ uri, _meta: meta });
+    const completion = await c.complete({ ref: { type: 'ref/prompt', name: 'trace__trace' }, argument: { name: 'x', value: '' }, _meta: meta });
+    await c.subscribeResource({ uri, _meta: meta });
+    const subscribed = resultText(await c.callTool({ name: 'trace__last_subscribe', arguments: {} }));
+    await c.unsubscribeResource({ uri, _meta: meta });
+    const received: Record<string, string> = {
+      'prompts/get': (prompt.messages[0]?.content as { text: string }).text,
+      'resources/read': (read.contents[0] as { text: string }).text,
+      'completion/complete': completion.completion.values[0] ?? '',
+      'resources/subscribe': subscribed,
+    };
+    for (const [method, sentOn] of Object.entries(received)) {
+      const server = await until(`the ${method} span`, () =>
+        receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === method),
+      );
+      assert.equal(server.traceId, PARENT_TRACE, `${method} continues the client trace`);
+      assert.equal(server.parentSpanId, PARENT_SPAN, method);
+      assert.match(String(attr(server.attributes, 'mcp.session.id')), /^[0-9a-f-]{36}$/, method);
+      assert.equal(attr(server.attributes, 'gatehouse.client.name'), 'otel-kinds-client', method);
+      const child = await until(`the downstream ${method} span`, () => receiver.spans().find((s) => s.kind === 3 && s.parentSpanId === server.spanId));
+      assert.equal(attr(child.attributes, 'mcp.method.name'), method);
+      assert.equal(attr(child.attributes, 'gatehouse.server'), 'trace');
+      // The stdio child received the downstream span's own context in the request's `_meta`.
+      assert.equal(sentOn, `00-${PARENT_TRACE}-${child.spanId}-01`, `${method}: the child got the CLIENT span's context`);
+    }
+    const promptSpan = receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === 'prompts/get');
+    assert.equal(promptSpan?.name, 'prompts/get trace__trace');
+    assert.equal(attr(promptSpan?.attributes, 'gen_ai.prompt.name'), 'trace__trace');
+    assert.equal(attr(promptSpan?.attributes, 'gatehouse.status'), 'allowed');
+    const readSpan = receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === 'resources/read');
+    assert.equal(readSpan?.name, 'resources/read', 'no URI in the span name (cardinality)');
+    assert.equal(attr(readSpan?.attributes, 'mcp.resource.uri'), uri);
+    await until('the unsubscribe span', () => receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === 'resources/unsubscribe'));
+
+  });
+
   test('a remote (Streamable HTTP) server gets the downstream span context as traceparent headers', async () => {
     const receiver = await OtlpReceiver.start();
     receivers.push(receiver);
