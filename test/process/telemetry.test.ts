@@ -318,6 +318,55 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.equal(header, `00-${PARENT_TRACE}-${child.spanId}-01`);
   });
 
+  test('policy.yaml gateway.telemetry configures export without variables; a header by reference; the variables win', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], {
+      autonomy_level: 'L1',
+      gateway: {
+        telemetry: {
+          endpoint: receiver.endpoint,
+          protocol: 'http/json',
+          headers: { authorization: 'Bearer ${TEAM_OTEL_TOKEN}' },
+          service_name: 'from-policy',
+          resource_attributes: { team: 'platform' },
+        },
+      },
+    });
+    const gw = await startHttpGateway(project.folder, {
+      TEAM_OTEL_TOKEN: SECRET,
+      OTEL_SERVICE_NAME: 'from-env',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_BLRP_SCHEDULE_DELAY: '50',
+    });
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: 'configured' } })), 'configured');
+    await until('the call span', () => receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'gen_ai.tool.name') === 'echo__echo'));
+    assert.ok(receiver.requests.every((r) => r.headers.authorization === `Bearer ${SECRET}` && /json/.test(r.contentType)));
+    assert.equal(attr(receiver.resource('/v1/traces'), 'service.name'), 'from-env', 'OTEL_SERVICE_NAME wins over service_name');
+    assert.equal(attr(receiver.resource('/v1/traces'), 'team'), 'platform');
+    assert.match(gw.stderr(), /telemetry: exporting traces → http:\/\/127\.0\.0\.1:\d+\/v1\/traces \(http\/json\).*\(from policy gateway\.telemetry\.endpoint/);
+    assert.ok(!gw.stderr().includes(SECRET), 'the header value is never logged');
+  });
+
+  test('policy.yaml gateway.telemetry naming a variable that is not set: one warning naming it, the gateway serves on', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], {
+      autonomy_level: 'L1',
+      gateway: { telemetry: { endpoint: receiver.endpoint, headers: { authorization: 'Bearer ${GATEHOUSE_TEST_UNSET_TOKEN}' } } },
+    });
+    const gw = await startHttpGateway(project.folder, {});
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: 'on' } })), 'on');
+    const warnings = gw.stderr().split('\n').filter((l) => l.includes('telemetry: off'));
+    assert.equal(warnings.length, 1, gw.stderr());
+    assert.match(warnings[0]!, /policy gateway\.telemetry\.headers\.authorization references \$\{GATEHOUSE_TEST_UNSET_TOKEN\}, which is not set/);
+    assert.equal(receiver.requests.length, 0);
+  });
+
   test('a malformed header variable: one warning, no export, the gateway serves on', async () => {
     const receiver = await OtlpReceiver.start();
     receivers.push(receiver);
