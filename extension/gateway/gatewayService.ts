@@ -295,6 +295,7 @@ export class GatewayService extends Disposable {
       await this.stateFile.start();
     }
     this.telemetry?.attach({ onDidAppendAudit: governance.audit.onDidAppend, onDidFinishCall: this._gateway.onDidFinishCall, store: this.store });
+    if (this.telemetry) this.register(this.telemetry.onDidChangeStats((view) => this.store.setTelemetry(view)));
     if (this.options.metricsPort !== undefined) await this.startMetrics(this.options.metricsPort);
     await this.evaluateTrust();
     if (this.options.stateFile !== false) await this.guardChildren();

@@ -12,17 +12,21 @@ import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type R
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { DisposableStore } from '../common/disposable';
+import { Emitter } from '../common/event';
 import type { Logger } from '../common/logger';
 import type { CallContext, CallKind } from '../gateway/chain/callContext';
 import type { Middleware } from '../gateway/chain/chain';
 import { auditLogAttributes, AUDIT_EVENT_NAME } from './auditExport';
 import { CallMetrics } from './callMetrics';
 import type { TelemetryConfig } from './telemetryConfig';
-import type { RequestTracer, TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
+import type { TelemetryView } from '../protocol/model';
+import type { RequestTracer, SignalCounts, TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
 
 const SCOPE = 'gatehouse';
 /** How long stopping the gateway waits for the last export. */
 const SHUTDOWN_MS = 2000;
+/** Drops can come once per call; the dashboard hears of them at most this often. */
+const STATS_COALESCE_MS = 250;
 const propagator = new W3CTraceContextPropagator();
 
 /**
@@ -40,8 +44,21 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
     'service.name': config.serviceName,
     'service.version': version,
   });
-  const stats: TelemetryStats = { spans: newCounts(), logs: newCounts(), metrics: newCounts() };
   const subscriptions = new DisposableStore();
+  const statsEmitter = subscriptions.add(new Emitter<TelemetryView>());
+  let statsTimer: NodeJS.Timeout | undefined;
+  const view = (c: SignalCounts) => ({ exported: c.exported, dropped: c.dropped, failed_exports: c.failed_exports });
+  /** Called where a count changes (on the call path for drops): schedules one coalesced report. */
+  const changed = () => {
+    if (statsTimer || subscriptions.isDisposed) return;
+    statsTimer = setTimeout(() => {
+      statsTimer = undefined;
+      statsEmitter.fire({ spans: view(stats.spans), logs: view(stats.logs), metrics: view(stats.metrics) });
+    }, STATS_COALESCE_MS);
+    statsTimer.unref();
+  };
+  const stats: TelemetryStats = { spans: newCounts(changed), logs: newCounts(changed), metrics: newCounts(changed) };
+  changed();
 
   const t = config.signals.traces;
   const tracerProvider = t
@@ -104,7 +121,8 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
 
   const runtime: TelemetryRuntime = {
     signals: Object.keys(config.signals) as TelemetryRuntime['signals'],
-    stats: () => structuredClone(stats),
+    stats: () => ({ spans: copyCounts(stats.spans), logs: copyCounts(stats.logs), metrics: copyCounts(stats.metrics) }),
+    onDidChangeStats: statsEmitter.event,
     tracer: tracer && requestTracer(tracer),
 
     wrapLayers(layers: readonly Middleware[]): Middleware[] {
@@ -139,6 +157,7 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
     },
 
     async shutdown(): Promise<void> {
+      clearTimeout(statsTimer);
       subscriptions.dispose();
       // A last flush, bounded: a collector that hangs must not hold the gateway's exit.
       let timer: NodeJS.Timeout | undefined;
@@ -153,8 +172,28 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
   return runtime;
 }
 
-function newCounts(): TelemetryStats['spans'] {
-  return { exported: 0, dropped: 0, failed_exports: 0 };
+/**
+ * Counts that report their own changes: `exported`, `dropped` and `failed_exports` are
+ * accessors over plain fields, so the counting wrappers below stay `counts.dropped += 1`.
+ */
+function newCounts(changed: () => void): SignalCounts {
+  const values = { exported: 0, dropped: 0, failed_exports: 0 };
+  const counts = {} as SignalCounts;
+  for (const key of ['exported', 'dropped', 'failed_exports'] as const) {
+    Object.defineProperty(counts, key, {
+      enumerable: true,
+      get: () => values[key],
+      set: (v: number) => {
+        values[key] = v;
+        changed();
+      },
+    });
+  }
+  return counts;
+}
+
+function copyCounts(c: SignalCounts): SignalCounts {
+  return { exported: c.exported, dropped: c.dropped, failed_exports: c.failed_exports, ...(c.queued !== undefined ? { queued: c.queued } : {}) };
 }
 
 function exporterOptions(s: { url: string; headers: Record<string, string>; timeoutMs: number }) {

@@ -1,5 +1,5 @@
 import type { Event } from '../common/event';
-import type { GatewaySnapshot } from '../protocol/model';
+import type { GatewaySnapshot, TelemetryView } from '../protocol/model';
 import type { AuditRecord } from '../gateway/audit/auditRecord';
 import type { CallContext } from '../gateway/chain/callContext';
 import type { Middleware } from '../gateway/chain/chain';
@@ -39,6 +39,8 @@ export interface TelemetryRuntime {
   wrapLayers(layers: readonly Middleware[]): Middleware[];
   attach(hooks: TelemetryHooks): void;
   stats(): TelemetryStats;
+  /** The counts without the queue length, coalesced (at most a few a second), first soon after start. */
+  readonly onDidChangeStats: Event<TelemetryView>;
   /** Flushes what is queued (bounded by the exporters' timeouts), then stops. */
   shutdown(): Promise<void>;
 }
