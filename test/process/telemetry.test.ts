@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -383,6 +383,60 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.match(warnings[0]!, /OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not key=value/);
     assert.ok(!gw.stderr().includes(SECRET), 'the header value is never logged');
     assert.equal(receiver.requests.length, 0);
+  });
+
+  test('a collector that answers 5xx, 4xx, closes connections or hangs: retries, then drops, counted; calls answer', async () => {
+    // One misbehaving collector, one misbehaviour per signal: traces get 503 with Retry-After: 0
+    // (retryable: the SDK tries again at once, 6 attempts in all); audit log records get 400
+    // (not retryable) and a reset connection in turn; metrics never get an answer.
+    const requests: Record<string, number> = {};
+    const hanging = new Set<ServerResponse>();
+    const collector = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const p = req.url ?? '';
+        const n = (requests[p] = (requests[p] ?? 0) + 1);
+        if (p === '/v1/traces') res.writeHead(503, { 'retry-after': '0' }).end();
+        else if (p === '/v1/logs' && n % 2 === 1) res.writeHead(400, { 'content-type': 'application/x-protobuf' }).end();
+        else if (p === '/v1/logs') req.socket.destroy();
+        else hanging.add(res);
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    stoppers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          collector.close(() => resolve());
+          collector.closeAllConnections();
+        }),
+    );
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], { autonomy_level: 'L1', gateway: { state: { heartbeat_ms: 200 } } });
+    const gw = await startHttpGateway(project.folder, {
+      ...otelEnv(`http://127.0.0.1:${(collector.address() as AddressInfo).port}`, 'http/protobuf'),
+      // A secret-looking resource attribute: exported, never logged.
+      OTEL_RESOURCE_ATTRIBUTES: `deployment.token=${SECRET}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '5000',
+    });
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    for (let i = 0; i < 5; i++) assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: `r${i}` } })), `r${i}`);
+    const t = await until(
+      'every signal failed and was counted',
+      async () => {
+        const s = (await buildStatus(project.folder)).serve.telemetry;
+        return s && s.spans.dropped >= 5 && s.spans.failed_exports >= 1 && s.logs.dropped >= 5 && s.logs.failed_exports >= 2 && s.metrics.failed_exports >= 1 ? s : undefined;
+      },
+      60_000,
+      100,
+    );
+    assert.equal(t.spans.exported + t.logs.exported + t.metrics.exported, 0);
+    // The 503s were retried within the SDK's limit: 1 + 5 attempts per failed span export.
+    assert.ok((requests['/v1/traces'] ?? 0) >= 6 * t.spans.failed_exports, JSON.stringify({ requests, t }));
+    assert.ok(hanging.size >= 1, 'the metrics export was left hanging');
+    // Calls still answer while exports fail.
+    assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: 'after' } })), 'after');
+    assert.ok(!gw.stderr().includes(SECRET), 'neither the header nor the resource attribute is logged');
   });
 
   test('a dead collector: calls work and answer, the loss is counted', async () => {
