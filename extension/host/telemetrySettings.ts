@@ -32,8 +32,11 @@ export async function readTelemetrySettings(secrets: vscode.SecretStorage): Prom
     // No keyring (some Linux desktops): the export runs without these headers and says why at its start.
     secretHeaders = undefined;
   }
+  // Only an explicit user (or remote) value counts: the default `true` must not override
+  // `enabled: false` in policy.yaml. Workspace values are ignored, as for every machine setting.
+  const enabled = c.inspect<boolean>('enabled')?.globalValue;
   return {
-    enabled: c.get<boolean>('enabled', true) !== false,
+    enabled: typeof enabled === 'boolean' ? enabled : undefined,
     endpoint: text('endpoint'),
     protocol: text('protocol'),
     headers: record('headers'),
