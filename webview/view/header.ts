@@ -18,7 +18,7 @@ export class Header {
   private readonly fallback = h('p', { class: 'fallback', role: 'status', hidden: true });
   private readonly meta = h('p', { class: 'meta' });
   /** OpenTelemetry export counts; hidden while export is off. Plain text: no live region, it changes often. */
-  private readonly telemetry = h('p', { class: 'meta telemetry', 'data-testid': 'telemetry', hidden: true });
+  private readonly telemetry = h('p', { class: 'meta telemetry', hidden: true });
   private readonly connection = h('span', { class: 'connection' });
   private readonly halt = h('div', { class: 'halt-banner', role: 'alert', hidden: true });
   private readonly freeze: HTMLButtonElement;
