@@ -91,9 +91,9 @@ async function measure(mode: Mode): Promise<Sample> {
   const env: Record<string, string> = endpoint
     ? {
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        // Short delays so exports run during the measured calls, not after them.
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-        OTEL_BLRP_SCHEDULE_DELAY: '100',
+        // 1 s batch delays (defaults 5 s / 1 s) so several exports run during the measured calls.
+        OTEL_BSP_SCHEDULE_DELAY: '1000',
+        OTEL_BLRP_SCHEDULE_DELAY: '1000',
         OTEL_METRIC_EXPORT_INTERVAL: '1000',
         OTEL_EXPORTER_OTLP_TIMEOUT: '2000',
       }
@@ -161,7 +161,7 @@ async function body(out: SectionOutput): Promise<void> {
     for (const n of notes) out.note(n);
     out.note(
       `${round} of ${ROUNDS} rounds; ${CALLS} sequential echo calls per run through gatehouse serve (stdio), full chain at its defaults, every answer checked. ` +
-        'Export with OTEL_BSP/BLRP_SCHEDULE_DELAY=100 ms, OTEL_METRIC_EXPORT_INTERVAL=1 s, OTEL_EXPORTER_OTLP_TIMEOUT=2 s, http/protobuf; ' +
+        'Export with OTEL_BSP/BLRP_SCHEDULE_DELAY=1 s, OTEL_METRIC_EXPORT_INTERVAL=1 s, OTEL_EXPORTER_OTLP_TIMEOUT=2 s, http/protobuf; ' +
         'exported and dropped are spans plus audit log records, from serve.state.json after the run (as gatehouse status shows them). ' +
         'Ratios near 1.00× for dead and slow are the claim: export happens off the call path, and its loss is counted, not waited for.',
     );
