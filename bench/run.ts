@@ -26,6 +26,7 @@ const SECTIONS: Array<{ id: string; title: string; timeoutS: number }> = [
   { id: 'audit', title: '5. Audit log size', timeoutS: quick ? 60 : 180 },
   { id: 'protocol', title: '6. Prompts and resources', timeoutS: quick ? 60 : 120 },
   { id: 'memory', title: '7. Memory under concurrency; scan split', timeoutS: quick ? 60 : 120 },
+  { id: 'telemetry', title: '8. OpenTelemetry export', timeoutS: quick ? 90 : 300 },
 ];
 
 const loadavg = (): string => os.loadavg().map((l) => l.toFixed(2)).join(' / ');

@@ -17,6 +17,7 @@ import { safeLog } from './host/output';
 import { PreviewDocuments } from './host/previewDocuments';
 import { SessionBlockerNotifier } from './host/sessionBlockerNotifier';
 import { readSettings } from './host/settings';
+import { registerTelemetryHeadersCommand } from './host/telemetrySettings';
 import { DownstreamTree } from './host/tree/downstreamTree';
 import { installLauncher } from './platform/bridgeLauncher';
 import { toDidChangeStateParams } from './protocol/lsp';
@@ -55,7 +56,8 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   // One bad listener must never take the extension host down; it is logged instead.
   setListenerErrorHandler((err) => safeLog(() => channel.error(`listener failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)));
 
-  const gateways = new GatewayManager({ version, channel });
+  const gateways = new GatewayManager({ version, channel, secrets: context.secrets });
+  context.subscriptions.push(registerTelemetryHeadersCommand(context.secrets));
   manager = gateways;
   context.subscriptions.push(gateways);
   const previews = new PreviewDocuments();

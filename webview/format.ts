@@ -1,4 +1,5 @@
 /** Formatting for the dashboard: short, unit-bearing, and never "NaN". */
+import type { TelemetryCounts, TelemetryView } from '../extension/protocol/model';
 
 /** "3 s", "4 min 05 s", "2 h 10 min" (for countdowns and durations in seconds and up). */
 export function formatSpan(ms: number): string {
@@ -47,4 +48,15 @@ export function formatCountdown(at: string | null, now: number): string {
 /** "ready", "gave up": the state names as people read them. */
 export function stateLabel(state: string): string {
   return state.replace(/_/g, ' ');
+}
+
+/**
+ * The OpenTelemetry export line, in the words of `gatehouse status`: what left and what was
+ * lost per signal; '' when export is off. Loss is said in words, not only by colour.
+ */
+export function formatTelemetry(t: TelemetryView | null | undefined): string {
+  if (!t) return '';
+  const part = (name: string, c: TelemetryCounts) => `${name} ${c.exported} exported, ${c.dropped} dropped${c.failed_exports ? ` (${c.failed_exports} failed exports)` : ''}`;
+  const lost = t.spans.dropped + t.logs.dropped > 0 ? ' — some telemetry was lost (collector down, slow or refusing)' : '';
+  return `Telemetry: ${part('spans', t.spans)}; ${part('audit records', t.logs)}${lost}`;
 }

@@ -14,6 +14,7 @@
  */
 import { z } from 'zod';
 import { SERVER_NAME_PATTERN } from './registrySchema';
+import { telemetrySchema } from './telemetrySchema';
 import { coded, type IssueParams } from './zodProblems';
 
 /** Autonomy levels, in increasing order of what they allow. */
@@ -144,6 +145,7 @@ export const gatewaySchema = z
       )
       .optional()
       .describe("Token-bucket rate limits per server name; the 'default' entry applies to servers without their own."),
+    telemetry: telemetrySchema.optional(),
   })
   .describe('Gatehouse gateway tunables; every field is optional and has a default.');
 

@@ -47,6 +47,7 @@ import {
 import { nameRefusal, RESERVED_SERVER } from './routing/names';
 import { payloadToPrompt, payloadToResource } from './routing/payload';
 import { ResourceIndex } from './routing/resourceIndex';
+import type { RequestTracer } from '../telemetry/telemetryTypes';
 import { UpstreamSessions, type UpstreamSession, type UpstreamSessionsOptions } from './routing/upstreamSessions';
 
 export { RESERVED_SERVER };
@@ -81,6 +82,8 @@ export interface GatewayOptions {
   startupWaitMs?: () => number;
   /** Policy and audit of children's requests to the client (sampling, elicitation, roots). */
   serverRequests?: Pick<UpstreamSessionsOptions, 'admit' | 'fallbackRoots' | 'onServerRequest' | 'requestTimeoutMs'>;
+  /** Spans for the upstream requests outside the chain (set when traces are exported). */
+  tracer?: RequestTracer;
 }
 
 /** One governed call, finished (refusals before the chain and health calls are not included). */
@@ -167,6 +170,14 @@ export class Gateway extends Disposable {
         const end = this.sessions.begin(session, downstream);
         return work().finally(end);
       });
+    // Where a request came from, for tracing: its `_meta`, its HTTP headers, the client's name.
+    const origin = (params: { _meta?: Record<string, unknown> }, extra: { requestInfo?: { headers: Record<string, string | string[] | undefined> } }) => ({
+      meta: params._meta,
+      headers: extra.requestInfo?.headers,
+      client_name: server.getClientVersion()?.name,
+    });
+    const traced = <T>(method: string, upstream: CallContext['upstream'], work: () => Promise<T>): Promise<T> =>
+      this.options.tracer ? this.options.tracer.upstream(method, upstream, this.options.sessionId, work) : work();
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       this.sessions.touch(session);
       return { tools: await this.listTools() };
@@ -183,7 +194,7 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
-      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra));
+      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), origin(request.params, extra));
       return governed(split?.server, run);
     });
     server.setRequestHandler(ListResourcesRequestSchema, async () => {
@@ -196,12 +207,18 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const route = (await this.index()).resolve(request.params.uri, this.options.pool.serverNames());
-      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(server, extra));
+      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(server, extra), origin(request.params, extra));
       return governed(route.server, run);
     });
-    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => this.complete(request.params, extra.signal));
-    server.setRequestHandler(SubscribeRequestSchema, async (request) => this.subscribe(session, request.params.uri));
-    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => this.unsubscribe(session, request.params.uri));
+    server.setRequestHandler(CompleteRequestSchema, async (request, extra) =>
+      traced('completion/complete', origin(request.params, extra), () => this.complete(request.params, extra.signal)),
+    );
+    server.setRequestHandler(SubscribeRequestSchema, async (request, extra) =>
+      traced('resources/subscribe', origin(request.params, extra), () => this.subscribe(session, request.params.uri)),
+    );
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) =>
+      traced('resources/unsubscribe', origin(request.params, extra), () => this.unsubscribe(session, request.params.uri)),
+    );
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
       session.logLevel = request.params.level;
       this.fanOutLogLevel();
@@ -283,9 +300,16 @@ export class Gateway extends Disposable {
   }
 
   /** Handles one `prompts/get` through the chain (kind `prompt`); failures are MCP errors. */
-  async getPrompt(name: string, args: Record<string, string>, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<GetPromptResult> {
+  async getPrompt(
+    name: string,
+    args: Record<string, string>,
+    signal?: AbortSignal,
+    onprogress?: CallContext['onprogress'],
+    upstream?: CallContext['upstream'],
+  ): Promise<GetPromptResult> {
     const split = splitToolName(name);
     const ctx = this.context('prompt', split?.server ?? '', split?.tool ?? name, name, args, signal, onprogress);
+    ctx.upstream = upstream;
     const refusal = nameRefusal('prompt', split?.server, name, this.options.pool.serverNames());
     if (refusal) return this.refuse(ctx, refusal);
     await this.runChain(ctx);
@@ -294,7 +318,7 @@ export class Gateway extends Disposable {
   }
 
   /** Handles one `resources/read` through the chain (kind `resource`). */
-  async readResource(uri: string, signal?: AbortSignal, onprogress?: CallContext['onprogress']): Promise<ReadResourceResult> {
+  async readResource(uri: string, signal?: AbortSignal, onprogress?: CallContext['onprogress'], upstream?: CallContext['upstream']): Promise<ReadResourceResult> {
     const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
     const original = route.uri ?? uri;
     // A URI names the resource in the audit record and in messages; unlike a tool name it can
@@ -302,6 +326,7 @@ export class Gateway extends Disposable {
     // `arguments`, which the argument redaction layer handles.
     const [own, full] = await Promise.all([this.sanitize(original), this.sanitize(uri)]);
     const ctx = this.context('resource', route.server ?? '', own, full, { uri: original }, signal, onprogress);
+    ctx.upstream = upstream;
     if (route.refusal) return this.refuse(ctx, route.refusal);
     await this.runChain(ctx);
     if (ctx.status === 'allowed' && ctx.result) {
@@ -402,7 +427,8 @@ export class Gateway extends Disposable {
   ): Promise<SchemaOutput<S['schema']>> {
     const send = this.options.pool.request;
     if (!send) return Promise.reject(new DownstreamError('unavailable', `${server} cannot be asked for ${req.label} here.`, server));
-    return send.call(this.options.pool, server, req, { signal, readOnly: true });
+    const go = (meta?: Record<string, string>) => send.call(this.options.pool, server, req, { signal, readOnly: true, ...(meta && { meta }) });
+    return this.options.tracer ? this.options.tracer.downstream(server, req.method, go) : go();
   }
 
   private context(

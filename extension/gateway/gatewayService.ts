@@ -27,6 +27,7 @@ import type { HttpEndpoint, HttpListener } from './httpListener';
 import { MetricsServer } from './metrics';
 import { redactingLogger } from './scanner/redactingLogger';
 import { loadTelemetry } from '../telemetry/loadTelemetry';
+import type { TelemetrySettings } from '../telemetry/telemetrySources';
 import type { TelemetryRuntime } from '../telemetry/telemetryTypes';
 import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
@@ -59,6 +60,8 @@ export interface GatewayServiceOptions {
    * (the extension; the CLI leaves it to the clients).
    */
   rootsFallback?: boolean;
+  /** The extension's `gatehouse.telemetry.*` settings; the OTEL_* variables win over them. */
+  telemetrySettings?: TelemetrySettings;
 }
 
 /** Config problems of the last load, per file. */
@@ -140,6 +143,8 @@ export class GatewayService extends Disposable {
   private metrics: MetricsServer | undefined;
   /** OpenTelemetry export, when the OTEL_* variables configure it. */
   private telemetry: TelemetryRuntime | undefined;
+  /** `gateway.telemetry` as the export was started with: a later edit applies at the next start. */
+  private telemetryFile: string | undefined;
   private http: HttpListener | undefined;
   /** Config text is parsed off the gateway's thread: a large file must not stall calls. */
   private readonly parser: WorkerConfigParser;
@@ -230,7 +235,11 @@ export class GatewayService extends Disposable {
       }),
     );
     this._governance = governance;
-    this.telemetry = await loadTelemetry(this.options.hostEnv ?? process.env, this.logger, this.options.version ?? '0.1.0');
+    this.telemetryFile = JSON.stringify(this.policy?.gateway?.telemetry ?? null);
+    this.telemetry = await loadTelemetry(this.options.hostEnv ?? process.env, this.logger, this.options.version ?? '0.1.0', {
+      settings: this.options.telemetrySettings,
+      file: this.policy?.gateway?.telemetry,
+    });
     this.bindPool(pool);
     this._gateway = this.register(
       new Gateway({
@@ -268,6 +277,7 @@ export class GatewayService extends Disposable {
         logger: this.logger,
         version: this.options.version,
         listReaHealth: path.basename(this.configDir) === '.rea',
+        tracer: this.telemetry?.tracer,
       }),
     );
     if (this.options.stateFile !== false) {
@@ -285,6 +295,7 @@ export class GatewayService extends Disposable {
       await this.stateFile.start();
     }
     this.telemetry?.attach({ onDidAppendAudit: governance.audit.onDidAppend, onDidFinishCall: this._gateway.onDidFinishCall, store: this.store });
+    if (this.telemetry) this.register(this.telemetry.onDidChangeStats((view) => this.store.setTelemetry(view)));
     if (this.options.metricsPort !== undefined) await this.startMetrics(this.options.metricsPort);
     await this.evaluateTrust();
     if (this.options.stateFile !== false) await this.guardChildren();
@@ -364,6 +375,11 @@ export class GatewayService extends Disposable {
       this.registry = reg.registry;
       this.policy = pol.policy;
       this.tunables = resolveTunables(pol.policy);
+      const telemetryFile = JSON.stringify(pol.policy?.gateway?.telemetry ?? null);
+      if (running && this.telemetryFile !== undefined && telemetryFile !== this.telemetryFile) {
+        this.telemetryFile = telemetryFile;
+        this.logger.warn('telemetry: gateway.telemetry changed; it applies when the gateway next starts (Gatehouse: Restart Gateway, or restart gatehouse serve)');
+      }
     }
     this.status = { problems, usingLastGood: broken && running, policy: policyStatus(problems, this.policy, broken && running) };
     for (const p of problems) this.logger[p.severity === 'error' ? 'error' : 'warn'](`${path.basename(p.file)}:${p.line}:${p.column}: ${p.message}`);

@@ -7,6 +7,7 @@ import { readHalt, type HaltState } from '../gateway/halt';
 import type { HttpEndpoint } from '../gateway/httpListener';
 import type { SessionBlockerEvent } from '../pool/sessionBlocker';
 import type { GatewaySnapshot } from '../protocol/model';
+import type { TelemetrySettings } from '../telemetry/telemetrySources';
 import { ServerOutputs } from './serverOutputs';
 
 /** Where one folder's gateway is in its own lifecycle. */
@@ -24,6 +25,8 @@ export interface FolderGatewayOptions {
   port: () => number;
   /** Port of the Prometheus `/metrics` endpoint; undefined = no endpoint. */
   metricsPort: () => number | undefined;
+  /** The `gatehouse.telemetry.*` settings (with the SecretStorage headers), read at each start. */
+  telemetry?: () => Promise<TelemetrySettings>;
   /** Output channel name of one of this folder's servers. */
   serverChannelName: (server: string) => string;
 }
@@ -169,6 +172,7 @@ export class FolderGateway extends Disposable {
         logger: log,
         version: this.options.version,
         metricsPort: this.options.metricsPort(),
+        telemetrySettings: await this.options.telemetry?.(),
         // The host drives reloads from VS Code's FileSystemWatcher (below), which also sees
         // edits made through remote file systems; the core's own fs.watch would double them.
         watchConfig: false,

@@ -6,6 +6,7 @@ import { resolveConfigDir } from '../config/configDir';
 import { FolderGateway, type FolderSessionBlocker } from './folderGateway';
 import { channelLogger } from './output';
 import { readSettings, SETTINGS_SECTION, type GatehouseSettings } from './settings';
+import { readTelemetrySettings, TELEMETRY_HEADERS_SECRET, TELEMETRY_SECTION } from './telemetrySettings';
 
 /** What the view shows when there is no server to list (drives the welcome views). */
 export type ViewMode = 'untrusted' | 'noFolder' | 'noConfig' | 'notStarted' | 'gateways';
@@ -19,6 +20,8 @@ export interface GatewayManagerOptions {
   version: string;
   /** The shared "Gatehouse" log channel. */
   channel: vscode.LogOutputChannel;
+  /** Holds the telemetry headers (Gatehouse: Set Telemetry Headers). */
+  secrets?: vscode.SecretStorage;
 }
 
 /**
@@ -55,12 +58,21 @@ export class GatewayManager extends Disposable {
         const before = this.settings;
         this.settings = readSettings();
         const moved = before.configDir !== this.settings.configDir;
-        const rebind = moved || before.httpPort !== this.settings.httpPort || before.metricsPort !== this.settings.metricsPort;
+        // Telemetry is set up when a gateway starts: a changed telemetry setting restarts it.
+        const rebind = moved || before.httpPort !== this.settings.httpPort || before.metricsPort !== this.settings.metricsPort || e.affectsConfiguration(TELEMETRY_SECTION);
         if (moved) void this.stopAll().then(() => this.refresh());
         else if (rebind) for (const g of this.gateways()) void g.restart();
         else this.refresh();
       }),
     );
+    const secrets = options.secrets;
+    if (secrets) {
+      this.register(
+        secrets.onDidChange((e) => {
+          if (e.key === TELEMETRY_HEADERS_SECRET) for (const g of this.gateways()) void g.restart();
+        }),
+      );
+    }
     this.register(toDisposable(() => this.disposeEntries()));
   }
 
@@ -155,6 +167,7 @@ export class GatewayManager extends Disposable {
         // A pinned port can serve one gateway only: the first folder gets it.
         port: () => (isFirst ? this.settings.httpPort : 0),
         metricsPort: () => (isFirst && this.settings.metricsPort > 0 ? this.settings.metricsPort : undefined),
+        telemetry: this.options.secrets ? () => readTelemetrySettings(this.options.secrets!) : undefined,
         serverChannelName: (server) => (this.multiRoot ? `Gatehouse: ${server} (${folder.name})` : `Gatehouse: ${server}`),
       });
       const subscriptions = new DisposableStore();

@@ -89,6 +89,24 @@ export interface GatewaySnapshot {
   session_blocks: SessionBlockView[];
   /** The config in force and what is wrong with the files; absent before the first load. */
   config?: ConfigStateView;
+  /** OpenTelemetry export counts; absent while export is off. */
+  telemetry?: TelemetryView;
+}
+
+/** What the OpenTelemetry export sent and lost, per signal (cumulative since the gateway started). */
+export interface TelemetryView {
+  spans: TelemetryCounts;
+  /** Audit records exported as log records. */
+  logs: TelemetryCounts;
+  /** Export rounds, not data points. */
+  metrics: TelemetryCounts;
+}
+
+export interface TelemetryCounts {
+  exported: number;
+  /** Lost: the bounded queue was full, or the collector failed past the SDK's retries. */
+  dropped: number;
+  failed_exports: number;
 }
 
 /** What the gateway runs on, for the UI, the state file and `gatehouse status`. */

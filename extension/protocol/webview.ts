@@ -15,7 +15,7 @@
  * Revisions are the panel's, not a gateway's: switching gateways is a new revision and always
  * a snapshot, so a patch built on one gateway's state never applies to another's.
  */
-import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView } from './model';
+import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView, TelemetryView } from './model';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;
@@ -42,6 +42,8 @@ export interface GatewayInfo {
   halted: boolean;
   /** The HALT reason, already redacted; null when not halted or empty. */
   halt_reason: string | null;
+  /** OpenTelemetry export counts (exported, dropped); absent or null while export is off. */
+  telemetry?: TelemetryView | null;
 }
 
 /** Where one folder's gateway is in its lifecycle (the host's FolderGatewayState). */
@@ -377,13 +379,19 @@ const sessionBlockView: Check<SessionBlockView> = object({
   message: str(),
 });
 
-const gatewayInfo: Check<GatewayInfo> = object({
-  label: str(MAX_NAME),
-  session_id: str(MAX_NAME),
-  started_at: str(64),
-  halted: bool,
-  halt_reason: nullable(str()),
-});
+const telemetryCounts = object({ exported: int, dropped: int, failed_exports: int });
+
+const gatewayInfo: Check<GatewayInfo> = object(
+  {
+    label: str(MAX_NAME),
+    session_id: str(MAX_NAME),
+    started_at: str(64),
+    halted: bool,
+    halt_reason: nullable(str()),
+    telemetry: nullable(object({ spans: telemetryCounts, logs: telemetryCounts, metrics: telemetryCounts })),
+  },
+  ['telemetry'],
+);
 
 const gatewayId = str(MAX_ID);
 

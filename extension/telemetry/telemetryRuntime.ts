@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { ExportResultCode, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
@@ -11,17 +12,21 @@ import { BatchLogRecordProcessor, LoggerProvider, type LogRecordExporter, type R
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { DisposableStore } from '../common/disposable';
+import { Emitter } from '../common/event';
 import type { Logger } from '../common/logger';
-import type { CallContext } from '../gateway/chain/callContext';
+import type { CallContext, CallKind } from '../gateway/chain/callContext';
 import type { Middleware } from '../gateway/chain/chain';
 import { auditLogAttributes, AUDIT_EVENT_NAME } from './auditExport';
 import { CallMetrics } from './callMetrics';
 import type { TelemetryConfig } from './telemetryConfig';
-import type { TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
+import type { TelemetryView } from '../protocol/model';
+import type { RequestTracer, SignalCounts, TelemetryHooks, TelemetryRuntime, TelemetryStats } from './telemetryTypes';
 
 const SCOPE = 'gatehouse';
 /** How long stopping the gateway waits for the last export. */
 const SHUTDOWN_MS = 2000;
+/** Drops can come once per call; the dashboard hears of them at most this often. */
+const STATS_COALESCE_MS = 250;
 const propagator = new W3CTraceContextPropagator();
 
 /**
@@ -39,8 +44,21 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
     'service.name': config.serviceName,
     'service.version': version,
   });
-  const stats: TelemetryStats = { spans: newCounts(), logs: newCounts(), metrics: newCounts() };
   const subscriptions = new DisposableStore();
+  const statsEmitter = subscriptions.add(new Emitter<TelemetryView>());
+  let statsTimer: NodeJS.Timeout | undefined;
+  const view = (c: SignalCounts) => ({ exported: c.exported, dropped: c.dropped, failed_exports: c.failed_exports });
+  /** Called where a count changes (on the call path for drops): schedules one coalesced report. */
+  const changed = () => {
+    if (statsTimer || subscriptions.isDisposed) return;
+    statsTimer = setTimeout(() => {
+      statsTimer = undefined;
+      statsEmitter.fire({ spans: view(stats.spans), logs: view(stats.logs), metrics: view(stats.metrics) });
+    }, STATS_COALESCE_MS);
+    statsTimer.unref();
+  };
+  const stats: TelemetryStats = { spans: newCounts(changed), logs: newCounts(changed), metrics: newCounts(changed) };
+  changed();
 
   const t = config.signals.traces;
   const tracerProvider = t
@@ -103,7 +121,9 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
 
   const runtime: TelemetryRuntime = {
     signals: Object.keys(config.signals) as TelemetryRuntime['signals'],
-    stats: () => structuredClone(stats),
+    stats: () => ({ spans: copyCounts(stats.spans), logs: copyCounts(stats.logs), metrics: copyCounts(stats.metrics) }),
+    onDidChangeStats: statsEmitter.event,
+    tracer: tracer && requestTracer(tracer),
 
     wrapLayers(layers: readonly Middleware[]): Middleware[] {
       if (!tracer) return [...layers];
@@ -137,6 +157,7 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
     },
 
     async shutdown(): Promise<void> {
+      clearTimeout(statsTimer);
       subscriptions.dispose();
       // A last flush, bounded: a collector that hangs must not hold the gateway's exit.
       let timer: NodeJS.Timeout | undefined;
@@ -151,8 +172,28 @@ export function startTelemetry(config: TelemetryConfig, logger: Logger, version:
   return runtime;
 }
 
-function newCounts(): TelemetryStats['spans'] {
-  return { exported: 0, dropped: 0, failed_exports: 0 };
+/**
+ * Counts that report their own changes: `exported`, `dropped` and `failed_exports` are
+ * accessors over plain fields, so the counting wrappers below stay `counts.dropped += 1`.
+ */
+function newCounts(changed: () => void): SignalCounts {
+  const values = { exported: 0, dropped: 0, failed_exports: 0 };
+  const counts = {} as SignalCounts;
+  for (const key of ['exported', 'dropped', 'failed_exports'] as const) {
+    Object.defineProperty(counts, key, {
+      enumerable: true,
+      get: () => values[key],
+      set: (v: number) => {
+        values[key] = v;
+        changed();
+      },
+    });
+  }
+  return counts;
+}
+
+function copyCounts(c: SignalCounts): SignalCounts {
+  return { exported: c.exported, dropped: c.dropped, failed_exports: c.failed_exports, ...(c.queued !== undefined ? { queued: c.queued } : {}) };
 }
 
 function exporterOptions(s: { url: string; headers: Record<string, string>; timeoutMs: number }) {
@@ -220,22 +261,44 @@ function countingLogProcessor(inner: BatchLogRecordProcessor, counts: TelemetryS
   return inner;
 }
 
+/** The MCP method of each kind of request the chain carries. */
+const METHOD: Record<CallKind, string> = { tool: 'tools/call', prompt: 'prompts/get', resource: 'resources/read' };
+
 /**
- * The outermost layer: one SERVER span per upstream `tools/call`, named and attributed after
- * the OpenTelemetry semantic conventions for MCP (`mcp.method.name`, `gen_ai.tool.name`, …),
- * child of the client's W3C trace context when it sent one (`_meta` or HTTP headers).
+ * The semantic conventions' span name, `{mcp.method.name} {target}`, and target attributes:
+ * the tool or prompt name; a resource's URI only as an attribute (a name must stay low in
+ * cardinality). `name` is the gateway's (`server__tool`) upstream, the server's own downstream;
+ * a URI is the redacted copy the audit record holds.
  */
-function callSpanLayer(tracer: ReturnType<TracerProvider['getTracer']>, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
+function target(ctx: CallContext, name: string): { spanName: string; attributes: Attributes } {
+  const method = METHOD[ctx.kind ?? 'tool'];
+  const base: Attributes = { 'mcp.method.name': method };
+  switch (ctx.kind ?? 'tool') {
+    case 'tool':
+      return { spanName: `${method} ${name}`, attributes: { ...base, 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': name } };
+    case 'prompt':
+      return { spanName: `${method} ${name}`, attributes: { ...base, 'gen_ai.prompt.name': name } };
+    case 'resource':
+      return { spanName: method, attributes: { ...base, 'mcp.resource.uri': name } };
+  }
+}
+
+/**
+ * The outermost layer: one SERVER span per upstream request the chain carries (`tools/call`,
+ * `prompts/get`, `resources/read`), named and attributed after the OpenTelemetry semantic
+ * conventions for MCP (`mcp.method.name`, `gen_ai.tool.name`, …), child of the client's W3C
+ * trace context when it sent one (`_meta` or HTTP headers).
+ */
+function callSpanLayer(tracer: Tracer, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
   return async (ctx, next) => {
-    const parent = upstreamContext(ctx);
+    const parent = upstreamContext(ctx.upstream);
+    const { spanName, attributes } = target(ctx, ctx.full_name);
     const span = tracer.startSpan(
-      `tools/call ${ctx.full_name}`,
+      spanName,
       {
         kind: SpanKind.SERVER,
         attributes: {
-          'mcp.method.name': 'tools/call',
-          'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': ctx.full_name,
+          ...attributes,
           'mcp.session.id': ctx.session_id,
           'gatehouse.server': ctx.server_name,
           'gatehouse.tool': ctx.tool_name,
@@ -258,27 +321,24 @@ function callSpanLayer(tracer: ReturnType<TracerProvider['getTracer']>, inner: M
 }
 
 /** The terminal dispatcher: one CLIENT span per downstream request, its context sent on in `_meta`. */
-function downstreamSpanLayer(tracer: ReturnType<TracerProvider['getTracer']>, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
+function downstreamSpanLayer(tracer: Tracer, inner: Middleware, spans: WeakMap<CallContext, Span>): Middleware {
   return async (ctx, next) => {
     const parent = spans.get(ctx);
     if (ctx.status !== 'allowed' || !parent) return inner(ctx, next);
+    const { spanName, attributes } = target(ctx, ctx.tool_name);
     const span = tracer.startSpan(
-      `tools/call ${ctx.tool_name}`,
+      spanName,
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          'mcp.method.name': 'tools/call',
-          'gen_ai.operation.name': 'execute_tool',
-          'gen_ai.tool.name': ctx.tool_name,
+          ...attributes,
           'server.address': ctx.server_name,
           'gatehouse.server': ctx.server_name,
         },
       },
       trace.setSpan(ROOT_CONTEXT, parent),
     );
-    const carrier: Record<string, string> = {};
-    propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
-    ctx.downstream_meta = { ...ctx.downstream_meta, ...carrier };
+    ctx.downstream_meta = { ...ctx.downstream_meta, ...carrierOf(span) };
     try {
       await inner(ctx, next);
     } finally {
@@ -326,9 +386,75 @@ function outcomeAttributes(ctx: CallContext): Attributes {
   return attributes;
 }
 
+/** The W3C trace context of a span, as sent on in a downstream request's `_meta`. */
+function carrierOf(span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), carrier, { set: (c, k, v) => ((c as Record<string, string>)[k] = v) });
+  return carrier;
+}
+
+/**
+ * Spans for the upstream requests that do not go through the chain (`completion/complete`,
+ * `resources/subscribe`, `resources/unsubscribe`): a SERVER span around the handler, and a
+ * CLIENT child around each downstream request it sends, found through AsyncLocalStorage so the
+ * gateway's hook stays one call. A downstream request without an upstream one (a fan-out of
+ * `logging/setLevel`, an unsubscription when a session closes) gets no span.
+ */
+function requestTracer(tracer: Tracer): RequestTracer {
+  const active = new AsyncLocalStorage<Span>();
+  const fail = (span: Span, err: unknown) => {
+    const code = (err as { code?: unknown } | undefined)?.code;
+    span.setAttribute('error.type', typeof code === 'number' || typeof code === 'string' ? String(code) : 'error');
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  };
+  return {
+    async upstream(method, upstream, sessionId, run) {
+      const span = tracer.startSpan(
+        method,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            'mcp.method.name': method,
+            'mcp.session.id': sessionId,
+            ...(upstream?.client_name ? { 'gatehouse.client.name': upstream.client_name } : {}),
+          },
+        },
+        upstreamContext(upstream),
+      );
+      try {
+        return await active.run(span, run);
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+    async downstream(server, method, send) {
+      const parent = active.getStore();
+      if (!parent) return send(undefined);
+      parent.setAttribute('gatehouse.server', server);
+      const span = tracer.startSpan(
+        method,
+        { kind: SpanKind.CLIENT, attributes: { 'mcp.method.name': method, 'server.address': server, 'gatehouse.server': server } },
+        trace.setSpan(ROOT_CONTEXT, parent),
+      );
+      try {
+        return await send(carrierOf(span));
+      } catch (err) {
+        fail(span, err);
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  };
+}
+
+type Tracer = ReturnType<TracerProvider['getTracer']>;
+
 /** The client's trace context: `params._meta.traceparent` first (MCP's carrier), then HTTP headers. */
-function upstreamContext(ctx: CallContext): Context {
-  const up = ctx.upstream;
+function upstreamContext(up: CallContext['upstream']): Context {
   if (!up) return ROOT_CONTEXT;
   const pick = (source: Record<string, unknown> | undefined) => {
     const traceparent = source?.traceparent;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -234,6 +234,54 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.equal(json.damaged.length, 0);
   });
 
+  test('every upstream request kind: a SERVER span per request, a CLIENT child per downstream request, the context passed on', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    const project = makeProject([{ name: 'trace', fixture: 'traceEcho.mjs' }], { autonomy_level: 'L1' });
+    const gw = await startHttpGateway(project.folder, otelEnv(receiver.endpoint, 'http/json'));
+    const c = await httpClient(gw.info, 'otel-kinds-client');
+    clients.push(c);
+    await listedWith(c, 'trace__trace');
+    const uri = (await c.listResources()).resources.find((r) => r.name === 'trace')?.uri;
+    assert.ok(uri, 'the trace resource is listed');
+    const meta = { traceparent: `00-${PARENT_TRACE}-${PARENT_SPAN}-01` };
+    const prompt = await c.getPrompt({ name: 'trace__trace', _meta: meta });
+    const read = await c.readResource({ uri, _meta: meta });
+    const completion = await c.complete({ ref: { type: 'ref/prompt', name: 'trace__trace' }, argument: { name: 'x', value: '' }, _meta: meta });
+    await c.subscribeResource({ uri, _meta: meta });
+    const subscribed = resultText(await c.callTool({ name: 'trace__last_subscribe', arguments: {} }));
+    await c.unsubscribeResource({ uri, _meta: meta });
+    const received: Record<string, string> = {
+      'prompts/get': (prompt.messages[0]?.content as { text: string }).text,
+      'resources/read': (read.contents[0] as { text: string }).text,
+      'completion/complete': completion.completion.values[0] ?? '',
+      'resources/subscribe': subscribed,
+    };
+    for (const [method, sentOn] of Object.entries(received)) {
+      const server = await until(`the ${method} span`, () =>
+        receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === method),
+      );
+      assert.equal(server.traceId, PARENT_TRACE, `${method} continues the client trace`);
+      assert.equal(server.parentSpanId, PARENT_SPAN, method);
+      assert.match(String(attr(server.attributes, 'mcp.session.id')), /^[0-9a-f-]{36}$/, method);
+      assert.equal(attr(server.attributes, 'gatehouse.client.name'), 'otel-kinds-client', method);
+      const child = await until(`the downstream ${method} span`, () => receiver.spans().find((s) => s.kind === 3 && s.parentSpanId === server.spanId));
+      assert.equal(attr(child.attributes, 'mcp.method.name'), method);
+      assert.equal(attr(child.attributes, 'gatehouse.server'), 'trace');
+      // The stdio child received the downstream span's own context in the request's `_meta`.
+      assert.equal(sentOn, `00-${PARENT_TRACE}-${child.spanId}-01`, `${method}: the child got the CLIENT span's context`);
+    }
+    const promptSpan = receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === 'prompts/get');
+    assert.equal(promptSpan?.name, 'prompts/get trace__trace');
+    assert.equal(attr(promptSpan?.attributes, 'gen_ai.prompt.name'), 'trace__trace');
+    assert.equal(attr(promptSpan?.attributes, 'gatehouse.status'), 'allowed');
+    const readSpan = receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === 'resources/read');
+    assert.equal(readSpan?.name, 'resources/read', 'no URI in the span name (cardinality)');
+    assert.equal(attr(readSpan?.attributes, 'mcp.resource.uri'), uri);
+    await until('the unsubscribe span', () => receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'mcp.method.name') === 'resources/unsubscribe'));
+
+  });
+
   test('a remote (Streamable HTTP) server gets the downstream span context as traceparent headers', async () => {
     const receiver = await OtlpReceiver.start();
     receivers.push(receiver);
@@ -270,6 +318,55 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.equal(header, `00-${PARENT_TRACE}-${child.spanId}-01`);
   });
 
+  test('policy.yaml gateway.telemetry configures export without variables; a header by reference; the variables win', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], {
+      autonomy_level: 'L1',
+      gateway: {
+        telemetry: {
+          endpoint: receiver.endpoint,
+          protocol: 'http/json',
+          headers: { authorization: 'Bearer ${TEAM_OTEL_TOKEN}' },
+          service_name: 'from-policy',
+          resource_attributes: { team: 'platform' },
+        },
+      },
+    });
+    const gw = await startHttpGateway(project.folder, {
+      TEAM_OTEL_TOKEN: SECRET,
+      OTEL_SERVICE_NAME: 'from-env',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_BLRP_SCHEDULE_DELAY: '50',
+    });
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: 'configured' } })), 'configured');
+    await until('the call span', () => receiver.spans().find((s) => s.kind === 2 && attr(s.attributes, 'gen_ai.tool.name') === 'echo__echo'));
+    assert.ok(receiver.requests.every((r) => r.headers.authorization === `Bearer ${SECRET}` && /json/.test(r.contentType)));
+    assert.equal(attr(receiver.resource('/v1/traces'), 'service.name'), 'from-env', 'OTEL_SERVICE_NAME wins over service_name');
+    assert.equal(attr(receiver.resource('/v1/traces'), 'team'), 'platform');
+    assert.match(gw.stderr(), /telemetry: exporting traces → http:\/\/127\.0\.0\.1:\d+\/v1\/traces \(http\/json\).*\(from policy gateway\.telemetry\.endpoint/);
+    assert.ok(!gw.stderr().includes(SECRET), 'the header value is never logged');
+  });
+
+  test('policy.yaml gateway.telemetry naming a variable that is not set: one warning naming it, the gateway serves on', async () => {
+    const receiver = await OtlpReceiver.start();
+    receivers.push(receiver);
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], {
+      autonomy_level: 'L1',
+      gateway: { telemetry: { endpoint: receiver.endpoint, headers: { authorization: 'Bearer ${GATEHOUSE_TEST_UNSET_TOKEN}' } } },
+    });
+    const gw = await startHttpGateway(project.folder, {});
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: 'on' } })), 'on');
+    const warnings = gw.stderr().split('\n').filter((l) => l.includes('telemetry: off'));
+    assert.equal(warnings.length, 1, gw.stderr());
+    assert.match(warnings[0]!, /policy gateway\.telemetry\.headers\.authorization references \$\{GATEHOUSE_TEST_UNSET_TOKEN\}, which is not set/);
+    assert.equal(receiver.requests.length, 0);
+  });
+
   test('a malformed header variable: one warning, no export, the gateway serves on', async () => {
     const receiver = await OtlpReceiver.start();
     receivers.push(receiver);
@@ -286,6 +383,60 @@ describe('OpenTelemetry export (OTLP/HTTP)', () => {
     assert.match(warnings[0]!, /OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not key=value/);
     assert.ok(!gw.stderr().includes(SECRET), 'the header value is never logged');
     assert.equal(receiver.requests.length, 0);
+  });
+
+  test('a collector that answers 5xx, 4xx, closes connections or hangs: retries, then drops, counted; calls answer', async () => {
+    // One misbehaving collector, one misbehaviour per signal: traces get 503 with Retry-After: 0
+    // (retryable: the SDK tries again at once, 6 attempts in all); audit log records get 400
+    // (not retryable) and a reset connection in turn; metrics never get an answer.
+    const requests: Record<string, number> = {};
+    const hanging = new Set<ServerResponse>();
+    const collector = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const p = req.url ?? '';
+        const n = (requests[p] = (requests[p] ?? 0) + 1);
+        if (p === '/v1/traces') res.writeHead(503, { 'retry-after': '0' }).end();
+        else if (p === '/v1/logs' && n % 2 === 1) res.writeHead(400, { 'content-type': 'application/x-protobuf' }).end();
+        else if (p === '/v1/logs') req.socket.destroy();
+        else hanging.add(res);
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    stoppers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          collector.close(() => resolve());
+          collector.closeAllConnections();
+        }),
+    );
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], { autonomy_level: 'L1', gateway: { state: { heartbeat_ms: 200 } } });
+    const gw = await startHttpGateway(project.folder, {
+      ...otelEnv(`http://127.0.0.1:${(collector.address() as AddressInfo).port}`, 'http/protobuf'),
+      // A secret-looking resource attribute: exported, never logged.
+      OTEL_RESOURCE_ATTRIBUTES: `deployment.token=${SECRET}`,
+      OTEL_EXPORTER_OTLP_TIMEOUT: '500',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '5000',
+    });
+    const c = await httpClient(gw.info);
+    clients.push(c);
+    for (let i = 0; i < 5; i++) assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: `r${i}` } })), `r${i}`);
+    const t = await until(
+      'every signal failed and was counted',
+      async () => {
+        const s = (await buildStatus(project.folder)).serve.telemetry;
+        return s && s.spans.dropped >= 5 && s.spans.failed_exports >= 1 && s.logs.dropped >= 5 && s.logs.failed_exports >= 2 && s.metrics.failed_exports >= 1 ? s : undefined;
+      },
+      60_000,
+      100,
+    );
+    assert.equal(t.spans.exported + t.logs.exported + t.metrics.exported, 0);
+    // The 503s were retried within the SDK's limit: 1 + 5 attempts per failed span export.
+    assert.ok((requests['/v1/traces'] ?? 0) >= 6 * t.spans.failed_exports, JSON.stringify({ requests, t }));
+    assert.ok(hanging.size >= 1, 'the metrics export was left hanging');
+    // Calls still answer while exports fail.
+    assert.equal(resultText(await c.callTool({ name: 'echo__echo', arguments: { text: 'after' } })), 'after');
+    assert.ok(!gw.stderr().includes(SECRET), 'neither the header nor the resource attribute is logged');
   });
 
   test('a dead collector: calls work and answer, the loss is counted', async () => {

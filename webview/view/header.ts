@@ -1,7 +1,7 @@
 import type { ActionKind } from '../actions';
 import { h, setAttr, setText } from '../dom';
 import { fallbackText } from '../fallbackText';
-import { formatClock, formatSpan } from '../format';
+import { formatClock, formatSpan, formatTelemetry } from '../format';
 import { isUnavailable, setAvailability } from '../setAvailability';
 import { GatewayPicker } from './gatewayPicker';
 import type { RenderContext } from './renderContext';
@@ -17,6 +17,8 @@ export class Header {
   /** Why the chosen gateway is not the one shown (it stopped, failed, or its folder left). */
   private readonly fallback = h('p', { class: 'fallback', role: 'status', hidden: true });
   private readonly meta = h('p', { class: 'meta' });
+  /** OpenTelemetry export counts; hidden while export is off. Plain text: no live region, it changes often. */
+  private readonly telemetry = h('p', { class: 'meta telemetry', hidden: true });
   private readonly connection = h('span', { class: 'connection' });
   private readonly halt = h('div', { class: 'halt-banner', role: 'alert', hidden: true });
   private readonly freeze: HTMLButtonElement;
@@ -36,6 +38,7 @@ export class Header {
       h('div', { class: 'title-line' }, h('h1', {}, 'Gatehouse'), this.label, this.picker.element, this.connection),
       this.fallback,
       this.meta,
+      this.telemetry,
       this.halt,
       h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Gateway actions' }, this.freeze, this.refresh),
     );
@@ -65,6 +68,10 @@ export class Header {
             ? `The gateway of ${shown.label} is not running. Start it with "Gatehouse: Restart Gateway".`
             : 'No gateway is running for this workspace. Start it with "Gatehouse: Restart Gateway".',
     );
+    const telemetry = formatTelemetry(g?.telemetry);
+    this.telemetry.hidden = telemetry === '';
+    setText(this.telemetry, telemetry);
+    setAttr(this.telemetry, 'data-dropped', String((g?.telemetry?.spans.dropped ?? 0) + (g?.telemetry?.logs.dropped ?? 0)));
     const connection = ctx.connection === 'live' ? 'live' : ctx.connection === 'resyncing' ? 'resyncing…' : ctx.connection === 'waiting' ? 'connecting…' : 'incompatible';
     setText(this.connection, connection);
     setAttr(this.connection, 'data-connection', ctx.connection);

@@ -39,7 +39,7 @@ export const KIND_ROUTES: Readonly<Record<CallKind, KindRoute>> = {
             schema: GetPromptResultSchema,
             label: `prompt '${ctx.tool_name}'`,
           },
-          { signal: ctx.signal, readOnly: true, onprogress: ctx.onprogress },
+          { signal: ctx.signal, readOnly: true, onprogress: ctx.onprogress, meta: ctx.downstream_meta },
         ),
       ),
   },
@@ -50,7 +50,7 @@ export const KIND_ROUTES: Readonly<Record<CallKind, KindRoute>> = {
         await requestOf(pool, ctx.server_name)(
           ctx.server_name,
           { method: 'resources/read', params: { uri }, schema: ReadResourceResultSchema, label: `resource '${uri}'` },
-          { signal: ctx.signal, readOnly: true, onprogress: ctx.onprogress },
+          { signal: ctx.signal, readOnly: true, onprogress: ctx.onprogress, meta: ctx.downstream_meta },
         ),
       );
     },

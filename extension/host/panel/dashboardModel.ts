@@ -185,6 +185,8 @@ export class DashboardModel extends Disposable {
         removed.push(name);
       }
     }
+    // The export counts ride on the gateway line; they change on their own (coalesced) revisions.
+    if (change.changed.length === 0 && !change.sessionBlocks && this.gateway && change.snapshot.telemetry !== (this.gateway.telemetry ?? undefined)) this.onHalt(source);
     const order = change.snapshot.downstreams.map((d) => d.name);
     const orderChanged = order.length !== this.order.length || order.some((n, i) => n !== this.order[i]);
     this.order = order;
@@ -197,7 +199,7 @@ export class DashboardModel extends Disposable {
     if (this.source !== source) return;
     const next = this.gatewayFrom(source);
     const prev = this.gateway;
-    if (prev && prev.halted === next.halted && prev.halt_reason === next.halt_reason && prev.label === next.label) return;
+    if (prev && prev.halted === next.halted && prev.halt_reason === next.halt_reason && prev.label === next.label && sameTelemetry(prev, next)) return;
     this.gateway = next;
     this.fire({ gateway: true });
   }
@@ -223,6 +225,7 @@ export class DashboardModel extends Disposable {
       started_at: snapshot.started_at,
       halted: halt.halted,
       halt_reason: halt.halted ? halt.reason : null,
+      telemetry: snapshot.telemetry ?? null,
     };
   }
 
@@ -256,4 +259,8 @@ export function modelChange(revision: number, partial: Partial<Omit<ModelChange,
     gateway: partial.gateway ?? false,
     audit: partial.audit ?? [],
   };
+}
+
+function sameTelemetry(a: GatewayInfo, b: GatewayInfo): boolean {
+  return JSON.stringify(a.telemetry ?? null) === JSON.stringify(b.telemetry ?? null);
 }

@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { LIST_MCP_SERVERS_COMMAND } from '../../../extension/host/mcpFirstRunHint';
@@ -262,6 +264,53 @@ check('Import converts the fixture .vscode/mcp.json (one new server, one already
     ['echo-two'],
   );
   assert.match(merged.text, /# imported from \.vscode\/mcp\.json: Echo Two/);
+});
+
+check('gatehouse.telemetry.* settings: the gateway restarts and exports to the configured collector; removed, it stops', async () => {
+  // A local OTLP/HTTP receiver (http/json, so the body can be read as text).
+  const bodies: string[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      bodies.push(`${req.url ?? ''} ${body}`);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const settings = vscode.workspace.getConfiguration('gatehouse.telemetry');
+  try {
+    const before = await token();
+    // The endpoint last: every gateway started after it has all three settings.
+    await settings.update('protocol', 'http/json', vscode.ConfigurationTarget.Global);
+    await settings.update('serviceName', 'gatehouse-e2e-settings', vscode.ConfigurationTarget.Global);
+    await settings.update('endpoint', `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`, vscode.ConfigurationTarget.Global);
+    await waitFor('the gateway restarted for the telemetry settings', async () => gateway()?.state === 'running' && (await token()) !== before, 60_000);
+    // Freeze and unfreeze are audited, and their records leave as OpenTelemetry log records.
+    // Each settings change restarts the gateway, so the pair is repeated until one is exported.
+    let probes = 0;
+    const exported = await waitFor(
+      'an audit record exported under the configured service name',
+      async () => {
+        const found = bodies.find((b) => b.startsWith('/v1/logs') && b.includes('gatehouse-e2e-settings') && b.includes('gatehouse.audit.hash'));
+        if (found) return found;
+        if (probes++ % 30 === 0 && gateway()?.state === 'running') {
+          await vscode.commands.executeCommand('gatehouse.freeze', { reason: 'e2e: telemetry settings' });
+          await vscode.commands.executeCommand('gatehouse.unfreeze');
+        }
+        return undefined;
+      },
+      90_000,
+    );
+    assert.ok(exported);
+  } finally {
+    const before = await token().catch(() => '');
+    for (const key of ['endpoint', 'protocol', 'serviceName']) await settings.update(key, undefined, vscode.ConfigurationTarget.Global);
+    await waitFor('the gateway restarted without telemetry', async () => gateway()?.state === 'running' && (await token()) !== before, 60_000).catch(() => undefined);
+    receiver.closeAllConnections();
+    receiver.close();
+  }
+  await waitFor('both servers ready again', bothReady, 60_000);
 });
 
 export async function run(): Promise<void> {

@@ -11,6 +11,7 @@ import { DashboardModels } from '../../../extension/host/panel/dashboardModels';
 import { DashboardSelection } from '../../../extension/host/panel/dashboardSelection';
 import { DashboardSession, MAX_PUSHES_PER_SECOND, type ActionRunner } from '../../../extension/host/panel/dashboardSession';
 import { PROTOCOL_VERSION, type ActionDidComplete, type HostToWebview } from '../../../extension/protocol/webview';
+import { formatTelemetry } from '../../../webview/format';
 import { reduce, start, type ViewState } from '../../../webview/store';
 import { FakeProvider, FakeSource, FakeSources, gatewayEntry, record, settle, view } from './fixtures';
 
@@ -171,6 +172,28 @@ describe('dashboard session (host)', () => {
       'the timeline is built from every change, not only the ones posted',
     );
     assert.ok(types(h).filter((t) => t === 'dashboard/didSnapshot').length === 1);
+  });
+
+  it('carries the OpenTelemetry drop counts on the gateway line, through the validator, as a patch', () => {
+    h.session.receive(ready);
+    h.clock.advance(0);
+    const shown = () => h.webview.data?.gateway?.telemetry;
+    assert.equal(shown(), null, 'export off: no counts');
+    const counts = (exported: number, dropped: number, failed_exports = 0) => ({ exported, dropped, failed_exports });
+    h.source.store.setTelemetry({ spans: counts(10, 0), logs: counts(10, 0), metrics: counts(2, 0) });
+    h.clock.advance(150);
+    h.source.store.setTelemetry({ spans: counts(10, 7, 2), logs: counts(10, 7, 2), metrics: counts(2, 1, 1) });
+    h.clock.advance(150);
+    assert.deepEqual(h.webviewSent, [], 'no gap was ever seen');
+    const last = h.posted.at(-1)?.message;
+    assert.ok(last?.type === 'dashboard/didPatch' && last.patch.gateway, 'the change went out as a gateway patch');
+    assert.deepEqual(shown()?.spans, { exported: 10, dropped: 7, failed_exports: 2 });
+    assert.deepEqual(h.webview.data, h.feed.state());
+    assert.equal(
+      formatTelemetry(shown()),
+      'Telemetry: spans 10 exported, 7 dropped (2 failed exports); audit records 10 exported, 7 dropped (2 failed exports) — some telemetry was lost (collector down, slow or refusing)',
+    );
+    assert.equal(formatTelemetry(null), '');
   });
 
   it('posts nothing while hidden and a fresh snapshot when shown again', () => {
