@@ -1,5 +1,5 @@
 /**
- * Section 7 — what OpenTelemetry export costs a call (issue 17: "a collector that is down or
+ * Section 8 — what OpenTelemetry export costs a call (issue 17: "a collector that is down or
  * slow costs nothing on the call path"). The echo tool through `gatehouse serve` (stdio) with
  * export off (the baseline), with a live collector, with a dead endpoint (a closed port: every
  * export is refused) and with a slow collector (a receiver that holds each answer for
@@ -169,4 +169,4 @@ async function body(out: SectionOutput): Promise<void> {
   }
 }
 
-runSection('telemetry', '7. OpenTelemetry export: off vs live, dead and slow collectors', body);
+runSection('telemetry', '8. OpenTelemetry export: off vs live, dead and slow collectors', body);
