@@ -32,6 +32,8 @@ import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
 import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
 import { tofuAuditInput, type TofuDecision } from './trust/tofuAuditInput';
+import { defaultTokenStore } from '../auth/defaultTokenStore';
+import type { TokenStore } from '../auth/tokenStore';
 
 export interface GatewayServiceOptions {
   /** The workspace folder (the project root); the config dir is resolved inside it. */
@@ -59,6 +61,12 @@ export interface GatewayServiceOptions {
    * (the extension; the CLI leaves it to the clients).
    */
   rootsFallback?: boolean;
+  /**
+   * Where remote servers' sign-ins live. Default: the user's `tokens.json` (auth/fileTokenStore.ts),
+   * watched so a `gatehouse auth login` in another terminal is picked up; the extension passes
+   * its SecretStorage store.
+   */
+  tokenStore?: TokenStore;
 }
 
 /** Config problems of the last load, per file. */
@@ -214,6 +222,7 @@ export class GatewayService extends Disposable {
         redact: this.redact,
         admit: (config) => this.blocked.get(config.name),
         clientInfo: { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
+        tokenStore: this.options.tokenStore ?? this.register(defaultTokenStore(this.options.hostEnv ?? process.env)),
       }),
     );
     this._pool = pool;
