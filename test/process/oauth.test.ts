@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { fixtureServer, tempDir } from '../helpers/fixtures';
+import { fixtureServer, repoRoot, tempDir } from '../helpers/fixtures';
 import { httpClient, readState, resultText, spawnCli, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { makeProject } from '../helpers/gatewayProject';
 import { until } from '../helpers/poll';
@@ -259,6 +259,52 @@ describe('remote servers that need sign-in (OAuth 2.1)', { timeout: 240_000 }, (
     texts.push(['status --json', status.stdout()]);
     for (const [where, text] of texts) {
       for (const secret of secrets) assert.ok(!text.includes(secret), `a secret appeared in ${where}`);
+    }
+  });
+});
+
+/** A port that was free a moment ago (the SDK's example server takes its ports from the environment). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe("the SDK's own example server (simpleStreamableHttp --oauth) behind gatehouse serve", { timeout: 180_000 }, () => {
+  let example: ChildProcess | undefined;
+  after(async () => {
+    await stopAllCli();
+    example?.kill('SIGINT');
+  });
+
+  it('needs_auth, then auth login --no-browser, then ready and calling its tool', async () => {
+    const [mcpPort, authPort] = [await freePort(), await freePort()];
+    const script = path.join(repoRoot, 'node_modules/@modelcontextprotocol/sdk/dist/esm/examples/server/simpleStreamableHttp.js');
+    example = spawn(process.execPath, [script, '--oauth'], { env: { ...process.env, MCP_PORT: String(mcpPort), MCP_AUTH_PORT: String(authPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    example.stdout?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    example.stderr?.setEncoding('utf8').on('data', (d: string) => (out += d));
+    await until('the example server to listen on both ports', () => example?.exitCode === null && out.includes(`listening on port ${mcpPort}`) && out.includes(`listening on port ${authPort}`), 30_000, 100);
+    const xdg = tempDir('gatehouse-xdg-');
+    const env = { XDG_CONFIG_HOME: xdg };
+    const proj = project({ example: `http://localhost:${mcpPort}/mcp` });
+    const gateway = await startHttpGateway(proj.folder, env);
+    const client = await httpClient(gateway.info);
+    try {
+      await waitState(proj.configDir, 'example', 'needs_auth');
+      const { exit, cli } = await login(proj.folder, env, 'example');
+      assert.equal(exit.code, 0, cli.stderr());
+      await waitState(proj.configDir, 'example', 'ready');
+      const result = await client.callTool({ name: 'example__greet', arguments: { name: 'Gatehouse' } });
+      assert.match(resultText(result), /Hello, Gatehouse!/);
+    } finally {
+      await client.close().catch(() => undefined);
     }
   });
 });
