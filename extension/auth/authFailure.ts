@@ -1,7 +1,7 @@
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { NeedsAuthError } from './needsAuthError';
-import type { RemoteOAuthProvider } from './remoteOAuthProvider';
+import type { GatewayAuth } from './gatewayAuth';
 
 /** How to sign in, in every message that says a sign-in is needed. */
 export function signInHint(server: string): string {
@@ -14,7 +14,7 @@ export function signInHint(server: string): string {
  * 401, or any failure of the SDK's auth() (discovery, registration, refresh), which the provider
  * marks as it starts.
  */
-export function authFailure(err: unknown, provider: RemoteOAuthProvider | undefined): string | undefined {
+export function authFailure(err: unknown, provider: GatewayAuth | undefined): string | undefined {
   const attempted = provider?.takeAttempt() ?? false;
   if (err instanceof NeedsAuthError) return err.message;
   if (err instanceof StreamableHTTPError && err.code === 401) return provider?.needsAuthReason(err) ?? 'the server answered 401 Unauthorized and no sign-in is configured';

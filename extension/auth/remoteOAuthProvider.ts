@@ -1,9 +1,10 @@
-import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Clock } from '../common/clock';
 import { Disposable, MutableDisposable, type IDisposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
+import type { GatewayAuth } from './gatewayAuth';
 import { NeedsAuthError } from './needsAuthError';
 import type { StoredAuth, TokenStore } from './tokenStore';
 
@@ -53,7 +54,7 @@ export function storedTokens(tokens: OAuthTokens, now: number): Pick<StoredAuth,
  * turns every "the user must sign in" of the SDK's `auth()` into a `NeedsAuthError`, which the
  * connection shows as the `needs_auth` state. The interactive flow is signIn.ts.
  */
-export class RemoteOAuthProvider extends Disposable implements OAuthClientProvider {
+export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
   private discovery: OAuthDiscoveryState | undefined;
   /** Why a sign-in is needed, when known better than "not signed in". */
   private note: string | undefined;

@@ -8,6 +8,8 @@ import type { HttpEndpoint } from '../gateway/httpListener';
 import type { SessionBlockerEvent } from '../pool/sessionBlocker';
 import type { GatewaySnapshot } from '../protocol/model';
 import { ServerOutputs } from './serverOutputs';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { TokenStore } from '../auth/tokenStore';
 
 /** Where one folder's gateway is in its own lifecycle. */
 export type FolderGatewayState = 'idle' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -26,6 +28,8 @@ export interface FolderGatewayOptions {
   metricsPort: () => number | undefined;
   /** Output channel name of one of this folder's servers. */
   serverChannelName: (server: string) => string;
+  tokenStore?: TokenStore;
+  accounts?: AccountSessions;
 }
 
 /** A session blocker, tagged with the gateway it came from. */
@@ -174,6 +178,8 @@ export class FolderGateway extends Disposable {
         watchConfig: false,
         // A child asking for roots while no client answers gets the workspace folder.
         rootsFallback: true,
+        tokenStore: this.options.tokenStore,
+        accounts: this.options.accounts,
       });
       if (generation !== this.generation) {
         await service.stop(0);

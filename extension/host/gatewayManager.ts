@@ -6,6 +6,8 @@ import { resolveConfigDir } from '../config/configDir';
 import { FolderGateway, type FolderSessionBlocker } from './folderGateway';
 import { channelLogger } from './output';
 import { readSettings, SETTINGS_SECTION, type GatehouseSettings } from './settings';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { TokenStore } from '../auth/tokenStore';
 
 /** What the view shows when there is no server to list (drives the welcome views). */
 export type ViewMode = 'untrusted' | 'noFolder' | 'noConfig' | 'notStarted' | 'gateways';
@@ -19,6 +21,9 @@ export interface GatewayManagerOptions {
   version: string;
   /** The shared "Gatehouse" log channel. */
   channel: vscode.LogOutputChannel;
+  /** Remote servers' sign-ins (SecretStorage) and VS Code accounts, shared by every folder's gateway. */
+  tokenStore?: TokenStore;
+  accounts?: AccountSessions;
 }
 
 /**
@@ -152,6 +157,8 @@ export class GatewayManager extends Disposable {
         configDirSetting: this.settings.configDir,
         logger: channelLogger(this.options.channel, this.multiRoot ? folder.name : ''),
         version: this.options.version,
+        tokenStore: this.options.tokenStore,
+        accounts: this.options.accounts,
         // A pinned port can serve one gateway only: the first folder gets it.
         port: () => (isFirst ? this.settings.httpPort : 0),
         metricsPort: () => (isFirst && this.settings.metricsPort > 0 ? this.settings.metricsPort : undefined),

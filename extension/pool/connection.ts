@@ -2,6 +2,10 @@ import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { authFailure, signInHint } from '../auth/authFailure';
+import { AccountAuthProvider } from '../auth/accountAuthProvider';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { GatewayAuth } from '../auth/gatewayAuth';
+import { NeedsAuthError } from '../auth/needsAuthError';
 import { RemoteOAuthProvider } from '../auth/remoteOAuthProvider';
 import type { TokenStore } from '../auth/tokenStore';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -76,6 +80,8 @@ export interface ConnectionDeps {
   upstream?: () => UpstreamBridge | undefined;
   /** Sign-ins of remote servers (OAuth); undefined: a 401 still shows `needs_auth`, but no sign-in can fix it. */
   tokenStore?: TokenStore;
+  /** VS Code accounts, for servers with `auth.provider` (the extension only). */
+  accounts?: AccountSessions;
 }
 
 /**
@@ -160,7 +166,7 @@ export class DownstreamConnection extends Disposable {
   private terminal = false;
   private stopped = false;
   /** The OAuth side of a remote server, for its current URL (auth/remoteOAuthProvider.ts). */
-  private readonly oauth = this.register(new MutableDisposable<RemoteOAuthProvider>());
+  private readonly oauth = this.register(new MutableDisposable<GatewayAuth>());
 
   constructor(
     readonly config: ServerConfig,
@@ -333,6 +339,10 @@ export class DownstreamConnection extends Disposable {
     try {
       transport = this.createTransport((e) => (exit = e));
     } catch (err) {
+      if (err instanceof NeedsAuthError) {
+        this.needsAuth(err.message);
+        return;
+      }
       // Configuration problems (a missing variable) do not heal by retrying.
       this.terminal = true;
       this.crashed(errorText(err), false);
@@ -567,12 +577,18 @@ export class DownstreamConnection extends Disposable {
   // ---------------------------------------------------------------- sign-in
 
   /** The OAuth provider for `url`, made once per URL; undefined without a token store. */
-  private oauthFor(url: string): RemoteOAuthProvider | undefined {
+  private oauthFor(url: string): GatewayAuth | undefined {
+    const account = this.config.auth?.provider;
+    if (account && !this.deps.accounts) {
+      throw new NeedsAuthError(`it signs in with a VS Code ${account} account (auth.provider), which only the VS Code extension can use`);
+    }
     const store = this.deps.tokenStore;
-    if (!store) return undefined;
     const current = this.oauth.value;
     if (current?.url === url) return current;
-    const provider = new RemoteOAuthProvider({ server: this.name, url, store, clock: this.deps.clock, client: this.config.auth, fetchFn: traceHeaderFetch });
+    let provider: GatewayAuth;
+    if (account && this.deps.accounts) provider = new AccountAuthProvider(url, account, this.config.auth?.scopes, this.deps.accounts);
+    else if (store) provider = new RemoteOAuthProvider({ server: this.name, url, store, clock: this.deps.clock, client: this.config.auth, fetchFn: traceHeaderFetch });
+    else return undefined;
     provider.onDidSignIn(() => {
       if (this._state !== 'needs_auth' || this.stopped) return;
       this.log('info', 'signed in; connecting');
