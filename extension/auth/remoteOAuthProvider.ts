@@ -105,6 +105,9 @@ export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
+    // The gateway only ever refreshes: if the user signed out while the refresh was in flight,
+    // its answer must not sign them back in.
+    if (!(await this.opts.store.get(this.opts.url))?.tokens) return;
     this.note = undefined;
     await this.update(storedTokens(tokens, this.opts.clock.now()));
   }

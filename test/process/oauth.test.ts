@@ -9,6 +9,15 @@ import { fixtureServer, repoRoot, tempDir } from '../helpers/fixtures';
 import { httpClient, readState, resultText, spawnCli, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { makeProject } from '../helpers/gatewayProject';
 import { until } from '../helpers/poll';
+import { tunables, textOf } from '../helpers/pool';
+import { randomUUID } from 'node:crypto';
+import type { Server as HttpServer } from 'node:http';
+import { systemClock } from '../../extension/common/clock';
+import { Emitter } from '../../extension/common/event';
+import { nullLogger } from '../../extension/common/logger';
+import type { AccountProvider, AccountSessions } from '../../extension/auth/accountSessions';
+import { DownstreamPool } from '../../extension/pool/pool';
+import { registrySchema } from '../../extension/config/registrySchema';
 
 /** One OAuth fixture server (the SDK's example OAuth provider and routers, test/fixtures/servers/oauthServer.mjs). */
 interface OAuthServer {
@@ -306,5 +315,105 @@ describe("the SDK's own example server (simpleStreamableHttp --oauth) behind gat
     } finally {
       await client.close().catch(() => undefined);
     }
+  });
+});
+
+describe('VS Code accounts (auth.provider): the session token is sent, account changes are followed', { timeout: 120_000 }, () => {
+  /** A stand-in for the host's VscodeAccounts: the core's own AccountSessions interface, no vscode. */
+  class Accounts implements AccountSessions {
+    current: string | undefined;
+    asked: Array<{ provider: string; scopes: readonly string[] }> = [];
+    private readonly emitter = new Emitter<void>();
+    readonly onDidChange = this.emitter.event;
+    async token(provider: AccountProvider, scopes: readonly string[]): Promise<string | undefined> {
+      this.asked.push({ provider, scopes });
+      return this.current;
+    }
+    change(token: string | undefined): void {
+      this.current = token;
+      this.emitter.fire();
+    }
+  }
+
+  let http: HttpServer | undefined;
+  let url = '';
+  const pools: DownstreamPool[] = [];
+
+  before(async () => {
+    // A resource server that accepts only the account's token (as GitHub's accepts a GitHub token).
+    const express = (await import('express')).default;
+    const { McpServer } = await import('@modelcontextprotocol/sdk/server/mcp.js');
+    const { StreamableHTTPServerTransport } = await import('@modelcontextprotocol/sdk/server/streamableHttp.js');
+    const { requireBearerAuth } = await import('@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js');
+    const { InvalidTokenError } = await import('@modelcontextprotocol/sdk/server/auth/errors.js');
+    const app = express();
+    app.use(express.json());
+    const bearer = requireBearerAuth({
+      verifier: {
+        verifyAccessToken: async (token: string) => {
+          if (!token.startsWith('gho_account')) throw new InvalidTokenError('not a token of this account');
+          return { token, clientId: 'vscode', scopes: ['repo'], expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+        },
+      },
+    });
+    app.post('/mcp', bearer, async (req, res) => {
+      const server = new McpServer({ name: 'account-fixture', version: '1.0.0' });
+      server.registerTool('whoami', { description: 'who' }, async (extra) => ({ content: [{ type: 'text', text: `token ends ${extra.authInfo?.token.slice(-1)}` }] }));
+      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+      res.on('close', () => void transport.close());
+      await server.connect(transport);
+      await transport.handleRequest(req, res, req.body);
+    });
+    http = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    url = `http://127.0.0.1:${(http!.address() as { port: number }).port}/mcp`;
+  });
+
+  after(async () => {
+    for (const pool of pools) await pool.stop();
+    http?.closeAllConnections();
+    http?.close();
+  });
+
+  function accountPool(accounts: AccountSessions | undefined): DownstreamPool {
+    const registry = registrySchema.parse({ version: '1', servers: [{ name: 'gh', url, auth: { provider: 'github', scopes: ['repo'] } }] });
+    const pool = new DownstreamPool(registry, {
+      tunables: tunables(),
+      clock: systemClock,
+      hostEnv: process.env,
+      baseDir: repoRoot,
+      logger: nullLogger,
+      sessionId: randomUUID(),
+      accounts,
+    });
+    pools.push(pool);
+    pool.start();
+    return pool;
+  }
+
+  const viewOf = (pool: DownstreamPool) => pool.snapshot().find((d) => d.name === 'gh');
+
+  it('needs_auth until the account signs in, ready with its token, needs_auth again on sign-out', async () => {
+    const accounts = new Accounts();
+    const pool = accountPool(accounts);
+    await until('gh needs auth', () => viewOf(pool)?.state === 'needs_auth', 30_000, 50);
+    assert.match(viewOf(pool)?.reason ?? '', /sign in with your GitHub account in VS Code \(scopes: repo\)/);
+    assert.deepEqual(accounts.asked[0], { provider: 'github', scopes: ['repo'] });
+
+    accounts.change('gho_account1');
+    await until('gh ready after the account signed in', () => viewOf(pool)?.state === 'ready', 30_000, 50);
+    assert.equal(textOf(await pool.callTool('gh', 'whoami', {})), 'token ends 1');
+
+    accounts.change(undefined);
+    await until('gh needs auth after sign-out', () => viewOf(pool)?.state === 'needs_auth', 30_000, 50);
+    assert.match(viewOf(pool)?.reason ?? '', /signed out of the GitHub account/);
+    await assert.rejects(pool.callTool('gh', 'whoami', {}), /gh needs sign-in/);
+  });
+
+  it('outside VS Code (no accounts) the server says it signs in only there', async () => {
+    const pool = accountPool(undefined);
+    await until('gh needs auth', () => viewOf(pool)?.state === 'needs_auth', 30_000, 50);
+    assert.match(viewOf(pool)?.reason ?? '', /VS Code github account .*only the VS Code extension/);
   });
 });
