@@ -22,6 +22,9 @@ import { DownstreamTree } from './host/tree/downstreamTree';
 import { installLauncher } from './platform/bridgeLauncher';
 import { toDidChangeStateParams } from './protocol/lsp';
 import type { GatewaySnapshot } from './protocol/model';
+import { SecretTokenStore } from './host/secretTokenStore';
+import { SignInNotifier } from './host/signInNotifier';
+import { VscodeAccounts } from './host/vscodeAccounts';
 
 /** One gateway as the API shows it. */
 export interface GatewayFacts {
@@ -56,7 +59,11 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   // One bad listener must never take the extension host down; it is logged instead.
   setListenerErrorHandler((err) => safeLog(() => channel.error(`listener failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)));
 
-  const gateways = new GatewayManager({ version, channel, secrets: context.secrets });
+  // Sign-ins live in SecretStorage, never in a file; VS Code accounts come from vscode.authentication.
+  const tokenStore = new SecretTokenStore(context.secrets);
+  const accounts = new VscodeAccounts();
+  context.subscriptions.push(tokenStore, accounts);
+  const gateways = new GatewayManager({ version, channel, secrets: context.secrets, tokenStore, accounts });
   context.subscriptions.push(registerTelemetryHeadersCommand(context.secrets));
   manager = gateways;
   context.subscriptions.push(gateways);
@@ -72,10 +79,11 @@ export function activate(context: vscode.ExtensionContext): GatehouseApi {
   });
   context.subscriptions.push(new GatewayMcpProvider(gateways, version, firstRunHint));
   context.subscriptions.push(new SessionBlockerNotifier(gateways, context.workspaceState));
+  context.subscriptions.push(new SignInNotifier(gateways));
   // Client configurations name a launcher in global storage, which survives updates (this version's dist/ does not).
   const bridgeLauncher = installLauncher(context.globalStorageUri.fsPath, { id: context.extension.id, version, cli: context.asAbsolutePath('dist/cli.js') });
   bridgeLauncher.catch((err: unknown) => channel.warn(`could not write the client launcher: ${err instanceof Error ? err.message : String(err)}`));
-  context.subscriptions.push(new Commands({ manager: gateways, channel, previews, extensionPath: context.extensionPath, bridgeLauncher }));
+  context.subscriptions.push(new Commands({ manager: gateways, channel, previews, extensionPath: context.extensionPath, bridgeLauncher, accounts }));
   context.subscriptions.push(registerDashboard(context, new ManagerSources(gateways), { logger: channel }));
 
   // The config language server only reads files (it spawns nothing), so it runs in Restricted

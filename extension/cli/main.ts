@@ -1,4 +1,5 @@
 import { parseArgs } from './args';
+import { authCommand } from './authCommands';
 import { bridge } from './bridge';
 import { auditVerify, freezeCommand, trustCommand, unfreezeCommand } from './governanceCommands';
 import { serve } from './serve';
@@ -23,6 +24,10 @@ Commands:
   unfreeze              release the kill switch
   trust list            show each server's fingerprint verdict (unchanged, first-seen, drifted)
   trust accept <server> accept a server whose command/args/env names changed
+  auth login <server> [--no-browser]
+                        sign in to a remote server (OAuth): prints the URL, takes the redirect on 127.0.0.1
+  auth logout <server>  forget a remote server's tokens
+  auth status [--json]  which remote servers are signed in (tokens: $XDG_CONFIG_HOME/gatehouse, 0600)
 
 Options:
   --folder F            the project folder (default: the current directory)
@@ -56,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
       return unfreezeCommand(args);
     case 'trust':
       return trustCommand(args);
+    case 'auth':
+      return authCommand(args);
     case undefined:
     case 'help':
       process.stdout.write(USAGE);

@@ -150,6 +150,21 @@ export const serverSchema = z
       )
       .optional()
       .describe('HTTP headers sent to a remote server; values may use ${VAR}, e.g. Authorization: "Bearer ${API_TOKEN}".'),
+    auth: z
+      .strictObject({
+        provider: z
+          .enum(['github', 'microsoft'])
+          .optional()
+          .describe('Sign in with this VS Code account (vscode.authentication) instead of an OAuth flow of our own; VS Code only.'),
+        scopes: z.array(z.string().min(1)).optional().describe('OAuth scopes to ask for (default: what the server advertises).'),
+        client_id: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('A client registered by hand at the authorization server, for servers without dynamic client registration (public client, PKCE).'),
+      })
+      .optional()
+      .describe('Sign-in of a remote server that needs OAuth. Without it, a server that answers 401 still gets the standard MCP sign-in (discovery, dynamic registration, PKCE).'),
     cwd: z
       .string()
       .min(1)

@@ -33,6 +33,9 @@ import { createSyncRedactor } from './scanner/syncRedactor';
 import { classifyTrust, type TrustVerdict } from './trust/classifyTrust';
 import { readFingerprints, writeFingerprints, type FingerprintFile } from './trust/fingerprintStore';
 import { tofuAuditInput, type TofuDecision } from './trust/tofuAuditInput';
+import { defaultTokenStore } from '../auth/defaultTokenStore';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { TokenStore } from '../auth/tokenStore';
 
 export interface GatewayServiceOptions {
   /** The workspace folder (the project root); the config dir is resolved inside it. */
@@ -62,6 +65,14 @@ export interface GatewayServiceOptions {
   rootsFallback?: boolean;
   /** The extension's `gatehouse.telemetry.*` settings; the OTEL_* variables win over them. */
   telemetrySettings?: TelemetrySettings;
+  /**
+   * Where remote servers' sign-ins live. Default: the user's `tokens.json` (auth/fileTokenStore.ts),
+   * watched so a `gatehouse auth login` in another terminal is picked up; the extension passes
+   * its SecretStorage store.
+   */
+  tokenStore?: TokenStore;
+  /** VS Code accounts for servers with `auth.provider` (the extension passes them; the CLI cannot). */
+  accounts?: AccountSessions;
 }
 
 /** Config problems of the last load, per file. */
@@ -138,6 +149,8 @@ export class GatewayService extends Disposable {
   private _governance: Governance | undefined;
   /** Built-in secret patterns, for short strings that leave outside a call (state, UI, logs). */
   readonly redact = createSyncRedactor();
+  /** Where remote servers' sign-ins live (the Sign In action writes here). */
+  readonly tokens: TokenStore;
   private stateFile: StateFileWriter | undefined;
   private childRecords: ChildRecordFile | undefined;
   private metrics: MetricsServer | undefined;
@@ -167,6 +180,7 @@ export class GatewayService extends Disposable {
     super();
     // Every line the gateway logs passes the redactor: log lines quote servers and clients.
     this.logger = redactingLogger(options.logger ?? nullLogger, this.redact);
+    this.tokens = options.tokenStore ?? this.register(defaultTokenStore(options.hostEnv ?? process.env));
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.configDir = configDir;
@@ -219,6 +233,8 @@ export class GatewayService extends Disposable {
         redact: this.redact,
         admit: (config) => this.blocked.get(config.name),
         clientInfo: { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
+        tokenStore: this.tokens,
+        accounts: this.options.accounts,
       }),
     );
     this._pool = pool;

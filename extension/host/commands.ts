@@ -6,8 +6,10 @@ import { acceptFingerprint, freeze, unfreeze, verifyAudit } from './commands/gov
 import { importServers } from './commands/importServers';
 import { pickFolder, pickGateway } from './commands/pickFolder';
 import { showStatus } from './commands/showStatus';
+import { signInServer, signOutServer } from './commands/signIn';
 import type { GatewayManager } from './gatewayManager';
 import type { PreviewDocuments } from './previewDocuments';
+import type { VscodeAccounts } from './vscodeAccounts';
 import { notAvailable, resetCircuit, resolveServer, respawnServer, setEnabled, showServerOutput } from './serverActions';
 
 /** Every command id the extension contributes (package.json `contributes.commands`). */
@@ -28,7 +30,9 @@ export type CommandId =
   | 'gatehouse.importServers'
   | 'gatehouse.createConfig'
   | 'gatehouse.openRegistry'
-  | 'gatehouse.openWalkthrough';
+  | 'gatehouse.openWalkthrough'
+  | 'gatehouse.signIn'
+  | 'gatehouse.signOut';
 
 /** `<publisher>.<name>#<walkthrough id>` of package.json's `contributes.walkthroughs` (test/process/packaging.test.ts checks it). */
 const WALKTHROUGH_ID = 'gatehouse.gatehouse#getStarted';
@@ -40,6 +44,8 @@ export interface CommandDeps {
   extensionPath: string;
   /** The update-proof launcher written at activation (platform/bridgeLauncher.ts). */
   bridgeLauncher?: Promise<string>;
+  /** VS Code accounts, for Sign In on an `auth.provider` server. */
+  accounts?: VscodeAccounts;
 }
 
 /**
@@ -89,6 +95,8 @@ export class Commands extends Disposable {
       'gatehouse.importServers': (arg) => importServers(manager, deps.previews, arg),
       'gatehouse.createConfig': (arg) => createConfig(manager, arg),
       'gatehouse.openRegistry': (arg) => this.openRegistry(arg),
+      'gatehouse.signIn': (arg) => signInServer(manager, deps.accounts, arg),
+      'gatehouse.signOut': (arg) => signOutServer(manager, arg),
       'gatehouse.openWalkthrough': () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false),
     };
     for (const [id, handler] of Object.entries(table)) {

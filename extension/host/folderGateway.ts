@@ -9,6 +9,8 @@ import type { SessionBlockerEvent } from '../pool/sessionBlocker';
 import type { GatewaySnapshot } from '../protocol/model';
 import type { TelemetrySettings } from '../telemetry/telemetrySources';
 import { ServerOutputs } from './serverOutputs';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { TokenStore } from '../auth/tokenStore';
 
 /** Where one folder's gateway is in its own lifecycle. */
 export type FolderGatewayState = 'idle' | 'starting' | 'running' | 'stopping' | 'failed';
@@ -29,6 +31,8 @@ export interface FolderGatewayOptions {
   telemetry?: () => Promise<TelemetrySettings>;
   /** Output channel name of one of this folder's servers. */
   serverChannelName: (server: string) => string;
+  tokenStore?: TokenStore;
+  accounts?: AccountSessions;
 }
 
 /** A session blocker, tagged with the gateway it came from. */
@@ -178,6 +182,8 @@ export class FolderGateway extends Disposable {
         watchConfig: false,
         // A child asking for roots while no client answers gets the workspace folder.
         rootsFallback: true,
+        tokenStore: this.options.tokenStore,
+        accounts: this.options.accounts,
       });
       if (generation !== this.generation) {
         await service.stop(0);

@@ -7,6 +7,8 @@ import { FolderGateway, type FolderSessionBlocker } from './folderGateway';
 import { channelLogger } from './output';
 import { readSettings, SETTINGS_SECTION, type GatehouseSettings } from './settings';
 import { readTelemetrySettings, TELEMETRY_HEADERS_SECRET, TELEMETRY_SECTION } from './telemetrySettings';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { TokenStore } from '../auth/tokenStore';
 
 /** What the view shows when there is no server to list (drives the welcome views). */
 export type ViewMode = 'untrusted' | 'noFolder' | 'noConfig' | 'notStarted' | 'gateways';
@@ -22,6 +24,9 @@ export interface GatewayManagerOptions {
   channel: vscode.LogOutputChannel;
   /** Holds the telemetry headers (Gatehouse: Set Telemetry Headers). */
   secrets?: vscode.SecretStorage;
+  /** Remote servers' sign-ins (SecretStorage) and VS Code accounts, shared by every folder's gateway. */
+  tokenStore?: TokenStore;
+  accounts?: AccountSessions;
 }
 
 /**
@@ -164,6 +169,8 @@ export class GatewayManager extends Disposable {
         configDirSetting: this.settings.configDir,
         logger: channelLogger(this.options.channel, this.multiRoot ? folder.name : ''),
         version: this.options.version,
+        tokenStore: this.options.tokenStore,
+        accounts: this.options.accounts,
         // A pinned port can serve one gateway only: the first folder gets it.
         port: () => (isFirst ? this.settings.httpPort : 0),
         metricsPort: () => (isFirst && this.settings.metricsPort > 0 ? this.settings.metricsPort : undefined),

@@ -36,7 +36,7 @@ const UP: ReadonlySet<DownstreamState> = new Set(['ready', 'degraded']);
  */
 export function serverSeverity(view: DownstreamView): Severity {
   if (view.session_blocker_emitted || view.state === 'gave_up' || view.state === 'blocked') return 'error';
-  if (view.state === 'degraded' || view.state === 'crashed' || view.state === 'backoff' || view.circuit_state !== 'closed') return 'warning';
+  if (view.state === 'degraded' || view.state === 'crashed' || view.state === 'backoff' || view.state === 'needs_auth' || view.circuit_state !== 'closed') return 'warning';
   return 'ok';
 }
 

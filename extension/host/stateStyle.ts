@@ -15,6 +15,7 @@ const STYLE: Record<DownstreamState, { icon: string; color?: string }> = {
   backoff: { icon: 'history', color: 'list.warningForeground' },
   gave_up: { icon: 'circle-slash', color: 'testing.iconFailed' },
   blocked: { icon: 'lock', color: 'list.errorForeground' },
+  needs_auth: { icon: 'key', color: 'list.warningForeground' },
   disabled: { icon: 'circle-outline', color: 'disabledForeground' },
   stopped: { icon: 'debug-stop', color: 'disabledForeground' },
 };

@@ -59,6 +59,8 @@ export function lensTitle(state: ServerLiveState | undefined): string {
       return reason ? `✕ gave up: ${reason}` : '✕ gave up';
     case 'blocked':
       return reason ? `⊘ blocked: ${reason}` : '⊘ blocked';
+    case 'needs_auth':
+      return reason ? `⚿ needs sign-in: ${reason}` : '⚿ needs sign-in';
     case 'disabled':
       return '○ disabled';
     case 'stopped':

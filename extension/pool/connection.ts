@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { authFailure, signInHint } from '../auth/authFailure';
+import { AccountAuthProvider } from '../auth/accountAuthProvider';
+import type { AccountSessions } from '../auth/accountSessions';
+import type { GatewayAuth } from '../auth/gatewayAuth';
+import { NeedsAuthError } from '../auth/needsAuthError';
+import { RemoteOAuthProvider } from '../auth/remoteOAuthProvider';
+import type { TokenStore } from '../auth/tokenStore';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
@@ -71,6 +78,10 @@ export interface ConnectionDeps {
    * are refused with an error naming the capability, notifications dropped.
    */
   upstream?: () => UpstreamBridge | undefined;
+  /** Sign-ins of remote servers (OAuth); undefined: a 401 still shows `needs_auth`, but no sign-in can fix it. */
+  tokenStore?: TokenStore;
+  /** VS Code accounts, for servers with `auth.provider` (the extension only). */
+  accounts?: AccountSessions;
 }
 
 /**
@@ -154,6 +165,8 @@ export class DownstreamConnection extends Disposable {
   /** The crash left nothing to retry (e.g. a missing variable): only Respawn or a config change helps. */
   private terminal = false;
   private stopped = false;
+  /** The OAuth side of a remote server, for its current URL (auth/remoteOAuthProvider.ts). */
+  private readonly oauth = this.register(new MutableDisposable<GatewayAuth>());
 
   constructor(
     readonly config: ServerConfig,
@@ -326,6 +339,10 @@ export class DownstreamConnection extends Disposable {
     try {
       transport = this.createTransport((e) => (exit = e));
     } catch (err) {
+      if (err instanceof NeedsAuthError) {
+        this.needsAuth(err.message);
+        return;
+      }
       // Configuration problems (a missing variable) do not heal by retrying.
       this.terminal = true;
       this.crashed(errorText(err), false);
@@ -363,6 +380,12 @@ export class DownstreamConnection extends Disposable {
       this.log('info', `ready: ${tools.length} tools${extra ? `, ${extra}` : ''}${this.pid ? `, pid ${this.pid}` : ''}`);
       this.resolveWaiters(client);
     } catch (err) {
+      const authReason = this.authReason(err);
+      if (authReason !== undefined) {
+        await this.closeOne(transport, true);
+        if (!this.stopped) this.needsAuth(authReason);
+        return;
+      }
       // Describe before closing: our own SIGTERM must not read as the cause.
       const why = this.describeStartFailure(err, exit);
       await this.closeOne(transport, true);
@@ -381,7 +404,11 @@ export class DownstreamConnection extends Disposable {
       const headers = resolveHeaders(cfg, hostEnv);
       const missing = [...new Set([...url.missing, ...headers.missing])];
       if (missing.length || !url.url) throw new Error(missingEnvText(missing));
-      return new StreamableHTTPClientTransport(new URL(url.url), { requestInit: { headers: headers.headers }, fetch: traceHeaderFetch });
+      return new StreamableHTTPClientTransport(new URL(url.url), {
+        requestInit: { headers: headers.headers },
+        fetch: traceHeaderFetch,
+        authProvider: this.oauthFor(url.url),
+      });
     }
     const { env, missing: envMissing } = buildChildEnv(cfg, hostEnv);
     const { args, missing: argsMissing } = resolveArgs(cfg, hostEnv);
@@ -547,6 +574,56 @@ export class DownstreamConnection extends Disposable {
     });
   }
 
+  // ---------------------------------------------------------------- sign-in
+
+  /** The OAuth provider for `url`, made once per URL; undefined without a token store. */
+  private oauthFor(url: string): GatewayAuth | undefined {
+    const account = this.config.auth?.provider;
+    if (account && !this.deps.accounts) {
+      throw new NeedsAuthError(`it signs in with a VS Code ${account} account (auth.provider), which only the VS Code extension can use`);
+    }
+    const store = this.deps.tokenStore;
+    const current = this.oauth.value;
+    if (current?.url === url) return current;
+    let provider: GatewayAuth;
+    if (account && this.deps.accounts) provider = new AccountAuthProvider(url, account, this.config.auth?.scopes, this.deps.accounts);
+    else if (store) provider = new RemoteOAuthProvider({ server: this.name, url, store, clock: this.deps.clock, client: this.config.auth, fetchFn: traceHeaderFetch });
+    else return undefined;
+    provider.onDidSignIn(() => {
+      if (this._state !== 'needs_auth' || this.stopped) return;
+      this.log('info', 'signed in; connecting');
+      void this.connect();
+    });
+    provider.onDidLoseAuth((reason) => void this.loseAuth(reason));
+    this.oauth.value = provider;
+    return provider;
+  }
+
+  /** The sign-in reason when `err` means "the server wants a sign-in", else undefined. */
+  private authReason(err: unknown): string | undefined {
+    if (!this.config.url) return undefined;
+    return authFailure(err, this.oauth.value);
+  }
+
+  /** Signed out, or the refresh failed: a live session is closed, calls fail at once with the way out. */
+  private async loseAuth(reason: string): Promise<void> {
+    if (this.stopped || this._state === 'needs_auth') return;
+    if (!STATES_WITH_CLIENT.has(this._state)) return;
+    await this.closeTransport();
+    this.client = undefined;
+    this.needsAuth(reason);
+  }
+
+  /** Not a crash and not a breaker failure: nothing retries until the user signs in. */
+  private needsAuth(reason: string): void {
+    this.lastError = bound(`needs sign-in: ${reason}`);
+    this.startedAt = null;
+    if (!this.config.keep_tools_when_down) this.setTools([]);
+    this.setState('needs_auth', reason);
+    this.log('warn', `needs sign-in: ${reason}. ${signInHint(this.name)}`);
+    this.rejectWaiters();
+  }
+
   // ---------------------------------------------------------------- crashes
 
   private onTransportClosed(transport: Transport, exit: ChildExit | undefined): void {
@@ -617,7 +694,8 @@ export class DownstreamConnection extends Disposable {
         client = await this.whenReady(this.connectMs);
       } catch (err) {
         this.stats.refused();
-        this.breaker.recordFailure();
+        // A server waiting for a sign-in is not failing.
+        if (!(err instanceof DownstreamError && err.code === 'needs_auth')) this.breaker.recordFailure();
         throw err;
       }
       const carrier = this.transport;
@@ -636,6 +714,12 @@ export class DownstreamConnection extends Disposable {
         return result;
       } catch (err) {
         this.stats.end(performance.now() - began, true);
+        const authReason = this.authReason(err);
+        if (authReason !== undefined) {
+          // The token was refused mid-session and could not be refreshed.
+          await this.loseAuth(authReason);
+          throw this.refusal() ?? new DownstreamError('needs_auth', `${this.name} needs sign-in: ${authReason}. ${signInHint(this.name)}`, this.name);
+        }
         const died = carrier !== this.transport || (err instanceof McpError && err.code === ErrorCode.ConnectionClosed);
         if (died && options.readOnly && !resent && !options.signal?.aborted) {
           // Safe to repeat: the request promised not to change anything.
@@ -744,6 +828,8 @@ export class DownstreamConnection extends Disposable {
         return new DownstreamError('unavailable', `${this.name} is down (${this.reason}). Fix the cause, then respawn it.`, this.name);
       case 'stopped':
         return new DownstreamError('unavailable', `${this.name} is stopped.`, this.name);
+      case 'needs_auth':
+        return new DownstreamError('needs_auth', `${this.name} needs sign-in${reason}. ${signInHint(this.name)}`, this.name);
       case 'crashed':
         return this.terminal ? new DownstreamError('unavailable', `${this.name} cannot start${reason}.`, this.name) : undefined;
       default:

@@ -18,6 +18,7 @@ export type DownstreamState =
   | 'crashed' // transport died or could not start; a respawn is about to be scheduled
   | 'backoff' // waiting for the next respawn attempt (see next_retry_at)
   | 'gave_up' // too many crashes in the window; only Respawn or a config change clears it
+  | 'needs_auth' // a remote server answered 401: waits for a sign-in (no retries, no breaker failure)
   | 'stopped'; // shut down by us
 
 export type CircuitState = 'closed' | 'open' | 'half-open';

@@ -344,6 +344,7 @@ const downstreamState = oneOf([
   'crashed',
   'backoff',
   'gave_up',
+  'needs_auth',
   'stopped',
 ] as const satisfies readonly DownstreamState[]);
 

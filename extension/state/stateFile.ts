@@ -659,6 +659,7 @@ const DOWNSTREAM_STATES: readonly DownstreamState[] = [
   'crashed',
   'backoff',
   'gave_up',
+  'needs_auth',
   'stopped',
 ];
 

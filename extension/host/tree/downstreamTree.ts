@@ -263,6 +263,8 @@ function serverItem(view: DownstreamView, key: string): vscode.TreeItem {
   const flags = ['server', view.state === 'disabled' ? 'disabled' : 'enabled'];
   if (view.circuit_state !== 'closed') flags.push('circuitNotClosed');
   if (view.state === 'blocked') flags.push('blocked');
+  if (view.state === 'needs_auth') flags.push('needsAuth');
+  if (view.transport === 'http') flags.push('remote');
   item.contextValue = flags.join(' ');
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`$(${stateIcon(view).id.replace('~spin', '')}) **${cell(view.name)}** — ${cell(stateLabel(view.state))}\n\n`);

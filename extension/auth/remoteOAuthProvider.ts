@@ -1,0 +1,205 @@
+import { auth, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Clock } from '../common/clock';
+import { Disposable, MutableDisposable, type IDisposable } from '../common/disposable';
+import { Emitter, type Event } from '../common/event';
+import type { GatewayAuth } from './gatewayAuth';
+import { NeedsAuthError } from './needsAuthError';
+import type { StoredAuth, TokenStore } from './tokenStore';
+
+/** A registry `auth:` block's OAuth part: a client registered by hand, for servers without dynamic registration. */
+export interface ConfiguredClient {
+  client_id?: string;
+  scopes?: string[];
+}
+
+export interface RemoteOAuthOptions {
+  server: string;
+  /** The resolved server URL: the MCP endpoint and the store's key. */
+  url: string;
+  store: TokenStore;
+  clock: Clock;
+  client?: ConfiguredClient;
+  fetchFn?: FetchLike;
+}
+
+/** Refresh this long before the access token expires (also absorbs a few seconds of clock skew). */
+export const REFRESH_EARLY_MS = 60_000;
+
+/** Registered redirect for a gateway that has no browser: never visited, only named in DCR. */
+const NO_REDIRECT = 'http://127.0.0.1/callback';
+
+/** The SDK's client metadata for Gatehouse: a public client (PKCE, no secret) with loopback redirects only. */
+export function gatehouseClientMetadata(redirectUrl: string, scopes?: readonly string[]): OAuthClientMetadata {
+  return {
+    client_name: 'Gatehouse',
+    redirect_uris: [redirectUrl],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+    ...(scopes?.length ? { scope: scopes.join(' ') } : {}),
+  };
+}
+
+/** Copies tokens as the store keeps them, with an absolute expiry. */
+export function storedTokens(tokens: OAuthTokens, now: number): Pick<StoredAuth, 'tokens' | 'expires_at'> {
+  return { tokens, expires_at: typeof tokens.expires_in === 'number' ? now + tokens.expires_in * 1000 : undefined };
+}
+
+/**
+ * The gateway's side of the MCP SDK's OAuth client (`OAuthClientProvider`), one per remote
+ * server: it hands stored tokens to the Streamable HTTP transport, lets the SDK refresh them on
+ * a 401, refreshes them itself shortly before they expire, and — since a gateway has no browser —
+ * turns every "the user must sign in" of the SDK's `auth()` into a `NeedsAuthError`, which the
+ * connection shows as the `needs_auth` state. The interactive flow is signIn.ts.
+ */
+export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
+  private discovery: OAuthDiscoveryState | undefined;
+  /** Why a sign-in is needed, when known better than "not signed in". */
+  private note: string | undefined;
+  private attempted = false;
+  private lastAccess: string | undefined;
+  private loaded = false;
+  private readonly refreshTimer = this.register(new MutableDisposable<IDisposable>());
+  private readonly _onDidSignIn = this.register(new Emitter<void>());
+  /** A new access token appeared (a sign-in in another process, or VS Code). */
+  readonly onDidSignIn: Event<void> = this._onDidSignIn.event;
+  private readonly _onDidLoseAuth = this.register(new Emitter<string>());
+  /** The tokens are gone (signed out) or could not be refreshed; carries the reason. */
+  readonly onDidLoseAuth: Event<string> = this._onDidLoseAuth.event;
+
+  constructor(private readonly opts: RemoteOAuthOptions) {
+    super();
+    this.register(opts.store.onDidChange((url) => url === opts.url && void this.storeChanged()));
+    void this.storeChanged();
+  }
+
+  /** The server URL this provider signs in to (the store's key). */
+  get url(): string {
+    return this.opts.url;
+  }
+
+  get redirectUrl(): string {
+    return NO_REDIRECT;
+  }
+
+  get clientMetadata(): OAuthClientMetadata {
+    return gatehouseClientMetadata(NO_REDIRECT, this.opts.client?.scopes);
+  }
+
+  async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
+    if (this.opts.client?.client_id) return { client_id: this.opts.client.client_id };
+    const client = (await this.opts.store.get(this.opts.url))?.client;
+    if (!client) throw new NeedsAuthError(this.note ?? 'not signed in');
+    return client;
+  }
+
+  async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
+    if (this.opts.client?.client_id) return;
+    await this.update({ client: info });
+  }
+
+  async tokens(): Promise<OAuthTokens | undefined> {
+    return (await this.opts.store.get(this.opts.url))?.tokens;
+  }
+
+  async saveTokens(tokens: OAuthTokens): Promise<void> {
+    // The gateway only ever refreshes: if the user signed out while the refresh was in flight,
+    // its answer must not sign them back in.
+    if (!(await this.opts.store.get(this.opts.url))?.tokens) return;
+    this.note = undefined;
+    await this.update(storedTokens(tokens, this.opts.clock.now()));
+  }
+
+  redirectToAuthorization(): never {
+    throw new NeedsAuthError(this.note ?? 'not signed in');
+  }
+
+  saveCodeVerifier(): void {
+    // The gateway never starts an authorization: signIn.ts does, with its own provider.
+  }
+
+  codeVerifier(): never {
+    throw new NeedsAuthError('no sign-in is under way in the gateway');
+  }
+
+  async invalidateCredentials(scope: 'all' | 'client' | 'tokens' | 'verifier' | 'discovery'): Promise<void> {
+    if (scope === 'verifier') return;
+    this.discovery = undefined;
+    if (scope === 'discovery') return;
+    const stored = await this.opts.store.get(this.opts.url);
+    if (!stored) return;
+    if (scope === 'tokens' && stored.tokens?.refresh_token) this.note = 'the authorization server refused the refresh token (expired or revoked); sign in again';
+    if (scope === 'all' || scope === 'client') this.note = 'the authorization server no longer knows this client; sign in again';
+    const next: StoredAuth = { ...stored, tokens: undefined, expires_at: undefined };
+    if (scope !== 'tokens') next.client = undefined;
+    await this.opts.store.set(this.opts.url, next.tokens || next.client ? next : undefined);
+  }
+
+  discoveryState(): OAuthDiscoveryState | undefined {
+    // auth() asks for this first: it marks that the failure that follows is an auth failure.
+    this.attempted = true;
+    return this.discovery;
+  }
+
+  saveDiscoveryState(state: OAuthDiscoveryState): void {
+    this.discovery = state;
+  }
+
+  /** True (once) when the SDK's auth() ran since the last call: the error at hand came from signing in. */
+  takeAttempt(): boolean {
+    const was = this.attempted;
+    this.attempted = false;
+    return was;
+  }
+
+  /** Why a sign-in is needed, for the state's reason. */
+  needsAuthReason(err: unknown): string {
+    if (err instanceof NeedsAuthError) return err.message;
+    return this.note ?? `sign-in failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
+
+  /** Refreshes now with the stored refresh token (the SDK's auth()); a failure fires onDidLoseAuth. */
+  async refresh(): Promise<void> {
+    try {
+      await auth(this, { serverUrl: this.opts.url, fetchFn: this.opts.fetchFn });
+    } catch (err) {
+      const reason = err instanceof NeedsAuthError ? err.message : `refreshing the token failed: ${err instanceof Error ? err.message : String(err)}`;
+      this._onDidLoseAuth.fire(reason);
+    } finally {
+      this.attempted = false;
+    }
+  }
+
+  private async update(patch: Partial<StoredAuth>): Promise<void> {
+    const stored = (await this.opts.store.get(this.opts.url)) ?? {};
+    await this.opts.store.set(this.opts.url, { ...stored, ...patch });
+  }
+
+  private async storeChanged(): Promise<void> {
+    const stored = await this.opts.store.get(this.opts.url);
+    const access = stored?.tokens?.access_token;
+    const before = this.lastAccess;
+    const first = !this.loaded;
+    this.lastAccess = access;
+    this.loaded = true;
+    this.schedule(stored);
+    // The tokens that were there at start are not news.
+    if (first) return;
+    if (access && access !== before) {
+      this.note = undefined;
+      this._onDidSignIn.fire();
+    } else if (!access && before) {
+      this._onDidLoseAuth.fire(this.note ?? 'signed out');
+    }
+  }
+
+  private schedule(stored: StoredAuth | undefined): void {
+    this.refreshTimer.value = undefined;
+    if (!stored?.tokens?.refresh_token || stored.expires_at === undefined) return;
+    // Capped: a timer longer than 2^31 ms fires at once.
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, stored.expires_at - REFRESH_EARLY_MS - this.opts.clock.now()));
+    this.refreshTimer.value = this.opts.clock.setTimeout(() => void this.refresh(), delay);
+  }
+}
