@@ -268,6 +268,7 @@ export class GatewayService extends Disposable {
         logger: this.logger,
         version: this.options.version,
         listReaHealth: path.basename(this.configDir) === '.rea',
+        profiles: () => this.registry.profiles,
       }),
     );
     if (this.options.stateFile !== false) {
@@ -398,13 +399,21 @@ export class GatewayService extends Disposable {
   private reloading: Promise<ConfigStatus> | undefined;
 
   private async doReload(): Promise<ConfigStatus> {
+    const profilesBefore = JSON.stringify(this.registry.profiles ?? {});
     if (await this.loadConfig()) {
       this._governance?.policyChanged();
       await this.evaluateTrust();
+      // A profile's tool set is a filter on the listing: its sessions re-list, nothing restarts.
+      if (JSON.stringify(this.registry.profiles ?? {}) !== profilesBefore) this._gateway?.notifyToolsChanged();
       await this.pool.applyRegistry(this.registry);
       this.store.setOrder(this.pool.serverNames());
     }
     return this.status;
+  }
+
+  /** Names of the registry's client profiles, in file order. */
+  get profileNames(): string[] {
+    return Object.keys(this.registry.profiles ?? {});
   }
 
   /** The policy in force (undefined: defaults). */
@@ -542,7 +551,7 @@ export class GatewayService extends Disposable {
 
   /** Starts the loopback HTTP endpoint and writes the discovery file. */
   async startHttp(port = 0): Promise<HttpEndpoint> {
-    this.http ??= new HttpListener(this.gateway, { port, logger: this.logger });
+    this.http ??= new HttpListener(this.gateway, { port, logger: this.logger, profiles: () => this.profileNames });
     const endpoint = await this.http.start();
     await writeDiscoveryFile(this.configDir, { url: endpoint.url, token: endpoint.token, pid: process.pid });
     return endpoint;
