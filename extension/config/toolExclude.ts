@@ -47,12 +47,12 @@ function sameValue(edited: string, original: string, server: string, tool: strin
 function documentEdit(doc: ReturnType<typeof parseDocument>, entry: YAMLMap, tool: string, excluded: boolean): string {
   if (excluded) {
     if (!entry.has('tools')) entry.set('tools', doc.createNode({}));
-    const tools = entry.get('tools', true) as YAMLMap;
+    const tools = entry.get('tools', true) as unknown as YAMLMap;
     if (!tools.has('exclude')) tools.set('exclude', doc.createNode([]));
-    (tools.get('exclude', true) as YAMLSeq).add(doc.createNode(tool));
+    (tools.get('exclude', true) as unknown as YAMLSeq).add(doc.createNode(tool));
   } else {
-    const tools = entry.get('tools', true) as YAMLMap;
-    const exclude = tools.get('exclude', true) as YAMLSeq;
+    const tools = entry.get('tools', true) as unknown as YAMLMap;
+    const exclude = tools.get('exclude', true) as unknown as YAMLSeq;
     exclude.items = exclude.items.filter((item) => (isScalar(item) ? item.value : item) !== tool);
     if (exclude.items.length === 0) tools.delete('exclude');
     if (tools.items.length === 0) entry.delete('tools');
