@@ -135,6 +135,22 @@ describe('client profiles', () => {
     await assert.rejects(httpClient({ url: `${gw.info.url}/review`, token: 'wrong' }));
     await assert.rejects(httpClient({ url: `${gw.info.url}/nope`, token: gw.info.token }), /No profile 'nope'/);
 
+    // A session belongs to its endpoint: its id does not open the default (wider) one.
+    const headers = { Authorization: `Bearer ${gw.info.token}`, 'Content-Type': 'application/json', Accept: 'application/json, text/event-stream' };
+    const init = await fetch(`${gw.info.url}/review`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }),
+    });
+    const sessionId = init.headers.get('mcp-session-id');
+    assert.ok(sessionId);
+    const widened = await fetch(gw.info.url, {
+      method: 'POST',
+      headers: { ...headers, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }),
+    });
+    assert.equal(widened.status, 404);
+
     const bridged = await stdioClient(p.folder, {}, ['bridge', '--profile', 'review']);
     sessions.push(bridged);
     assert.deepEqual(names(await listedWith(bridged.client, 'echo__pid')), ['echo__echo', 'echo__pid', 'gatehouse__health']);
