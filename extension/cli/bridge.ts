@@ -38,6 +38,7 @@ export async function bridge(args: ParsedArgs, version: string): Promise<number>
     folder,
     dir,
     version,
+    profile: flag(args, 'profile'),
     log,
     onToolsChanged: () => void upstream.server?.sendToolListChanged().catch(() => undefined),
   });

@@ -16,6 +16,8 @@ export interface GatewayLinkOptions {
   /** The config directory holding `gateway.json`. */
   dir: string;
   version: string;
+  /** Registry profile to connect to (`<url>/<profile>`); the default endpoint when absent. */
+  profile?: string;
   /** The gateway's tool list may have changed (its own list_changed, or a different gateway now). */
   onToolsChanged: () => void;
   log: (line: string) => void;
@@ -105,7 +107,8 @@ export class GatewayLink {
       );
     }
     const client = new Client({ name: 'gatehouse-bridge', version: this.options.version }, { capabilities: {} });
-    const transport = new StreamableHTTPClientTransport(new URL(info.url), {
+    const url = this.options.profile === undefined ? info.url : `${info.url}/${encodeURIComponent(this.options.profile)}`;
+    const transport = new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: { Authorization: `Bearer ${info.token}` } },
     });
     try {
@@ -113,7 +116,7 @@ export class GatewayLink {
     } catch (err) {
       await client.close().catch(() => undefined);
       // Never the token: only the URL and the reason.
-      throw new NoGatewayError(`could not reach the gateway at ${info.url}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new NoGatewayError(`could not reach the gateway at ${url}: ${err instanceof Error ? err.message : String(err)}`);
     }
     const link: Link = { client, transport, info };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.options.onToolsChanged());

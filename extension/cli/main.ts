@@ -33,6 +33,7 @@ Options:
   --folder F            the project folder (default: the current directory)
   --dir D               the config directory (default: .gatehouse, or .rea when only that exists)
   --metrics-port N      (serve) Prometheus /metrics on 127.0.0.1:N; 0 picks a free port
+  --profile NAME        (serve on stdio, bridge) only the servers and tools of registry profile NAME
 
 Environment:
   GATEHOUSE_PORT          HTTP port for serve --http when --port is absent (default 0: any free port)

@@ -6,7 +6,7 @@ import { flag, type ParsedArgs } from './args';
 import { onStopSignal } from '../platform/stopSignals';
 
 /**
- * `gatehouse serve [--http [--port N]] [--metrics-port N] [--folder F] [--dir D]`: the whole
+ * `gatehouse serve [--http [--port N]] [--profile NAME] [--metrics-port N] [--folder F] [--dir D]`: the whole
  * gateway without VS Code. On stdio, stdout carries only JSON-RPC; every human line goes to
  * stderr. Stops cleanly (all children gone) on stdin EOF (stdio mode), SIGTERM, SIGINT and SIGHUP;
  * on Windows on Ctrl-C, Ctrl-Break and closing the console (platform/stopSignals.ts).
@@ -21,6 +21,12 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
   const logger = createLineLogger((l) => process.stderr.write(l), level.level);
   if (level.invalid) logger.warn(`ignoring ${level.invalid}: expected trace, debug, info, warn or error; logging at info`);
   const http = args.flags.has('http');
+  // A profile is one endpoint; over HTTP every profile is served at /mcp/<profile> at once.
+  const profile = flag(args, 'profile');
+  if (http && profile !== undefined) {
+    logger.error('--profile applies to stdio; over HTTP every profile is served at /mcp/<profile>');
+    return 1;
+  }
   const folder = flag(args, 'folder') ?? process.cwd();
   const port = http ? parsePort(flag(args, 'port') ?? process.env.GATEHOUSE_PORT ?? '0') : 0;
   if (port === undefined) {
@@ -70,7 +76,12 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
     process.stderr.write(`Gatehouse gateway listening on ${endpoint.url}\n`);
     process.stderr.write(`Token and URL for clients: ${service.configDir}/gateway.json (or run \`gatehouse bridge\`)\n`);
   } else {
-    await service.gateway.createServer().connect(new StdioServerTransport());
+    if (profile !== undefined && !service.profileNames.includes(profile)) {
+      logger.error(`no profile '${profile}' in ${service.configDir}/registry.yaml; profiles: ${service.profileNames.join(', ') || '(none)'}`);
+      await shutdown('unknown profile');
+      return 1;
+    }
+    await service.gateway.createServer(profile).connect(new StdioServerTransport());
     process.stdin.once('end', () => wake('stdin closed'));
     process.stdin.once('close', () => wake('stdin closed'));
     logger.info(`serving ${service.pool.serverNames().length} downstream servers on stdio (config: ${service.configDir})`);

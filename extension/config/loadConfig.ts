@@ -41,7 +41,7 @@ export interface PolicyResult {
 }
 
 /** Keys only Gatehouse understands; rea's strict schema refuses a registry that uses them. */
-const GATEHOUSE_ONLY_SERVER_KEYS = ['url', 'headers', 'cwd', 'timeouts', 'keep_tools_when_down'];
+const GATEHOUSE_ONLY_SERVER_KEYS = ['url', 'headers', 'cwd', 'timeouts', 'keep_tools_when_down', 'tools'];
 /** Keys that mean nothing for a remote (url) server. */
 const STDIO_ONLY_SERVER_KEYS = ['args', 'env', 'env_passthrough', 'cwd'];
 
@@ -88,6 +88,9 @@ function registryWarnings(source: YamlSource, raw: unknown, file: string): Confi
   const rea = inReaDir(file);
   if (rea && raw.version === 1) {
     out.push(problem(source, ['version'], 'warning', 'rea-incompatible', 'rea rejects version: 1 (a number) in .rea/registry.yaml; write version: "1" so both gateways accept it'));
+  }
+  if (rea && 'profiles' in raw) {
+    out.push(problem(source, ['profiles'], 'warning', 'rea-incompatible', "'profiles' is a Gatehouse extension that rea refuses; move the config to .gatehouse/ if rea also reads this file", true));
   }
   const servers = Array.isArray(raw.servers) ? raw.servers : [];
   servers.forEach((server: unknown, index) => {

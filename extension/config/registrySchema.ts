@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { checkInterpolationSyntax, ENV_NAME_PATTERN, SECRET_NAME_PATTERN } from './interpolate';
+import { toolGlobProblem } from './toolGlob';
 import { coded, type IssueParams } from './zodProblems';
 
 /** Server names: they prefix tool names as `<server>__<tool>`, so no underscores. */
@@ -105,6 +106,12 @@ function checkUrl(value: string, ctx: z.core.$RefinementCtx<string>): void {
   }
 }
 
+/** One tool-name glob (`*`, `?`); a bad one is an error on the pattern itself. */
+const toolGlob = z.string().superRefine((value, ctx) => {
+  const message = toolGlobProblem(value);
+  if (message) ctx.addIssue({ code: 'custom', message, params: { code: 'invalid-tool-glob' } satisfies IssueParams, input: value });
+});
+
 const positiveMs = (what: string): z.ZodOptional<z.ZodInt> => z.int().positive().optional().describe(what);
 
 /** One downstream server: a local command (stdio) or a remote `url` (Streamable HTTP). */
@@ -181,6 +188,16 @@ export const serverSchema = z
       .boolean()
       .default(false)
       .describe("Keep listing this server's tools while it is down (calls fail fast) instead of hiding them."),
+    tools: z
+      .strictObject({
+        include: z
+          .array(toolGlob)
+          .optional()
+          .describe("Only these tools are listed (globs on the server's own tool names; '*' any run, '?' one character)."),
+        exclude: z.array(toolGlob).optional().describe("These tools are never listed (globs on the server's own tool names); wins over include."),
+      })
+      .optional()
+      .describe('Which of the server\'s tools clients see. A hidden tool is not listed, and a call to it is refused and audited as an unknown tool. Changing it does not restart the server.'),
   })
   .superRefine(
     (server, ctx) => {
@@ -234,6 +251,46 @@ function checkDuplicateNames(servers: readonly unknown[], ctx: z.core.$Refinemen
   });
 }
 
+/** A client profile: its own endpoint serving a subset of the servers and tools. */
+const profileSchema = z
+  .strictObject({
+    servers: z
+      .array(z.string())
+      .optional()
+      .describe('Servers this profile serves (names from servers:); all servers when absent.'),
+    tools: z
+      .array(toolGlob)
+      .optional()
+      .describe("Only tools matching these globs on the exposed name <server>__<tool>, e.g. 'github__read_*'; all tools of the profile's servers when absent."),
+  })
+  .describe('A client profile, served at /mcp/<profile>, `gatehouse serve --profile <profile>` and `gatehouse bridge --profile <profile>`.');
+
+const profileName = z.string().regex(SERVER_NAME_PATTERN, {
+  error: (iss) => coded('invalid-profile-name', `profile names may use a-z, 0-9 and '-' only and must not start with '-'; rename '${String(iss.input)}'`),
+});
+
+/** A profile naming a server that the registry does not have is an error on that name. */
+function checkProfileServers(registry: { servers?: unknown; profiles?: unknown }, ctx: z.core.$RefinementCtx<unknown>): void {
+  const servers = Array.isArray(registry.servers) ? registry.servers : [];
+  const known = servers.map((s: unknown) => (typeof s === 'object' && s !== null ? (s as { name?: unknown }).name : undefined)).filter((n): n is string => typeof n === 'string');
+  const profiles = typeof registry.profiles === 'object' && registry.profiles !== null ? (registry.profiles as Record<string, unknown>) : {};
+  for (const [name, profile] of Object.entries(profiles)) {
+    const listed = typeof profile === 'object' && profile !== null ? (profile as { servers?: unknown }).servers : undefined;
+    if (!Array.isArray(listed)) continue;
+    listed.forEach((server: unknown, index) => {
+      if (typeof server !== 'string' || known.includes(server)) return;
+      const params: IssueParams = { code: 'unknown-profile-server' };
+      ctx.addIssue({
+        code: 'custom',
+        path: ['profiles', name, 'servers', index],
+        message: `profile '${name}' names server '${server}', which is not in servers:; known servers: ${known.join(', ') || '(none)'}`,
+        params,
+        input: server,
+      });
+    });
+  }
+}
+
 /** The whole `registry.yaml`. */
 export const registrySchema = z
   .strictObject({
@@ -252,7 +309,12 @@ export const registrySchema = z
       .superRefine(checkDuplicateNames, { when: (payload) => Array.isArray(payload.value) })
       .default([])
       .describe('The downstream MCP servers behind the gateway.'),
+    profiles: z
+      .record(profileName, profileSchema)
+      .optional()
+      .describe('Client profiles: each name is its own MCP endpoint serving a subset of servers and tools; the default endpoint keeps serving everything.'),
   })
+  .superRefine(checkProfileServers, { when: (payload) => typeof payload.value === 'object' && payload.value !== null })
   .describe('Gatehouse / rea registry of downstream MCP servers.');
 
 /** A validated registry (defaults filled, version normalised). */

@@ -46,6 +46,7 @@ import {
 } from './healthTool';
 import { nameRefusal, RESERVED_SERVER } from './routing/names';
 import { payloadToPrompt, payloadToResource } from './routing/payload';
+import { ProfileScope, type ProfileConfig } from './routing/profileScope';
 import { ResourceIndex } from './routing/resourceIndex';
 import type { RequestTracer } from '../telemetry/telemetryTypes';
 import { UpstreamSessions, type UpstreamSession, type UpstreamSessionsOptions } from './routing/upstreamSessions';
@@ -80,6 +81,8 @@ export interface GatewayOptions {
    * service passes the lesser of that and the connect timeout).
    */
   startupWaitMs?: () => number;
+  /** Registry `profiles:`, read per request (hot reload); each is its own endpoint, see {@link Gateway.createServer}. */
+  profiles?: () => Readonly<Record<string, ProfileConfig>> | undefined;
   /** Policy and audit of children's requests to the client (sampling, elicitation, roots). */
   serverRequests?: Pick<UpstreamSessionsOptions, 'admit' | 'fallbackRoots' | 'onServerRequest' | 'requestTimeoutMs'>;
   /** Spans for the upstream requests outside the chain (set when traces are exported). */
@@ -146,7 +149,9 @@ export class Gateway extends Disposable {
    * in the background and many clients never read capabilities again, so a capability the
    * children do not (yet) have is an empty list, filled with a list_changed when they do.
    */
-  createServer(): Server {
+  createServer(profile?: string): Server {
+    // Read per request: a reload may change the profile while the session lives.
+    const scope = (): ProfileScope => ProfileScope.of(profile, this.options.profiles?.());
     const server = new Server(
       { name: 'gatehouse', version: this.options.version ?? '0.1.0' },
       {
@@ -180,34 +185,34 @@ export class Gateway extends Disposable {
       this.options.tracer ? this.options.tracer.upstream(method, upstream, this.options.sessionId, work) : work();
     server.setRequestHandler(ListToolsRequestSchema, async () => {
       this.sessions.touch(session);
-      return { tools: await this.listTools() };
+      return { tools: await this.listTools(scope()) };
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
       const upstream = { meta: request.params._meta, headers: extra.requestInfo?.headers, client_name: server.getClientVersion()?.name };
-      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), upstream);
+      const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), upstream, scope());
       return governed(split?.server, run);
     });
     server.setRequestHandler(ListPromptsRequestSchema, async () => {
       this.sessions.touch(session);
-      return { prompts: await this.listPrompts() };
+      return { prompts: await this.listPrompts(scope()) };
     });
     server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
-      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), origin(request.params, extra));
+      const run = () => this.getPrompt(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), origin(request.params, extra), scope());
       return governed(split?.server, run);
     });
     server.setRequestHandler(ListResourcesRequestSchema, async () => {
       this.sessions.touch(session);
-      return { resources: await this.listResources() };
+      return { resources: await this.listResources(scope()) };
     });
     server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
       this.sessions.touch(session);
-      return { resourceTemplates: await this.listResourceTemplates() };
+      return { resourceTemplates: await this.listResourceTemplates(scope()) };
     });
     server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
       const route = (await this.index()).resolve(request.params.uri, this.options.pool.serverNames());
-      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(server, extra), origin(request.params, extra));
+      const run = () => this.readResource(request.params.uri, extra.signal, progressRelay(server, extra), origin(request.params, extra), scope());
       return governed(route.server, run);
     });
     server.setRequestHandler(CompleteRequestSchema, async (request, extra) =>
@@ -266,27 +271,36 @@ export class Gateway extends Disposable {
    * is all they will ever see: the first list(s) therefore wait, bounded, until no server is
    * still `starting`. Later lists never wait.
    */
-  async listTools(): Promise<Tool[]> {
+  async listTools(scope?: ProfileScope): Promise<Tool[]> {
     if (!this.settled) await this.settleStartup();
     const meta = this.options.listReaHealth ? [healthToolDescriptor, reaHealthToolDescriptor] : [healthToolDescriptor];
-    const tools = [...meta, ...this.options.pool.listTools().map(publicTool)];
+    const listed = this.options.pool.listTools();
+    const tools = [...meta, ...(scope ? listed.filter((t) => scope.showsTool(t.server, t.name)) : listed).map(publicTool)];
     return this.options.transformTools ? this.options.transformTools(tools) : tools;
   }
 
   /** Every ready server's prompts as `server__prompt` (title, description, arguments kept). */
-  async listPrompts(): Promise<Prompt[]> {
+  async listPrompts(scope?: ProfileScope): Promise<Prompt[]> {
     if (!this.settled) await this.settleStartup();
-    const prompts = this.catalogs().flatMap((c) => c.prompts.map((p) => ({ ...p, name: `${c.server}${TOOL_SEPARATOR}${p.name}` })));
+    const prompts = this.catalogs()
+      .filter((c) => !scope || scope.servesServer(c.server))
+      .flatMap((c) => c.prompts.map((p) => ({ ...p, name: `${c.server}${TOOL_SEPARATOR}${p.name}` })));
     return this.options.transformPrompts ? this.options.transformPrompts(prompts) : prompts;
   }
 
   /** Every ready server's resources, named by the rule of {@link ResourceIndex}. */
-  async listResources(): Promise<Resource[]> {
-    return (await this.index()).resources.map(({ server: _s, originalUri: _o, ...r }) => r);
+  async listResources(scope?: ProfileScope): Promise<Resource[]> {
+    return (await this.index()).resources.filter((r) => !scope || scope.servesServer(r.server)).map(({ server: _s, originalUri: _o, ...r }) => r);
   }
 
-  async listResourceTemplates(): Promise<ResourceTemplate[]> {
-    return (await this.index()).templates.map(({ server: _s, originalTemplate: _o, ...t }) => t);
+  async listResourceTemplates(scope?: ProfileScope): Promise<ResourceTemplate[]> {
+    return (await this.index()).templates.filter((t) => !scope || scope.servesServer(t.server)).map(({ server: _s, originalTemplate: _o, ...t }) => t);
+  }
+
+  /** The servers an endpoint serves: every configured one, or its profile's. */
+  private serverNames(scope: ProfileScope | undefined): string[] {
+    const all = this.options.pool.serverNames();
+    return scope ? scope.servers(all) : all;
   }
 
   private catalogs(): ServerCatalog[] {
@@ -306,11 +320,12 @@ export class Gateway extends Disposable {
     signal?: AbortSignal,
     onprogress?: CallContext['onprogress'],
     upstream?: CallContext['upstream'],
+    scope?: ProfileScope,
   ): Promise<GetPromptResult> {
     const split = splitToolName(name);
     const ctx = this.context('prompt', split?.server ?? '', split?.tool ?? name, name, args, signal, onprogress);
     ctx.upstream = upstream;
-    const refusal = nameRefusal('prompt', split?.server, name, this.options.pool.serverNames());
+    const refusal = nameRefusal('prompt', split?.server, name, this.serverNames(scope));
     if (refusal) return this.refuse(ctx, refusal);
     await this.runChain(ctx);
     if (ctx.status === 'allowed' && ctx.result) return payloadToPrompt(ctx.result);
@@ -318,7 +333,13 @@ export class Gateway extends Disposable {
   }
 
   /** Handles one `resources/read` through the chain (kind `resource`). */
-  async readResource(uri: string, signal?: AbortSignal, onprogress?: CallContext['onprogress'], upstream?: CallContext['upstream']): Promise<ReadResourceResult> {
+  async readResource(
+    uri: string,
+    signal?: AbortSignal,
+    onprogress?: CallContext['onprogress'],
+    upstream?: CallContext['upstream'],
+    scope?: ProfileScope,
+  ): Promise<ReadResourceResult> {
     const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
     const original = route.uri ?? uri;
     // A URI names the resource in the audit record and in messages; unlike a tool name it can
@@ -328,6 +349,9 @@ export class Gateway extends Disposable {
     const ctx = this.context('resource', route.server ?? '', own, full, { uri: original }, signal, onprogress);
     ctx.upstream = upstream;
     if (route.refusal) return this.refuse(ctx, route.refusal);
+    if (scope && !scope.servesServer(route.server)) {
+      return this.refuse(ctx, { code: 'unknown_server', message: `Resource '${full}' belongs to a server profile '${scope.profile ?? ''}' does not serve.` });
+    }
     await this.runChain(ctx);
     if (ctx.status === 'allowed' && ctx.result) {
       const result = payloadToResource(ctx.result, original);
@@ -494,14 +518,16 @@ export class Gateway extends Disposable {
     signal?: AbortSignal,
     onprogress?: CallContext['onprogress'],
     upstream?: CallContext['upstream'],
+    scope?: ProfileScope,
   ): Promise<CallToolResult> {
     if (name === HEALTH_TOOL_NAME || name === REA_HEALTH_TOOL_NAME) return this.health();
     const split = splitToolName(name);
     const ctx = this.context('tool', split?.server ?? '', split?.tool ?? name, name, args, signal, onprogress);
     ctx.upstream = upstream;
     // Refused before any stateful layer: unknown names must not create breaker, rate-limit
-    // or metrics entries (SPEC §13.1 item 12).
-    const refusal = nameRefusal('tool', split?.server, name, this.options.pool.serverNames());
+    // or metrics entries (SPEC §13.1 item 12). A tool hidden by registry `tools:` or by the
+    // endpoint's profile is refused the same way, without saying that it exists.
+    const refusal = nameRefusal('tool', split?.server, name, this.serverNames(scope)) ?? (split && this.hiddenTool(split.server, split.tool, name, scope));
     if (refusal) {
       ctx.status = 'denied';
       ctx.reason_code = refusal.code;
@@ -512,6 +538,16 @@ export class Gateway extends Disposable {
     ctx.tool = this.options.pool.describeTool(name);
     await this.runChain(ctx);
     return this.toResult(ctx);
+  }
+
+  private hiddenTool(server: string, tool: string, name: string, scope: ProfileScope | undefined): { code: string; message: string } | undefined {
+    const hidden = this.options.pool.toolHidden?.(server, tool) || (scope !== undefined && !scope.showsTool(server, name));
+    return hidden ? { code: 'unknown_tool', message: `Unknown tool '${name}': this endpoint does not list it; call tools/list for the tools it offers.` } : undefined;
+  }
+
+  /** Tells every session that the tool list may have changed (profiles edited). */
+  notifyToolsChanged(): void {
+    this.broadcastToolsChanged();
   }
 
   /** Runs the chain for one context and reports it finished (metrics feed on it). */

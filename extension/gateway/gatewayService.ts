@@ -294,6 +294,7 @@ export class GatewayService extends Disposable {
         version: this.options.version,
         listReaHealth: path.basename(this.configDir) === '.rea',
         tracer: this.telemetry?.tracer,
+        profiles: () => this.registry.profiles,
       }),
     );
     if (this.options.stateFile !== false) {
@@ -430,13 +431,21 @@ export class GatewayService extends Disposable {
   private reloading: Promise<ConfigStatus> | undefined;
 
   private async doReload(): Promise<ConfigStatus> {
+    const profilesBefore = JSON.stringify(this.registry.profiles ?? {});
     if (await this.loadConfig()) {
       this._governance?.policyChanged();
       await this.evaluateTrust();
+      // A profile's tool set is a filter on the listing: its sessions re-list, nothing restarts.
+      if (JSON.stringify(this.registry.profiles ?? {}) !== profilesBefore) this._gateway?.notifyToolsChanged();
       await this.pool.applyRegistry(this.registry);
       this.store.setOrder(this.pool.serverNames());
     }
     return this.status;
+  }
+
+  /** Names of the registry's client profiles, in file order. */
+  get profileNames(): string[] {
+    return Object.keys(this.registry.profiles ?? {});
   }
 
   /** The policy in force (undefined: defaults). */
@@ -577,7 +586,7 @@ export class GatewayService extends Disposable {
     // Loaded on first use: express and its dependencies cost a stdio-only gateway start-up time
     // and memory for nothing.
     const { HttpListener: Listener } = await import('./httpListener');
-    this.http ??= new Listener(this.gateway, { port, logger: this.logger });
+    this.http ??= new Listener(this.gateway, { port, logger: this.logger, profiles: () => this.profileNames });
     const endpoint = await this.http.start();
     await writeDiscoveryFile(this.configDir, { url: endpoint.url, token: endpoint.token, pid: process.pid });
     return endpoint;

@@ -20,6 +20,8 @@ export interface HttpListenerOptions {
   token?: string;
   /** Most sessions kept at once; beyond it the least recently active one is closed. */
   maxSessions?: number;
+  /** Names of the registry's profiles, each served at `/mcp/<profile>` (read per new session). */
+  profiles?: () => readonly string[];
   /** How long `stop()` lets requests in flight finish (default 1 s, DESIGN.md §1). */
   drainMs?: number;
   logger: Logger;
@@ -53,6 +55,8 @@ const DEFAULT_MAX_SESSIONS = 256;
 export class HttpListener {
   private server: HttpServer | undefined;
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
+  /** The profile each session was opened on (`/mcp/<profile>`); absent for `/mcp`. */
+  private readonly sessionProfiles = new Map<string, string>();
   /** Transports (each with its MCP `Server`) not yet closed: sessions plus any still being set up. */
   private liveTransports = 0;
   private endpoint: HttpEndpoint | undefined;
@@ -99,6 +103,8 @@ export class HttpListener {
     );
     app.use(express.json({ limit: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY }));
     app.all('/mcp', (req, res) => void this.handle(req, res));
+    // One endpoint per registry profile, with the same token and chain (a path, not another port).
+    app.all('/mcp/:profile', (req, res) => void this.handle(req, res, String(req.params.profile)));
     app.use(jsonRpcErrors(this.options.logger));
 
     const server = await new Promise<HttpServer>((resolve, reject) => {
@@ -111,7 +117,7 @@ export class HttpListener {
     return this.endpoint;
   }
 
-  private async handle(req: Request, res: Response): Promise<void> {
+  private async handle(req: Request, res: Response, profile?: string): Promise<void> {
     if (this.stopping) {
       res.status(503).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Gatehouse is shutting down' }, id: null });
       return;
@@ -125,12 +131,23 @@ export class HttpListener {
     try {
       const sessionId = req.header('mcp-session-id');
       let transport = sessionId ? this.sessions.get(sessionId) : undefined;
+      // A session belongs to the endpoint that opened it: its id must not widen another profile.
+      if (transport && sessionId && this.sessionProfiles.get(sessionId) !== profile) transport = undefined;
       if (transport && sessionId) {
         // Map order is recency order: the first entry is the least recently active session.
         this.sessions.delete(sessionId);
         this.sessions.set(sessionId, transport);
       }
       if (!transport) {
+        if (profile !== undefined && !(this.options.profiles?.() ?? []).includes(profile)) {
+          const known = this.options.profiles?.() ?? [];
+          res.status(404).json({
+            jsonrpc: '2.0',
+            error: { code: -32000, message: `No profile '${profile.slice(0, 64)}' in registry.yaml; profiles: ${known.join(', ') || '(none)'}` },
+            id: null,
+          });
+          return;
+        }
         if (sessionId || req.method !== 'POST' || !isInitializeRequest(req.body)) {
           res.status(sessionId ? 404 : 400).json({
             jsonrpc: '2.0',
@@ -149,6 +166,7 @@ export class HttpListener {
           enableJsonResponse: true,
           onsessioninitialized: (id) => {
             this.sessions.set(id, created);
+            if (profile !== undefined) this.sessionProfiles.set(id, profile);
             this.evictOverCap();
             // Which clients connected is the first question when "my client shows no tools".
             this.options.logger.info(`MCP client connected: ${client} (${this.sessions.size} open)`);
@@ -160,11 +178,12 @@ export class HttpListener {
         created.onclose = () => {
           if (open) this.liveTransports--;
           open = false;
+          if (created.sessionId) this.sessionProfiles.delete(created.sessionId);
           if (created.sessionId && this.sessions.delete(created.sessionId)) {
             this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
           }
         };
-        await this.gateway.createServer().connect(created);
+        await this.gateway.createServer(profile).connect(created);
         transport = created;
       }
       await transport.handleRequest(req, res, req.body);
@@ -184,6 +203,7 @@ export class HttpListener {
     for (const [id, transport] of this.sessions) {
       if (this.sessions.size <= max) break;
       this.sessions.delete(id);
+      this.sessionProfiles.delete(id);
       this.options.logger.warn(`closing the least recently active MCP session: more than ${max} open`);
       void transport.close().catch(() => undefined);
     }
@@ -203,6 +223,7 @@ export class HttpListener {
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const sessions = [...this.sessions.values()];
     this.sessions.clear();
+    this.sessionProfiles.clear();
     await Promise.all(sessions.map((t) => t.close().catch(() => undefined)));
     server?.closeAllConnections();
     await closed;

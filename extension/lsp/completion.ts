@@ -12,18 +12,27 @@ import type { ConfigKind } from './configKind';
 import { cursorContext } from './cursorContext';
 import { schemaFor } from './schemaFor';
 import { valueInfoAt, type SchemaLiteral } from './schemaValues';
+import { toolNameCompletions, type ToolListing } from './toolNames';
 
 /**
  * Completion items at `position`; empty where nothing applies. `valuesOnly` is for the space
  * trigger character: after `key: ` the choices should pop up, but not on every space of an
  * indentation.
  */
-export function completionsAt(document: TextDocument, position: { line: number; character: number }, kind: ConfigKind, valuesOnly = false): CompletionItem[] {
+export function completionsAt(
+  document: TextDocument,
+  position: { line: number; character: number },
+  kind: ConfigKind,
+  valuesOnly = false,
+  listing?: ToolListing,
+): CompletionItem[] {
   const text = document.getText();
   const context = cursorContext(text, document.offsetAt(position));
   if (!context || (valuesOnly && context.at === 'key')) return [];
   const schema = schemaFor(kind);
   const range = { start: document.positionAt(context.replace.start), end: document.positionAt(context.replace.end) };
+  const tools = kind === 'registry' && listing ? toolNameCompletions(text, context, listing) : undefined;
+  if (tools) return tools.map((item) => ({ ...item, textEdit: { range, newText: context.quoted ? item.label : yamlScalar(item.label) } }));
 
   if (context.at === 'key') {
     return allowedKeys(schema, context.path)

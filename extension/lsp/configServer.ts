@@ -29,6 +29,7 @@ import { CommandResolver } from './commandResolver';
 import { completionsAt } from './completion';
 import { configKindOf, type ConfigKind } from './configKind';
 import { hoverAt } from './hover';
+import type { ToolListing } from './toolNames';
 import { moveGatewayKeysFix } from './moveGatewayKeys';
 import { DIAGNOSTIC_SOURCE, validateConfig } from './validate';
 
@@ -59,12 +60,18 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
     return document && file !== undefined && kind ? { document, file, kind } : undefined;
   };
 
+  /** The last listing of the gateway serving `file`'s config directory (see toolNames.ts). */
+  const listingFor = (file: string): ToolListing => {
+    const state = states.get(path.resolve(path.dirname(file))) ?? states.get('');
+    return new Map((state?.servers ?? []).filter((s) => Array.isArray(s.tools)).map((s) => [s.name, s.tools as string[]]));
+  };
+
   const validate = async (uri: string): Promise<void> => {
     const t = target(uri);
     if (!t) return;
     const { document, file, kind } = t;
     const input = { file, uri, text: document.getText(), kind };
-    const validateOptions = { env, commands: resolver.peek };
+    const validateOptions = { env, commands: resolver.peek, toolListing: listingFor(file) };
     let result = validateConfig(input, validateOptions);
     if (result.pendingCommands.length > 0) {
       // One publish per version: wait for the PATH lookups rather than flash a partial list.
@@ -110,7 +117,7 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
   connection.onCompletion((params) => {
     const t = target(params.textDocument.uri);
     const byTrigger = params.context?.triggerKind === CompletionTriggerKind.TriggerCharacter;
-    return t ? completionsAt(t.document, params.position, t.kind, byTrigger) : [];
+    return t ? completionsAt(t.document, params.position, t.kind, byTrigger, listingFor(t.file)) : [];
   });
 
   connection.onHover((params) => {
@@ -142,9 +149,13 @@ export function listenConfigServer(connection: Connection, options: ConfigServer
   connection.onNotification(DidChangeStateNotification.method, (params: DidChangeStateParams) => {
     const servers = Array.isArray(params?.servers) ? params.servers : [];
     const key = typeof params?.configDir === 'string' ? path.resolve(params.configDir) : '';
+    const toolsOf = (list: readonly { name: string; tools?: string[] }[] | undefined): string => JSON.stringify((list ?? []).map((s) => [s.name, s.tools]));
+    const toolsChanged = toolsOf(states.get(key)?.servers) !== toolsOf(servers);
     if (servers.length === 0) states.delete(key);
     else states.set(key, { ...params, servers });
     if (lensRefresh) connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+    // A new listing can make a tool pattern match (or stop matching): re-check open registries.
+    if (toolsChanged) for (const document of documents.all()) if (target(document.uri)?.kind === 'registry') schedule(document.uri);
   });
 
   connection.onShutdown(() => {

@@ -14,10 +14,11 @@ import { checkInterpolationSyntax, interpolate } from '../config/interpolate';
 import type { ConfigProblem } from '../config/problem';
 import { rangeOf, type YamlPath, type YamlSource } from '../config/yamlDocument';
 import { BLOCKED_PATH_WARNING_CODES } from './blockedPathWarnings';
+import { TOOL_NAME_WARNING_CODES } from './toolNames';
 import type { CommandLookup, CommandQuery } from './commandResolver';
 
 /** Codes of the problems the editor adds (here and in blockedPathWarnings.ts); the gateway never reports them. */
-export const EDITOR_ONLY_CODES: readonly string[] = ['env-unset', 'command-not-found', 'command-not-executable', ...BLOCKED_PATH_WARNING_CODES];
+export const EDITOR_ONLY_CODES: readonly string[] = ['env-unset', 'command-not-found', 'command-not-executable', ...BLOCKED_PATH_WARNING_CODES, ...TOOL_NAME_WARNING_CODES];
 
 /** Inputs of {@link editorWarnings}. */
 export interface EditorWarningOptions {

@@ -17,6 +17,7 @@ import type { CommandLookup, CommandQuery } from './commandResolver';
 import type { ConfigKind } from './configKind';
 import { blockedPathWarnings } from './blockedPathWarnings';
 import { editorWarnings } from './editorWarnings';
+import { toolGlobWarnings, type ToolListing } from './toolNames';
 
 /** Shown as the diagnostic's source in the Problems panel. */
 export const DIAGNOSTIC_SOURCE = 'gatehouse';
@@ -44,6 +45,8 @@ export interface ValidateOptions {
   /** Cached command lookups (see CommandResolver.peek); without it, commands are not checked. */
   commands?: CommandLookup;
   platform?: NodeJS.Platform;
+  /** The gateway's last listing per server, for the unmatched-pattern warning. */
+  toolListing?: ToolListing;
 }
 
 /** Diagnostics in file order, and the command lookups that were not cached yet. */
@@ -65,6 +68,7 @@ export function validateConfig(input: ValidateInput, options: ValidateOptions): 
     const extra = editorWarnings(source, options);
     all.push(...extra.problems);
     pendingCommands = extra.pending;
+    if (options.toolListing) all.push(...toolGlobWarnings(source, options.toolListing));
   }
   if (kind === 'policy' && !hasErrors(source.problems)) {
     all.push(...blockedPathWarnings(source, { platform: options.platform, home: options.env.HOME ?? options.env.USERPROFILE }));

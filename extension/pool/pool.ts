@@ -3,6 +3,7 @@ import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
 import { Disposable, DisposableStore } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
 import type { Registry, ServerConfig } from '../config/registrySchema';
+import { toolSelected } from '../config/toolGlob';
 import type { DownstreamView } from '../protocol/model';
 import { DownstreamConnection, type ConnectionDeps } from './connection';
 import { DownstreamError } from './downstreamError';
@@ -35,6 +36,8 @@ interface Entry {
  */
 export class DownstreamPool extends Disposable implements DownstreamDirectory {
   private readonly entries = new Map<string, Entry>();
+  /** Each server's `tools:` selection: a listing filter, so changing it never restarts the child. */
+  private readonly selections = new Map<string, ServerConfig['tools']>();
   private order: string[] = [];
   private aggregate: AggregatedTool[] = [];
   private toolsDirty = true;
@@ -150,6 +153,8 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
       const entry = this.entries.get(cfg.name);
       return entry !== undefined && !sameConfig(entry.connection.config, cfg);
     });
+    const reselected = registry.servers.filter((cfg) => this.entries.has(cfg.name) && JSON.stringify(this.selections.get(cfg.name)) !== JSON.stringify(cfg.tools));
+    for (const cfg of registry.servers) this.selections.set(cfg.name, cfg.tools);
     const added = registry.servers.filter((cfg) => !this.entries.has(cfg.name));
     this.order = registry.servers.map((s) => s.name);
     const work = [
@@ -158,6 +163,10 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     ];
     for (const cfg of added) this.add(cfg).connection.start();
     this.markToolsDirty();
+    for (const cfg of reselected) {
+      const connection = this.entries.get(cfg.name)?.connection;
+      if (connection) this._onDidChangeDownstream.fire(this.viewOf(connection));
+    }
     await Promise.all(work);
   }
 
@@ -176,6 +185,7 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
   }
 
   private add(config: ServerConfig): Entry {
+    this.selections.set(config.name, config.tools);
     const connection = new DownstreamConnection(config, { ...this.deps, upstream: () => this.upstream });
     const subscriptions = new DisposableStore();
     subscriptions.add(connection.onDidChangeCatalog((kind) => this.markCatalogDirty(kind)));
@@ -193,6 +203,7 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     const entry = this.entries.get(name);
     if (!entry) return;
     this.entries.delete(name);
+    if (!this.order.includes(name)) this.selections.delete(name);
     entry.subscriptions.dispose();
     await entry.connection.stop();
     entry.connection.dispose();
@@ -205,6 +216,8 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
   /** The connection's view plus the pool-level session-blocker fields. */
   private viewOf(connection: DownstreamConnection): DownstreamView {
     const view = connection.view();
+    view.tool_names = connection.lastListedTools.map((t) => t.name);
+    view.tools_hidden = view.tool_names.filter((t) => !this.toolSelected(connection.name, t));
     const blocker = this.sessionBlocker.get(connection.name);
     if (blocker) {
       view.open_transitions = blocker.open_transitions;
@@ -241,10 +254,20 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     });
   }
 
+  /** True when the server's `tools:` selection hides `tool` (its own name). */
+  toolHidden(server: string, tool: string): boolean {
+    return !this.toolSelected(server, tool);
+  }
+
+  private toolSelected(server: string, tool: string): boolean {
+    return toolSelected(tool, this.selections.get(server));
+  }
+
   describeTool(name: string): AggregatedTool | undefined {
     const listed = this.listTools().find((t) => t.name === name);
     if (listed) return listed;
     const split = splitToolName(name);
+    if (split && this.toolHidden(split.server, split.tool)) return undefined;
     const connection = split && this.entries.get(split.server)?.connection;
     const tool = connection?.lastListedTools.find((t) => t.name === split?.tool);
     return connection && tool ? aggregated(connection.name, tool) : undefined;
@@ -254,7 +277,7 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
     const out: AggregatedTool[] = [];
     for (const connection of this.connections()) {
       if (!connection.contributesTools) continue;
-      for (const tool of connection.tools) out.push(aggregated(connection.name, tool));
+      for (const tool of connection.tools) if (this.toolSelected(connection.name, tool.name)) out.push(aggregated(connection.name, tool));
     }
     return out;
   }
@@ -275,6 +298,7 @@ function toolsKey(tools: AggregatedTool[]): string {
   return JSON.stringify(tools.map((t) => [t.name, t.description, t.title, t.inputSchema, t.outputSchema, t.annotations]));
 }
 
+/** Same config for the child: `tools:` only filters the listing, so it is left out. */
 function sameConfig(a: ServerConfig, b: ServerConfig): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return JSON.stringify({ ...a, tools: undefined }) === JSON.stringify({ ...b, tools: undefined });
 }

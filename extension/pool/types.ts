@@ -92,6 +92,8 @@ export interface DownstreamDirectory {
    * annotations, not by its name alone, which could only loosen it.
    */
   describeTool(name: string): AggregatedTool | undefined;
+  /** True when registry `tools:` hides the server's `tool` (own name) from clients. */
+  toolHidden?(server: string, tool: string): boolean;
   /** Names of every configured server, in registry order, whatever its state. */
   serverNames(): string[];
   /** Routes one call to `server`'s `tool`. Throws a `DownstreamError` on failure. */

@@ -17,6 +17,8 @@ export interface ServerLiveState {
   circuit_state: CircuitState;
   /** One human line explaining the state (already redacted by the gateway); null when none. */
   reason: string | null;
+  /** The server's own tool names from its last listing (for completion in `tools:`); absent when unknown. */
+  tools?: string[];
 }
 
 /** Params of {@link DidChangeStateNotification}: the state of one gateway (one workspace folder). */
@@ -57,7 +59,14 @@ export function toDidChangeStateParams(
   where: { configDir?: string; folder?: string } = {},
 ): DidChangeStateParams {
   const servers = (snapshot?.downstreams ?? []).map(
-    (d): ServerLiveState => ({ name: d.name, state: d.state, tools_count: d.tools_count, circuit_state: d.circuit_state, reason: d.reason }),
+    (d): ServerLiveState => ({
+      name: d.name,
+      state: d.state,
+      tools_count: d.tools_count,
+      circuit_state: d.circuit_state,
+      reason: d.reason,
+      ...(d.tool_names ? { tools: d.tool_names } : {}),
+    }),
   );
   return { ...where, servers };
 }

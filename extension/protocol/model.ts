@@ -67,6 +67,10 @@ export interface DownstreamView {
   in_flight: number;
   /** ISO time of the next respawn attempt while in `backoff`. */
   next_retry_at: string | null;
+  /** The server's own tool names from its last listing (kept while it is down), hidden ones included. */
+  tool_names?: string[];
+  /** Those of `tool_names` that registry `tools:` hides from clients. */
+  tools_hidden?: string[];
 }
 
 /** A SESSION_BLOCKER that fired in this gateway session. */

@@ -221,6 +221,35 @@ test('a policy is validated too, and YAML outside .gatehouse/.rea is ignored', a
   assert.equal(published.filter((p) => p.uri === other).length, 0);
 });
 
+test('tool names: completion from the gateway state, an unmatched pattern warned once a listing arrives, an unknown profile server an error', async () => {
+  const dir = path.join(workspace, 'tools', '.gatehouse');
+  mkdirSync(dir, { recursive: true });
+  const uri = pathToFileURL(path.join(dir, 'registry.yaml')).href;
+  const text = ['version: "1"', 'servers:', '  - name: echo', '    command: node', '    tools:', '      exclude:', '        - slep', '        - ', 'profiles:', '  review:', '    servers: [echo, ghost]', ''].join('\n');
+  await connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri, languageId: 'yaml', version: 1, text } });
+  // Before any listing: the errors (the empty item being typed, the profile), no guess about 'slep', no names to offer.
+  assert.deepEqual((await diagnosticsFor(uri, 1)).map((d) => d.code), ['invalid-type', 'unknown-profile-server']);
+  assert.deepEqual(itemsOf(await connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 7, character: 10 } })), []);
+
+  published.length = 0;
+  await connection.sendNotification(DidChangeStateNotification.method, {
+    configDir: dir,
+    servers: [{ name: 'echo', state: 'ready', tools_count: 3, circuit_state: 'closed', reason: null, tools: ['echo', 'sleep', 'write'] }],
+  } satisfies DidChangeStateParams);
+  const warned = await waitFor(() => published.find((p) => p.uri === uri && p.diagnostics.some((d) => d.code === 'tool-glob-unmatched')));
+  assert.deepEqual(
+    warned.diagnostics.map((d) => [d.code, d.severity, d.range.start.line, d.range.start.character]),
+    [
+      ['tool-glob-unmatched', 2, 6, 10],
+      ['invalid-type', 1, 7, 10],
+      ['unknown-profile-server', 1, 10, 20],
+    ],
+  );
+  const names = itemsOf(await connection.sendRequest(CompletionRequest.type, { textDocument: { uri }, position: { line: 7, character: 10 } }));
+  assert.deepEqual(names.map((i) => i.label), ['echo', 'sleep', 'write']);
+  await connection.sendNotification(DidChangeStateNotification.method, { configDir: dir, servers: [] });
+});
+
 function itemsOf(result: CompletionItem[] | CompletionList | null): CompletionItem[] {
   if (!result) return [];
   return Array.isArray(result) ? result : result.items;

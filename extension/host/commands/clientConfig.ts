@@ -11,6 +11,8 @@ export interface CopyClientConfigArgs {
   target?: ClientTarget;
   /** Folder name or path (multi-root). */
   folder?: string;
+  /** A registry profile (its own endpoint); '' or absent: the default endpoint, every server. */
+  profile?: string;
 }
 
 /**
@@ -43,16 +45,29 @@ export async function copyClientConfig(
     target = (await vscode.window.showQuickPick(items, { placeHolder: 'Copy a Gatehouse configuration for which client?' }))?.target;
     if (!target) return undefined;
   }
+  // Profiles are offered only when the registry has some; the default endpoint stays first.
+  let profile = args.profile || undefined;
+  const profiles = gateway.service?.profileNames ?? [];
+  if (args.profile === undefined && profiles.length > 0) {
+    const items: Array<vscode.QuickPickItem & { profile?: string }> = [
+      { label: 'All servers', description: 'the default endpoint' },
+      ...profiles.map((name) => ({ label: name, description: `profile: /mcp/${name}`, profile: name })),
+    ];
+    const picked = await vscode.window.showQuickPick(items, { placeHolder: 'Which tools should this client see?' });
+    if (!picked) return undefined;
+    profile = picked.profile;
+  }
   // The launcher in global storage survives extension updates; this version's dist/cli.js is
   // deleted by the next one. Only if the launcher could not be written, the direct path.
   const cli = (await bridgeLauncher?.catch(() => undefined)) ?? path.join(extensionPath, 'dist', 'cli.js');
   const folder = gateway.folder.uri.fsPath;
-  const bridgeArgs = [cli, 'bridge', '--folder', folder];
-  const stdioEntry = { gatehouse: { command: 'node', args: bridgeArgs } };
+  const bridgeArgs = [cli, 'bridge', '--folder', folder, ...(profile ? ['--profile', profile] : [])];
+  const entryName = profile ? `gatehouse-${profile}` : 'gatehouse';
+  const stdioEntry = { [entryName]: { command: 'node', args: bridgeArgs } };
   let text: string;
   switch (target) {
     case 'claude':
-      text = `claude mcp add --scope local gatehouse -- node ${bridgeArgs.map(shellQuote).join(' ')}`;
+      text = `claude mcp add --scope local ${entryName} -- node ${bridgeArgs.map(shellQuote).join(' ')}`;
       break;
     case 'cursor':
     case 'mcpJson':
@@ -64,7 +79,8 @@ export async function copyClientConfig(
         void vscode.window.showWarningMessage('Gatehouse: the gateway has no HTTP endpoint yet.');
         return undefined;
       }
-      text = JSON.stringify({ mcpServers: { gatehouse: { type: 'http', url: endpoint.url, headers: { Authorization: `Bearer ${endpoint.token}` } } } }, null, 2);
+      const url = profile ? `${endpoint.url}/${encodeURIComponent(profile)}` : endpoint.url;
+      text = JSON.stringify({ mcpServers: { [entryName]: { type: 'http', url, headers: { Authorization: `Bearer ${endpoint.token}` } } } }, null, 2);
       break;
     }
   }

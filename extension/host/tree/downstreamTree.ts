@@ -9,6 +9,8 @@ import { serverSeverity } from '../healthSummary';
 import { serverDescription, stateIcon, stateLabel } from '../stateStyle';
 import { configProblemLabel, fieldRowLabel, gatewayRowLabel, serverRowLabel, sessionBlockLabel, sessionBlocksLabel, type GatewayRowFacts } from './accessibleLabels';
 import { cell } from './markdown';
+import { applyToolCheckboxes } from './toolCheckboxes';
+import { toolLoad, toolLoadText, VSCODE_TOOL_LIMIT } from './toolLimit';
 import type { TreeNode } from './treeNode';
 
 export const TREE_VIEW_ID = 'gatehouse.downstreams';
@@ -26,10 +28,21 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   readonly view: vscode.TreeView<TreeNode>;
   private timer: NodeJS.Timeout | undefined;
+  /** Gateways (by folder) already warned about passing VS Code's tool limit; re-armed below it. */
+  private readonly warnedOverLimit = new Set<string>();
 
   constructor(private readonly manager: GatewayManager) {
     super();
-    this.view = this.register(vscode.window.createTreeView(TREE_VIEW_ID, { treeDataProvider: this, showCollapseAll: true }));
+    // Manual: a tool's checkbox must not tick its parent (the Tools group has none).
+    this.view = this.register(vscode.window.createTreeView(TREE_VIEW_ID, { treeDataProvider: this, showCollapseAll: true, manageCheckboxStateManually: true }));
+    this.register(
+      this.view.onDidChangeCheckboxState((e) => {
+        applyToolCheckboxes(e.items).catch((err: unknown) => {
+          void vscode.window.showErrorMessage(`Gatehouse: could not update tools.exclude: ${err instanceof Error ? err.message : String(err)}`);
+          this.scheduleRefresh();
+        });
+      }),
+    );
     this.register(manager.onDidChange(() => this.scheduleRefresh()));
     this.register(toDisposable(() => clearTimeout(this.timer)));
   }
@@ -39,6 +52,7 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.updateBadge();
+      this.warnToolLimit();
       this._onDidChangeTreeData.fire(undefined);
     }, REFRESH_MS);
   }
@@ -47,6 +61,23 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
     let bad = 0;
     for (const g of this.manager.gateways()) for (const d of g.snapshot?.downstreams ?? []) if (serverSeverity(d) !== 'ok') bad++;
     this.view.badge = bad ? { value: bad, tooltip: `${bad} ${bad === 1 ? 'server needs' : 'servers need'} attention` } : undefined;
+  }
+
+  /** One notification per gateway when its listing passes VS Code's limit (the header row stays). */
+  private warnToolLimit(): void {
+    for (const g of this.manager.gateways()) {
+      const key = g.folder.uri.toString();
+      const load = toolLoad(g.snapshot?.downstreams ?? []);
+      if (load.total <= VSCODE_TOOL_LIMIT) {
+        this.warnedOverLimit.delete(key);
+        continue;
+      }
+      if (this.warnedOverLimit.has(key)) continue;
+      this.warnedOverLimit.add(key);
+      void vscode.window.showWarningMessage(
+        `Gatehouse (${g.folder.name}): ${toolLoadText(load)}. Uncheck tools in the Gatehouse view, or use tools.include/exclude or a profile in registry.yaml.`,
+      );
+    }
   }
 
   getChildren(node?: TreeNode): TreeNode[] {
@@ -63,6 +94,8 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         return headerFields(node.gateway);
       case 'server':
         return serverFields(node.gateway, node.view);
+      case 'tools':
+        return (node.view.tool_names ?? []).map((tool) => ({ kind: 'tool', gateway: node.gateway, server: node.view.name, tool, hidden: node.view.tools_hidden?.includes(tool) ?? false }));
       case 'sessionBlocks':
         return node.blocks.map((block) => ({ kind: 'sessionBlock', gateway: node.gateway, block }));
       default:
@@ -137,6 +170,30 @@ export class DownstreamTree extends Disposable implements vscode.TreeDataProvide
         item.tooltip = `${node.label}: ${node.value}`;
         item.accessibilityInformation = { label: fieldRowLabel(node.label, node.value) };
         item.contextValue = 'field';
+        return item;
+      }
+      case 'tools': {
+        const all = node.view.tool_names?.length ?? 0;
+        const hidden = node.view.tools_hidden?.length ?? 0;
+        const item = new vscode.TreeItem('Tools', vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `${key}/server/${node.view.name}/tools`;
+        item.description = `${all - hidden}/${all} shown`;
+        item.tooltip = 'Unchecking a tool adds it to tools.exclude of this server in registry.yaml (one undoable edit); clients stop seeing it, the server keeps running.';
+        item.iconPath = new vscode.ThemeIcon('tools');
+        item.contextValue = 'tools';
+        return item;
+      }
+      case 'tool': {
+        const item = new vscode.TreeItem(node.tool, vscode.TreeItemCollapsibleState.None);
+        item.id = `${key}/server/${node.server}/tool/${node.tool}`;
+        item.checkboxState = {
+          state: node.hidden ? vscode.TreeItemCheckboxState.Unchecked : vscode.TreeItemCheckboxState.Checked,
+          tooltip: node.hidden ? `Show ${node.server}__${node.tool} to clients` : `Hide ${node.server}__${node.tool} from clients`,
+          accessibilityInformation: { label: `${node.server}__${node.tool} ${node.hidden ? 'hidden' : 'shown'}` },
+        };
+        item.description = node.hidden ? 'hidden' : undefined;
+        item.tooltip = `${node.server}__${node.tool}: ${node.hidden ? 'hidden from clients by tools.include/exclude' : 'listed to clients'}`;
+        item.contextValue = 'tool';
         return item;
       }
       case 'sessionBlocks': {
@@ -250,6 +307,8 @@ function headerFields(g: FolderGateway): TreeNode[] {
     g.configDir,
   );
   add('Config dir', g.configDir, 'folder');
+  const load = toolLoad(g.snapshot?.downstreams ?? []);
+  if (load.total > VSCODE_TOOL_LIMIT) add('Tools', toolLoadText(load), 'warning');
   const snap = g.snapshot;
   if (snap) add('Session', `${snap.session_id.slice(0, 8)} · since ${new Date(snap.started_at).toLocaleTimeString()}`, 'clock');
   return out;
@@ -276,9 +335,11 @@ function serverItem(view: DownstreamView, key: string): vscode.TreeItem {
 }
 
 function serverFields(gateway: FolderGateway, view: DownstreamView): TreeNode[] {
-  return fieldRows(view)
+  const fields: TreeNode[] = fieldRows(view)
     .filter(([, value]) => value !== '')
     .map(([label, value]) => ({ kind: 'field', gateway, server: view.name, label, value }));
+  if (view.tool_names?.length) fields.push({ kind: 'tools', gateway, view });
+  return fields;
 }
 
 /** Every field of the view, in reading order; '' when there is nothing to say. */

@@ -15,6 +15,9 @@ export type TreeNode =
   | { kind: 'configProblem'; gateway: FolderGateway; problem: ConfigProblem; index: number }
   | { kind: 'server'; gateway: FolderGateway; view: DownstreamView }
   | { kind: 'field'; gateway: FolderGateway; server: string; label: string; value: string }
+  /** A server's tools from its last listing; each `tool` has a checkbox writing `tools.exclude`. */
+  | { kind: 'tools'; gateway: FolderGateway; view: DownstreamView }
+  | { kind: 'tool'; gateway: FolderGateway; server: string; tool: string; hidden: boolean }
   | { kind: 'sessionBlocks'; gateway: FolderGateway; blocks: readonly SessionBlockView[] }
   | { kind: 'sessionBlock'; gateway: FolderGateway; block: SessionBlockView };
 
@@ -27,6 +30,7 @@ export function serverOf(node: TreeNode): ServerTarget | undefined {
     case 'server':
       return { gateway: node.gateway, server: node.view.name };
     case 'field':
+    case 'tool':
       return { gateway: node.gateway, server: node.server };
     case 'sessionBlock':
       return { gateway: node.gateway, server: node.block.server };

@@ -183,6 +183,8 @@ export interface ExtensionTestsOptions {
    * is forwarded there.
    */
   onConsole?: (line: string) => void;
+  /** Called with the workbench page once it renders, for checks that drive the UI while the suite runs. */
+  onPage?: (page: Page) => void;
 }
 
 /**
@@ -212,6 +214,7 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
         await page.exposeFunction('codeAutomationExit', (c: number) => resolveExit(Number(c)));
       },
     });
+    options.onPage?.(workbench.page);
     const timeoutMs = options.timeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     code = await Promise.race([

@@ -19,7 +19,7 @@ const newText = (item: CompletionItem | undefined): string | undefined => (item?
 
 test('keys of a server entry, minus the ones already written, while typing a partial key', () => {
   const items = complete('version: "1"\nservers:\n  - name: a\n    comm|\n');
-  assert.deepEqual(labels(items), ['command', 'args', 'env', 'env_passthrough', 'tier_overrides', 'enabled', 'url', 'headers', 'auth', 'cwd', 'timeouts', 'keep_tools_when_down']);
+  assert.deepEqual(labels(items), ['command', 'args', 'env', 'env_passthrough', 'tier_overrides', 'enabled', 'url', 'headers', 'auth', 'cwd', 'timeouts', 'keep_tools_when_down', 'tools']);
   const command = items[0];
   assert.equal(newText(command), 'command: ');
   // The partial word is what gets replaced.
@@ -35,7 +35,7 @@ test('a new list item under servers: offers every server key', () => {
 });
 
 test('top-level keys on an empty line, and nested policy keys', () => {
-  assert.deepEqual(labels(complete('|\n')), ['version', 'reviewer', 'servers']);
+  assert.deepEqual(labels(complete('|\n')), ['version', 'reviewer', 'servers', 'profiles']);
   assert.deepEqual(labels(complete('autonomy_level: L1\ngateway:\n  backoff:\n    |\n', 'policy')), ['initial_ms', 'multiplier', 'max_ms', 'jitter']);
 });
 

@@ -1,0 +1,85 @@
+/**
+ * Tool selection from the tree, seen by VS Code's own MCP client: in a real VS Code
+ * (code-server's smoke-test driver) with Gatehouse under development, the browser unchecks the
+ * `sleep` tool under echo → Tools while suite/toolSelection.ts, in the extension host, checks
+ * that registry.yaml gained `tools.exclude: [sleep]` (one undoable edit, comments and layout
+ * kept) and that `vscode.lm.tools` no longer lists echo__sleep.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, chromiumAvailable, runExtensionTests } from './harness/browser';
+import { ensureCodeServer } from './harness/codeServer';
+import { fixtureWorkspace, type FixtureWorkspace } from './support/fixtureWorkspace';
+import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
+import { openGatehouseView, serverRow } from './support/workbenchUi';
+
+const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${CHROMIUM} (run .ci/install-e2e.sh)` : false;
+const TAG = '[gatehouse toolsel]';
+
+/** Expands echo → Tools in the Gatehouse view and unchecks `sleep`. */
+async function uncheckSleep(page: Page): Promise<void> {
+  await openGatehouseView(page);
+  const echo = serverRow(page, 'echo').first();
+  await echo.waitFor({ state: 'visible', timeout: 120_000 });
+  if ((await echo.getAttribute('aria-expanded')) !== 'true') await echo.locator('.monaco-tl-twistie').click();
+  const tools = serverRow(page, 'Tools').first();
+  await tools.waitFor({ state: 'visible', timeout: 30_000 });
+  if ((await tools.getAttribute('aria-expanded')) !== 'true') await tools.locator('.monaco-tl-twistie').click();
+  const sleep = serverRow(page, 'sleep').first();
+  await sleep.waitFor({ state: 'visible', timeout: 30_000 });
+  const box = sleep.locator('.custom-view-tree-node-item-checkbox, [role=checkbox]').first();
+  await box.waitFor({ state: 'visible', timeout: 10_000 });
+  await box.click();
+}
+
+describe('Tool selection in the tree reaches VS Code\'s MCP client', { timeout: 10 * 60_000 }, () => {
+  let ws: FixtureWorkspace | undefined;
+  let outDir: string | undefined;
+  before(async () => {
+    if (skip) return;
+    await ensureCodeServer();
+  });
+  after(() => {
+    ws?.remove();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  test("unchecking a tool writes tools.exclude and hides it from VS Code's tool list", { skip, timeout: 8 * 60_000 }, async (t) => {
+    await buildExtension();
+    outDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-toolsel-'));
+    const suite = path.join(outDir, 'index.js');
+    await build({ entryPoints: [path.join(__dirname, 'suite', 'toolSelection.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'silent' });
+    ws = fixtureWorkspace();
+    const lines: string[] = [];
+    let page: Page | undefined;
+    let clicked: Promise<void> | undefined;
+    const code = await runExtensionTests({
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: suite,
+      workspace: ws.dir,
+      timeoutMs: 7 * 60_000,
+      onPage: (p) => (page = p),
+      onConsole: (line) => {
+        lines.push(line);
+        // The suite says `ready` once VS Code lists echo__sleep: then the UI acts.
+        if (line.includes(`${TAG} ready`) && page && !clicked) {
+          const p = page;
+          clicked = uncheckSleep(p).catch((err: Error) => {
+            lines.push(`${TAG} click failed: ${err.message}`);
+          });
+        }
+      },
+      onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|toolsel/i.test(l)).slice(-60).join('\n')),
+    });
+    await clicked;
+    const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));
+    t.diagnostic(report.join('\n'));
+    assert.equal(code, 0, `the suite exited ${code}:\n${report.join('\n')}`);
+    assert.ok(report.some((l) => l.startsWith(`${TAG} ok`)), 'the suite saw the tool hidden');
+  });
+});
