@@ -31,7 +31,7 @@ test('keys of a server entry, minus the ones already written, while typing a par
 test('a new list item under servers: offers every server key', () => {
   const items = complete('version: "1"\nservers:\n  - |\n');
   assert.equal(items[0]?.label, 'name');
-  assert.equal(items.length, 13);
+  assert.equal(items.length, 14);
 });
 
 test('top-level keys on an empty line, and nested policy keys', () => {
