@@ -1,6 +1,6 @@
 import { Disposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
-import type { ConfigStateView, DownstreamView, GatewaySnapshot, SessionBlockView } from '../protocol/model';
+import type { ApprovalsView, ConfigStateView, DownstreamView, GatewaySnapshot, SessionBlockView } from '../protocol/model';
 
 /** What one change did. `snapshot` is the state right after it, at `revision`. */
 export interface StoreChange {
@@ -120,6 +120,12 @@ export class StateStore extends Disposable {
     this.commit({ config: freezeCopy(config) }, [], false);
   }
 
+  /** Replaces the approvals view (calls waiting for a person, recent decisions). */
+  setApprovals(approvals: ApprovalsView): void {
+    if (this.disposed || jsonEqual(this.current.approvals, approvals)) return;
+    this.commit({ approvals: freezeCopy(approvals) }, [], false);
+  }
+
   /** Adds (or replaces, by server) a fired session block. */
   addSessionBlock(block: SessionBlockView): void {
     if (this.disposed) return;
@@ -152,7 +158,7 @@ export class StateStore extends Disposable {
   }
 
   private commit(
-    patch: Partial<Pick<GatewaySnapshot, 'downstreams' | 'session_blocks' | 'config'>>,
+    patch: Partial<Pick<GatewaySnapshot, 'downstreams' | 'session_blocks' | 'config' | 'approvals'>>,
     changed: string[],
     sessionBlocks: boolean,
   ): void {
@@ -164,6 +170,7 @@ export class StateStore extends Disposable {
       downstreams: patch.downstreams ? Object.freeze(patch.downstreams) : prev.downstreams,
       session_blocks: patch.session_blocks ? Object.freeze(patch.session_blocks) : prev.session_blocks,
       ...((patch.config ?? prev.config) ? { config: patch.config ?? prev.config } : {}),
+      ...((patch.approvals ?? prev.approvals) ? { approvals: patch.approvals ?? prev.approvals } : {}),
     }) as GatewaySnapshot;
     this.current = snapshot;
     this.outbox.push({ revision: snapshot.revision, snapshot, changed, sessionBlocks });
