@@ -7,6 +7,7 @@ import { readHalt, type HaltState } from '../gateway/halt';
 import type { HttpEndpoint } from '../gateway/httpListener';
 import type { SessionBlockerEvent } from '../pool/sessionBlocker';
 import type { GatewaySnapshot } from '../protocol/model';
+import { editorApprover } from './approvalPrompt';
 import { ServerOutputs } from './serverOutputs';
 
 /** Where one folder's gateway is in its own lifecycle. */
@@ -242,6 +243,8 @@ export class FolderGateway extends Disposable {
       }),
     );
     run.add(service.onDidChangeConfigStatus(() => this.fire()));
+    // Calls that policy `approval:` holds are asked about here first (then the client, by elicitation).
+    run.add(service.governance.approvals.setApprover(editorApprover(() => ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? this.folder.name : undefined))));
     run.add(service.pool.onDidFireSessionBlocker((event) => this._onDidFireSessionBlocker.fire({ gateway: this, event })));
 
     const watcher = vscode.workspace.createFileSystemWatcher(

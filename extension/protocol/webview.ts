@@ -15,7 +15,7 @@
  * Revisions are the panel's, not a gateway's: switching gateways is a new revision and always
  * a snapshot, so a patch built on one gateway's state never applies to another's.
  */
-import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView } from './model';
+import type { ApprovalDecisionView, ApprovalsView, ApprovalWaitingView, CircuitState, DownstreamState, DownstreamView, SessionBlockView } from './model';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;
@@ -42,6 +42,8 @@ export interface GatewayInfo {
   halted: boolean;
   /** The HALT reason, already redacted; null when not halted or empty. */
   halt_reason: string | null;
+  /** Calls waiting for approval and recent decisions (policy `approval:`); absent before any. */
+  approvals?: ApprovalsView;
 }
 
 /** Where one folder's gateway is in its lifecycle (the host's FolderGatewayState). */
@@ -377,13 +379,43 @@ const sessionBlockView: Check<SessionBlockView> = object({
   message: str(),
 });
 
-const gatewayInfo: Check<GatewayInfo> = object({
-  label: str(MAX_NAME),
-  session_id: str(MAX_NAME),
-  started_at: str(64),
-  halted: bool,
-  halt_reason: nullable(str()),
+const tier = oneOf(['read', 'write', 'destructive'] as const);
+
+const approvalWaitingView: Check<ApprovalWaitingView> = object({
+  id: str(MAX_ID),
+  client: str(MAX_NAME),
+  server: str(MAX_NAME),
+  tool: str(MAX_NAME),
+  tier,
+  arguments: str(),
+  asked: oneOf(['editor', 'client_elicitation'] as const),
+  since: str(64),
+  expires_at: str(64),
 });
+
+const approvalDecisionView: Check<ApprovalDecisionView> = object({
+  id: str(MAX_ID),
+  client: str(MAX_NAME),
+  server: str(MAX_NAME),
+  tool: str(MAX_NAME),
+  tier,
+  decision: oneOf(['allowed', 'denied'] as const),
+  answered_by: str(MAX_NAME),
+  wait_ms: int,
+  at: str(64),
+});
+
+const gatewayInfo: Check<GatewayInfo> = object(
+  {
+    label: str(MAX_NAME),
+    session_id: str(MAX_NAME),
+    started_at: str(64),
+    halted: bool,
+    halt_reason: nullable(str()),
+    approvals: object({ waiting: arrayOf(approvalWaitingView), recent: arrayOf(approvalDecisionView) }),
+  },
+  ['approvals'],
+);
 
 const gatewayId = str(MAX_ID);
 
