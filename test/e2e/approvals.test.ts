@@ -1,0 +1,79 @@
+/**
+ * Approvals with VS Code's own MCP client (issue 14): the workspace's policy holds
+ * `echo__write` for approval; a suite in the extension host (suite/approvals.ts) calls it twice
+ * through `vscode.lm.invokeTool`, and this side, on the page, finds Gatehouse's notification for
+ * each call — naming the tool, its tier and its arguments — sees the status bar say a call is
+ * waiting, and clicks Allow once, then Deny.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { build } from 'esbuild';
+import type { Page } from 'playwright-core';
+import { CHROMIUM, chromiumAvailable, runExtensionTests, statusBarItem } from './harness/browser';
+import { ensureCodeServer } from './harness/codeServer';
+import { FIXTURE_SERVERS, fixtureWorkspace, type FixtureWorkspace } from './support/fixtureWorkspace';
+import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
+
+const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${CHROMIUM} (run .ci/install-e2e.sh)` : false;
+const TAG = '[gatehouse suite]';
+
+/** Waits for Gatehouse's notification about the call with `id`, checks what it names, clicks `button`. */
+async function answer(page: Page, id: string, button: 'Allow once' | 'Deny'): Promise<void> {
+  const toast = page.locator('.notification-toast', { hasText: `"id":"${id}"` });
+  await toast.waitFor({ state: 'visible', timeout: 200_000 });
+  const text = (await toast.textContent()) ?? '';
+  for (const part of ['echo__write', 'write tier', "server 'echo'"]) assert.ok(text.includes(part), `the prompt names ${part}: ${text}`);
+  await statusBarItem(page, /waiting/).waitFor({ state: 'visible', timeout: 30_000 });
+  await toast.locator('.monaco-button', { hasText: new RegExp(`^${button}$`) }).click();
+  await toast.waitFor({ state: 'hidden', timeout: 30_000 });
+}
+
+describe('approvals in VS Code', { timeout: 10 * 60_000 }, () => {
+  let ws: FixtureWorkspace | undefined;
+  let outDir: string | undefined;
+  before(async () => {
+    if (skip) return;
+    await ensureCodeServer();
+  });
+  after(() => {
+    ws?.remove();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  test("a call from VS Code's MCP client to an approval-listed tool shows Gatehouse's prompt; Allow runs it, Deny refuses it", { skip, timeout: 8 * 60_000 }, async (t) => {
+    await buildExtension();
+    outDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-approvals-'));
+    const suite = path.join(outDir, 'index.js');
+    await build({ entryPoints: [path.join(__dirname, 'suite', 'approvals.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'silent' });
+    ws = fixtureWorkspace();
+    const countFile = path.join(outDir, 'count');
+    writeFileSync(
+      path.join(ws.configDir, 'registry.yaml'),
+      `version: "1"\nservers:\n  - name: echo\n    command: node\n    args: ["${FIXTURE_SERVERS}/echo.mjs"]\n    env:\n      COUNT_FILE: "${countFile}"\n`,
+    );
+    writeFileSync(path.join(ws.configDir, 'policy.yaml'), 'autonomy_level: L2\napproval:\n  tools: ["echo__write"]\n  timeout_s: 240\n');
+    const lines: string[] = [];
+    const code = await runExtensionTests({
+      extensionDevelopmentPath: REPO_ROOT,
+      extensionTestsPath: suite,
+      workspace: ws.dir,
+      timeoutMs: 7 * 60_000,
+      codeServer: { env: { GATEHOUSE_E2E_COUNT_FILE: countFile } },
+      onConsole: (line) => lines.push(line),
+      onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|approval|page driver|Error/i.test(l)).slice(-80).join('\n')),
+      withPage: async (page) => {
+        await answer(page, 'allow-1', 'Allow once');
+        await answer(page, 'deny-1', 'Deny');
+      },
+    });
+    const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));
+    t.diagnostic(report.join('\n'));
+    const failed = report.filter((l) => l.startsWith(`${TAG} not ok`)).map((l) => l.slice(0, 1500));
+    assert.deepEqual(failed, [], `checks failed in the extension host:\n${failed.join('\n')}`);
+    assert.equal(code, 0, `the run exited ${code}`);
+    assert.ok(report.some((l) => l.includes('3/3 passed')), 'the suite reported');
+  });
+});
