@@ -1,6 +1,6 @@
 /**
  * Approvals with VS Code's own MCP client (issue 14): the workspace's policy holds
- * `echo__write` for approval; a suite in the extension host (suite/approvals.ts) calls it twice
+ * `rec__record` (the recorder fixture) for approval; a suite in the extension host (suite/approvals.ts) calls it twice
  * through `vscode.lm.invokeTool`, and this side, on the page, finds Gatehouse's notification for
  * each call — naming the tool, its tier and its arguments — sees the status bar say a call is
  * waiting, and clicks Allow once, then Deny.
@@ -24,8 +24,9 @@ const TAG = '[gatehouse suite]';
 async function answer(page: Page, id: string, button: 'Allow once' | 'Deny'): Promise<void> {
   const toast = page.locator('.notification-toast', { hasText: `"id":"${id}"` });
   await toast.waitFor({ state: 'visible', timeout: 200_000 });
+  process.stderr.write(`[approvals e2e] Gatehouse's prompt for ${id} is shown\n`);
   const text = (await toast.textContent()) ?? '';
-  for (const part of ['echo__write', 'write tier', "server 'echo'"]) assert.ok(text.includes(part), `the prompt names ${part}: ${text}`);
+  for (const part of ['rec__record', 'read tier', "server 'rec'"]) assert.ok(text.includes(part), `the prompt names ${part}: ${text}`);
   await statusBarItem(page, /waiting/).waitFor({ state: 'visible', timeout: 30_000 });
   await toast.locator('.monaco-button', { hasText: new RegExp(`^${button}$`) }).click();
   await toast.waitFor({ state: 'hidden', timeout: 30_000 });
@@ -49,12 +50,15 @@ describe('approvals in VS Code', { timeout: 10 * 60_000 }, () => {
     const suite = path.join(outDir, 'index.js');
     await build({ entryPoints: [path.join(__dirname, 'suite', 'approvals.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'silent' });
     ws = fixtureWorkspace();
+    // The recorder fixture writes every tools/call it receives to RECORD_FILE: the server's own
+    // word on what reached it. Its tool is read-only, which matters: outside chat VS Code asks
+    // its own confirmation (a dialog, refused under the test driver) before any other tool.
     const countFile = path.join(outDir, 'count');
     writeFileSync(
       path.join(ws.configDir, 'registry.yaml'),
-      `version: "1"\nservers:\n  - name: echo\n    command: node\n    args: ["${FIXTURE_SERVERS}/echo.mjs"]\n    env:\n      COUNT_FILE: "${countFile}"\n`,
+      `version: "1"\nservers:\n  - name: rec\n    command: node\n    args: ["${FIXTURE_SERVERS}/recorder.mjs"]\n    env:\n      RECORD_FILE: "${countFile}"\n`,
     );
-    writeFileSync(path.join(ws.configDir, 'policy.yaml'), 'autonomy_level: L2\napproval:\n  tools: ["echo__write"]\n  timeout_s: 240\n');
+    writeFileSync(path.join(ws.configDir, 'policy.yaml'), 'autonomy_level: L2\napproval:\n  tools: ["rec__record"]\n  timeout_s: 240\n');
     const lines: string[] = [];
     const code = await runExtensionTests({
       extensionDevelopmentPath: REPO_ROOT,
@@ -62,11 +66,19 @@ describe('approvals in VS Code', { timeout: 10 * 60_000 }, () => {
       workspace: ws.dir,
       timeoutMs: 7 * 60_000,
       codeServer: { env: { GATEHOUSE_E2E_COUNT_FILE: countFile } },
-      onConsole: (line) => lines.push(line),
+      onConsole: (line) => {
+        lines.push(line);
+        if (line.includes(TAG)) process.stderr.write(`${line}\n`);
+      },
       onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|approval|page driver|Error/i.test(l)).slice(-80).join('\n')),
       withPage: async (page) => {
-        await answer(page, 'allow-1', 'Allow once');
-        await answer(page, 'deny-1', 'Deny');
+        try {
+          await answer(page, 'allow-1', 'Allow once');
+          await answer(page, 'deny-1', 'Deny');
+        } catch (err) {
+          await page.screenshot({ path: path.join(os.tmpdir(), 'gatehouse-e2e-approvals-failure.png') }).catch(() => undefined);
+          throw err;
+        }
       },
     });
     const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));

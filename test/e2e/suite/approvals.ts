@@ -1,6 +1,6 @@
 /**
  * Runs inside VS Code's extension host (see ../approvals.test.ts): VS Code's own MCP client calls
- * `echo__write`, which the workspace's policy holds for approval. The page driver of the outer
+ * `rec__record`, which the workspace's policy holds for approval. The page driver of the outer
  * test answers Gatehouse's notification (Allow once, then Deny); here the results, the child's
  * own count of executions and the gateway's decisions are checked.
  */
@@ -39,8 +39,8 @@ async function lmTool(suffix: string, timeoutMs = 150_000): Promise<vscode.Langu
 }
 
 /** The tool's text, or the error VS Code raised for it (an isError result may come either way). */
-async function invokeWrite(id: string): Promise<string> {
-  const tool = await lmTool('echo__write');
+async function invokeRecord(id: string): Promise<string> {
+  const tool = await lmTool('rec__record');
   try {
     const result = await withTimeout('invokeTool', vscode.lm.invokeTool(tool.name, { input: { id }, toolInvocationToken: undefined }), 200_000);
     return result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : JSON.stringify(p))).join('');
@@ -49,14 +49,19 @@ async function invokeWrite(id: string): Promise<string> {
   }
 }
 
-const executions = async (): Promise<string[]> => (await readFile(COUNT_FILE, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+/** The ids of the calls the recorder received, from its own record file. */
+const executions = async (): Promise<string[]> =>
+  (await readFile(COUNT_FILE, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => String((JSON.parse(l) as { arguments?: { id?: unknown } }).arguments?.id));
 
 export async function run(): Promise<void> {
   const ext = vscode.extensions.getExtension<GatehouseApi>('gatehouse.gatehouse');
   assert.ok(ext, 'the extension is installed');
   const api = await ext.activate();
   const gateway = () => api.gateways()[0];
-  await waitFor('echo ready', () => gateway()?.snapshot?.downstreams.find((d) => d.name === 'echo')?.state === 'ready', 90_000);
+  await waitFor('rec ready', () => gateway()?.snapshot?.downstreams.find((d) => d.name === 'rec')?.state === 'ready', 90_000);
   let failed = 0;
   const check = async (name: string, fn: () => Promise<void>): Promise<void> => {
     const t0 = Date.now();
@@ -69,11 +74,11 @@ export async function run(): Promise<void> {
     }
   };
   await check('Allow once in Gatehouse\'s prompt runs the call, once', async () => {
-    assert.equal(await invokeWrite('allow-1'), 'wrote allow-1');
+    assert.equal(await invokeRecord('allow-1'), 'recorded');
     assert.deepEqual(await executions(), ['allow-1']);
   });
   await check('Deny in Gatehouse\'s prompt refuses the call; it never reaches the server', async () => {
-    const text = await invokeWrite('deny-1');
+    const text = await invokeRecord('deny-1');
     assert.match(text, /denied in the editor/);
     assert.deepEqual(await executions(), ['allow-1']);
   });
