@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, chromiumAvailable, runExtensionTests, statusBarItem } from './harness/browser';
+import { CHROMIUM, chromiumAvailable, runCommand, runExtensionTests, statusBarItem } from './harness/browser';
 import { ensureCodeServer } from './harness/codeServer';
 import { FIXTURE_SERVERS, fixtureWorkspace, type FixtureWorkspace } from './support/fixtureWorkspace';
 import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
@@ -20,16 +20,29 @@ import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
 const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${CHROMIUM} (run .ci/install-e2e.sh)` : false;
 const TAG = '[gatehouse suite]';
 
-/** Waits for Gatehouse's notification about the call with `id`, checks what it names, clicks `button`. */
+/**
+ * Waits for Gatehouse's notification about the call with `id`, checks what it names, clicks
+ * `button`. The window of a headless browser has no focus, so VS Code may file the toast straight
+ * into the notification centre (the status bar still says a call is waiting): open the centre.
+ */
 async function answer(page: Page, id: string, button: 'Allow once' | 'Deny'): Promise<void> {
-  const toast = page.locator('.notification-toast', { hasText: `"id":"${id}"` });
-  await toast.waitFor({ state: 'visible', timeout: 200_000 });
+  const item = page.locator('.notification-list-item', { hasText: `"id":"${id}"` }).first();
+  const deadline = Date.now() + 200_000;
+  let opened = 0;
+  while (!(await item.isVisible().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`no Gatehouse prompt for ${id} within 200 s`);
+    if ((await statusBarItem(page, /waiting/).isVisible().catch(() => false)) && Date.now() - opened > 5_000) {
+      opened = Date.now();
+      await runCommand(page, 'Notifications: Show Notifications').catch(() => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
   process.stderr.write(`[approvals e2e] Gatehouse's prompt for ${id} is shown\n`);
-  const text = (await toast.textContent()) ?? '';
+  const text = (await item.textContent()) ?? '';
   for (const part of ['rec__record', 'read tier', "server 'rec'"]) assert.ok(text.includes(part), `the prompt names ${part}: ${text}`);
-  await statusBarItem(page, /waiting/).waitFor({ state: 'visible', timeout: 30_000 });
-  await toast.locator('.monaco-button', { hasText: new RegExp(`^${button}$`) }).click();
-  await toast.waitFor({ state: 'hidden', timeout: 30_000 });
+  assert.ok(await statusBarItem(page, /waiting/).isVisible(), 'the status bar says a call is waiting');
+  await item.locator('.monaco-button', { hasText: new RegExp(`^${button}$`) }).click();
+  await item.waitFor({ state: 'detached', timeout: 30_000 });
 }
 
 describe('approvals in VS Code', { timeout: 10 * 60_000 }, () => {
