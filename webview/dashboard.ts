@@ -4,6 +4,7 @@ import { FocusKeeper } from './focusKeeper';
 import { keepFocusBelowHeader } from './keepFocusBelowHeader';
 import type { ViewState } from './store';
 import type { UiState } from './uiState';
+import { Approvals } from './view/approvals';
 import { AuditTable } from './view/auditTable';
 import { CircuitTimeline } from './view/circuitTimeline';
 import { Header } from './view/header';
@@ -26,6 +27,7 @@ export class Dashboard {
   private readonly servers: ServersTable;
   private readonly timeline = new CircuitTimeline();
   private readonly blocks = new SessionBlocks();
+  private readonly approvals = new Approvals();
   private readonly audit: AuditTable;
   private readonly status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   private readonly content = h('div', { class: 'content' });
@@ -56,7 +58,8 @@ export class Dashboard {
       },
     );
     this.audit = new AuditTable(ui.filter, (filter) => this.setUi({ ...this.ui, filter }));
-    this.content.append(this.servers.element, this.timeline.element, this.blocks.element, this.audit.element);
+    // Approvals first: a call waiting for a person is what the user must act on.
+    this.content.append(this.approvals.element, this.servers.element, this.timeline.element, this.blocks.element, this.audit.element);
     keepFocusBelowHeader(this.header.element);
   }
 
@@ -94,6 +97,7 @@ export class Dashboard {
     }
     const ctx: RenderContext = { data: view.data, connection: view.connection, now, actions: this.actions, ui: this.ui };
     this.header.update(ctx);
+    this.approvals.update(ctx);
     this.servers.update(ctx);
     this.timeline.update(ctx);
     this.blocks.update(ctx);

@@ -15,6 +15,7 @@
 import { z } from 'zod';
 import { SERVER_NAME_PATTERN } from './registrySchema';
 import { telemetrySchema } from './telemetrySchema';
+import { qualifiedToolGlobProblem } from './toolGlob';
 import { coded, type IssueParams } from './zodProblems';
 
 /** Autonomy levels, in increasing order of what they allow. */
@@ -193,6 +194,43 @@ function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Tiers a policy may name (SPEC §7.4). */
+const TIERS = ['read', 'write', 'destructive'] as const;
+
+/** Default `approval.timeout_s`: long enough to read a prompt, short enough that a client does not give up first. */
+export const DEFAULT_APPROVAL_TIMEOUT_S = 120;
+
+/** `approval:` — which calls wait for a person (DESIGN.md §5b). */
+export const approvalSchema = z
+  .strictObject({
+    tools: z
+      .array(
+        z.string().superRefine((glob, ctx) => {
+          const problem = qualifiedToolGlobProblem(glob);
+          if (problem === undefined) return;
+          const params: IssueParams = { code: 'invalid-glob' };
+          ctx.addIssue({ code: 'custom', message: problem, params, input: glob });
+        }),
+      )
+      .optional()
+      .describe("Globs on exposed server__tool names whose calls wait for approval: * any characters, ? one, e.g. 'github__delete_*'."),
+    tiers: z
+      .array(
+        z.enum(TIERS, {
+          error: (iss) => coded('invalid-value', `approval.tiers takes read, write and destructive, not '${String(iss.input)}'`),
+        }),
+      )
+      .optional()
+      .describe('Whole tiers whose calls wait for approval, e.g. [destructive].'),
+    timeout_s: z
+      .int()
+      .positive()
+      .max(3600)
+      .optional()
+      .describe(`Seconds a call waits for an answer before it is denied (default ${DEFAULT_APPROVAL_TIMEOUT_S}, at most 3600).`),
+  })
+  .describe('Calls that wait for a person before they are sent: the editor asks first, else the calling client (MCP elicitation); no one to ask or no answer in time denies.');
+
 /** The whole `policy.yaml`. */
 export const policySchema = z
   .strictObject({
@@ -278,6 +316,7 @@ export const policySchema = z
       )
       .optional()
       .describe("Per server: which of its requests to the client Gatehouse relays. Default allow: the client asks its user."),
+    approval: approvalSchema.optional(),
     gateway: gatewaySchema.optional(),
   })
   .describe('Gatehouse / rea governance policy.');

@@ -1,6 +1,6 @@
 /**
- * Globs on tool names, as `tools.include` / `tools.exclude` (a server's own names) and profile
- * `tools` (`server__tool`) use them: `*` is any run of characters, `?` exactly one; everything
+ * Globs on tool names, as `tools.include` / `tools.exclude` (a server's own names), profile
+ * `tools` and policy `approval.tools` (`server__tool`) use them: `*` is any run of characters, `?` exactly one; everything
  * else is literal. Matching is a two-pointer walk with one backtrack point, so it is linear in
  * practice and never builds a RegExp from user text (no ReDoS on a call path).
  */
@@ -15,6 +15,20 @@ export function toolGlobProblem(pattern: string): string | undefined {
   if (SPACE_OR_CONTROL.test(pattern)) return `tool pattern '${pattern}' contains a space or control character; tool names have none`;
   const bad = UNSUPPORTED.exec(pattern);
   if (bad) return `tool pattern '${pattern}' uses '${bad[0]}', which is not supported: only '*' (any run of characters) and '?' (one character) are special`;
+  return undefined;
+}
+
+/**
+ * {@link toolGlobProblem} for globs on exposed `server__tool` names (policy `approval.tools`): a
+ * pattern without the separator only matches when it starts with a wildcard, so 'delete_*' would
+ * silently never match 'github__delete_repo'.
+ */
+export function qualifiedToolGlobProblem(pattern: string): string | undefined {
+  const problem = toolGlobProblem(pattern);
+  if (problem) return problem;
+  if (!pattern.includes('__') && !pattern.startsWith('*')) {
+    return `tool pattern '${pattern}' has no '__': it matches server__tool names; write e.g. '*__${pattern}' or '<server>__${pattern}'`;
+  }
   return undefined;
 }
 

@@ -189,7 +189,7 @@ export class Gateway extends Disposable {
     });
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const split = splitToolName(request.params.name);
-      const upstream = { meta: request.params._meta, headers: extra.requestInfo?.headers, client_name: server.getClientVersion()?.name };
+      const upstream = { meta: request.params._meta, headers: extra.requestInfo?.headers, client_name: server.getClientVersion()?.name, session, request_id: extra.requestId };
       const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), upstream, scope());
       return governed(split?.server, run);
     });

@@ -251,6 +251,7 @@ export class GatewayService extends Disposable {
       }),
     );
     this._governance = governance;
+    this.register(governance.approvals.onDidChange((view) => this.store.setApprovals(view)));
     this.telemetryFile = JSON.stringify(this.policy?.gateway?.telemetry ?? null);
     this.telemetry = await loadTelemetry(this.options.hostEnv ?? process.env, this.logger, this.options.version ?? '0.1.0', {
       settings: this.options.telemetrySettings,
@@ -540,8 +541,11 @@ export class GatewayService extends Disposable {
   }
 
   /** Engages the kill switch (writes HALT, audited): every proxied call is denied until unfreeze. */
-  freeze(reason: string): Promise<FreezeResult> {
-    return freeze(this.configDir, reason, this.governance.audit);
+  async freeze(reason: string): Promise<FreezeResult> {
+    const result = await freeze(this.configDir, reason, this.governance.audit);
+    // At once here; a HALT written by another process is seen by the broker's own check.
+    this.governance.approvals.cancelAll('halt');
+    return result;
   }
 
   /** Releases the kill switch (removes HALT, audited). */

@@ -7,6 +7,8 @@ import type { Registry } from '../config/registrySchema';
 import type { DownstreamPool } from '../pool/pool';
 import { AuditLog } from './audit/auditLog';
 import type { AuditInput } from './audit/auditRecord';
+import { ApprovalBroker } from './approvals/approvalBroker';
+import { approvalLayer } from './chain/approvalLayer';
 import { auditLayer, auditRefusal } from './chain/auditLayer';
 import { blockedPathsLayer } from './chain/blockedPathsLayer';
 import { deny, type CallContext } from './chain/callContext';
@@ -23,6 +25,7 @@ import { resultCapLayer } from './chain/resultCapLayer';
 import { tierLayer } from './chain/tierLayer';
 import { Scanner } from './scanner/scannerClient';
 import { createSyncRedactor } from './scanner/syncRedactor';
+import { readHalt } from './halt';
 
 /**
  * Group commit window of the gateway's audit writer: at most one write + fsync per this many ms
@@ -51,6 +54,8 @@ export interface GovernanceOptions {
  */
 export class Governance extends Disposable {
   readonly scanner: Scanner;
+  /** Calls waiting for a person (policy `approval:`); the editor registers its approver here. */
+  readonly approvals: ApprovalBroker;
   /** Built-in patterns on the main thread, for the short names and metadata of audit records. */
   private readonly redactInline = createSyncRedactor();
   /** Tools whose descriptions were withheld at list time; calls to them are refused. */
@@ -71,6 +76,9 @@ export class Governance extends Disposable {
     const policy = options.policy();
     this.scanner = new Scanner({ patterns: policy?.redact?.patterns, matchTimeoutMs: policy?.redact?.match_timeout_ms, clock: options.clock, logger: options.logger });
     this.register(toDisposable(() => this.scanner.dispose()));
+    this.approvals = this.register(
+      new ApprovalBroker({ halted: async () => (await readHalt(options.dir, options.clock)).decision !== 'absent', clock: options.clock, logger: options.logger }),
+    );
     this.register(audit.onDidFail((f) => options.logger.error(`audit log write failed: ${f.error.message}`)));
     this.register(audit.onDidRecordBreak((b) => options.logger.warn(`audit chain break recorded: ${b.reason}`)));
   }
@@ -108,6 +116,11 @@ export class Governance extends Disposable {
       forKinds(['tool'], tierLayer({ tierOverrides: overrides })),
       forKinds(['tool'], policyLayer({ policy: o.policy, tierOverrides: overrides })),
       blockedPathsLayer({ policy: o.policy }),
+      // After the layers that refuse, before those that judge the moment of dispatch (see the layer).
+      forKinds(['tool'], approvalLayer({ policy: o.policy, broker: this.approvals, redactArguments: async (args) => {
+        const r = await this.scanner.redact(args);
+        return r.timedOut || r.failed ? undefined : r.value;
+      } })),
       rateLimitLayer({ limits: () => o.tunables().rate_limit, clock: o.clock }),
       circuitBreakerLayer(o.pool),
       injectionLayer(this.scanner, { policy: o.policy, logger: o.logger }),

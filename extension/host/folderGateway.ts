@@ -8,6 +8,7 @@ import type { HttpEndpoint } from '../gateway/httpListener';
 import type { SessionBlockerEvent } from '../pool/sessionBlocker';
 import type { GatewaySnapshot } from '../protocol/model';
 import type { TelemetrySettings } from '../telemetry/telemetrySources';
+import { editorApprover } from './approvalPrompt';
 import { ServerOutputs } from './serverOutputs';
 import type { AccountSessions } from '../auth/accountSessions';
 import type { TokenStore } from '../auth/tokenStore';
@@ -252,6 +253,8 @@ export class FolderGateway extends Disposable {
       }),
     );
     run.add(service.onDidChangeConfigStatus(() => this.fire()));
+    // Calls that policy `approval:` holds are asked about here first (then the client, by elicitation).
+    run.add(service.governance.approvals.setApprover(editorApprover(() => ((vscode.workspace.workspaceFolders?.length ?? 0) > 1 ? this.folder.name : undefined))));
     run.add(service.pool.onDidFireSessionBlocker((event) => this._onDidFireSessionBlocker.fire({ gateway: this, event })));
 
     const watcher = vscode.workspace.createFileSystemWatcher(

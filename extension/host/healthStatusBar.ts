@@ -76,7 +76,8 @@ export class HealthStatusBar extends Disposable {
     const s = summarizeHealth(facts);
     const halted = facts.some((f) => f.halted);
     const icon = halted ? '$(debug-pause)' : s.starting && s.total === 0 ? '$(loading~spin)' : '$(shield)';
-    item.text = `${icon} ${halted ? 'HALT ' : ''}${s.up}/${s.total}`;
+    // A call waiting for approval is the one thing here the user must act on: shown in the text, not only the tooltip.
+    item.text = `${icon} ${halted ? 'HALT ' : ''}${s.up}/${s.total}${s.approvalsWaiting ? ` $(bell-dot) ${s.approvalsWaiting} waiting` : ''}`;
     item.backgroundColor =
       s.severity === 'error'
         ? new vscode.ThemeColor('statusBarItem.errorBackground')

@@ -24,6 +24,8 @@ export interface HealthSummary {
   /** One short line per problem, most severe first. */
   problems: string[];
   starting: boolean;
+  /** Calls waiting for a person's approval, over every gateway. */
+  approvalsWaiting: number;
 }
 
 /** States in which a server answers calls. */
@@ -52,6 +54,7 @@ export function summarizeHealth(gateways: readonly GatewayFacts[]): HealthSummar
   let total = 0;
   let severity: Severity = 'ok';
   let starting = false;
+  let approvalsWaiting = 0;
   const errors: string[] = [];
   const warnings: string[] = [];
   const multi = gateways.length > 1;
@@ -69,11 +72,14 @@ export function summarizeHealth(gateways: readonly GatewayFacts[]): HealthSummar
       if (s === 'error') errors.push(`${d.name}${where}: ${d.session_blocker_emitted ? 'session blocker fired' : d.state.replace('_', ' ')}`);
       else if (s === 'warning') warnings.push(`${d.name}${where}: ${d.state}${d.circuit_state !== 'closed' ? `, circuit ${d.circuit_state}` : ''}`);
     }
+    const waiting = g.snapshot?.approvals?.waiting.length ?? 0;
+    approvalsWaiting += waiting;
+    if (waiting) warnings.unshift(`${waiting} call${waiting === 1 ? '' : 's'} waiting for your approval${where}`);
     for (const b of g.snapshot?.session_blocks ?? []) {
       if (!errors.some((e) => e.startsWith(`${b.server}${where}:`))) errors.push(`${b.server}${where}: session blocker fired`);
     }
   }
   if (warnings.length) severity = 'warning';
   if (errors.length) severity = 'error';
-  return { up, total, severity, problems: [...errors, ...warnings], starting };
+  return { up, total, severity, problems: [...errors, ...warnings], starting, approvalsWaiting };
 }

@@ -96,6 +96,8 @@ export interface GatewaySnapshot {
   config?: ConfigStateView;
   /** OpenTelemetry export counts; absent while export is off. */
   telemetry?: TelemetryView;
+  /** Calls waiting for a person (policy `approval:`) and recent decisions; absent until one happens. */
+  approvals?: ApprovalsView;
 }
 
 /** What the OpenTelemetry export sent and lost, per signal (cumulative since the gateway started). */
@@ -112,6 +114,43 @@ export interface TelemetryCounts {
   /** Lost: the bounded queue was full, or the collector failed past the SDK's retries. */
   dropped: number;
   failed_exports: number;
+}
+
+/** Approvals for the UI: what waits now, and the latest decisions (newest first). */
+export interface ApprovalsView {
+  waiting: ApprovalWaitingView[];
+  recent: ApprovalDecisionView[];
+}
+
+/** One call waiting for a person. */
+export interface ApprovalWaitingView {
+  id: string;
+  client: string;
+  server: string;
+  tool: string;
+  tier: 'read' | 'write' | 'destructive';
+  /** Redacted, shortened arguments. */
+  arguments: string;
+  /** Who was asked: the editor, or the calling client by MCP elicitation. */
+  asked: 'editor' | 'client_elicitation';
+  /** ISO times. */
+  since: string;
+  expires_at: string;
+}
+
+/** One settled approval. */
+export interface ApprovalDecisionView {
+  id: string;
+  client: string;
+  server: string;
+  tool: string;
+  tier: 'read' | 'write' | 'destructive';
+  decision: 'allowed' | 'denied';
+  /** editor, client_elicitation, session_grant, timeout, halt, withdrawn, no_approver, shutdown. */
+  answered_by: string;
+  wait_ms: number;
+  /** ISO time of the decision. */
+  at: string;
 }
 
 /** What the gateway runs on, for the UI, the state file and `gatehouse status`. */

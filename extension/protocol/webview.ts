@@ -15,7 +15,16 @@
  * Revisions are the panel's, not a gateway's: switching gateways is a new revision and always
  * a snapshot, so a patch built on one gateway's state never applies to another's.
  */
-import type { CircuitState, DownstreamState, DownstreamView, SessionBlockView, TelemetryView } from './model';
+import type {
+  ApprovalDecisionView,
+  ApprovalsView,
+  ApprovalWaitingView,
+  CircuitState,
+  DownstreamState,
+  DownstreamView,
+  SessionBlockView,
+  TelemetryView,
+} from './model';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;
@@ -44,6 +53,8 @@ export interface GatewayInfo {
   halt_reason: string | null;
   /** OpenTelemetry export counts (exported, dropped); absent or null while export is off. */
   telemetry?: TelemetryView | null;
+  /** Calls waiting for approval and recent decisions (policy `approval:`); absent before any. */
+  approvals?: ApprovalsView;
 }
 
 /** Where one folder's gateway is in its lifecycle (the host's FolderGatewayState). */
@@ -382,6 +393,32 @@ const sessionBlockView: Check<SessionBlockView> = object({
 
 const telemetryCounts = object({ exported: int, dropped: int, failed_exports: int });
 
+const tier = oneOf(['read', 'write', 'destructive'] as const);
+
+const approvalWaitingView: Check<ApprovalWaitingView> = object({
+  id: str(MAX_ID),
+  client: str(MAX_NAME),
+  server: str(MAX_NAME),
+  tool: str(MAX_NAME),
+  tier,
+  arguments: str(),
+  asked: oneOf(['editor', 'client_elicitation'] as const),
+  since: str(64),
+  expires_at: str(64),
+});
+
+const approvalDecisionView: Check<ApprovalDecisionView> = object({
+  id: str(MAX_ID),
+  client: str(MAX_NAME),
+  server: str(MAX_NAME),
+  tool: str(MAX_NAME),
+  tier,
+  decision: oneOf(['allowed', 'denied'] as const),
+  answered_by: str(MAX_NAME),
+  wait_ms: int,
+  at: str(64),
+});
+
 const gatewayInfo: Check<GatewayInfo> = object(
   {
     label: str(MAX_NAME),
@@ -390,8 +427,9 @@ const gatewayInfo: Check<GatewayInfo> = object(
     halted: bool,
     halt_reason: nullable(str()),
     telemetry: nullable(object({ spans: telemetryCounts, logs: telemetryCounts, metrics: telemetryCounts })),
+    approvals: object({ waiting: arrayOf(approvalWaitingView), recent: arrayOf(approvalDecisionView) }),
   },
-  ['telemetry'],
+  ['telemetry', 'approvals'],
 );
 
 const gatewayId = str(MAX_ID);

@@ -1,6 +1,6 @@
 import { Disposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
-import type { ConfigStateView, DownstreamView, GatewaySnapshot, SessionBlockView, TelemetryView } from '../protocol/model';
+import type { ApprovalsView, ConfigStateView, DownstreamView, GatewaySnapshot, SessionBlockView, TelemetryView } from '../protocol/model';
 
 /** What one change did. `snapshot` is the state right after it, at `revision`. */
 export interface StoreChange {
@@ -126,6 +126,12 @@ export class StateStore extends Disposable {
     this.commit({ telemetry: freezeCopy(telemetry) }, [], false);
   }
 
+  /** Replaces the approvals view (calls waiting for a person, recent decisions). */
+  setApprovals(approvals: ApprovalsView): void {
+    if (this.disposed || jsonEqual(this.current.approvals, approvals)) return;
+    this.commit({ approvals: freezeCopy(approvals) }, [], false);
+  }
+
   /** Adds (or replaces, by server) a fired session block. */
   addSessionBlock(block: SessionBlockView): void {
     if (this.disposed) return;
@@ -158,7 +164,7 @@ export class StateStore extends Disposable {
   }
 
   private commit(
-    patch: Partial<Pick<GatewaySnapshot, 'downstreams' | 'session_blocks' | 'config' | 'telemetry'>>,
+    patch: Partial<Pick<GatewaySnapshot, 'downstreams' | 'session_blocks' | 'config' | 'telemetry' | 'approvals'>>,
     changed: string[],
     sessionBlocks: boolean,
   ): void {
@@ -171,6 +177,7 @@ export class StateStore extends Disposable {
       session_blocks: patch.session_blocks ? Object.freeze(patch.session_blocks) : prev.session_blocks,
       ...((patch.config ?? prev.config) ? { config: patch.config ?? prev.config } : {}),
       ...((patch.telemetry ?? prev.telemetry) ? { telemetry: patch.telemetry ?? prev.telemetry } : {}),
+      ...((patch.approvals ?? prev.approvals) ? { approvals: patch.approvals ?? prev.approvals } : {}),
     }) as GatewaySnapshot;
     this.current = snapshot;
     this.outbox.push({ revision: snapshot.revision, snapshot, changed, sessionBlocks });

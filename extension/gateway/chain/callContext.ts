@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { AggregatedTool } from '../../pool/types';
+import type { UpstreamSession } from '../routing/upstreamSessions';
 import type { InjectionResult } from '../scanner/scannerClient';
 
 /** The outcome a layer decides: allowed calls reach the downstream, the others do not. */
@@ -57,7 +58,14 @@ export interface CallContext {
    */
   injection_prescan?: { result: CallToolResult; tier: Tier | undefined; verdict: InjectionResult };
   /** Where the call came from, for tracing: the request's `_meta`, its HTTP headers, the client's name. */
-  upstream?: { meta?: Record<string, unknown>; headers?: Record<string, string | string[] | undefined>; client_name?: string };
+  upstream?: {
+    meta?: Record<string, unknown>;
+    headers?: Record<string, string | string[] | undefined>;
+    client_name?: string;
+    /** The calling session and its request id: approvals ask that client, related to this call. */
+    session?: UpstreamSession;
+    request_id?: string | number;
+  };
   /** `_meta` entries sent on with the downstream request (W3C `traceparent`, set by telemetry). */
   downstream_meta?: Record<string, string>;
 }

@@ -191,8 +191,11 @@ export class DashboardModel extends Disposable {
     const orderChanged = order.length !== this.order.length || order.some((n, i) => n !== this.order[i]);
     this.order = order;
     if (change.sessionBlocks) this.blocks = change.snapshot.session_blocks;
-    if (!upserted.length && !removed.length && !orderChanged && !change.sessionBlocks) return;
-    this.fire({ servers: upserted, removed, order: orderChanged, sessionBlocks: change.sessionBlocks });
+    // The store replaces the approvals object only when they changed: identity says it.
+    const approvals = this.gateway !== null && change.snapshot.approvals !== this.gateway.approvals;
+    if (approvals) this.gateway = this.gatewayFrom(source);
+    if (!upserted.length && !removed.length && !orderChanged && !change.sessionBlocks && !approvals) return;
+    this.fire({ servers: upserted, removed, order: orderChanged, sessionBlocks: change.sessionBlocks, gateway: approvals });
   }
 
   private onHalt(source: DashboardSource): void {
@@ -226,6 +229,7 @@ export class DashboardModel extends Disposable {
       halted: halt.halted,
       halt_reason: halt.halted ? halt.reason : null,
       telemetry: snapshot.telemetry ?? null,
+      ...(snapshot.approvals ? { approvals: snapshot.approvals } : {}),
     };
   }
 

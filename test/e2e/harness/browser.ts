@@ -185,6 +185,11 @@ export interface ExtensionTestsOptions {
   onConsole?: (line: string) => void;
   /** Called with the workbench page once it renders, for checks that drive the UI while the suite runs. */
   onPage?: (page: Page) => void;
+  /**
+   * Runs beside the suite once the workbench is open, for what only the page can do (click a
+   * notification's button); its rejection is reported through `onFailureLog` and fails the run.
+   */
+  withPage?: (page: Page) => Promise<void>;
 }
 
 /**
@@ -217,8 +222,13 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
     options.onPage?.(workbench.page);
     const timeoutMs = options.timeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
+    let pageError: unknown;
+    const beside = options.withPage?.(workbench.page).catch((err: unknown) => (pageError = err));
     code = await Promise.race([
-      exited,
+      exited.then(async (c) => {
+        await beside;
+        return pageError === undefined ? c : c || 1;
+      }),
       new Promise<number>((r) => {
         timer = setTimeout(() => r(124), timeoutMs);
       }),
@@ -228,6 +238,7 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
       const log = options.onFailureLog ?? ((t: string) => process.stderr.write(t));
       log(
         `\n[runExtensionTests] exit ${code}${code === 124 ? ` (no exit within ${timeoutMs} ms)` : ''}\n` +
+          (pageError !== undefined ? `--- page driver ---\n${pageError instanceof Error ? (pageError.stack ?? pageError.message) : String(pageError)}\n` : '') +
           `--- code-server output ---\n${server.logs()}\n` +
           `--- browser console ---\n${workbench.consoleLines().join('\n')}\n` +
           // Extensions' output channels (exthost<N>/<publisher.name>/<channel>.log): what the

@@ -84,3 +84,13 @@ test('no policy.yaml at start is a visible state, not a silent default', async (
   const empty = await start('# nothing yet\n');
   assert.equal(empty.service.configStatus.policy.summary, 'defaults (policy.yaml is empty)');
 });
+
+test('an unknown tier in approval: is an error with its position, and the last good approval rules stay in force', async () => {
+  const { service, dir } = await start('autonomy_level: L2\napproval:\n  tools: ["echo__write"]\n');
+  assert.deepEqual(service.currentPolicy?.approval?.tools, ['echo__write']);
+  await writeFile(path.join(dir, 'policy.yaml'), 'autonomy_level: L2\napproval:\n  tools: ["echo__write"]\n  tiers: [dangerous]\n');
+  const status = await service.reload();
+  assert.equal(status.usingLastGood, true);
+  assert.deepEqual(service.currentPolicy?.approval?.tools, ['echo__write'], 'approvals are not dropped by a broken edit');
+  assert.match(service.store.snapshot.config?.first_error ?? '', /^policy\.yaml:4:11: approval\.tiers takes read, write and destructive, not 'dangerous'/);
+});
