@@ -10,6 +10,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../common/logger';
 import { newToken, tokenMatches } from './bearerToken';
 import type { Gateway } from './gateway';
+import { EventStreams } from './routing/eventStreams';
 
 export interface HttpListenerOptions {
   /** 0 (default) lets the OS pick a free port. */
@@ -53,6 +54,8 @@ const DEFAULT_MAX_SESSIONS = 256;
 export class HttpListener {
   private server: HttpServer | undefined;
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
+  /** Which sessions can receive the gateway's requests (sampling, elicitation, roots). */
+  private readonly eventStreams = new EventStreams();
   /** Transports (each with its MCP `Server`) not yet closed: sessions plus any still being set up. */
   private liveTransports = 0;
   private endpoint: HttpEndpoint | undefined;
@@ -143,9 +146,9 @@ export class HttpListener {
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           // A POST is answered with one JSON body instead of an event stream per request: no
-          // stream set-up per call (p50 about halved in the bench). Nothing is lost: the gateway
-          // sends no request-scoped notifications, and list_changed travels on the client's GET
-          // stream, which stays an event stream.
+          // stream set-up per call (p50 about halved in the bench). Notifications and the
+          // children's requests to the client travel on the client's GET stream, which stays an
+          // event stream; without one such a request is refused at once (routing/eventStreams.ts).
           enableJsonResponse: true,
           onsessioninitialized: (id) => {
             this.sessions.set(id, created);
@@ -164,9 +167,12 @@ export class HttpListener {
             this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
           }
         };
-        await this.gateway.createServer().connect(created);
+        const server = this.gateway.createServer();
+        this.eventStreams.bind(created, this.gateway.sessions.get(server));
+        await server.connect(created);
         transport = created;
       }
+      this.eventStreams.watch(transport, req, res);
       await transport.handleRequest(req, res, req.body);
     } catch (err) {
       this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);

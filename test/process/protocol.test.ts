@@ -455,3 +455,47 @@ describe('over HTTP', () => {
     assert.deepEqual(progress, [1, 2, 3].slice(0, Math.max(1, progress.length)), 'progress over HTTP (see the stdio test for the last step)');
   });
 });
+
+describe('over HTTP: requests to a client travel only on its event stream', () => {
+  /** An HTTP client of the gateway whose fetch can refuse the event stream (GET) or say when it is open. */
+  async function streamClient(gw: { info: { url: string; token: string } }, name: string, stream: boolean) {
+    let open = false;
+    const fetcher = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+      // No stream: as a client (or proxy) that never opens one; 405 is what the SDK takes for "none".
+      if (init?.method === 'GET' && !stream) return new Response(null, { status: 405 });
+      const res = await fetch(url, init);
+      if (init?.method === 'GET' && res.ok) open = true;
+      return res;
+    };
+    const c = new Client({ name, version: '1' }, { capabilities: { sampling: {}, elicitation: { form: {} } } });
+    c.setRequestHandler(CreateMessageRequestSchema, async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: `${name} sampled` } }));
+    c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' }));
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(gw.info.url), { fetch: fetcher, requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }),
+    );
+    clients.push(c);
+    return { client: c, streamOpen: () => open };
+  }
+
+  // Without the fix the child's request was dropped by the transport and the call waited out the
+  // child's own timeout (10 minutes for server-everything): the test's timeout catches that.
+  test('without a stream, sampling and elicitation fail at once naming why; with one, they are delivered', { timeout: 120_000 }, async () => {
+    const project = makeProject([everything], policy);
+    const gw = await startHttpGateway(project.folder);
+    const { client: blind } = await streamClient(gw, 'blind', false);
+    const sampled = resultText(await blind.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } }));
+    assert.match(sampled, /declared sampling but has no open event stream \(GET \/mcp\)/);
+    const elicited = resultText(await blind.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }));
+    assert.match(elicited, /declared elicitation but has no open event stream/);
+    await until('the refusal audited', () =>
+      auditRecords(project.configDir).find((r) => r.metadata?.kind === 'sampling' && r.status === 'error' && /no open event stream/.test(String(r.error))),
+    );
+
+    const { client: seeing, streamOpen } = await streamClient(gw, 'seeing', true);
+    await until('the event stream open', () => streamOpen());
+    assert.match(resultText(await seeing.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } })), /seeing sampled/);
+    assert.match(resultText(await seeing.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} })), /decline/i);
+    // The blind client still gets its answer, not the other client's user.
+    assert.match(resultText(await blind.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } })), /no open event stream/);
+  });
+});

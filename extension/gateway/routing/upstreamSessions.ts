@@ -23,6 +23,16 @@ export interface UpstreamSession {
   readonly subscriptions: Map<string, { server: string; uri: string }>;
   /** From `logging/setLevel`; undefined: everything. */
   logLevel?: LoggingLevel;
+  /** Set when requests reach this client only on a stream it opens (HTTP); undefined: always (stdio). */
+  channel?: RequestChannel;
+}
+
+/** Where a transport can carry the gateway's requests to its client only on a stream the client opened. */
+export interface RequestChannel {
+  /** While a stream is open: a signal aborted when it closes. Undefined while none is. */
+  current(): AbortSignal | undefined;
+  /** The same, waiting up to `withinMs` for a stream to open. */
+  opened(withinMs: number, signal: AbortSignal): Promise<AbortSignal | undefined>;
 }
 
 /** The three requests a child may send to the client, with the capability each needs. */
@@ -38,6 +48,8 @@ export interface UpstreamSessionsOptions {
   logger: Logger;
   /** How long a child's request to the client may wait for its answer (a person may be answering). */
   requestTimeoutMs?: number;
+  /** How long a child's request waits for the chosen client to open its event stream (default 2 s). */
+  streamWaitMs?: number;
   /**
    * Asked before a child's request goes to a client: a string refuses it (policy, HALT) with
    * that text. Called with the chosen session's absence too (`session` undefined) so it can audit.
@@ -119,11 +131,16 @@ export class UpstreamSessions implements UpstreamBridge {
     // The caller's own client, or nobody: another client's user must not be asked about a call
     // they did not make.
     if (best) return declared(best.session) ? best.session : undefined;
+    // Outside any call: a client that can be reached now, else the most recent one (whose
+    // stream may be opening).
     let recent: UpstreamSession | undefined;
+    let reachable: UpstreamSession | undefined;
     for (const s of this.sessions.values()) {
-      if (declared(s) && (!recent || s.lastActive > recent.lastActive)) recent = s;
+      if (!declared(s)) continue;
+      if (!recent || s.lastActive > recent.lastActive) recent = s;
+      if ((!s.channel || s.channel.current()) && (!reachable || s.lastActive > reachable.lastActive)) reachable = s;
     }
-    return recent;
+    return reachable ?? recent;
   }
 
   async request(server: string, request: { method: string; params?: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>> {
@@ -141,7 +158,11 @@ export class UpstreamSessions implements UpstreamBridge {
       report('denied', refused);
       throw new McpError(ErrorCode.InvalidRequest, refused);
     }
-    if (!session) {
+    // Over HTTP a request reaches the client only on the event stream it opened (GET): without
+    // one the transport would drop it silently and the child would wait out its own timeout.
+    const streamEnd = session?.channel ? (session.channel.current() ?? (await session.channel.opened(this.options.streamWaitMs ?? 2000, signal))) : undefined;
+    const unreachable = session?.channel !== undefined && streamEnd === undefined;
+    if (!session || unreachable) {
       if (request.method === 'roots/list') {
         const roots = this.options.fallbackRoots?.();
         if (roots) {
@@ -149,9 +170,11 @@ export class UpstreamSessions implements UpstreamBridge {
           return { roots };
         }
       }
-      const text =
-        `No client connected to Gatehouse supports ${route.capability} (${request.method} from ${server})` +
-        (this.sessions.size === 0 ? ': no client is connected.' : '; the client with a call in flight there (or every client) did not declare it.');
+      const text = unreachable
+        ? `The client that was to answer ${request.method} from ${server} declared ${route.capability} but has no open event stream (GET /mcp) ` +
+          'to receive requests on; Gatehouse answers HTTP requests with JSON bodies, so its requests to a client travel only on that stream.'
+        : `No client connected to Gatehouse supports ${route.capability} (${request.method} from ${server})` +
+          (this.sessions.size === 0 ? ': no client is connected.' : '; the client with a call in flight there (or every client) did not declare it.');
       report('error', text);
       throw new McpError(ErrorCode.InvalidRequest, text);
     }
@@ -159,15 +182,16 @@ export class UpstreamSessions implements UpstreamBridge {
     if (typeof elicitationId === 'string') this.elicitations.set(`${server} ${elicitationId}`, session);
     try {
       const result = (await session.server.request({ method: request.method, params: request.params } as never, route.schema, {
-        signal,
+        signal: streamEnd ? AbortSignal.any([signal, streamEnd]) : signal,
         timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
       })) as Record<string, unknown>;
       report('allowed');
       return result;
     } catch (err) {
-      const gone = err instanceof McpError && err.code === ErrorCode.ConnectionClosed;
+      const streamClosed = streamEnd?.aborted === true && !signal.aborted;
+      const gone = streamClosed || (err instanceof McpError && err.code === ErrorCode.ConnectionClosed);
       const text = gone
-        ? `The client that was to answer ${request.method} from ${server} disconnected before answering.`
+        ? `The client that was to answer ${request.method} from ${server} ${streamClosed ? 'closed its event stream' : 'disconnected'} before answering.`
         : `The client could not answer ${request.method} from ${server}: ${err instanceof Error ? err.message : String(err)}`;
       report('error', text);
       throw new McpError(err instanceof McpError && !gone ? err.code : ErrorCode.InternalError, text);
