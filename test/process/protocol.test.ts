@@ -223,6 +223,42 @@ describe('the whole MCP protocol through gatehouse serve', () => {
     assert.match(await rejection(client.complete({ ref: { type: 'ref/prompt', name: 'nope' }, argument: { name: 'a', value: '' } })), /missing the server prefix/);
   });
 
+  test('completions and subscriptions are audited (what they name, never the typed value); log messages relayed redacted and audited as a summary', async () => {
+    const completion = await until('the completion audited', () =>
+      auditRecords(project.configDir).find((r) => r.metadata?.kind === 'completion' && r.tool_name === 'completable-prompt' && r.status === 'allowed'),
+    );
+    assert.equal(completion.server_name, 'everything');
+    assert.doesNotMatch(JSON.stringify(completion), /Eng/, 'neither the value typed nor the values offered');
+    await until('the refused completion audited', () => auditRecords(project.configDir).find((r) => r.metadata?.kind === 'completion' && r.status === 'denied'));
+
+    await client.subscribeResource({ uri: 'demo://alpha/own' });
+    await client.unsubscribeResource({ uri: 'demo://alpha/own' });
+    await rejection(client.subscribeResource({ uri: `gatehouse://ghost/x://y?key=${SECRET}` }));
+    await until('subscriptions audited', () => {
+      const r = auditRecords(project.configDir);
+      return (
+        r.some((x) => x.metadata?.kind === 'subscribe' && x.tool_name === 'demo://alpha/own' && x.server_name === 'alpha' && x.status === 'allowed') &&
+        r.some((x) => x.metadata?.kind === 'unsubscribe' && x.tool_name === 'demo://alpha/own') &&
+        r.some((x) => x.metadata?.kind === 'subscribe' && x.status === 'denied' && /REDACTED/.test(String(x.tool_name)))
+      );
+    });
+
+    const logs: Array<{ logger?: string; level: string; data?: unknown }> = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+    await client.getPrompt({ name: 'alpha__log' });
+    await until('both log messages relayed', () => logs.filter((l) => l.logger === 'alpha').length >= 2);
+    const relayed = logs.filter((l) => l.logger === 'alpha');
+    assert.doesNotMatch(JSON.stringify(relayed), new RegExp(SECRET));
+    assert.deepEqual(relayed.map((l) => l.level), ['warning', 'error'], 'in order');
+    assert.deepEqual(relayed[0]?.data, { note: 'key [REDACTED:GitHub Token]' }, 'still an object, redacted inside');
+    assert.equal(relayed[1]?.data, 'plain [REDACTED:GitHub Token]');
+    // The first message of a server is recorded at once; the rest of its minute as one count.
+    const summary = await until('the log summary audited', () => auditRecords(project.configDir).find((r) => r.metadata?.kind === 'log' && r.server_name === 'alpha'));
+    assert.equal(summary.tool_name, 'notifications/message');
+    assert.deepEqual(summary.metadata?.levels, { warning: 1 });
+    assert.doesNotMatch(readFileSync(path.join(project.configDir, 'audit.jsonl'), 'utf8'), new RegExp(SECRET));
+  });
+
   test('counts: gatehouse__health and `gatehouse status` show prompts and resources', async () => {
     const health = JSON.parse(resultText(await client.callTool({ name: 'gatehouse__health', arguments: {} }))) as {
       downstreams: Array<{ name: string; prompts_count: number | null; resources_count: number | null }>;

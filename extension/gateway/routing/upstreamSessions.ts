@@ -57,6 +57,13 @@ export interface UpstreamSessionsOptions {
   admit?: (server: string, method: string, session: UpstreamSession | undefined) => Promise<string | undefined> | string | undefined;
   /** Answers `roots/list` when no client can (the extension: the workspace folders). */
   fallbackRoots?: () => Array<{ uri: string; name?: string }> | undefined;
+  /**
+   * Makes a child's log message safe to relay (redaction): the data as text, the same text or
+   * a redacted copy back. Messages wait for it in order, per server.
+   */
+  redactLog?: (text: string) => Promise<string>;
+  /** Called with every log message a child sends (the audit log keeps a per-server summary). */
+  onLogMessage?: (server: string, level: LoggingLevel) => void;
   /** Called with every relayed or refused child request, for the audit log. */
   onServerRequest?: (event: { server: string; method: string; status: 'allowed' | 'denied' | 'error'; error?: string; duration_ms: number }) => void;
 }
@@ -75,6 +82,8 @@ export class UpstreamSessions implements UpstreamBridge {
   /** URL-mode elicitations in progress: `server elicitationId` → the session that was asked. */
   private readonly elicitations = new Map<string, UpstreamSession>();
   private seq = 0;
+  /** Per server, the last log message still being redacted: the next one goes out after it. */
+  private readonly logQueues = new Map<string, Promise<void>>();
 
   constructor(private readonly options: UpstreamSessionsOptions) {}
 
@@ -201,11 +210,7 @@ export class UpstreamSessions implements UpstreamBridge {
   notify(server: string, notification: { method: string; params?: Record<string, unknown> }): void {
     const params = notification.params ?? {};
     if (notification.method === 'notifications/message') {
-      const level = params.level as LoggingLevel;
-      for (const s of this.sessions.values()) {
-        if (s.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(s.logLevel)) continue;
-        this.send(s, { method: notification.method, params: { ...params, logger: server } });
-      }
+      this.relayLog(server, params);
       return;
     }
     if (notification.method === 'notifications/elicitation/complete') {
@@ -222,6 +227,49 @@ export class UpstreamSessions implements UpstreamBridge {
           if (sub.server === server && sub.uri === params.uri) this.send(s, { method: notification.method, params: { ...params, uri: exposed } });
         }
       }
+    }
+  }
+
+  /**
+   * A child's log message to every session whose level admits it, with the server's name as
+   * logger, its data redacted first like everything else that leaves the gateway.
+   */
+  private relayLog(server: string, params: Record<string, unknown>): void {
+    const level = params.level as LoggingLevel;
+    try {
+      this.options.onLogMessage?.(server, level);
+    } catch (err) {
+      this.options.logger.debug(`log message audit: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const safe = this.redactData(params.data);
+    const previous = this.logQueues.get(server) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        const data = await safe;
+        for (const s of this.sessions.values()) {
+          if (s.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(s.logLevel)) continue;
+          this.send(s, { method: 'notifications/message', params: { ...params, data, logger: server } });
+        }
+      })
+      .catch((err: unknown) => this.options.logger.debug(`could not relay a log message of ${server}: ${err instanceof Error ? err.message : String(err)}`));
+    this.logQueues.set(server, next);
+    void next.then(() => {
+      if (this.logQueues.get(server) === next) this.logQueues.delete(server);
+    });
+  }
+
+  /** Log data is any JSON: redacted as its JSON text, parsed back when it still parses. */
+  private async redactData(data: unknown): Promise<unknown> {
+    const redact = this.options.redactLog;
+    if (!redact) return data;
+    if (typeof data === 'string') return redact(data);
+    const text = JSON.stringify(data) ?? '';
+    const safe = await redact(text);
+    if (safe === text) return data;
+    try {
+      return JSON.parse(safe) as unknown;
+    } catch {
+      return safe;
     }
   }
 
