@@ -10,6 +10,7 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../common/logger';
 import { newToken, tokenMatches } from './bearerToken';
 import type { Gateway } from './gateway';
+import { cancelWhenDropped } from './routing/droppedRequests';
 import { EventStreams } from './routing/eventStreams';
 
 export interface HttpListenerOptions {
@@ -173,6 +174,7 @@ export class HttpListener {
         transport = created;
       }
       this.eventStreams.watch(transport, req, res);
+      if (req.method === 'POST') cancelWhenDropped(transport, req.body, res);
       await transport.handleRequest(req, res, req.body);
     } catch (err) {
       this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);

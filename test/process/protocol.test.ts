@@ -492,6 +492,41 @@ describe('over HTTP', () => {
   });
 });
 
+describe('over HTTP: a dropped request', () => {
+  test('a POST whose connection closes before its answer cancels the request at the child', async () => {
+    const cancelFile = path.join(tempDir('gatehouse-drop-'), 'cancelled');
+    // A call timeout far beyond the deadline below: only the dropped connection can cancel it.
+    const project = makeProject([{ ...catalog('bad', { CANCEL_FILE: cancelFile }), timeouts: { call_ms: 600_000 } }], policy);
+    const gw = await startHttpGateway(project.folder);
+    const transport = new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } });
+    const c = new Client({ name: 'dropper', version: '1' });
+    await c.connect(transport);
+    clients.push(c);
+    await until('bad listed', async () => (await c.listPrompts()).prompts.some((p) => p.name === 'bad__slow'));
+    const lines = () => (existsSync(cancelFile) ? readFileSync(cancelFile, 'utf8') : '');
+    // Raw fetch, so nothing sends notifications/cancelled: the connection just goes away.
+    const drop = new AbortController();
+    const post = fetch(gw.info.url, {
+      method: 'POST',
+      signal: drop.signal,
+      headers: {
+        Authorization: `Bearer ${gw.info.token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'mcp-session-id': transport.sessionId ?? '',
+        'mcp-protocol-version': transport.protocolVersion ?? '2025-06-18',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'dropped-1', method: 'prompts/get', params: { name: 'bad__slow' } }),
+    }).catch(() => 'dropped');
+    await until('the slow prompt running at the child', () => lines().includes('started bad'), 30_000);
+    drop.abort();
+    assert.equal(await post, 'dropped');
+    await until('the child saw the cancellation', () => lines().includes('cancelled bad'), 30_000);
+    // The session carries on.
+    assert.ok((await c.listPrompts()).prompts.length > 0);
+  });
+});
+
 describe('over HTTP: requests to a client travel only on its event stream', () => {
   /** An HTTP client of the gateway whose fetch can refuse the event stream (GET) or say when it is open. */
   async function streamClient(gw: { info: { url: string; token: string } }, name: string, stream: boolean) {
