@@ -430,6 +430,23 @@ describe('server → client requests and notifications', () => {
   });
 });
 
+describe('pagination', () => {
+  test("every page of a server's prompts, resources and templates is listed, and each reads back", async () => {
+    const project = makeProject([{ name: 'paged', fixture: 'paged.mjs' }], policy);
+    const c = await open(project.folder);
+    const prompts = await until('all pages of prompts', async () => {
+      const names = (await c.listPrompts()).prompts.map((p) => p.name);
+      return names.length === 3 ? names : undefined;
+    });
+    assert.deepEqual(prompts, ['paged__p0', 'paged__p1', 'paged__p2']);
+    assert.deepEqual((await c.listResources()).resources.map((r) => r.uri), ['paged://r0', 'paged://r1', 'paged://r2']);
+    assert.deepEqual((await c.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate), ['paged://t0/{id}', 'paged://t1/{id}', 'paged://t2/{id}']);
+    assert.match(JSON.stringify(await c.getPrompt({ name: 'paged__p2' })), /prompt p2/);
+    assert.match(JSON.stringify(await c.readResource({ uri: 'paged://r2' })), /read paged:\/\/r2/);
+    assert.match(JSON.stringify(await c.readResource({ uri: 'paged://t1/9' })), /read paged:\/\/t1\/9/);
+  });
+});
+
 describe('bad input from children', () => {
   test('garbage, a timeout and a death mid-request each fail with the server named; other servers carry on; a cancel reaches the child', async () => {
     const cancelFile = path.join(tempDir('gatehouse-cancel-'), 'cancelled');
