@@ -386,6 +386,26 @@ describe('server → client requests and notifications', () => {
     assert.doesNotMatch(text, /should not be asked/);
   });
 
+  test('HALT refuses a child\'s sampling request made while its call runs; the client is not asked; audited as denied', async () => {
+    const gate = path.join(tempDir('gatehouse-gate-'), 'go');
+    const project = makeProject([catalog('alpha', { GATE_FILE: gate })], policy);
+    let asked = 0;
+    const c = await open(project.folder, { sampling: {} }, (client) =>
+      client.setRequestHandler(CreateMessageRequestSchema, async () => (asked++, { model: 'm', role: 'assistant', content: { type: 'text', text: 'asked' } })),
+    );
+    await until('alpha listed', async () => (await c.listPrompts()).prompts.some((p) => p.name === 'alpha__sample-later'));
+    // The call passes the chain before the freeze; the child asks after it.
+    const running = c.getPrompt({ name: 'alpha__sample-later' });
+    await until('the call in flight at the child', () => existsSync(`${gate}.started`));
+    writeFileSync(path.join(project.configDir, 'HALT'), 'frozen for sampling\n');
+    writeFileSync(gate, '');
+    const text = JSON.stringify((await running).messages);
+    rmSync(path.join(project.configDir, 'HALT'), { force: true });
+    assert.match(text, /refused: .*sampling from alpha refused.*frozen for sampling/);
+    assert.equal(asked, 0, 'the client was not asked');
+    await until('the refusal audited', () => auditRecords(project.configDir).find((r) => r.metadata?.kind === 'sampling' && r.status === 'denied'));
+  });
+
   test('logging: setLevel fans out, messages arrive with the server as logger; subscriptions deliver updates only to the subscriber', async () => {
     const project = makeProject([everything], policy);
     const gw = await startHttpGateway(project.folder);
