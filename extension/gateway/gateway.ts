@@ -346,7 +346,7 @@ export class Gateway extends Disposable {
       const refusal = nameRefusal('prompt', split?.server, name, this.options.pool.serverNames());
       if (refusal || !split) {
         const text = refusal?.message ?? `Unknown prompt '${name}'.`;
-        await this.record('completion', split?.server ?? '', name, began, 'denied', text);
+        void this.record('completion', split?.server ?? '', name, began, 'denied', text);
         throw new McpError(ErrorCode.InvalidParams, await this.sanitize(text));
       }
       server = split.server;
@@ -355,7 +355,7 @@ export class Gateway extends Disposable {
     } else {
       const route = (await this.index()).resolve(ref.uri ?? '', this.options.pool.serverNames());
       if (route.refusal) {
-        await this.record('completion', route.server ?? '', ref.uri ?? '', began, 'denied', route.refusal.message);
+        void this.record('completion', route.server ?? '', ref.uri ?? '', began, 'denied', route.refusal.message);
         throw new McpError(ErrorCode.InvalidParams, await this.sanitize(route.refusal.message));
       }
       server = route.server;
@@ -366,20 +366,29 @@ export class Gateway extends Disposable {
     if (!this.catalogs().find((c) => c.server === server)?.capabilities.completions) return { completion: { values: [] } };
     try {
       const result = await this.request(server, { method: 'completion/complete', params: { ...params, ref: downstreamRef }, schema: CompleteResultSchema, label: 'completion' }, signal);
-      await this.record('completion', server, name, began, 'allowed');
+      void this.record('completion', server, name, began, 'allowed');
       return result;
     } catch (err) {
       const text = await this.sanitize(err instanceof Error ? err.message : String(err));
-      await this.record('completion', server, name, began, 'error', text);
+      void this.record('completion', server, name, began, 'error', text);
       throw new McpError(ErrorCode.InternalError, text);
     }
   }
 
-  /** Reports a request outside the chain for the audit log; its name and error redacted. */
+  /**
+   * Reports a request outside the chain for the audit log, its name and error redacted; off the
+   * answer's path (a completion is asked on every keystroke), and never failing it.
+   */
   private async record(kind: RequestFinished['kind'], server: string, name: string, began: number, status: RequestFinished['status'], error?: string): Promise<void> {
-    if (!this.options.onRequest) return;
-    const [safeName, safeError] = await Promise.all([this.sanitize(name), error === undefined ? undefined : this.sanitize(error)]);
-    this.options.onRequest({ kind, server, name: safeName, status, error: safeError, duration_ms: performance.now() - began });
+    const report = this.options.onRequest;
+    if (!report) return;
+    const duration_ms = performance.now() - began;
+    try {
+      const [safeName, safeError] = await Promise.all([this.sanitize(name), error === undefined ? undefined : this.sanitize(error)]);
+      report({ kind, server, name: safeName, status, error: safeError, duration_ms });
+    } catch (err) {
+      this.options.logger.debug(`could not audit a ${kind} request: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   /** A session's `resources/subscribe`: the child is subscribed once, whoever asks; audited (kind `subscribe`). */
@@ -387,11 +396,11 @@ export class Gateway extends Disposable {
     const began = performance.now();
     const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
     if (route.refusal) {
-      await this.record('subscribe', route.server ?? '', uri, began, 'denied', route.refusal.message);
+      void this.record('subscribe', route.server ?? '', uri, began, 'denied', route.refusal.message);
       throw new McpError(ErrorCode.InvalidParams, await this.sanitize(route.refusal.message));
     }
     if (session.subscriptions.has(uri)) {
-      await this.record('subscribe', route.server, uri, began, 'allowed');
+      void this.record('subscribe', route.server, uri, began, 'allowed');
       return {};
     }
     session.subscriptions.set(uri, { server: route.server, uri: route.uri });
@@ -405,11 +414,11 @@ export class Gateway extends Disposable {
         session.subscriptions.delete(uri);
         this.release(key);
         const text = await this.sanitize(err instanceof Error ? err.message : String(err));
-        await this.record('subscribe', route.server, uri, began, 'error', text);
+        void this.record('subscribe', route.server, uri, began, 'error', text);
         throw new McpError(ErrorCode.InternalError, text);
       }
     }
-    await this.record('subscribe', route.server, uri, began, 'allowed');
+    void this.record('subscribe', route.server, uri, began, 'allowed');
     return {};
   }
 
@@ -420,7 +429,7 @@ export class Gateway extends Disposable {
   private async unsubscribe(session: UpstreamSession, uri: string, asked = false): Promise<Record<string, never>> {
     const began = performance.now();
     const sub = session.subscriptions.get(uri);
-    if (asked) await this.record('unsubscribe', sub?.server ?? '', uri, began, 'allowed');
+    if (asked) void this.record('unsubscribe', sub?.server ?? '', uri, began, 'allowed');
     if (!sub) return {};
     session.subscriptions.delete(uri);
     const key = subscriptionKey(sub.server, sub.uri);
