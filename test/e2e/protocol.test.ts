@@ -2,9 +2,8 @@
  * The whole MCP protocol reaches VS Code's own MCP client through Gatehouse (issue 12): with
  * `server-everything` behind the gateway, "MCP: Browse Resources..." lists its resources under
  * the Gatehouse server, and opening one shows the text the gateway read for it (a governed
- * `resources/read`, audited with kind `resource`). VS Code's client lists prompts at the same
- * time; the gateway's audit and the resource picker are what a test can observe without a
- * signed-in chat model.
+ * `resources/read`, audited with kind `resource`); typing `/mcp.` in the chat input offers its
+ * prompts as `/mcp.Gatehouse.everything__<prompt>` (no chat model or sign-in needed for that).
  */
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,7 +63,7 @@ describe("VS Code's MCP client sees the whole protocol through Gatehouse", { tim
   });
   after(() => ws?.remove());
 
-  test('server-everything behind the gateway: its resources in Browse Resources, one opened through resources/read; its prompts listed', { skip, timeout: 12 * 60_000 }, async (t) => {
+  test('server-everything behind the gateway: its resources in Browse Resources, one opened through resources/read; its prompts as chat / commands', { skip, timeout: 12 * 60_000 }, async (t) => {
     const vsix = await packageGatehouse();
     ws = fixtureWorkspace();
     writeFileSync(
@@ -112,6 +111,32 @@ describe("VS Code's MCP client sees the whole protocol through Gatehouse", { tim
       );
       assert.equal(read.status, 'allowed');
       assert.equal(read.server_name, 'everything');
+
+      // The prompts as the chat's / commands (no sign-in needed to type in the input): the
+      // everything server's prompts under the Gatehouse server, as server__prompt.
+      await page.keyboard.press('Escape');
+      await runCommand(page, 'Chat: Open Chat (Ask)');
+      const input = page.locator('.interactive-input-part .interactive-input-editor').first();
+      await input.waitFor({ state: 'visible', timeout: 60_000 });
+      const slash = page.locator('.suggest-widget .monaco-list-row').filter({ hasText: '/mcp.Gatehouse.everything__simple-prompt' });
+      await waitUntil(
+        'the prompt among the chat input /mcp. suggestions',
+        async () => {
+          await input.click();
+          await page.keyboard.press('Control+A');
+          await page.keyboard.press('Backspace');
+          await page.keyboard.type('/mcp.', { delay: 80 });
+          return slash.first().waitFor({ state: 'visible', timeout: 20_000 }).then(
+            () => true,
+            () => false,
+          );
+        },
+        120_000,
+        1_000,
+      );
+      const rows = await page.locator('.suggest-widget .monaco-list-row').allInnerTexts();
+      t.diagnostic(`chat / suggestions: ${JSON.stringify(rows)}`);
+      assert.ok(rows.some((r) => r.includes('everything__args-prompt')), 'every prompt of the server is offered');
     } catch (err) {
       if (workbench) {
         const shot = await screenshot(workbench.page, path.join(ARTIFACTS, `protocol-${Date.now()}.png`)).catch(() => undefined);
