@@ -83,10 +83,26 @@ export interface GatewayOptions {
   startupWaitMs?: () => number;
   /** Registry `profiles:`, read per request (hot reload); each is its own endpoint, see {@link Gateway.createServer}. */
   profiles?: () => Readonly<Record<string, ProfileConfig>> | undefined;
-  /** Policy and audit of children's requests to the client (sampling, elicitation, roots). */
-  serverRequests?: Pick<UpstreamSessionsOptions, 'admit' | 'fallbackRoots' | 'onServerRequest' | 'requestTimeoutMs'>;
   /** Spans for the upstream requests outside the chain (set when traces are exported). */
   tracer?: RequestTracer;
+  /** Policy and audit of children's requests to the client (sampling, elicitation, roots), and of their log messages. */
+  serverRequests?: Pick<UpstreamSessionsOptions, 'admit' | 'fallbackRoots' | 'onServerRequest' | 'requestTimeoutMs' | 'redactLog' | 'onLogMessage'>;
+  /** Called with every completion and (un)subscription a client asked for, for the audit log. */
+  onRequest?: (event: RequestFinished) => void;
+}
+
+/**
+ * A client request outside the chain (completion, subscription), as audited: what it named
+ * (a prompt's own name, a template or resource URI, redacted) and how it ended; never the
+ * argument a user is typing nor the values offered.
+ */
+export interface RequestFinished {
+  kind: 'completion' | 'subscribe' | 'unsubscribe';
+  server: string;
+  name: string;
+  status: 'allowed' | 'denied' | 'error';
+  error?: string;
+  duration_ms: number;
 }
 
 /** One governed call, finished (refusals before the chain and health calls are not included). */
@@ -222,7 +238,7 @@ export class Gateway extends Disposable {
       traced('resources/subscribe', origin(request.params, extra), () => this.subscribe(session, request.params.uri)),
     );
     server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) =>
-      traced('resources/unsubscribe', origin(request.params, extra), () => this.unsubscribe(session, request.params.uri)),
+      traced('resources/unsubscribe', origin(request.params, extra), () => this.unsubscribe(session, request.params.uri, true)),
     );
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
       session.logLevel = request.params.level;
@@ -364,37 +380,78 @@ export class Gateway extends Disposable {
 
   /**
    * `completion/complete`, routed by its ref: a prompt by its `server__prompt` name, a
-   * template by the resource rule. Not audited: clients ask on every keystroke.
+   * template by the resource rule. Audited like the other requests (kind `completion`), one
+   * record per request: what it completes, never the value being typed nor the values offered.
    */
   async complete(params: { ref: { type: string; name?: string; uri?: string }; [key: string]: unknown }, signal?: AbortSignal): Promise<CompleteResult> {
     const ref = params.ref;
+    const began = performance.now();
     let server: string;
     let downstreamRef: Record<string, unknown>;
+    let name: string;
     if (ref.type === 'ref/prompt') {
-      const name = ref.name ?? '';
+      name = ref.name ?? '';
       const split = splitToolName(name);
       const refusal = nameRefusal('prompt', split?.server, name, this.options.pool.serverNames());
-      if (refusal || !split) throw new McpError(ErrorCode.InvalidParams, refusal?.message ?? `Unknown prompt '${name}'.`);
+      if (refusal || !split) {
+        const text = refusal?.message ?? `Unknown prompt '${name}'.`;
+        void this.record('completion', split?.server ?? '', name, began, 'denied', text);
+        throw new McpError(ErrorCode.InvalidParams, await this.sanitize(text));
+      }
       server = split.server;
+      name = split.tool;
       downstreamRef = { ...ref, name: split.tool };
     } else {
       const route = (await this.index()).resolve(ref.uri ?? '', this.options.pool.serverNames());
-      if (route.refusal) throw new McpError(ErrorCode.InvalidParams, route.refusal.message);
+      if (route.refusal) {
+        void this.record('completion', route.server ?? '', ref.uri ?? '', began, 'denied', route.refusal.message);
+        throw new McpError(ErrorCode.InvalidParams, await this.sanitize(route.refusal.message));
+      }
       server = route.server;
+      name = route.uri;
       downstreamRef = { ...ref, uri: route.uri };
     }
+    // Nothing reaches a server that does not complete: nothing to audit either.
     if (!this.catalogs().find((c) => c.server === server)?.capabilities.completions) return { completion: { values: [] } };
     try {
-      return await this.request(server, { method: 'completion/complete', params: { ...params, ref: downstreamRef }, schema: CompleteResultSchema, label: 'completion' }, signal);
+      const result = await this.request(server, { method: 'completion/complete', params: { ...params, ref: downstreamRef }, schema: CompleteResultSchema, label: 'completion' }, signal);
+      void this.record('completion', server, name, began, 'allowed');
+      return result;
     } catch (err) {
-      throw new McpError(ErrorCode.InternalError, await this.sanitize(err instanceof Error ? err.message : String(err)));
+      const text = await this.sanitize(err instanceof Error ? err.message : String(err));
+      void this.record('completion', server, name, began, 'error', text);
+      throw new McpError(ErrorCode.InternalError, text);
     }
   }
 
+  /**
+   * Reports a request outside the chain for the audit log, its name and error redacted; off the
+   * answer's path (a completion is asked on every keystroke), and never failing it.
+   */
+  private async record(kind: RequestFinished['kind'], server: string, name: string, began: number, status: RequestFinished['status'], error?: string): Promise<void> {
+    const report = this.options.onRequest;
+    if (!report) return;
+    const duration_ms = performance.now() - began;
+    try {
+      const [safeName, safeError] = await Promise.all([this.sanitize(name), error === undefined ? undefined : this.sanitize(error)]);
+      report({ kind, server, name: safeName, status, error: safeError, duration_ms });
+    } catch (err) {
+      this.options.logger.debug(`could not audit a ${kind} request: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** A session's `resources/subscribe`: the child is subscribed once, whoever asks; audited (kind `subscribe`). */
   private async subscribe(session: UpstreamSession, uri: string): Promise<Record<string, never>> {
+    const began = performance.now();
     const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
-    if (route.refusal) throw new McpError(ErrorCode.InvalidParams, route.refusal.message);
-    if (session.subscriptions.has(uri)) return {};
+    if (route.refusal) {
+      void this.record('subscribe', route.server ?? '', uri, began, 'denied', route.refusal.message);
+      throw new McpError(ErrorCode.InvalidParams, await this.sanitize(route.refusal.message));
+    }
+    if (session.subscriptions.has(uri)) {
+      void this.record('subscribe', route.server, uri, began, 'allowed');
+      return {};
+    }
     session.subscriptions.set(uri, { server: route.server, uri: route.uri });
     const key = subscriptionKey(route.server, route.uri);
     const count = (this.subscribers.get(key) ?? 0) + 1;
@@ -405,15 +462,23 @@ export class Gateway extends Disposable {
       } catch (err) {
         session.subscriptions.delete(uri);
         this.release(key);
-        throw new McpError(ErrorCode.InternalError, await this.sanitize(err instanceof Error ? err.message : String(err)));
+        const text = await this.sanitize(err instanceof Error ? err.message : String(err));
+        void this.record('subscribe', route.server, uri, began, 'error', text);
+        throw new McpError(ErrorCode.InternalError, text);
       }
     }
+    void this.record('subscribe', route.server, uri, began, 'allowed');
     return {};
   }
 
-  /** Drops a session's subscription; the child is unsubscribed when no session wants the URI. */
-  private async unsubscribe(session: UpstreamSession, uri: string): Promise<Record<string, never>> {
+  /**
+   * Drops a session's subscription; the child is unsubscribed when no session wants the URI.
+   * What a client asked for is audited (kind `unsubscribe`); the clean-up after a disconnect is not.
+   */
+  private async unsubscribe(session: UpstreamSession, uri: string, asked = false): Promise<Record<string, never>> {
+    const began = performance.now();
     const sub = session.subscriptions.get(uri);
+    if (asked) void this.record('unsubscribe', sub?.server ?? '', uri, began, 'allowed');
     if (!sub) return {};
     session.subscriptions.delete(uri);
     const key = subscriptionKey(sub.server, sub.uri);

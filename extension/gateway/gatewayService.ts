@@ -267,6 +267,7 @@ export class GatewayService extends Disposable {
         exposeDiagnostics: () => this.tunables.health.expose_diagnostics,
         sanitizeError: (text) => governance.redactText(text),
         onRefused: (ctx) => governance.recordRefusal(ctx),
+        onRequest: (event) => governance.recordRequest(event),
         healthExtras: async () => {
           const halt = await readHalt(this.configDir, this.clock);
           return {
@@ -289,6 +290,8 @@ export class GatewayService extends Disposable {
         serverRequests: {
           admit: (server, method) => this.admitServerRequest(server, method),
           onServerRequest: (event) => governance.recordServerRequest(event),
+          redactLog: (text) => governance.redactText(text),
+          onLogMessage: (server, level) => governance.logSummary.note(server, level),
           fallbackRoots: this.options.rootsFallback ? () => [{ uri: pathToFileURL(this.options.folder).href, name: path.basename(this.options.folder) }] : undefined,
         },
         logger: this.logger,
@@ -611,6 +614,7 @@ export class GatewayService extends Disposable {
     const pool = this._pool;
     await this._gateway?.close();
     await pool?.stop();
+    this._governance?.logSummary.flush();
     await this._governance?.audit.close().catch(() => undefined);
     await this.metrics?.stop();
     this.metrics = undefined;

@@ -6,6 +6,7 @@ import type { GatewayTunables, Policy } from '../config/policySchema';
 import type { Registry } from '../config/registrySchema';
 import type { DownstreamPool } from '../pool/pool';
 import { AuditLog } from './audit/auditLog';
+import { LogSummary } from './routing/logSummary';
 import type { AuditInput } from './audit/auditRecord';
 import { ApprovalBroker } from './approvals/approvalBroker';
 import { approvalLayer } from './chain/approvalLayer';
@@ -151,22 +152,36 @@ export class Governance extends Disposable {
    */
   recordServerRequest(event: { server: string; method: string; status: 'allowed' | 'denied' | 'error'; error?: string; duration_ms: number }): void {
     const kind = event.method === 'sampling/createMessage' ? 'sampling' : event.method === 'elicitation/create' ? 'elicitation' : 'roots';
+    this.recordRequest({ ...event, kind, name: event.method });
+  }
+
+  /**
+   * One record of a request outside the chain (a child's request to the client, a client's
+   * completion or subscription): `tool_name` is what it named (already redacted by the caller),
+   * `metadata.kind` what it was. Arguments and answers are never recorded.
+   */
+  recordRequest(event: { kind: string; server: string; name: string; status: 'allowed' | 'denied' | 'error'; error?: string; duration_ms: number; metadata?: Record<string, unknown> }): void {
     void (async () => {
       const input: AuditInput = {
         session_id: this.options.sessionId,
-        tool_name: event.method,
+        tool_name: event.name,
         server_name: event.server,
         tier: 'read',
         status: event.status,
         autonomy_level: (this.options.policy()?.autonomy_level ?? 'L1') as AuditInput['autonomy_level'],
         duration_ms: Math.round(event.duration_ms),
         emission_source: 'proxy',
-        metadata: { kind },
+        metadata: { kind: event.kind, ...event.metadata },
       };
       if (event.error) input.error = await this.redactText(event.error);
       await this.audit.append(input);
     })().catch(() => undefined);
   }
+
+  /** Children's log messages, audited as a per-server summary (see LogSummary). */
+  readonly logSummary = new LogSummary((server, levels) =>
+    this.recordRequest({ kind: 'log', server, name: 'notifications/message', status: 'allowed', duration_ms: 0, metadata: { levels } }),
+  );
 
   /** A record the gateway originates itself (health, SESSION_BLOCKER, freeze …). */
   recordGatewayEvent(input: Omit<AuditInput, 'emission_source' | 'session_id'>): void {

@@ -10,6 +10,8 @@ import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../common/logger';
 import { newToken, tokenMatches } from './bearerToken';
 import type { Gateway } from './gateway';
+import { cancelWhenDropped } from './routing/droppedRequests';
+import { EventStreams } from './routing/eventStreams';
 
 export interface HttpListenerOptions {
   /** 0 (default) lets the OS pick a free port. */
@@ -57,6 +59,8 @@ export class HttpListener {
   private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
   /** The profile each session was opened on (`/mcp/<profile>`); absent for `/mcp`. */
   private readonly sessionProfiles = new Map<string, string>();
+  /** Which sessions can receive the gateway's requests (sampling, elicitation, roots). */
+  private readonly eventStreams = new EventStreams();
   /** Transports (each with its MCP `Server`) not yet closed: sessions plus any still being set up. */
   private liveTransports = 0;
   private endpoint: HttpEndpoint | undefined;
@@ -160,9 +164,9 @@ export class HttpListener {
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           // A POST is answered with one JSON body instead of an event stream per request: no
-          // stream set-up per call (p50 about halved in the bench). Nothing is lost: the gateway
-          // sends no request-scoped notifications, and list_changed travels on the client's GET
-          // stream, which stays an event stream.
+          // stream set-up per call (p50 about halved in the bench). Notifications and the
+          // children's requests to the client travel on the client's GET stream, which stays an
+          // event stream; without one such a request is refused at once (routing/eventStreams.ts).
           enableJsonResponse: true,
           onsessioninitialized: (id) => {
             this.sessions.set(id, created);
@@ -183,9 +187,13 @@ export class HttpListener {
             this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
           }
         };
-        await this.gateway.createServer(profile).connect(created);
+        const server = this.gateway.createServer(profile);
+        this.eventStreams.bind(created, this.gateway.sessions.get(server));
+        await server.connect(created);
         transport = created;
       }
+      this.eventStreams.watch(transport, req, res);
+      if (req.method === 'POST') cancelWhenDropped(transport, req.body, res);
       await transport.handleRequest(req, res, req.body);
     } catch (err) {
       this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);

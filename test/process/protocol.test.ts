@@ -223,6 +223,42 @@ describe('the whole MCP protocol through gatehouse serve', () => {
     assert.match(await rejection(client.complete({ ref: { type: 'ref/prompt', name: 'nope' }, argument: { name: 'a', value: '' } })), /missing the server prefix/);
   });
 
+  test('completions and subscriptions are audited (what they name, never the typed value); log messages relayed redacted and audited as a summary', async () => {
+    const completion = await until('the completion audited', () =>
+      auditRecords(project.configDir).find((r) => r.metadata?.kind === 'completion' && r.tool_name === 'completable-prompt' && r.status === 'allowed'),
+    );
+    assert.equal(completion.server_name, 'everything');
+    assert.doesNotMatch(JSON.stringify(completion), /Eng/, 'neither the value typed nor the values offered');
+    await until('the refused completion audited', () => auditRecords(project.configDir).find((r) => r.metadata?.kind === 'completion' && r.status === 'denied'));
+
+    await client.subscribeResource({ uri: 'demo://alpha/own' });
+    await client.unsubscribeResource({ uri: 'demo://alpha/own' });
+    await rejection(client.subscribeResource({ uri: `gatehouse://ghost/x://y?key=${SECRET}` }));
+    await until('subscriptions audited', () => {
+      const r = auditRecords(project.configDir);
+      return (
+        r.some((x) => x.metadata?.kind === 'subscribe' && x.tool_name === 'demo://alpha/own' && x.server_name === 'alpha' && x.status === 'allowed') &&
+        r.some((x) => x.metadata?.kind === 'unsubscribe' && x.tool_name === 'demo://alpha/own') &&
+        r.some((x) => x.metadata?.kind === 'subscribe' && x.status === 'denied' && /REDACTED/.test(String(x.tool_name)))
+      );
+    });
+
+    const logs: Array<{ logger?: string; level: string; data?: unknown }> = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+    await client.getPrompt({ name: 'alpha__log' });
+    await until('both log messages relayed', () => logs.filter((l) => l.logger === 'alpha').length >= 2);
+    const relayed = logs.filter((l) => l.logger === 'alpha');
+    assert.doesNotMatch(JSON.stringify(relayed), new RegExp(SECRET));
+    assert.deepEqual(relayed.map((l) => l.level), ['warning', 'error'], 'in order');
+    assert.deepEqual(relayed[0]?.data, { note: 'key [REDACTED:GitHub Token]' }, 'still an object, redacted inside');
+    assert.equal(relayed[1]?.data, 'plain [REDACTED:GitHub Token]');
+    // The first message of a server is recorded at once; the rest of its minute as one count.
+    const summary = await until('the log summary audited', () => auditRecords(project.configDir).find((r) => r.metadata?.kind === 'log' && r.server_name === 'alpha'));
+    assert.equal(summary.tool_name, 'notifications/message');
+    assert.deepEqual(summary.metadata?.levels, { warning: 1 });
+    assert.doesNotMatch(readFileSync(path.join(project.configDir, 'audit.jsonl'), 'utf8'), new RegExp(SECRET));
+  });
+
   test('counts: gatehouse__health and `gatehouse status` show prompts and resources', async () => {
     const health = JSON.parse(resultText(await client.callTool({ name: 'gatehouse__health', arguments: {} }))) as {
       downstreams: Array<{ name: string; prompts_count: number | null; resources_count: number | null }>;
@@ -350,6 +386,26 @@ describe('server → client requests and notifications', () => {
     assert.doesNotMatch(text, /should not be asked/);
   });
 
+  test('HALT refuses a child\'s sampling request made while its call runs; the client is not asked; audited as denied', async () => {
+    const gate = path.join(tempDir('gatehouse-gate-'), 'go');
+    const project = makeProject([catalog('alpha', { GATE_FILE: gate })], policy);
+    let asked = 0;
+    const c = await open(project.folder, { sampling: {} }, (client) =>
+      client.setRequestHandler(CreateMessageRequestSchema, async () => (asked++, { model: 'm', role: 'assistant', content: { type: 'text', text: 'asked' } })),
+    );
+    await until('alpha listed', async () => (await c.listPrompts()).prompts.some((p) => p.name === 'alpha__sample-later'));
+    // The call passes the chain before the freeze; the child asks after it.
+    const running = c.getPrompt({ name: 'alpha__sample-later' });
+    await until('the call in flight at the child', () => existsSync(`${gate}.started`));
+    writeFileSync(path.join(project.configDir, 'HALT'), 'frozen for sampling\n');
+    writeFileSync(gate, '');
+    const text = JSON.stringify((await running).messages);
+    rmSync(path.join(project.configDir, 'HALT'), { force: true });
+    assert.match(text, /refused: .*sampling from alpha refused.*frozen for sampling/);
+    assert.equal(asked, 0, 'the client was not asked');
+    await until('the refusal audited', () => auditRecords(project.configDir).find((r) => r.metadata?.kind === 'sampling' && r.status === 'denied'));
+  });
+
   test('logging: setLevel fans out, messages arrive with the server as logger; subscriptions deliver updates only to the subscriber', async () => {
     const project = makeProject([everything], policy);
     const gw = await startHttpGateway(project.folder);
@@ -391,6 +447,23 @@ describe('server → client requests and notifications', () => {
     // A respawn empties and refills the catalog: both show up as list_changed.
     writeFileSync(path.join(project.configDir, 'registry.yaml'), readFileSync(path.join(project.configDir, 'registry.yaml'), 'utf8').replace('TAG: alpha', 'TAG: alpha2'));
     await until('prompts/list_changed', () => changed > 0, 20_000);
+  });
+});
+
+describe('pagination', () => {
+  test("every page of a server's prompts, resources and templates is listed, and each reads back", async () => {
+    const project = makeProject([{ name: 'paged', fixture: 'paged.mjs' }], policy);
+    const c = await open(project.folder);
+    const prompts = await until('all pages of prompts', async () => {
+      const names = (await c.listPrompts()).prompts.map((p) => p.name);
+      return names.length === 3 ? names : undefined;
+    });
+    assert.deepEqual(prompts, ['paged__p0', 'paged__p1', 'paged__p2']);
+    assert.deepEqual((await c.listResources()).resources.map((r) => r.uri), ['paged://r0', 'paged://r1', 'paged://r2']);
+    assert.deepEqual((await c.listResourceTemplates()).resourceTemplates.map((t) => t.uriTemplate), ['paged://t0/{id}', 'paged://t1/{id}', 'paged://t2/{id}']);
+    assert.match(JSON.stringify(await c.getPrompt({ name: 'paged__p2' })), /prompt p2/);
+    assert.match(JSON.stringify(await c.readResource({ uri: 'paged://r2' })), /read paged:\/\/r2/);
+    assert.match(JSON.stringify(await c.readResource({ uri: 'paged://t1/9' })), /read paged:\/\/t1\/9/);
   });
 });
 
@@ -453,5 +526,84 @@ describe('over HTTP', () => {
       onprogress: (p) => void progress.push(p.progress),
     });
     assert.deepEqual(progress, [1, 2, 3].slice(0, Math.max(1, progress.length)), 'progress over HTTP (see the stdio test for the last step)');
+  });
+});
+
+describe('over HTTP: a dropped request', () => {
+  test('a POST whose connection closes before its answer cancels the request at the child', async () => {
+    const cancelFile = path.join(tempDir('gatehouse-drop-'), 'cancelled');
+    // A call timeout far beyond the deadline below: only the dropped connection can cancel it.
+    const project = makeProject([{ ...catalog('bad', { CANCEL_FILE: cancelFile }), timeouts: { call_ms: 600_000 } }], policy);
+    const gw = await startHttpGateway(project.folder);
+    const transport = new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } });
+    const c = new Client({ name: 'dropper', version: '1' });
+    await c.connect(transport);
+    clients.push(c);
+    await until('bad listed', async () => (await c.listPrompts()).prompts.some((p) => p.name === 'bad__slow'));
+    const lines = () => (existsSync(cancelFile) ? readFileSync(cancelFile, 'utf8') : '');
+    // Raw fetch, so nothing sends notifications/cancelled: the connection just goes away.
+    const drop = new AbortController();
+    const post = fetch(gw.info.url, {
+      method: 'POST',
+      signal: drop.signal,
+      headers: {
+        Authorization: `Bearer ${gw.info.token}`,
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        'mcp-session-id': transport.sessionId ?? '',
+        'mcp-protocol-version': transport.protocolVersion ?? '2025-06-18',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'dropped-1', method: 'prompts/get', params: { name: 'bad__slow' } }),
+    }).catch(() => 'dropped');
+    await until('the slow prompt running at the child', () => lines().includes('started bad'), 30_000);
+    drop.abort();
+    assert.equal(await post, 'dropped');
+    await until('the child saw the cancellation', () => lines().includes('cancelled bad'), 30_000);
+    // The session carries on.
+    assert.ok((await c.listPrompts()).prompts.length > 0);
+  });
+});
+
+describe('over HTTP: requests to a client travel only on its event stream', () => {
+  /** An HTTP client of the gateway whose fetch can refuse the event stream (GET) or say when it is open. */
+  async function streamClient(gw: { info: { url: string; token: string } }, name: string, stream: boolean) {
+    let open = false;
+    const fetcher = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+      // No stream: as a client (or proxy) that never opens one; 405 is what the SDK takes for "none".
+      if (init?.method === 'GET' && !stream) return new Response(null, { status: 405 });
+      const res = await fetch(url, init);
+      if (init?.method === 'GET' && res.ok) open = true;
+      return res;
+    };
+    const c = new Client({ name, version: '1' }, { capabilities: { sampling: {}, elicitation: { form: {} } } });
+    c.setRequestHandler(CreateMessageRequestSchema, async () => ({ model: 'm', role: 'assistant', content: { type: 'text', text: `${name} sampled` } }));
+    c.setRequestHandler(ElicitRequestSchema, async () => ({ action: 'decline' }));
+    await c.connect(
+      new StreamableHTTPClientTransport(new URL(gw.info.url), { fetch: fetcher, requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }),
+    );
+    clients.push(c);
+    return { client: c, streamOpen: () => open };
+  }
+
+  // Without the fix the child's request was dropped by the transport and the call waited out the
+  // child's own timeout (10 minutes for server-everything): the test's timeout catches that.
+  test('without a stream, sampling and elicitation fail at once naming why; with one, they are delivered', { timeout: 120_000 }, async () => {
+    const project = makeProject([everything], policy);
+    const gw = await startHttpGateway(project.folder);
+    const { client: blind } = await streamClient(gw, 'blind', false);
+    const sampled = resultText(await blind.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } }));
+    assert.match(sampled, /declared sampling but has no open event stream \(GET \/mcp\)/);
+    const elicited = resultText(await blind.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} }));
+    assert.match(elicited, /declared elicitation but has no open event stream/);
+    await until('the refusal audited', () =>
+      auditRecords(project.configDir).find((r) => r.metadata?.kind === 'sampling' && r.status === 'error' && /no open event stream/.test(String(r.error))),
+    );
+
+    const { client: seeing, streamOpen } = await streamClient(gw, 'seeing', true);
+    await until('the event stream open', () => streamOpen());
+    assert.match(resultText(await seeing.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } })), /seeing sampled/);
+    assert.match(resultText(await seeing.callTool({ name: 'everything__trigger-elicitation-request', arguments: {} })), /decline/i);
+    // The blind client still gets its answer, not the other client's user.
+    assert.match(resultText(await blind.callTool({ name: 'everything__trigger-sampling-request', arguments: { prompt: 'p', maxTokens: 5 } })), /no open event stream/);
   });
 });

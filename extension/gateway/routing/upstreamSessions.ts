@@ -23,6 +23,16 @@ export interface UpstreamSession {
   readonly subscriptions: Map<string, { server: string; uri: string }>;
   /** From `logging/setLevel`; undefined: everything. */
   logLevel?: LoggingLevel;
+  /** Set when requests reach this client only on a stream it opens (HTTP); undefined: always (stdio). */
+  channel?: RequestChannel;
+}
+
+/** Where a transport can carry the gateway's requests to its client only on a stream the client opened. */
+export interface RequestChannel {
+  /** While a stream is open: a signal aborted when it closes. Undefined while none is. */
+  current(): AbortSignal | undefined;
+  /** The same, waiting up to `withinMs` for a stream to open. */
+  opened(withinMs: number, signal: AbortSignal): Promise<AbortSignal | undefined>;
 }
 
 /** The three requests a child may send to the client, with the capability each needs. */
@@ -38,6 +48,8 @@ export interface UpstreamSessionsOptions {
   logger: Logger;
   /** How long a child's request to the client may wait for its answer (a person may be answering). */
   requestTimeoutMs?: number;
+  /** How long a child's request waits for the chosen client to open its event stream (default 2 s). */
+  streamWaitMs?: number;
   /**
    * Asked before a child's request goes to a client: a string refuses it (policy, HALT) with
    * that text. Called with the chosen session's absence too (`session` undefined) so it can audit.
@@ -45,6 +57,13 @@ export interface UpstreamSessionsOptions {
   admit?: (server: string, method: string, session: UpstreamSession | undefined) => Promise<string | undefined> | string | undefined;
   /** Answers `roots/list` when no client can (the extension: the workspace folders). */
   fallbackRoots?: () => Array<{ uri: string; name?: string }> | undefined;
+  /**
+   * Makes a child's log message safe to relay (redaction): the data as text, the same text or
+   * a redacted copy back. Messages wait for it in order, per server.
+   */
+  redactLog?: (text: string) => Promise<string>;
+  /** Called with every log message a child sends (the audit log keeps a per-server summary). */
+  onLogMessage?: (server: string, level: LoggingLevel) => void;
   /** Called with every relayed or refused child request, for the audit log. */
   onServerRequest?: (event: { server: string; method: string; status: 'allowed' | 'denied' | 'error'; error?: string; duration_ms: number }) => void;
 }
@@ -63,6 +82,8 @@ export class UpstreamSessions implements UpstreamBridge {
   /** URL-mode elicitations in progress: `server elicitationId` → the session that was asked. */
   private readonly elicitations = new Map<string, UpstreamSession>();
   private seq = 0;
+  /** Per server, the last log message still being redacted: the next one goes out after it. */
+  private readonly logQueues = new Map<string, Promise<void>>();
 
   constructor(private readonly options: UpstreamSessionsOptions) {}
 
@@ -119,11 +140,16 @@ export class UpstreamSessions implements UpstreamBridge {
     // The caller's own client, or nobody: another client's user must not be asked about a call
     // they did not make.
     if (best) return declared(best.session) ? best.session : undefined;
+    // Outside any call: a client that can be reached now, else the most recent one (whose
+    // stream may be opening).
     let recent: UpstreamSession | undefined;
+    let reachable: UpstreamSession | undefined;
     for (const s of this.sessions.values()) {
-      if (declared(s) && (!recent || s.lastActive > recent.lastActive)) recent = s;
+      if (!declared(s)) continue;
+      if (!recent || s.lastActive > recent.lastActive) recent = s;
+      if ((!s.channel || s.channel.current()) && (!reachable || s.lastActive > reachable.lastActive)) reachable = s;
     }
-    return recent;
+    return reachable ?? recent;
   }
 
   async request(server: string, request: { method: string; params?: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>> {
@@ -141,7 +167,11 @@ export class UpstreamSessions implements UpstreamBridge {
       report('denied', refused);
       throw new McpError(ErrorCode.InvalidRequest, refused);
     }
-    if (!session) {
+    // Over HTTP a request reaches the client only on the event stream it opened (GET): without
+    // one the transport would drop it silently and the child would wait out its own timeout.
+    const streamEnd = session?.channel ? (session.channel.current() ?? (await session.channel.opened(this.options.streamWaitMs ?? 2000, signal))) : undefined;
+    const unreachable = session?.channel !== undefined && streamEnd === undefined;
+    if (!session || unreachable) {
       if (request.method === 'roots/list') {
         const roots = this.options.fallbackRoots?.();
         if (roots) {
@@ -149,9 +179,11 @@ export class UpstreamSessions implements UpstreamBridge {
           return { roots };
         }
       }
-      const text =
-        `No client connected to Gatehouse supports ${route.capability} (${request.method} from ${server})` +
-        (this.sessions.size === 0 ? ': no client is connected.' : '; the client with a call in flight there (or every client) did not declare it.');
+      const text = unreachable
+        ? `The client that was to answer ${request.method} from ${server} declared ${route.capability} but has no open event stream (GET /mcp) ` +
+          'to receive requests on; Gatehouse answers HTTP requests with JSON bodies, so its requests to a client travel only on that stream.'
+        : `No client connected to Gatehouse supports ${route.capability} (${request.method} from ${server})` +
+          (this.sessions.size === 0 ? ': no client is connected.' : '; the client with a call in flight there (or every client) did not declare it.');
       report('error', text);
       throw new McpError(ErrorCode.InvalidRequest, text);
     }
@@ -159,15 +191,16 @@ export class UpstreamSessions implements UpstreamBridge {
     if (typeof elicitationId === 'string') this.elicitations.set(`${server} ${elicitationId}`, session);
     try {
       const result = (await session.server.request({ method: request.method, params: request.params } as never, route.schema, {
-        signal,
+        signal: streamEnd ? AbortSignal.any([signal, streamEnd]) : signal,
         timeout: this.options.requestTimeoutMs ?? 10 * 60_000,
       })) as Record<string, unknown>;
       report('allowed');
       return result;
     } catch (err) {
-      const gone = err instanceof McpError && err.code === ErrorCode.ConnectionClosed;
+      const streamClosed = streamEnd?.aborted === true && !signal.aborted;
+      const gone = streamClosed || (err instanceof McpError && err.code === ErrorCode.ConnectionClosed);
       const text = gone
-        ? `The client that was to answer ${request.method} from ${server} disconnected before answering.`
+        ? `The client that was to answer ${request.method} from ${server} ${streamClosed ? 'closed its event stream' : 'disconnected'} before answering.`
         : `The client could not answer ${request.method} from ${server}: ${err instanceof Error ? err.message : String(err)}`;
       report('error', text);
       throw new McpError(err instanceof McpError && !gone ? err.code : ErrorCode.InternalError, text);
@@ -177,11 +210,7 @@ export class UpstreamSessions implements UpstreamBridge {
   notify(server: string, notification: { method: string; params?: Record<string, unknown> }): void {
     const params = notification.params ?? {};
     if (notification.method === 'notifications/message') {
-      const level = params.level as LoggingLevel;
-      for (const s of this.sessions.values()) {
-        if (s.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(s.logLevel)) continue;
-        this.send(s, { method: notification.method, params: { ...params, logger: server } });
-      }
+      this.relayLog(server, params);
       return;
     }
     if (notification.method === 'notifications/elicitation/complete') {
@@ -198,6 +227,49 @@ export class UpstreamSessions implements UpstreamBridge {
           if (sub.server === server && sub.uri === params.uri) this.send(s, { method: notification.method, params: { ...params, uri: exposed } });
         }
       }
+    }
+  }
+
+  /**
+   * A child's log message to every session whose level admits it, with the server's name as
+   * logger, its data redacted first like everything else that leaves the gateway.
+   */
+  private relayLog(server: string, params: Record<string, unknown>): void {
+    const level = params.level as LoggingLevel;
+    try {
+      this.options.onLogMessage?.(server, level);
+    } catch (err) {
+      this.options.logger.debug(`log message audit: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const safe = this.redactData(params.data);
+    const previous = this.logQueues.get(server) ?? Promise.resolve();
+    const next = previous
+      .then(async () => {
+        const data = await safe;
+        for (const s of this.sessions.values()) {
+          if (s.logLevel && LEVELS.indexOf(level) < LEVELS.indexOf(s.logLevel)) continue;
+          this.send(s, { method: 'notifications/message', params: { ...params, data, logger: server } });
+        }
+      })
+      .catch((err: unknown) => this.options.logger.debug(`could not relay a log message of ${server}: ${err instanceof Error ? err.message : String(err)}`));
+    this.logQueues.set(server, next);
+    void next.then(() => {
+      if (this.logQueues.get(server) === next) this.logQueues.delete(server);
+    });
+  }
+
+  /** Log data is any JSON: redacted as its JSON text, parsed back when it still parses. */
+  private async redactData(data: unknown): Promise<unknown> {
+    const redact = this.options.redactLog;
+    if (!redact) return data;
+    if (typeof data === 'string') return redact(data);
+    const text = JSON.stringify(data) ?? '';
+    const safe = await redact(text);
+    if (safe === text) return data;
+    try {
+      return JSON.parse(safe) as unknown;
+    } catch {
+      return safe;
     }
   }
 

@@ -7,7 +7,7 @@ import { CreateMessageRequestSchema, ElicitationCompleteNotificationSchema, Elic
 import { nullLogger } from '../../../../extension/common/logger';
 import { compose, forKinds } from '../../../../extension/gateway/chain/chain';
 import type { CallContext } from '../../../../extension/gateway/chain/callContext';
-import { UpstreamSessions } from '../../../../extension/gateway/routing/upstreamSessions';
+import { UpstreamSessions, type RequestChannel } from '../../../../extension/gateway/routing/upstreamSessions';
 
 async function session(sessions: UpstreamSessions, name: string, capabilities: ClientCapabilities) {
   const server = new Server({ name: 'g', version: '1' }, { capabilities: {} });
@@ -102,6 +102,42 @@ describe('UpstreamSessions: URL elicitation', () => {
     sessions.notify('srv', { method: 'notifications/elicitation/complete', params: { elicitationId: 'e1' } });
     for (let i = 0; i < 50 && completed.length === 0; i++) await new Promise((r) => setImmediate(r));
     assert.deepEqual(completed, ['asked:e1']);
+  });
+});
+
+describe('UpstreamSessions: clients reachable only on a stream (HTTP)', () => {
+  /** A channel as the HTTP listener gives one: open while `stream` holds a controller. */
+  function channel() {
+    const state: { stream?: AbortController } = {};
+    const c: RequestChannel = {
+      current: () => state.stream?.signal,
+      opened: async () => state.stream?.signal,
+    };
+    return { c, open: () => (state.stream = new AbortController()), close: () => (state.stream?.abort(), (state.stream = undefined)) };
+  }
+
+  test('no stream: an error naming it, at once; outside a call a client with a stream is preferred; a stream closed mid-request ends it', async () => {
+    const sessions = new UpstreamSessions({ logger: nullLogger, streamWaitMs: 0 });
+    const a = await session(sessions, 'a', { sampling: {} });
+    const b = await session(sessions, 'b', { sampling: {} });
+    const ca = channel();
+    const cb = channel();
+    a.s.channel = ca.c;
+    b.s.channel = cb.c;
+    cb.open();
+    sessions.touch(a.s);
+    assert.equal(sessions.pick('srv', 'sampling'), b.s, 'a is more recent but cannot be reached');
+    const end = sessions.begin(a.s, 'srv');
+    await assert.rejects(sessions.request('srv', sampling, new AbortController().signal), /declared sampling but has no open event stream/);
+    ca.open();
+    assert.equal((await sessions.request('srv', sampling, new AbortController().signal)).model, 'a');
+    end();
+    b.client.setRequestHandler(CreateMessageRequestSchema, () => new Promise(() => undefined));
+    ca.close();
+    const pending = sessions.request('other', sampling, new AbortController().signal);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    cb.close();
+    await assert.rejects(pending, /closed its event stream before answering/);
   });
 });
 
