@@ -216,7 +216,10 @@ export class DownstreamPool extends Disposable implements DownstreamDirectory {
   /** The connection's view plus the pool-level session-blocker fields. */
   private viewOf(connection: DownstreamConnection): DownstreamView {
     const view = connection.view();
-    view.tool_names = connection.lastListedTools.map((t) => t.name);
+    // A name that holds a secret is withheld from the listing by governance; it must not reach
+    // the state file, the tree or the language server through this copy either.
+    const redact = this.deps.redact;
+    view.tool_names = connection.lastListedTools.map((t) => t.name).filter((name) => !redact || redact(name) === name);
     view.tools_hidden = view.tool_names.filter((t) => !this.toolSelected(connection.name, t));
     const blocker = this.sessionBlocker.get(connection.name);
     if (blocker) {
