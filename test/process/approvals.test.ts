@@ -146,13 +146,38 @@ describe('approvals through gatehouse serve', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }));
     clients.push(client);
     await listedWith(client, 'echo__write');
-    // The SDK client opens its GET stream right after initialize; wait until a call can be asked about.
-    const result = await until('an approved call over HTTP', async () => {
-      const r = await call(client, 'w1');
-      return r.isError ? undefined : r;
-    }, 30_000, 200);
+    // The SDK client opens its GET stream right after initialize, beside its first requests; the
+    // gateway waits briefly for it, so the first call is asked about (no retry here).
+    const result = await call(client, 'w1');
     assert.equal(resultText(result), 'wrote w1');
     assert.deepEqual(p.executions(), ['w1']);
     assert.equal(asked, 1);
+  });
+  // The gateway answers POSTs with JSON, so over HTTP only the client's event stream (GET) can
+  // carry the elicitation; a client that declares elicitation but never opens one cannot be asked.
+  // Denied after the short wait for a stream, not after approval.timeout_s (600 s here: the
+  // test's own timeout would catch that).
+  test('over HTTP without an event stream, elicitation declared: denied at once as approval_unavailable, never asked', { timeout: 120_000 }, async () => {
+    const p = project(600);
+    const gw = await startHttpGateway(p.folder);
+    let gets = 0;
+    // As a client (or proxy) that never opens the stream: 405 is what the SDK takes for "none".
+    const fetcher = async (url: string | URL, init?: RequestInit): Promise<Response> =>
+      init?.method === 'GET' ? (gets++, new Response(null, { status: 405 })) : fetch(url, init);
+    const client = new Client({ name: 'approval-blind', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+    let asked = 0;
+    client.setRequestHandler(ElicitRequestSchema, async () => (asked++, { action: 'accept' }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.info.url), { fetch: fetcher, requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }));
+    clients.push(client);
+    await listedWith(client, 'echo__write');
+    await until('the client tried its event stream', () => gets > 0, 20_000);
+    const result = await call(client, 'b1');
+    assert.equal(result.isError, true);
+    assert.match(resultText(result), /'echo__write' requires approval, but no one could be asked.*no event stream \(GET \/mcp\)/);
+    const record = await audited(p.configDir, 'b1');
+    assert.equal(record.metadata?.reason_code, 'approval_unavailable');
+    assert.equal(record.metadata?.approval?.answered_by, 'no_approver');
+    assert.equal(asked, 0);
+    assert.deepEqual(p.executions(), []);
   });
 });
