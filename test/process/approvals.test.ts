@@ -15,7 +15,8 @@ import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sd
 import { ensureCliBuilt } from '../helpers/cli';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
-import { cliEnv, listedWith, resultText, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
+import type { StatusReport } from '../../extension/cli/status';
+import { cliEnv, listedWith, readState, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
 
 const clients: Client[] = [];
@@ -126,6 +127,15 @@ describe('approvals through gatehouse serve', () => {
     const client = await serve(p.folder, () => (asked++, new Promise<ElicitResult>(() => undefined)));
     const pending = call(client, 'h1');
     await until('the client is asked', () => asked === 1, 20_000);
+    // The waiting approval reaches serve.state.json (our block) and `gatehouse status`.
+    await until('the approval in the state file', () => readState(p.configDir)?.gatehouse?.approvals_waiting?.length === 1, 20_000);
+    const statusJson = spawnCli(['status', '--json'], p.folder);
+    await statusJson.exited;
+    const waiting = (JSON.parse(statusJson.stdout()) as StatusReport).serve.approvals_waiting;
+    assert.deepEqual(waiting.map((w) => [w.server, w.tool, w.tier, w.asked, w.arguments]), [['echo', 'write', 'write', 'client_elicitation', '{"id":"h1"}']]);
+    const statusText = spawnCli(['status'], p.folder);
+    await statusText.exited;
+    assert.match(statusText.stdout(), /Approvals waiting: 1\n {2}echo__write \(write\) from approval-test: asked the client \(elicitation\)/);
     // As `gatehouse freeze` from another terminal would: the file, not the service's method.
     writeFileSync(path.join(p.configDir, 'HALT'), 'incident\n');
     const result = await pending;
@@ -135,6 +145,7 @@ describe('approvals through gatehouse serve', () => {
     assert.equal(record.metadata?.reason_code, 'approval_halted');
     assert.equal(record.metadata?.approval?.answered_by, 'halt');
     assert.deepEqual(p.executions(), []);
+    await until('the state file shows none waiting', () => readState(p.configDir)?.gatehouse?.approvals_waiting?.length === 0, 20_000);
   });
 
   test('over HTTP (JSON responses): the elicitation reaches the client on its GET stream; accepted, the call runs once', async () => {
