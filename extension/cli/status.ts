@@ -1,7 +1,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveConfigDir } from '../config/configDir';
-import type { ConfigStateView, SessionBlockView } from '../protocol/model';
+import type { ApprovalWaitingView, ConfigStateView, SessionBlockView } from '../protocol/model';
 import { PID_FILE_NAME, STATE_FILE_NAME, parseStateFile, type StateFileContents } from '../state/stateFile';
 import { flag, type ParsedArgs } from './args';
 import { probePid } from '../state/probePid';
@@ -45,6 +45,8 @@ export interface StatusReport {
     config: ConfigStateView | null;
     /** OpenTelemetry export counts (exported, dropped); null when export is off. */
     telemetry: TelemetryStats | null;
+    /** Calls waiting for a person (policy `approval:`); empty when none, or the writer does not publish them (rea). */
+    approvals_waiting: ApprovalWaitingView[];
   };
   halt: { active: boolean; reason: string | null };
   audit: { present: boolean; lines: number | null; last_timestamp: string | null; tail_hash_looks_valid: boolean };
@@ -94,6 +96,7 @@ export async function buildStatus(folder: string, configDir?: string, now = Date
       session_blocks: state?.gatehouse?.session_blocks ?? [],
       config: state?.gatehouse?.config ?? null,
       telemetry: state?.gatehouse?.telemetry ?? null,
+      approvals_waiting: state?.gatehouse?.approvals_waiting ?? [],
     },
     halt: await readHaltSummary(dir),
     audit: await auditSummary(path.join(dir, 'audit.jsonl')),
@@ -203,6 +206,14 @@ function renderStatus(r: StatusReport): string {
     if (blocks.length) {
       out.push('', 'Session blocks:');
       for (const b of blocks) out.push(`  ${s(b.server)}: circuit opened ${b.open_transitions} times (threshold ${b.threshold}) at ${s(b.emitted_at)}`);
+    }
+    const waiting = r.serve.approvals_waiting;
+    if (waiting.length) {
+      out.push('', `Approvals waiting: ${waiting.length}`);
+      for (const a of waiting) {
+        const who = a.asked === 'editor' ? 'the editor' : 'the client (elicitation)';
+        out.push(`  ${s(a.server)}__${s(a.tool)} (${a.tier}) from ${s(a.client)}: asked ${who} since ${s(a.since)}, denied at ${s(a.expires_at)} without an answer`);
+      }
     }
   }
   out.push('', 'Audit log:');

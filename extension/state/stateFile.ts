@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { systemClock, type Clock } from '../common/clock';
 import { Disposable, MutableDisposable } from '../common/disposable';
 import { Emitter, type Event } from '../common/event';
-import type { CircuitState, ConfigStateView, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
+import type { ApprovalWaitingView, CircuitState, ConfigStateView, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
 import type { StateStore } from './store';
 import { probePid, type PidLiveness } from './probePid';
 import { replaceFile } from '../platform/replaceFile';
@@ -88,7 +88,14 @@ export interface StateFileContents {
   updated_at: string | null;
   owner_pid: number | null;
   /** Gatehouse's own block; null in a file written by rea. */
-  gatehouse: { revision: number | null; session_blocks: SessionBlockView[]; config?: ConfigStateView; telemetry?: TelemetryStats | null } | null;
+  gatehouse: {
+    revision: number | null;
+    session_blocks: SessionBlockView[];
+    config?: ConfigStateView;
+    telemetry?: TelemetryStats | null;
+    /** Calls waiting for a person (policy `approval:`); absent in files written before approvals. */
+    approvals_waiting?: ApprovalWaitingView[];
+  } | null;
 }
 
 /**
@@ -437,6 +444,10 @@ export class StateFileWriter extends Disposable {
         session_blocks: snapshot.session_blocks.map((b) => ({ ...b, message: this.redact(b.message) ?? '' })),
         ...(snapshot.config ? { config: { ...snapshot.config, first_error: this.redact(snapshot.config.first_error) } } : {}),
         ...(this.telemetry && { telemetry: this.telemetry() ?? null }),
+        // Inside our block, so rea's shape is untouched; `gatehouse status` shows them.
+        ...(snapshot.approvals && {
+          approvals_waiting: snapshot.approvals.waiting.map((w) => ({ ...w, arguments: this.redact(w.arguments) ?? '' })),
+        }),
       },
     };
     return { text: `${JSON.stringify(payload, null, 2)}\n`, write: { revision: snapshot.revision, updatedAt } };
@@ -742,6 +753,7 @@ function parseGatehouseBlock(raw: unknown): StateFileContents['gatehouse'] {
     ...(config ? { config } : {}),
     revision: isCount(raw.revision) ? raw.revision : null,
     ...(isRecord(raw.telemetry) && { telemetry: raw.telemetry as unknown as TelemetryStats }),
+    ...(Array.isArray(raw.approvals_waiting) && { approvals_waiting: raw.approvals_waiting.flatMap(parseApprovalWaiting) }),
     session_blocks: blocks.flatMap((b: unknown): SessionBlockView[] =>
       isRecord(b) &&
       typeof b.server === 'string' &&
@@ -762,6 +774,28 @@ function parseGatehouseBlock(raw: unknown): StateFileContents['gatehouse'] {
         : [],
     ),
   };
+}
+
+const TIERS: readonly ApprovalWaitingView['tier'][] = ['read', 'write', 'destructive'];
+
+function parseApprovalWaiting(raw: unknown): ApprovalWaitingView[] {
+  if (!isRecord(raw)) return [];
+  const { id, client, server, tool, tier, arguments: args, asked, since, expires_at } = raw;
+  if (![id, client, server, tool, args, since, expires_at].every(isString)) return [];
+  if (!TIERS.includes(tier as ApprovalWaitingView['tier']) || (asked !== 'editor' && asked !== 'client_elicitation')) return [];
+  return [
+    {
+      id: id as string,
+      client: client as string,
+      server: server as string,
+      tool: tool as string,
+      tier: tier as ApprovalWaitingView['tier'],
+      arguments: args as string,
+      asked,
+      since: since as string,
+      expires_at: expires_at as string,
+    },
+  ];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -56,27 +56,34 @@ describe('Tool selection in the tree reaches VS Code\'s MCP client', { timeout: 
     await build({ entryPoints: [path.join(__dirname, 'suite', 'toolSelection.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'silent' });
     ws = fixtureWorkspace();
     const lines: string[] = [];
-    let page: Page | undefined;
-    let clicked: Promise<void> | undefined;
+    let suiteReady: () => void = () => undefined;
+    const ready = new Promise<void>((r) => (suiteReady = r));
     const code = await runExtensionTests({
       extensionDevelopmentPath: REPO_ROOT,
       extensionTestsPath: suite,
       workspace: ws.dir,
       timeoutMs: 7 * 60_000,
-      onPage: (p) => (page = p),
       onConsole: (line) => {
         lines.push(line);
         // The suite says `ready` once VS Code lists echo__sleep: then the UI acts.
-        if (line.includes(`${TAG} ready`) && page && !clicked) {
-          const p = page;
-          clicked = uncheckSleep(p).catch((err: Error) => {
-            lines.push(`${TAG} click failed: ${err.message}`);
-          });
+        if (line.includes(`${TAG} ready`)) suiteReady();
+      },
+      withPage: async (page, suiteExited) => {
+        await new Promise<void>((resolve) => {
+          void ready.then(resolve);
+          suiteExited.addEventListener('abort', () => resolve(), { once: true });
+        });
+        // A suite that exited before its cue failed on its own; there is nothing to click.
+        if (suiteExited.aborted) return;
+        try {
+          await uncheckSleep(page);
+        } catch (err) {
+          lines.push(`${TAG} click failed: ${err instanceof Error ? err.message : String(err)}`);
+          throw err;
         }
       },
-      onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|toolsel/i.test(l)).slice(-60).join('\n')),
+      onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|toolsel|page driver/i.test(l)).slice(-60).join('\n')),
     });
-    await clicked;
     const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));
     t.diagnostic(report.join('\n'));
     assert.equal(code, 0, `the suite exited ${code}:\n${report.join('\n')}`);

@@ -15,7 +15,8 @@ import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sd
 import { ensureCliBuilt } from '../helpers/cli';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
-import { cliEnv, listedWith, resultText, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
+import type { StatusReport } from '../../extension/cli/status';
+import { cliEnv, listedWith, readState, resultText, spawnCli, startHttpGateway, stopAllCli } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
 
 const clients: Client[] = [];
@@ -126,6 +127,15 @@ describe('approvals through gatehouse serve', () => {
     const client = await serve(p.folder, () => (asked++, new Promise<ElicitResult>(() => undefined)));
     const pending = call(client, 'h1');
     await until('the client is asked', () => asked === 1, 20_000);
+    // The waiting approval reaches serve.state.json (our block) and `gatehouse status`.
+    await until('the approval in the state file', () => readState(p.configDir)?.gatehouse?.approvals_waiting?.length === 1, 20_000);
+    const statusJson = spawnCli(['status', '--json'], p.folder);
+    await statusJson.exited;
+    const waiting = (JSON.parse(statusJson.stdout()) as StatusReport).serve.approvals_waiting;
+    assert.deepEqual(waiting.map((w) => [w.server, w.tool, w.tier, w.asked, w.arguments]), [['echo', 'write', 'write', 'client_elicitation', '{"id":"h1"}']]);
+    const statusText = spawnCli(['status'], p.folder);
+    await statusText.exited;
+    assert.match(statusText.stdout(), /Approvals waiting: 1\n {2}echo__write \(write\) from approval-test: asked the client \(elicitation\)/);
     // As `gatehouse freeze` from another terminal would: the file, not the service's method.
     writeFileSync(path.join(p.configDir, 'HALT'), 'incident\n');
     const result = await pending;
@@ -135,6 +145,7 @@ describe('approvals through gatehouse serve', () => {
     assert.equal(record.metadata?.reason_code, 'approval_halted');
     assert.equal(record.metadata?.approval?.answered_by, 'halt');
     assert.deepEqual(p.executions(), []);
+    await until('the state file shows none waiting', () => readState(p.configDir)?.gatehouse?.approvals_waiting?.length === 0, 20_000);
   });
 
   test('over HTTP (JSON responses): the elicitation reaches the client on its GET stream; accepted, the call runs once', async () => {
@@ -146,13 +157,38 @@ describe('approvals through gatehouse serve', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.info.url), { requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }));
     clients.push(client);
     await listedWith(client, 'echo__write');
-    // The SDK client opens its GET stream right after initialize; wait until a call can be asked about.
-    const result = await until('an approved call over HTTP', async () => {
-      const r = await call(client, 'w1');
-      return r.isError ? undefined : r;
-    }, 30_000, 200);
+    // The SDK client opens its GET stream right after initialize, beside its first requests; the
+    // gateway waits briefly for it, so the first call is asked about (no retry here).
+    const result = await call(client, 'w1');
     assert.equal(resultText(result), 'wrote w1');
     assert.deepEqual(p.executions(), ['w1']);
     assert.equal(asked, 1);
+  });
+  // The gateway answers POSTs with JSON, so over HTTP only the client's event stream (GET) can
+  // carry the elicitation; a client that declares elicitation but never opens one cannot be asked.
+  // Denied after the short wait for a stream, not after approval.timeout_s (600 s here: the
+  // test's own timeout would catch that).
+  test('over HTTP without an event stream, elicitation declared: denied at once as approval_unavailable, never asked', { timeout: 120_000 }, async () => {
+    const p = project(600);
+    const gw = await startHttpGateway(p.folder);
+    let gets = 0;
+    // As a client (or proxy) that never opens the stream: 405 is what the SDK takes for "none".
+    const fetcher = async (url: string | URL, init?: RequestInit): Promise<Response> =>
+      init?.method === 'GET' ? (gets++, new Response(null, { status: 405 })) : fetch(url, init);
+    const client = new Client({ name: 'approval-blind', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+    let asked = 0;
+    client.setRequestHandler(ElicitRequestSchema, async () => (asked++, { action: 'accept' }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.info.url), { fetch: fetcher, requestInit: { headers: { Authorization: `Bearer ${gw.info.token}` } } }));
+    clients.push(client);
+    await listedWith(client, 'echo__write');
+    await until('the client tried its event stream', () => gets > 0, 20_000);
+    const result = await call(client, 'b1');
+    assert.equal(result.isError, true);
+    assert.match(resultText(result), /'echo__write' requires approval, but no one could be asked.*no event stream \(GET \/mcp\)/);
+    const record = await audited(p.configDir, 'b1');
+    assert.equal(record.metadata?.reason_code, 'approval_unavailable');
+    assert.equal(record.metadata?.approval?.answered_by, 'no_approver');
+    assert.equal(asked, 0);
+    assert.deepEqual(p.executions(), []);
   });
 });

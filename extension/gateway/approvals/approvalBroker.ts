@@ -135,8 +135,9 @@ export class ApprovalBroker extends Disposable {
       return Promise.resolve(this.finish(ask, started, { decision: 'allowed', answered_by: 'session_grant', scope: 'session' }));
     }
     const approver = this.approver;
-    if (!approver && !ask.elicit) return Promise.resolve(this.finish(ask, started, { decision: 'denied', answered_by: 'no_approver' }));
+    // Withdrawn first: a client that went away while its stream was awaited was not "unaskable".
     if (ask.signal?.aborted) return Promise.resolve(this.finish(ask, started, { decision: 'denied', answered_by: 'withdrawn' }));
+    if (!approver && !ask.elicit) return Promise.resolve(this.finish(ask, started, { decision: 'denied', answered_by: 'no_approver' }));
 
     const id = randomUUID();
     const asked = approver ? 'editor' : 'client_elicitation';

@@ -1,28 +1,5 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import type { UpstreamSession } from '../routing/upstreamSessions';
-
-/**
- * How a request to this session's client can travel: `related` on the call's own channel
- * (stdio; HTTP with event-stream responses), `standalone` on the client's GET stream, or
- * `none`.
- *
- * Over HTTP the gateway answers POSTs with JSON bodies (httpListener.ts), which cannot carry a
- * request to the client; SDK 1.32 drops such a request without a word and leaves it waiting. The
- * only way to reach the client is then its standalone GET stream, if it opened one. The SDK has
- * no public way to ask whether it did, so this reads the transport's stream table; when the
- * shape is not the one known (an SDK upgrade), it answers `none`, so the call is denied with "no
- * one could be asked" rather than left to time out.
- */
-export function requestChannel(session: UpstreamSession): 'related' | 'standalone' | 'none' {
-  const transport = session.server.transport;
-  if (!transport) return 'none';
-  if (!(transport instanceof StreamableHTTPServerTransport)) return 'related';
-  const inner = (transport as unknown as { _webStandardTransport?: { _enableJsonResponse?: unknown; _streamMapping?: unknown } })._webStandardTransport;
-  if (!inner || typeof inner._enableJsonResponse !== 'boolean' || !(inner._streamMapping instanceof Map)) return 'none';
-  if (!inner._enableJsonResponse) return 'related';
-  return inner._streamMapping.has('_GET_stream') ? 'standalone' : 'none';
-}
+import { reachClient, type UpstreamSession } from '../routing/upstreamSessions';
 
 /** Whether the client declared form-mode elicitation (an empty `elicitation: {}` means form, per the spec). */
 export function declaresFormElicitation(session: UpstreamSession): boolean {
@@ -34,17 +11,31 @@ export function declaresFormElicitation(session: UpstreamSession): boolean {
 /**
  * A function that asks the calling client to approve, by `elicitation/create` in form mode
  * (an empty form: accept allows, decline or cancel denies), or undefined when it cannot be
- * asked. The request is related to the in-flight `tools/call` where the transport routes by it.
+ * asked: it did not declare elicitation, or (HTTP) it has no event stream open and none opens
+ * within the short wait children's requests get too ({@link reachClient}), so the call is denied
+ * at once as "no one could be asked" rather than left to time out. Over stdio the request is
+ * related to the in-flight `tools/call`; over HTTP it travels on the client's event stream, and
+ * is given up when that stream closes.
  */
-export function elicitApproval(session: UpstreamSession | undefined, requestId: string | number | undefined): ((message: string, signal: AbortSignal) => Promise<unknown>) | undefined {
+export async function elicitApproval(
+  session: UpstreamSession | undefined,
+  requestId: string | number | undefined,
+  signal: AbortSignal,
+): Promise<((message: string, signal: AbortSignal) => Promise<unknown>) | undefined> {
   if (!session || !declaresFormElicitation(session)) return undefined;
-  const channel = requestChannel(session);
-  if (channel === 'none') return undefined;
-  return (message, signal) =>
+  const reach = await reachClient(session, signal);
+  if (!reach) return undefined;
+  return (message, settled) =>
     session.server.request(
       { method: 'elicitation/create', params: { mode: 'form', message, requestedSchema: { type: 'object', properties: {} } } },
       ElicitResultSchema,
-      // The broker's own timer decides the timeout; the SDK's default (60 s) must not cut in first.
-      { signal, timeout: 2_147_483_647, relatedRequestId: channel === 'related' ? requestId : undefined },
+      {
+        signal: reach.streamEnd ? AbortSignal.any([settled, reach.streamEnd]) : settled,
+        // The broker's own timer decides the timeout; the SDK's default (60 s) must not cut in first.
+        timeout: 2_147_483_647,
+        // On an event stream a request may not name one: the SDK would route it to the POST's
+        // response, a JSON body that cannot carry it.
+        relatedRequestId: reach.streamEnd ? undefined : requestId,
+      },
     );
 }

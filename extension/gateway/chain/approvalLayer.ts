@@ -56,7 +56,8 @@ export function approvalLayer(options: ApprovalLayerOptions): Middleware {
       arguments: summarize(await options.redactArguments(ctx.arguments).catch(() => undefined)),
       timeout_s: timeoutS,
       session: ctx.upstream?.session,
-      elicit: elicitApproval(ctx.upstream?.session, ctx.upstream?.request_id),
+      // The editor is asked first; only without it is the client's event stream worth waiting for.
+      elicit: options.broker.hasApprover ? undefined : await elicitApproval(ctx.upstream?.session, ctx.upstream?.request_id, ctx.signal ?? new AbortController().signal),
       signal: ctx.signal,
     });
     ctx.metadata.approval = {
@@ -81,7 +82,7 @@ function denial(outcome: ApprovalOutcome, name: string, matched: string, timeout
     case 'no_approver':
       return [
         'approval_unavailable',
-        `'${name}' requires approval, but no one could be asked: no editor approver is running and this client did not declare MCP elicitation (or cannot receive a request from the gateway). ` +
+        `'${name}' requires approval, but no one could be asked: no editor approver is running and this client did not declare MCP elicitation (or, over HTTP, has no event stream (GET /mcp) open to receive the request). ` +
           `The call was not sent. Call it from VS Code with Gatehouse running, or from a client that supports elicitation. ${change}`,
       ];
     case 'timeout':

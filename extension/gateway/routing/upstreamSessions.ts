@@ -35,6 +35,21 @@ export interface RequestChannel {
   opened(withinMs: number, signal: AbortSignal): Promise<AbortSignal | undefined>;
 }
 
+/** How long a request to a client waits for the client to open its event stream, by default. */
+export const DEFAULT_STREAM_WAIT_MS = 2000;
+
+/**
+ * Whether a request can reach `session`'s client now: `{}` when it always can (stdio),
+ * `{ streamEnd }` when it travels on an open event stream (HTTP; the signal aborts when that
+ * stream closes), waiting up to `withinMs` for one to open; undefined when none did. The one
+ * check before the gateway sends a client anything: a child's request, an approval's elicitation.
+ */
+export async function reachClient(session: UpstreamSession, signal: AbortSignal, withinMs = DEFAULT_STREAM_WAIT_MS): Promise<{ streamEnd?: AbortSignal } | undefined> {
+  if (!session.channel) return {};
+  const streamEnd = session.channel.current() ?? (await session.channel.opened(withinMs, signal));
+  return streamEnd ? { streamEnd } : undefined;
+}
+
 /** The three requests a child may send to the client, with the capability each needs. */
 const SERVER_REQUESTS = {
   'sampling/createMessage': { capability: 'sampling', schema: CreateMessageResultSchema },
@@ -169,8 +184,9 @@ export class UpstreamSessions implements UpstreamBridge {
     }
     // Over HTTP a request reaches the client only on the event stream it opened (GET): without
     // one the transport would drop it silently and the child would wait out its own timeout.
-    const streamEnd = session?.channel ? (session.channel.current() ?? (await session.channel.opened(this.options.streamWaitMs ?? 2000, signal))) : undefined;
-    const unreachable = session?.channel !== undefined && streamEnd === undefined;
+    const reach = session ? await reachClient(session, signal, this.options.streamWaitMs) : undefined;
+    const streamEnd = reach?.streamEnd;
+    const unreachable = session !== undefined && reach === undefined;
     if (!session || unreachable) {
       if (request.method === 'roots/list') {
         const roots = this.options.fallbackRoots?.();

@@ -183,13 +183,13 @@ export interface ExtensionTestsOptions {
    * is forwarded there.
    */
   onConsole?: (line: string) => void;
-  /** Called with the workbench page once it renders, for checks that drive the UI while the suite runs. */
-  onPage?: (page: Page) => void;
   /**
    * Runs beside the suite once the workbench is open, for what only the page can do (click a
-   * notification's button); its rejection is reported through `onFailureLog` and fails the run.
+   * notification's button, a tree checkbox); its rejection is reported through `onFailureLog`
+   * and fails the run. The run's result waits for it; `suiteExited` aborts when the suite exits
+   * (or the run times out), so a hook waiting for the suite's cue can give up instead.
    */
-  withPage?: (page: Page) => Promise<void>;
+  withPage?: (page: Page, suiteExited: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -219,13 +219,14 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
         await page.exposeFunction('codeAutomationExit', (c: number) => resolveExit(Number(c)));
       },
     });
-    options.onPage?.(workbench.page);
     const timeoutMs = options.timeoutMs ?? 120_000;
     let timer: NodeJS.Timeout | undefined;
     let pageError: unknown;
-    const beside = options.withPage?.(workbench.page).catch((err: unknown) => (pageError = err));
+    const suiteExited = new AbortController();
+    const beside = options.withPage?.(workbench.page, suiteExited.signal).catch((err: unknown) => (pageError = err));
     code = await Promise.race([
       exited.then(async (c) => {
+        suiteExited.abort();
         await beside;
         return pageError === undefined ? c : c || 1;
       }),
@@ -234,6 +235,7 @@ export async function runExtensionTests(options: ExtensionTestsOptions): Promise
       }),
     ]);
     clearTimeout(timer);
+    suiteExited.abort();
     if (code !== 0) {
       const log = options.onFailureLog ?? ((t: string) => process.stderr.write(t));
       log(

@@ -7,6 +7,11 @@ import { ApprovalBroker, type ApprovalAnswer, type ApprovalRequest } from '../..
 import { approvalLayer } from '../../../extension/gateway/chain/approvalLayer';
 import type { CallContext } from '../../../extension/gateway/chain/callContext';
 import { compose, type Middleware } from '../../../extension/gateway/chain/chain';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestChannel, UpstreamSession } from '../../../extension/gateway/routing/upstreamSessions';
 import { until } from '../../helpers/poll';
 
 function context(overrides: Partial<CallContext> = {}): CallContext {
@@ -208,5 +213,71 @@ describe('ApprovalBroker with client elicitation', () => {
     late!({ action: 'accept' });
     const outcome = await decided;
     assert.deepEqual([outcome.decision, outcome.answered_by], ['denied', 'timeout']);
+  });
+});
+
+describe('approvalLayer: a client reachable only on its event stream (HTTP)', () => {
+  /** A real SDK session whose client declares elicitation and accepts, behind a channel the test opens. */
+  async function streamSession() {
+    const server = new Server({ name: 'g', version: '1' }, { capabilities: {} });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const client = new Client({ name: 'c', version: '1' }, { capabilities: { elicitation: { form: {} } } });
+    const asked: Array<string | number | undefined> = [];
+    client.setRequestHandler(ElicitRequestSchema, async (_req, extra) => (asked.push(extra.requestId), { action: 'accept' as const }));
+    await client.connect(b);
+    let stream: AbortController | undefined;
+    let opening: (() => void) | undefined;
+    const channel: RequestChannel = {
+      current: () => stream?.signal,
+      // As the listener's channel: waits (here: until the test opens it), undefined when none did.
+      opened: (_ms, signal) =>
+        new Promise((resolve) => {
+          if (stream || signal.aborted) return resolve(stream?.signal);
+          opening = () => resolve(stream?.signal);
+          signal.addEventListener('abort', () => resolve(undefined), { once: true });
+        }),
+    };
+    const session = { server, lastActive: 0, inFlight: new Map(), subscriptions: new Map(), channel } satisfies UpstreamSession;
+    return {
+      session,
+      asked,
+      open: () => ((stream = new AbortController()), opening?.()),
+      noStream: () => opening?.(),
+      opening: () => opening !== undefined,
+      close: () => Promise.all([client.close(), server.close()]),
+    };
+  }
+
+  it('no stream opens within the wait: denied at once as approval_unavailable, the client never asked', async () => {
+    const t = setup({ tools: ['github__delete_*'] });
+    const s = await streamSession();
+    const ctx = context({ upstream: { client_name: 'c', session: s.session, request_id: 7 } });
+    const done = t.run(ctx);
+    await until('the layer waits for a stream', () => s.opening());
+    s.noStream();
+    await done;
+    assert.equal(ctx.reason_code, 'approval_unavailable');
+    assert.match(ctx.error ?? '', /no event stream \(GET \/mcp\)/);
+    assert.equal((ctx.metadata.approval as { answered_by: string }).answered_by, 'no_approver');
+    assert.equal(t.broker.view.waiting.length, 0, 'nothing was left waiting for the timeout');
+    assert.deepEqual(s.asked, []);
+    assert.equal(t.dispatched(), 0);
+    await s.close();
+  });
+
+  it('a stream that opens within the wait carries the elicitation; accept runs the call once', async () => {
+    const t = setup({ tools: ['github__delete_*'] });
+    const s = await streamSession();
+    const ctx = context({ upstream: { client_name: 'c', session: s.session, request_id: 7 } });
+    const done = t.run(ctx);
+    await until('the layer waits for a stream', () => s.opening());
+    s.open();
+    await done;
+    assert.equal(ctx.status, 'allowed');
+    assert.equal((ctx.metadata.approval as { answered_by: string }).answered_by, 'client_elicitation');
+    assert.equal(s.asked.length, 1);
+    assert.equal(t.dispatched(), 1);
+    await s.close();
   });
 });

@@ -741,6 +741,29 @@ describe('parseStateFile', () => {
     assert.deepEqual(parseStateFile('{"gatehouse": {"revision": -1}}')!.gatehouse, { revision: null, session_blocks: [] });
   });
 
+  it('approvals waiting: written in our block (arguments redacted again), read back, invalid entries dropped', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-approvals-'));
+    try {
+      const clock = new ManualClock();
+      const store = new StateStore({ sessionId: 'ap', startedAt: clock.now() });
+      const waiting = { id: 'w1', client: 'Claude Code', server: 'github', tool: 'delete_repo', tier: 'destructive' as const, arguments: '{"repo":"x","t":"SECRET"}', asked: 'editor' as const, since: 'S', expires_at: 'E' };
+      store.setApprovals({ waiting: [waiting], recent: [] });
+      const writer = new StateFileWriter(store, { dir, clock, pid: MY_PID, redact: (t) => t.replace('SECRET', '[REDACTED]') });
+      await writer.start();
+      const text = fs.readFileSync(path.join(dir, 'serve.state.json'), 'utf8');
+      const raw = JSON.parse(text) as Record<string, unknown>;
+      assert.equal(raw.approvals_waiting, undefined, "rea's top level is unchanged");
+      const parsed = parseStateFile(text)!;
+      assert.deepEqual(parsed.gatehouse?.approvals_waiting, [{ ...waiting, arguments: '{"repo":"x","t":"[REDACTED]"}' }]);
+      await writer.stop();
+      writer.dispose();
+      const bad = parseStateFile(JSON.stringify({ gatehouse: { approvals_waiting: [waiting, { ...waiting, tier: 'huge' }, { ...waiting, asked: 'x' }, null, { id: 1 }] } }))!;
+      assert.deepEqual(bad.gatehouse?.approvals_waiting, [waiting]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads back what the writer wrote', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-roundtrip-'));
     try {
