@@ -19,6 +19,7 @@ import { CHILD_CLIENT_CAPABILITIES } from './childClientCapabilities';
 import { ChildProcessTransport, type ChildExit } from './childTransport';
 import type { ConnectionDeps } from './connectionDeps';
 import { connectionRefusal } from './connectionRefusal';
+import { connectionView } from './connectionView';
 import { sendRequest, type RequestHost } from './connectionRequests';
 import { bound, describeExit, errorText } from './connectionText';
 import { createConnectionTransport, describeStartFailure } from './connectionTransport';
@@ -30,6 +31,7 @@ import { routeChildMessages } from './routeChildMessages';
 import { ServerCatalogState } from './serverCatalogState';
 import { listAllTools, listCatalog, type CatalogListing } from './serverListings';
 import { Supervisor } from './supervisor';
+import { supervisionSettings } from './supervisionSettings';
 import type { CallOptions, DownstreamRequest, ServerCatalog } from './types';
 
 // The connection's state machine lives here. The pieces that only read config, list, forward
@@ -38,6 +40,7 @@ import type { CallOptions, DownstreamRequest, ServerCatalog } from './types';
 // (config to transport), serverListings.ts (paged listings), serverCatalogState.ts (prompts and
 // resources), routeChildMessages.ts (child to client traffic), remoteSignIn.ts (auth
 // providers), connectionRequests.ts (the rules every request kind is sent under),
+// supervisionSettings.ts (tunables to breaker and supervisor options), connectionView.ts,
 // readyWaiters.ts (calls waiting for a start), connectionRefusal.ts and connectionText.ts (texts).
 
 /** Importers (pool.ts, tests) take the deps type from here, as before the split. */
@@ -115,35 +118,11 @@ export class DownstreamConnection extends Disposable {
   ) {
     super();
     this.name = config.name;
-    const t = deps.tunables;
-    this.breaker = this.register(
-      new CircuitBreaker(
-        config.name,
-        {
-          failureThreshold: t.breaker.failure_threshold,
-          cooldownMs: t.breaker.cooldown_ms,
-          maxCooldownMs: t.breaker.max_cooldown_ms,
-        },
-        deps.clock,
-      ),
-    );
+    const settings = supervisionSettings(deps.tunables, deps.stableMs);
+    this.breaker = this.register(new CircuitBreaker(config.name, settings.breaker, deps.clock));
     this.register(this.breaker.onDidRequestProbe(() => void this.probe()));
     this.register(this.breaker.onDidChangeState(() => this.refreshDegraded()));
-    this.supervisor = new Supervisor(
-      {
-        backoff: {
-          initialMs: t.backoff.initial_ms,
-          multiplier: t.backoff.multiplier,
-          maxMs: t.backoff.max_ms,
-          jitter: t.backoff.jitter,
-        },
-        maxCrashes: t.supervisor.max_crashes,
-        crashWindowMs: t.supervisor.crash_window_ms,
-        stableMs: deps.stableMs ?? 10_000,
-      },
-      deps.clock,
-      deps.random,
-    );
+    this.supervisor = new Supervisor(settings.supervisor, deps.clock, deps.random);
     this.register({ dispose: () => this.output.dispose() });
     this.waiters = new ReadyWaiters(deps.clock);
     this.signIn = this.register(
@@ -614,34 +593,12 @@ export class DownstreamConnection extends Disposable {
 
   /** The plain-JSON view every consumer renders. */
   view(): DownstreamView {
-    const state = this._state;
-    const connected = this.client !== undefined && STATES_WITH_CLIENT.has(state);
-    const circuit = this.breaker.state;
-    const healthy = state === 'ready' || state === 'starting' || (state === 'degraded' && circuit === 'closed');
-    const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      name: this.name,
-      connected,
-      healthy,
-      circuit_state: circuit,
-      retry_at: circuit === 'open' ? iso(this.breaker.retryAt) : null,
-      last_error: this.lastError === null ? null : this.redact(this.lastError),
-      tools_count: connected ? this._tools.length : null,
-      ...this.catalogState.counts(connected),
-      open_transitions: 0,
-      session_blocker_emitted: false,
-      state,
-      reason: this.reason === null ? null : this.redact(this.reason),
-      transport: this.config.url ? 'http' : 'stdio',
-      pid: this.pid,
-      restarts: this.restarts,
-      last_exit: this.lastExit,
-      started_at: iso(this.startedAt),
-      calls: this.stats.calls,
-      errors: this.stats.errors,
-      latency_ms: this.stats.percentiles(),
-      in_flight: this.stats.inFlight,
-      next_retry_at: state === 'backoff' ? iso(this.nextRetryAt) : null,
-    };
+    const connected = this.client !== undefined && STATES_WITH_CLIENT.has(this._state);
+    const { name, breaker, lastError, reason, pid, restarts, lastExit, startedAt, stats, nextRetryAt } = this;
+    const transport = this.config.url ? 'http' : 'stdio';
+    const catalogCounts = this.catalogState.counts(connected);
+    const facts = { name, state: this._state, connected, breaker, lastError, reason, toolsCount: this._tools.length, catalogCounts, transport } as const;
+    return connectionView({ ...facts, pid, restarts, lastExit, startedAt, stats, nextRetryAt }, (text) => this.redact(text));
   }
+
 }
