@@ -4,26 +4,38 @@ import { Disposable } from '../../common/disposable';
 import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from './auditFileSystem';
-import { AnchorWriter, compareWithAnchor, countLines, readAnchor, type TailAnchor } from './auditAnchor';
 import { directoryLock, type AuditLock, type ReleaseLock } from './auditLock';
+import type { AuditChainBreak, AuditFailure, AuditLogOptions, AuditLogStats } from './auditLogOptions';
 import {
   AUDIT_FILE_NAME,
   CHAIN_BREAK_TOOL_NAME,
-  GATEWAY_SERVER_NAME,
   GENESIS_HASH,
   MAX_RECORD_BYTES,
   ROTATION_TOOL_NAME,
   TAIL_CUT_TOOL_NAME,
-  sha256Hex,
   type AuditInput,
   type AuditRecord,
 } from './auditRecord';
-import { canonicalJson, isWellFormedString } from './canonicalJson';
+import { AuditRecordError } from './auditRecordError';
+import { buildAuditBody, type AuditBody as Body } from './buildAuditBody';
+import { tailEvidence, type ChainHead } from './chainHead';
+import { chainRecord } from './chainRecord';
+import { gatewayMarker } from './gatewayMarker';
 import { checkAuditLine } from './checkAuditLine';
 import { readTail } from './readTail';
-import { freeRotatedPath, rotationSettings, segmentStartOf, type AuditRotationPolicy } from './auditRotation';
+import { freeRotatedPath, rotationSettings, segmentStartOf } from './auditRotation';
+import { TailAnchorTracker } from './tailAnchorTracker';
+import { writeAll } from './writeAll';
 
+// The writer's state machine (queue, group commit rounds, attach, rotation) lives here. The
+// pieces that are pure or plain bookkeeping live beside it, each in its own file:
+// auditLogOptions.ts (its option and event shapes), buildAuditBody.ts (the append-time check),
+// chainRecord.ts (the hash chain's step), gatewayMarker.ts (its own records), chainHead.ts
+// (where a write continues, break evidence), tailAnchorTracker.ts (audit.anchor) and
+// writeAll.ts. What moved is re-exported here, so importers keep this path.
 export { DEFAULT_ROTATION_MAX_AGE_DAYS, DEFAULT_ROTATION_MAX_BYTES, type AuditRotationPolicy } from './auditRotation';
+export type { AuditChainBreak, AuditFailure, AuditLogOptions, AuditLogStats } from './auditLogOptions';
+export { AuditRecordError } from './auditRecordError';
 
 /** The tail reader gives up (and records a chain break) past this many bytes. */
 const MAX_TAIL_BYTES = 4 * MAX_RECORD_BYTES;
@@ -43,104 +55,11 @@ const ROTATION_RETRY_MS = 60_000;
  * counted from its next rotation on.
  */
 const MAX_COUNT_BYTES = 8 * 1024 * 1024;
-/** Characters of a broken tail copied into the chain-break record, as evidence. */
-const TAIL_EXCERPT_CHARS = 256;
-
-const TIERS: ReadonlySet<string> = new Set(['read', 'write', 'destructive']);
-const STATUSES: ReadonlySet<string> = new Set(['allowed', 'denied', 'error']);
-const SOURCES: ReadonlySet<string> = new Set(['gateway', 'proxy']);
-
-
-/** Options of {@link AuditLog}. */
-export interface AuditLogOptions {
-  /** The config directory; `audit.jsonl` lives in it. Created (0700) if missing. */
-  dir: string;
-  /** `session_id` of records whose input has none (gateway markers, helper records). */
-  sessionId?: string;
-  /**
-   * Read before every write, so policy reloads apply. `undefined` (no `audit.rotation` block)
-   * still rotates at 50 MiB: rotation is a property of the writer, not of each caller
-   * (SPEC §13.3, 0.20.0). A block turns on the age rule too (default 30 days), as in rea.
-   */
-  rotation?: () => AuditRotationPolicy | undefined;
-  /** Timestamps and the age rule. Default the system clock. */
-  clock?: Clock;
-  /** Injectable for tests. Default fs/promises. */
-  fs?: AuditFileSystem;
-  /**
-   * The cross-process lock taken around each group write (one per write, not per record).
-   * Default: rea's `proper-lockfile` lock on `dir` (see {@link directoryLock}).
-   */
-  lock?: AuditLock;
-  /** fsync after each group write (default true; one fsync per batch, not per record). */
-  fsync?: boolean;
-  /**
-   * Group commit window: a group write starts at least this long after the previous one
-   * started, so records appended meanwhile join it (default 0: write as soon as the previous
-   * write is done). A record arriving after a quiet spell is written at once either way. Worth
-   * it where nobody awaits the append (the gateway's audit layer): each group write costs a
-   * stat, a write and an fsync, which at one record per call was most of a call's cost.
-   */
-  groupCommitMs?: number;
-  logger?: Logger;
-}
-
-/** A record that was not written, and why. */
-export interface AuditFailure {
-  /** `refused`: the record is invalid (never queued); `lock`: the cross-process lock could not be taken (records still written, unlocked); `open`/`write`: I/O; `rotate`: rotation failed (records still written); `closed`: appended after close. */
-  phase: 'refused' | 'lock' | 'open' | 'write' | 'rotate' | 'closed';
-  error: Error;
-  /** Records lost by this failure (0 for `rotate`). */
-  records: number;
-}
-
-/** A new chain segment the writer started because the file's tail was unusable. */
-export interface AuditChainBreak {
-  reason: string;
-  /** The marker record written (prev_hash = genesis). */
-  record: AuditRecord;
-}
-
-/** Counters, for tests and the dashboard. */
-export interface AuditLogStats {
-  /** Group writes issued (each is one `write` of one or more lines). */
-  writes: number;
-  /** Records written, markers included. */
-  records: number;
-  bytesWritten: number;
-  rotations: number;
-  /** Bytes read to recover the chain head: bounded by the last line, not the file size. */
-  tailBytesRead: number;
-  chainBreaks: number;
-  /** Times the log was found shorter than the tail anchor says it was (records removed at the end). */
-  tailCuts: number;
-}
-
-/** An append that is refused (invalid record, or the log is closed). */
-export class AuditRecordError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AuditRecordError';
-  }
-}
-
-type Body = Record<string, unknown>;
-
 interface Pending {
   /** Undefined for a barrier (open/flush): it only waits for the write round it lands in. */
   body?: Body;
   resolve(record: AuditRecord | undefined): void;
   reject(err: Error): void;
-}
-
-/** Where the next write continues the chain, decided by (re)attaching to the file. */
-interface ChainHead {
-  /** Written before the first record: `\n` when the file ends in a line cut short. */
-  leading: string;
-  /** Marker records (rotation, chain break) that go first. */
-  markers: Body[];
-  /** prev_hash of the first record written. */
-  prevHash: string;
 }
 
 /**
@@ -205,13 +124,8 @@ export class AuditLog extends Disposable {
   private segmentStart: number | null | undefined;
   /** After a failed rotation, no new attempt before this time. */
   private rotationRetryAt = 0;
-  /** What `audit.jsonl` held after the last write we know of (from `audit.anchor` at first). */
-  private expected: Omit<TailAnchor, 'file' | 'updated_at'> | undefined;
-  private anchorLoaded = false;
-  private anchorFailed = false;
-  private readonly anchor: AnchorWriter;
-  /** Lines in `audit.jsonl` (null: not counted). */
-  private lines: number | null = null;
+  /** `audit.anchor`, and the line count it carries. */
+  private readonly anchor: TailAnchorTracker;
 
   private readonly counters: AuditLogStats = { writes: 0, records: 0, bytesWritten: 0, rotations: 0, tailBytesRead: 0, chainBreaks: 0, tailCuts: 0 };
 
@@ -223,7 +137,7 @@ export class AuditLog extends Disposable {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? nullLogger;
     this.sessionId = options.sessionId ?? 'external';
-    this.anchor = new AnchorWriter(options.dir);
+    this.anchor = new TailAnchorTracker(options.dir, this.fs, this.clock, this.logger, { maxTailBytes: MAX_TAIL_BYTES, maxCountBytes: MAX_COUNT_BYTES });
   }
 
   /** Creates a log and opens it (recovering the chain head, recording a break if needed). */
@@ -268,7 +182,7 @@ export class AuditLog extends Disposable {
     if (this.closed) return this.refuse('closed', new AuditRecordError('audit log is closed; record dropped'));
     let body: Body;
     try {
-      body = this.buildBody(input);
+      body = buildAuditBody(input, this.now(), this.sessionId);
     } catch (err) {
       const error = err instanceof AuditRecordError ? err : new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err });
       return this.refuse('refused', error);
@@ -441,9 +355,9 @@ export class AuditLog extends Disposable {
       this.counters.bytesWritten += buffer.length;
       this.counters.records += written.length;
       this.last = prev;
-      if (this.lines !== null) this.lines += written.length + (head.leading ? 1 : 0);
+      if (this.anchor.lines !== null) this.anchor.lines += written.length + (head.leading ? 1 : 0);
       // Still under the lock: the anchor describes the file exactly as this write left it.
-      if (durable) await this.writeAnchor(prev);
+      if (durable) await this.anchor.record(this.size, prev);
       if (head.markers.length > 0) this.afterMarkers(head, written);
       // The head now continues from what we wrote.
       this.head = { leading: '', markers: [], prevHash: prev };
@@ -532,8 +446,8 @@ export class AuditLog extends Disposable {
     this.segmentStart = undefined;
     const wroteBefore = this.last !== undefined;
     const head = await this.headFromTail(handle, size);
-    const cut = await this.checkAgainstAnchor(handle, size, head, wroteBefore);
-    if (cut) head.markers.push(cut);
+    const cut = await this.anchor.check(handle, size, head, wroteBefore);
+    if (cut) head.markers.push(this.marker(TAIL_CUT_TOOL_NAME, cut.metadata, 'error', cut.error));
     return head;
   }
 
@@ -580,48 +494,6 @@ export class AuditLog extends Disposable {
     return { leading: '', markers: [], prevHash: lastCheck.hash };
   }
 
-  /**
-   * Compares the file with what the last write left (the tail anchor): a log that no longer
-   * holds that record where it was, and was not rotated away meanwhile, lost its tail. The
-   * running writer must not quietly continue from a shortened chain, so it returns a
-   * `audit.tail_cut` marker saying how many records are missing. Also counts the file's lines.
-   */
-  private async checkAgainstAnchor(handle: AuditFileHandle, size: number, head: ChainHead, wroteBefore: boolean): Promise<Body | undefined> {
-    if (!this.anchorLoaded) {
-      this.anchorLoaded = true;
-      const found = await readAnchor(this.options.dir);
-      if (found instanceof Error) this.logger.warn(`audit: ${found.message}; cut tails cannot be told until the next write`);
-      else if (found) this.expected = { size: found.size, lines: found.lines, hash: found.hash };
-    }
-    const expected = this.expected;
-    const countAll = async (): Promise<number | null> => (size <= MAX_COUNT_BYTES ? countLines(handle, 0, size) : null);
-    // Empty after we wrote to it: the file_replaced break says so (headFromTail).
-    if (!expected || head.markers.some((m) => m.tool_name !== CHAIN_BREAK_TOOL_NAME) || (size === 0 && wroteBefore)) {
-      this.lines = await countAll();
-      return undefined;
-    }
-    if (head.markers.length === 0 && head.prevHash === expected.hash && size <= expected.size) {
-      // The tail is the anchored record (the usual reopen; or it lost just its newline in a crash).
-      this.lines = expected.lines === null ? null : expected.lines - (size < expected.size ? 1 : 0);
-      return undefined;
-    }
-    const verdict = await compareWithAnchor(this.fs, this.options.dir, handle, size, expected, { maxTailBytes: MAX_TAIL_BYTES, maxCountBytes: MAX_COUNT_BYTES });
-    this.lines = verdict.lines;
-    return verdict.cut && this.marker(TAIL_CUT_TOOL_NAME, verdict.cut.metadata, 'error', verdict.cut.error);
-  }
-
-  /** Records what this write left in `audit.anchor`; a failure is logged once and costs only cut-tail detection. */
-  private async writeAnchor(hash: string): Promise<void> {
-    this.expected = { size: this.size, lines: this.lines, hash };
-    try {
-      await this.anchor.write({ file: AUDIT_FILE_NAME, ...this.expected, updated_at: new Date(this.clock.now()).toISOString() });
-      this.anchorFailed = false;
-    } catch (err) {
-      if (!this.anchorFailed) this.logger.warn(`audit: cannot update ${path.join(this.options.dir, 'audit.anchor')}: ${errorText(err)}`);
-      this.anchorFailed = true;
-    }
-  }
-
   private breakHead(leading: string, reason: string, previousTail: Record<string, unknown>): ChainHead {
     return {
       leading,
@@ -631,18 +503,12 @@ export class AuditLog extends Disposable {
   }
 
   private marker(toolName: string, metadata: Record<string, unknown>, status: 'allowed' | 'error' = 'allowed', error?: string): Body {
-    return this.buildBody({
-      tool_name: toolName,
-      server_name: GATEWAY_SERVER_NAME,
-      session_id: this.sessionId,
-      tier: 'read',
-      status,
-      autonomy_level: 'system',
-      duration_ms: 0,
-      emission_source: 'gateway',
-      error,
-      metadata,
-    });
+    return gatewayMarker(toolName, metadata, this.now(), this.sessionId, status, error);
+  }
+
+  /** The timestamp a record built now gets. */
+  private now(): string {
+    return new Date(this.clock.now()).toISOString();
   }
 
   private async rotationDue(): Promise<boolean> {
@@ -665,98 +531,9 @@ export class AuditLog extends Disposable {
     await handle?.close().catch(() => undefined);
     await this.fs.rename(this.file, target);
     // The anchored record is in the rotated file now; the marker's write anchors the new one.
-    this.expected = undefined;
+    this.anchor.forget();
     this.pendingRotation = { rotatedFrom: path.basename(target), rotatedAt, prevHash };
     this.logger.info(`audit: rotated ${this.file} to ${path.basename(target)}`);
-  }
-
-  // ---- records -----------------------------------------------------------------------------
-
-  /**
-   * Validates an input and returns the record body (no prev_hash/hash) as a fresh plain
-   * object, detached from the caller's (possibly mutable) metadata.
-   */
-  private buildBody(input: AuditInput): Body {
-    const body: Body = {
-      timestamp: new Date(this.clock.now()).toISOString(),
-      session_id: input.session_id ?? this.sessionId,
-      tool_name: input.tool_name,
-      server_name: input.server_name,
-      tier: input.tier ?? 'read',
-      status: input.status ?? 'allowed',
-      autonomy_level: input.autonomy_level ?? 'unknown',
-      duration_ms: input.duration_ms ?? 0,
-      emission_source: input.emission_source ?? 'proxy',
-    };
-    if (input.error !== undefined) body.error = input.error;
-    if (input.redacted_fields && input.redacted_fields.length > 0) body.redacted_fields = input.redacted_fields;
-    if (input.metadata && Object.keys(input.metadata).length > 0) body.metadata = input.metadata;
-
-    for (const key of ['session_id', 'tool_name', 'server_name', 'autonomy_level'] as const) {
-      if (typeof body[key] !== 'string') throw new AuditRecordError(`audit record refused: ${key} must be a string`);
-    }
-    if (!TIERS.has(body.tier as string)) throw new AuditRecordError(`audit record refused: tier '${String(body.tier)}' is not read, write or destructive`);
-    if (!STATUSES.has(body.status as string)) throw new AuditRecordError(`audit record refused: status '${String(body.status)}' is not allowed, denied or error`);
-    if (!SOURCES.has(body.emission_source as string)) throw new AuditRecordError(`audit record refused: emission_source '${String(body.emission_source)}' is not gateway or proxy`);
-    if (typeof body.duration_ms !== 'number' || !(body.duration_ms >= 0)) throw new AuditRecordError('audit record refused: duration_ms must be a number >= 0');
-    if (body.error !== undefined && typeof body.error !== 'string') throw new AuditRecordError('audit record refused: error must be a string');
-
-    const text = canonicalJson(body); // throws CanonicalJsonError for BigInt, Date, toJSON, lone surrogates, cycles…
-    if (Buffer.byteLength(text, 'utf8') > MAX_RECORD_BYTES) {
-      throw new AuditRecordError(`audit record refused: ${Buffer.byteLength(text, 'utf8')} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
-    }
-    const parsed = JSON.parse(text) as Body;
-    if (!jsonEqual(parsed, body)) throw new AuditRecordError('audit record refused: it does not survive a JSON round trip (getters or proxies returning changing values?)');
-    return parsed;
-  }
-}
-
-/** Adds prev_hash and hash; the line is checked to parse back to exactly the record. */
-function chainRecord(body: Body, prevHash: string): { record: AuditRecord; line: string } {
-  const unhashed = { ...body, prev_hash: prevHash };
-  const hash = sha256Hex(canonicalJson(unhashed));
-  const record = { ...unhashed, hash } as unknown as AuditRecord;
-  const line = canonicalJson(record);
-  // The round-trip self-check (SPEC §13.3 "Defect T"), on the exact text about to be written.
-  const back: unknown = JSON.parse(line);
-  if (line.includes('\n') || canonicalJson(back) !== line || !jsonEqual(back, record)) {
-    throw new AuditRecordError('serialised line does not parse back to the record');
-  }
-  return { record, line };
-}
-
-/**
- * Structural equality over JSON values, with `undefined` object properties counting as absent
- * (they are not serialised) and `-0 === 0` (JSON has one zero).
- */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
-  const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
-  return ak.length === bk.length && ak.every((k) => Object.prototype.hasOwnProperty.call(bo, k) && jsonEqual(ao[k], bo[k]));
-}
-
-function tailEvidence(lastGood: string | null, known: string | undefined, broken: Buffer | undefined): Record<string, unknown> {
-  let excerpt = broken ? broken.subarray(0, TAIL_EXCERPT_CHARS * 4).toString('utf8').slice(0, TAIL_EXCERPT_CHARS) : '';
-  // A cut can leave half a surrogate pair; the record itself must stay canonicalisable.
-  if (!isWellFormedString(excerpt)) excerpt = excerpt.replace(/[\uD800-\uDFFF]/g, '\uFFFD');
-  return { last_good_hash: lastGood, expected_hash: known ?? null, broken_bytes: broken?.length ?? 0, excerpt };
-}
-
-async function writeAll(handle: AuditFileHandle, buffer: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-    if (bytesWritten <= 0) throw new Error('write made no progress');
-    offset += bytesWritten;
   }
 }
 
