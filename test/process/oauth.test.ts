@@ -372,6 +372,43 @@ describe('a client_id configured by hand, for a server without dynamic client re
   });
 });
 
+describe('clock skew: a token already expired by the gateway\'s clock when it arrives', { timeout: 180_000 }, () => {
+  after(async () => {
+    await stopAllCli();
+    for (const s of servers) s.proc.kill('SIGTERM');
+  });
+
+  it('is used until the server refuses it, then refreshed once on the 401: no refresh loop', async () => {
+    // expires_in is -100 s (a server whose clock runs 3700 s ahead); the token lives an hour there.
+    const oauth = await startOAuthServer('--ttl', '3600', '--skew', '3700');
+    const xdg = tempDir('gatehouse-xdg-');
+    const env = { XDG_CONFIG_HOME: xdg };
+    const proj = project({ skewed: oauth.mcp });
+    const gateway = await startHttpGateway(proj.folder, env);
+    const client = await httpClient(gateway.info);
+    try {
+      await waitState(proj.configDir, 'skewed', 'needs_auth');
+      const { exit, cli } = await login(proj.folder, env, 'skewed');
+      assert.equal(exit.code, 0, cli.stderr());
+      await waitState(proj.configDir, 'skewed', 'ready');
+      assert.match(resultText(await client.callTool({ name: 'skewed__greet', arguments: { name: 'skew' } })), /Hello, skew! \(client authenticated\)/);
+      const status = spawnCli(['auth', 'status'], proj.folder, env);
+      await status.exited;
+      assert.match(status.stdout(), /skewed\s+signed in, access token expired .*refreshable/);
+      assert.equal((await stats(oauth)).refreshes, 0, 'a token that was expired on arrival is not refreshed on a timer (each refresh would bring another)');
+
+      await control(oauth, 'expire');
+      assert.match(resultText(await client.callTool({ name: 'skewed__greet', arguments: { name: 'after 401' } })), /Hello, after 401!/);
+      assert.equal((await stats(oauth)).refreshes, 1, 'the 401 was answered by one refresh');
+      assert.match(resultText(await client.callTool({ name: 'skewed__greet', arguments: { name: 'still' } })), /Hello, still!/);
+      assert.equal((await stats(oauth)).refreshes, 1, 'and the refreshed (again expired-on-arrival) token is used, not refreshed again');
+      assert.equal(stateOf(proj.configDir, 'skewed')?.state, 'ready');
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  });
+});
+
 /** A port that was free a moment ago (the SDK's example server takes its ports from the environment). */
 async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
