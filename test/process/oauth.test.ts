@@ -242,6 +242,21 @@ describe('remote servers that need sign-in (OAuth 2.1)', { timeout: 240_000 }, (
     assert.equal(stateOf(proj.configDir, 'remote')?.state, 'needs_auth');
   });
 
+  it('a user who refuses consent (error=access_denied on the redirect) gets a message naming the server and the step; nothing is stored', async () => {
+    const before = readFileSync(path.join(xdg, 'gatehouse', 'tokens.json'), 'utf8');
+    const { exit, cli, browser } = await login(proj.folder, env, 'remote', (cb) => {
+      secrets.add(cb.searchParams.get('code') ?? '');
+      cb.searchParams.delete('code');
+      cb.searchParams.set('error', 'access_denied');
+      cb.searchParams.set('error_description', 'the user declined');
+    });
+    assert.equal(browser.status, 200);
+    assert.equal(exit.code, 1);
+    assert.match(cli.stderr(), /sign-in to 'remote' failed at authorization: the authorization server answered 'access_denied': the user declined/);
+    assert.equal(readFileSync(path.join(xdg, 'gatehouse', 'tokens.json'), 'utf8'), before);
+    assert.equal(stateOf(proj.configDir, 'remote')?.state, 'needs_auth');
+  });
+
   it('a user who closes the browser: auth login --timeout gives up naming the server and the step, with no listener left and nothing stored', async () => {
     const file = path.join(xdg, 'gatehouse', 'tokens.json');
     const before = readFileSync(file, 'utf8');
