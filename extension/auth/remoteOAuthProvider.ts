@@ -198,8 +198,15 @@ export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
   private schedule(stored: StoredAuth | undefined): void {
     this.refreshTimer.value = undefined;
     if (!stored?.tokens?.refresh_token || stored.expires_at === undefined) return;
+    const lifetime = typeof stored.tokens.expires_in === 'number' ? stored.tokens.expires_in * 1000 : undefined;
+    // A token that had expired when it arrived (expires_in ≤ 0: the authorization server's
+    // clock runs ahead, or it says so) is used until the server refuses it; the 401 refreshes it.
+    // A timer would only fetch another such token, and another, in a tight loop.
+    if (lifetime !== undefined && lifetime <= 0) return;
+    // A lifetime shorter than the early margin is refreshed halfway (not at once, in a loop).
+    const early = lifetime !== undefined && lifetime <= REFRESH_EARLY_MS ? lifetime / 2 : REFRESH_EARLY_MS;
     // Capped: a timer longer than 2^31 ms fires at once.
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, stored.expires_at - REFRESH_EARLY_MS - this.opts.clock.now()));
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, stored.expires_at - early - this.opts.clock.now()));
     this.refreshTimer.value = this.opts.clock.setTimeout(() => void this.refresh(), delay);
   }
 }

@@ -5,7 +5,7 @@ export interface ParsedArgs {
 }
 
 /** Flags that take a value; every other `--flag` is boolean. */
-const WITH_VALUE = new Set(['port', 'metrics-port', 'dir', 'folder', 'reason', 'log-level', 'since', 'against', 'profile']);
+const WITH_VALUE = new Set(['port', 'metrics-port', 'dir', 'folder', 'reason', 'log-level', 'since', 'against', 'profile', 'timeout']);
 
 /** A small parser: `gatehouse serve --http --port 0 --dir .gatehouse`. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {

@@ -62,12 +62,16 @@ async function remoteServer(args: ParsedArgs, name: string): Promise<RemoteServe
 async function login(args: ParsedArgs, server: RemoteServer, store: FileTokenStore): Promise<number> {
   const noBrowser = args.flags.has('no-browser');
   const name = server.config.name;
+  const timeout = flag(args, 'timeout');
+  const timeoutS = timeout === undefined ? undefined : Number(timeout);
+  if (timeoutS !== undefined && !(Number.isFinite(timeoutS) && timeoutS > 0)) return fail(`--timeout takes a number of seconds, not '${timeout}'`);
   try {
     await signIn({
       server: name,
       url: server.url,
       store,
       client: server.config.auth,
+      timeoutMs: timeoutS === undefined ? undefined : timeoutS * 1000,
       onListening: (redirect) => process.stderr.write(`Waiting for the sign-in redirect on ${redirect}\n`),
       open: (authorizationUrl) => {
         process.stderr.write(`Sign in to '${name}' in a browser${noBrowser ? '' : ' (opening it now)'}:\n`);

@@ -24,8 +24,9 @@ Commands:
   unfreeze              release the kill switch
   trust list            show each server's fingerprint verdict (unchanged, first-seen, drifted)
   trust accept <server> accept a server whose command/args/env names changed
-  auth login <server> [--no-browser]
+  auth login <server> [--no-browser] [--timeout S]
                         sign in to a remote server (OAuth): prints the URL, takes the redirect on 127.0.0.1
+                        (waits S seconds for it, default 300)
   auth logout <server>  forget a remote server's tokens
   auth status [--json]  which remote servers are signed in (tokens: $XDG_CONFIG_HOME/gatehouse, 0600)
 

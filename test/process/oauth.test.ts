@@ -45,8 +45,21 @@ async function startOAuthServer(...flags: string[]): Promise<OAuthServer> {
   return server;
 }
 
-async function stats(server: OAuthServer): Promise<Record<string, number>> {
-  return (await (await fetch(new URL('/_test/stats', server.auth))).json()) as Record<string, number>;
+interface FixtureStats {
+  registrations: number;
+  codes: number;
+  refreshes: number;
+  refused_refreshes: number;
+  mcp_401: number;
+  /** Every redirect URI a client asked to register. */
+  redirect_uris: string[];
+  /** The client of each code exchange and each refresh. */
+  code_clients: string[];
+  refresh_clients: string[];
+}
+
+async function stats(server: OAuthServer): Promise<FixtureStats> {
+  return (await (await fetch(new URL('/_test/stats', server.auth))).json()) as FixtureStats;
 }
 
 async function control(server: OAuthServer, what: 'expire' | 'revoke-refresh'): Promise<void> {
@@ -54,14 +67,14 @@ async function control(server: OAuthServer, what: 'expire' | 'revoke-refresh'): 
   assert.equal(res.status, 200);
 }
 
-/** A project with the OAuth servers (by name → URL) and one local echo server. */
-function project(remotes: Record<string, string>): { folder: string; configDir: string } {
+/** A project with the OAuth servers (by name → URL, or URL and `auth:` block) and one local echo server. */
+function project(remotes: Record<string, string | { url: string; auth: Record<string, unknown> }>): { folder: string; configDir: string } {
   const p = makeProject([{ name: 'local', fixture: 'echo.mjs' }]);
   const registry = {
     version: '1',
     servers: [
       { name: 'local', command: process.execPath, args: [fixtureServer('echo.mjs')] },
-      ...Object.entries(remotes).map(([name, url]) => ({ name, url, timeouts: { connect_ms: 20_000 } })),
+      ...Object.entries(remotes).map(([name, remote]) => ({ name, ...(typeof remote === 'string' ? { url: remote } : remote), timeouts: { connect_ms: 20_000 } })),
     ],
   };
   writeFileSync(path.join(p.configDir, 'registry.yaml'), stringify(registry));
@@ -101,6 +114,11 @@ async function followAsBrowser(authorizationUrl: string, tamper?: (callback: URL
 /** Runs `gatehouse auth login <server> --no-browser` and completes it as a browser would. */
 async function login(folder: string, env: NodeJS.ProcessEnv, server: string, tamper?: (callback: URL) => void) {
   const cli = spawnCli(['auth', 'login', server, '--no-browser'], folder, env);
+  return completeLogin(cli, server, tamper);
+}
+
+/** Completes a running `auth login` as a browser would. */
+async function completeLogin(cli: ReturnType<typeof spawnCli>, server: string, tamper?: (callback: URL) => void) {
   const printed = await until(`the authorization URL from auth login ${server} (stderr: ${cli.stderr()})`, () => {
     if (cli.proc.exitCode !== null) throw new Error(`auth login exited ${cli.proc.exitCode}: ${cli.stderr()}`);
     return cli.stdout().split('\n').find((l) => /^https?:\/\/\S+$/.test(l));
@@ -168,6 +186,8 @@ describe('remote servers that need sign-in (OAuth 2.1)', { timeout: 240_000 }, (
     assert.ok(printed.startsWith(new URL('/authorize', oauth.auth).href), printed);
     assert.equal(browser.status, 200);
     secrets.add(browser.callback.searchParams.get('code') ?? '');
+    const registered = (await stats(oauth)).redirect_uris;
+    assert.ok(registered.length > 0 && registered.every((u) => /^http:\/\/127\.0\.0\.1:\d+\/callback$/.test(u)), `only loopback redirect URIs are registered: ${registered.join(', ')}`);
     // The listener took one request and closed.
     await assert.rejects(fetch(browser.callback));
     const file = path.join(xdg, 'gatehouse', 'tokens.json');
@@ -222,6 +242,45 @@ describe('remote servers that need sign-in (OAuth 2.1)', { timeout: 240_000 }, (
     assert.equal(stateOf(proj.configDir, 'remote')?.state, 'needs_auth');
   });
 
+  it('a user who refuses consent (error=access_denied on the redirect) gets a message naming the server and the step; nothing is stored', async () => {
+    const before = readFileSync(path.join(xdg, 'gatehouse', 'tokens.json'), 'utf8');
+    const { exit, cli, browser } = await login(proj.folder, env, 'remote', (cb) => {
+      secrets.add(cb.searchParams.get('code') ?? '');
+      cb.searchParams.delete('code');
+      cb.searchParams.set('error', 'access_denied');
+      cb.searchParams.set('error_description', 'the user declined');
+    });
+    assert.equal(browser.status, 200);
+    assert.equal(exit.code, 1);
+    assert.match(cli.stderr(), /sign-in to 'remote' failed at authorization: the authorization server answered 'access_denied': the user declined/);
+    assert.equal(readFileSync(path.join(xdg, 'gatehouse', 'tokens.json'), 'utf8'), before);
+    assert.equal(stateOf(proj.configDir, 'remote')?.state, 'needs_auth');
+  });
+
+  it('a user who closes the browser: auth login --timeout gives up naming the server and the step, with no listener left and nothing stored', async () => {
+    const file = path.join(xdg, 'gatehouse', 'tokens.json');
+    const before = readFileSync(file, 'utf8');
+    const cli = spawnCli(['auth', 'login', 'remote', '--no-browser', '--timeout', '2'], proj.folder, env);
+    const printed = await until(`the authorization URL (stderr: ${cli.stderr()})`, () => cli.stdout().split('\n').find((l) => /^https?:\/\/\S+$/.test(l)), 30_000);
+    // Nobody visits the URL: the browser was closed.
+    const exit = await cli.exited;
+    assert.equal(exit.code, 1, cli.stderr());
+    assert.match(cli.stderr(), /sign-in to 'remote' failed at redirect: no redirect came back within 2 s \(was the browser closed\?\)/);
+    const redirect = /Waiting for the sign-in redirect on (http:\/\/127\.0\.0\.1:\d+\/callback)/.exec(cli.stderr())?.[1];
+    assert.ok(redirect, cli.stderr());
+    await assert.rejects(fetch(redirect), 'the loopback listener is gone');
+    // A browser that comes back late finds nobody listening, and nothing is stored.
+    await assert.rejects(followAsBrowser(printed));
+    assert.equal(readFileSync(file, 'utf8'), before);
+    assert.equal(readTokens(xdg).servers[oauth.mcp]?.tokens, undefined);
+    assert.equal(stateOf(proj.configDir, 'remote')?.state, 'needs_auth');
+    const local = await client.callTool({ name: 'local__echo', arguments: { text: 'unaffected' } });
+    assert.match(resultText(local), /unaffected/);
+    const bad = spawnCli(['auth', 'login', 'remote', '--no-browser', '--timeout', 'soon'], proj.folder, env);
+    assert.equal((await bad.exited).code, 1);
+    assert.match(bad.stderr(), /--timeout takes a number of seconds, not 'soon'/);
+  });
+
   it('logout forgets the tokens and the running gateway goes back to needs_auth', async () => {
     const { exit, cli } = await login(proj.folder, env, 'remote');
     assert.equal(exit.code, 0, cli.stderr());
@@ -268,6 +327,99 @@ describe('remote servers that need sign-in (OAuth 2.1)', { timeout: 240_000 }, (
     texts.push(['status --json', status.stdout()]);
     for (const [where, text] of texts) {
       for (const secret of secrets) assert.ok(!text.includes(secret), `a secret appeared in ${where}`);
+    }
+  });
+});
+
+describe('a client_id configured by hand, for a server without dynamic client registration', { timeout: 180_000 }, () => {
+  after(async () => {
+    await stopAllCli();
+    for (const s of servers) s.proc.kill('SIGTERM');
+  });
+
+  it('signs in, calls and refreshes as the configured public client, registering nothing and storing no client', async () => {
+    const oauth = await startOAuthServer('--refuse-registration', '--client-id', 'gatehouse-by-hand');
+    const xdg = tempDir('gatehouse-xdg-');
+    const env = { XDG_CONFIG_HOME: xdg };
+    const proj = project({ byhand: { url: oauth.mcp, auth: { client_id: 'gatehouse-by-hand', scopes: ['mcp:tools'] } } });
+    const gateway = await startHttpGateway(proj.folder, env);
+    const client = await httpClient(gateway.info);
+    try {
+      await waitState(proj.configDir, 'byhand', 'needs_auth');
+      const { exit, cli, printed } = await login(proj.folder, env, 'byhand');
+      assert.equal(exit.code, 0, cli.stderr());
+      const asked = new URL(printed).searchParams;
+      assert.equal(asked.get('client_id'), 'gatehouse-by-hand');
+      assert.equal(asked.get('scope'), 'mcp:tools');
+      assert.match(asked.get('redirect_uri') ?? '', /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+      const stored = readTokens(xdg).servers[oauth.mcp] as { tokens?: unknown; client?: unknown };
+      assert.ok(stored?.tokens, 'tokens stored');
+      assert.equal(stored.client, undefined, 'a configured client is not stored: the registry names it');
+
+      await waitState(proj.configDir, 'byhand', 'ready');
+      assert.match(resultText(await client.callTool({ name: 'byhand__greet', arguments: { name: 'by hand' } })), /Hello, by hand! \(client authenticated\)/);
+      await control(oauth, 'expire');
+      assert.match(resultText(await client.callTool({ name: 'byhand__greet', arguments: { name: 'refreshed' } })), /Hello, refreshed!/);
+      const seen = await stats(oauth);
+      assert.equal(seen.registrations, 0, 'nothing was registered');
+      assert.deepEqual(seen.code_clients, ['gatehouse-by-hand']);
+      assert.ok(seen.refresh_clients.length >= 1 && seen.refresh_clients.every((c) => c === 'gatehouse-by-hand'), JSON.stringify(seen.refresh_clients));
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  });
+
+  it('a client_id the authorization server does not know: its page says so, auth login gives up after --timeout, nothing is stored', async () => {
+    const oauth = await startOAuthServer('--refuse-registration', '--client-id', 'gatehouse-by-hand');
+    const xdg = tempDir('gatehouse-xdg-');
+    const proj = project({ typo: { url: oauth.mcp, auth: { client_id: 'gatehouse-by-hnad' } } });
+    const cli = spawnCli(['auth', 'login', 'typo', '--no-browser', '--timeout', '3'], proj.folder, { XDG_CONFIG_HOME: xdg });
+    const printed = await until(`the authorization URL (stderr: ${cli.stderr()})`, () => cli.stdout().split('\n').find((l) => /^https?:\/\/\S+$/.test(l)), 30_000);
+    // The authorization server shows the user an error page instead of redirecting back (RFC 6749 §4.1.2.1).
+    const page = await fetch(printed, { redirect: 'manual' });
+    assert.equal(page.status, 400);
+    assert.match(await page.text(), /invalid_client|invalid client/i);
+    const exit = await cli.exited;
+    assert.equal(exit.code, 1);
+    assert.match(cli.stderr(), /sign-in to 'typo' failed at redirect: no redirect came back within 3 s/);
+    assert.equal(existsSync(path.join(xdg, 'gatehouse', 'tokens.json')), false);
+    assert.equal((await stats(oauth)).codes, 0);
+  });
+});
+
+describe('clock skew: a token already expired by the gateway\'s clock when it arrives', { timeout: 180_000 }, () => {
+  after(async () => {
+    await stopAllCli();
+    for (const s of servers) s.proc.kill('SIGTERM');
+  });
+
+  it('is used until the server refuses it, then refreshed once on the 401: no refresh loop', async () => {
+    // expires_in is -100 s (a server whose clock runs 3700 s ahead); the token lives an hour there.
+    const oauth = await startOAuthServer('--ttl', '3600', '--skew', '3700');
+    const xdg = tempDir('gatehouse-xdg-');
+    const env = { XDG_CONFIG_HOME: xdg };
+    const proj = project({ skewed: oauth.mcp });
+    const gateway = await startHttpGateway(proj.folder, env);
+    const client = await httpClient(gateway.info);
+    try {
+      await waitState(proj.configDir, 'skewed', 'needs_auth');
+      const { exit, cli } = await login(proj.folder, env, 'skewed');
+      assert.equal(exit.code, 0, cli.stderr());
+      await waitState(proj.configDir, 'skewed', 'ready');
+      assert.match(resultText(await client.callTool({ name: 'skewed__greet', arguments: { name: 'skew' } })), /Hello, skew! \(client authenticated\)/);
+      const status = spawnCli(['auth', 'status'], proj.folder, env);
+      await status.exited;
+      assert.match(status.stdout(), /skewed\s+signed in, access token expired .*refreshable/);
+      assert.equal((await stats(oauth)).refreshes, 0, 'a token that was expired on arrival is not refreshed on a timer (each refresh would bring another)');
+
+      await control(oauth, 'expire');
+      assert.match(resultText(await client.callTool({ name: 'skewed__greet', arguments: { name: 'after 401' } })), /Hello, after 401!/);
+      assert.equal((await stats(oauth)).refreshes, 1, 'the 401 was answered by one refresh');
+      assert.match(resultText(await client.callTool({ name: 'skewed__greet', arguments: { name: 'still' } })), /Hello, still!/);
+      assert.equal((await stats(oauth)).refreshes, 1, 'and the refreshed (again expired-on-arrival) token is used, not refreshed again');
+      assert.equal(stateOf(proj.configDir, 'skewed')?.state, 'ready');
+    } finally {
+      await client.close().catch(() => undefined);
     }
   });
 });
