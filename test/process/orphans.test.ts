@@ -99,7 +99,9 @@ describe('no orphans after the gateway is SIGKILLed', { skip: process.platform !
 
     const next = await startHttpGateway(project.folder);
     await until('old tree reaped', () => !running(child) && !running(grandchild), 10_000, 50);
-    assert.match(next.stderr(), new RegExp(`stopped 1 server process group\\(s\\) a previous gateway left running \\(pids ${child}\\)`));
+    // The line is written after the kill returns: wait for it rather than read stderr at once.
+    const reaped = new RegExp(`stopped 1 server process group\\(s\\) a previous gateway left running \\(pids ${child}\\)`);
+    await until('the reap is logged', () => reaped.test(next.stderr()), 30_000, 50);
     assert.ok(!existsSync(recordFile), "the dead gateway's record is removed");
     await stubbornTree(project, pidFile, `${child} ${grandchild}`);
   });
