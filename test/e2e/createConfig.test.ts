@@ -86,7 +86,12 @@ describe('Gatehouse: Create Config and hot reload', { timeout: 10 * 60_000 }, ()
       );
       const withSlow = `${good}\n  - name: slow\n    command: node\n    args: ["${FIXTURE_SERVERS}/echo.mjs"]\n    timeouts:\n      call_ms: 300\n`;
       writeFileSync(registry, withSlow);
+      // Hot reload may start `slow` before the restart: "slow ready" alone can still describe
+      // the old gateway, whose listener the restart is about to close. Wait for the new one.
+      const listening = (): number => (Object.entries(server.logFiles()).find(([file]) => file.endsWith('/Gatehouse.log'))?.[1] ?? '').split('listening on').length - 1;
+      const listenedBefore = listening();
       await runCommand(page, 'Gatehouse: Restart Gateway');
+      await waitUntil('the restarted gateway to listen', () => listening() > listenedBefore, 60_000, 250);
       await waitUntil('slow ready', async () => (await rowDescription(serverRow(page, 'slow').first())) === 'ready · 6 tools · closed', 60_000, 250);
       const client = await connectGateway(path.join(dir, '.gatehouse'));
       t.after(() => client.close());

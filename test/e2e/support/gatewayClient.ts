@@ -22,11 +22,20 @@ export function readDiscovery(configDir: string): Discovery | undefined {
 /**
  * Connects to the gateway named by `gateway.json`, waiting for the file: during a restart it is
  * removed with the old listener and written again only once the new one listens, which can come
- * after the servers show ready.
+ * after the servers show ready. A connection refused by a listener that closed after the file was
+ * read is retried with the file read again, until the deadline.
  */
 export async function connectGateway(configDir: string, timeoutMs = 30_000): Promise<Client> {
-  const info = await waitUntil(`gateway.json in ${configDir}`, () => readDiscovery(configDir), timeoutMs, 100);
-  const client = new Client({ name: 'gatehouse-e2e', version: '0.0.0' }, { capabilities: {} });
-  await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } } }));
-  return client;
+  return waitUntil(`a gateway to connect to through ${configDir}/gateway.json`, async () => {
+    const info = readDiscovery(configDir);
+    if (!info) return undefined;
+    const client = new Client({ name: 'gatehouse-e2e', version: '0.0.0' }, { capabilities: {} });
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } } }));
+      return client;
+    } catch {
+      await client.close().catch(() => undefined);
+      return undefined;
+    }
+  }, timeoutMs, 100);
 }
