@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -75,6 +75,36 @@ function newClient(): Client {
   return new Client({ name: 'gatehouse-bench', version: '1.0.0' }, { capabilities: {} });
 }
 
+/** A process the bench spawned: `stop` sends SIGTERM (SIGKILL after 8 s) and resolves once it has exited. */
+function owned(proc: ChildProcess): { exited: Promise<void>; gone(): boolean; stop(): Promise<void> } {
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const stop = async (): Promise<void> => {
+    if (!gone) proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return { exited, gone: () => gone, stop };
+}
+
+/** An HTTP endpoint served by a process the bench spawned: closing it also stops the process. */
+function spawnedEndpoint(mode: Mode, client: Client, proc: ChildProcess, watch: StderrWatch, stop: () => Promise<void>): Endpoint {
+  return {
+    mode,
+    client,
+    tool: (n) => `echo__${n}`,
+    pid: proc.pid ?? -1,
+    stderr: watch.tail,
+    overruns: () => watch.overruns,
+    close: async () => {
+      await client.close().catch(() => undefined);
+      await stop();
+    },
+  };
+}
+
 /** Baseline: the SDK client spawns the echo fixture itself, as a client configured without Gatehouse would. */
 export async function openDirect(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
@@ -98,20 +128,12 @@ export async function openHttpGateway(project: BenchProject, env: Record<string,
   const proc = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', '0'], { cwd: project.folder, env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
   const watch = new StderrWatch(proc.stderr);
   const stderr = watch.tail;
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const stop = async (): Promise<void> => {
-    if (!gone) proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const { gone, stop } = owned(proc);
   try {
     const deadline = performance.now() + 20_000;
     let info = await readDiscoveryFile(project.configDir);
     while (!info || info.pid !== proc.pid) {
-      if (gone) throw new Error(`gatehouse serve --http exited early: ${stderr()}`);
+      if (gone()) throw new Error(`gatehouse serve --http exited early: ${stderr()}`);
       if (performance.now() > deadline) throw new Error(`no discovery file after 20 s: ${stderr()}`);
       // 5 ms: the poll interval is part of the measured connect time, so keep it small.
       await new Promise((r) => setTimeout(r, 5));
@@ -119,18 +141,7 @@ export async function openHttpGateway(project: BenchProject, env: Record<string,
     }
     const client = newClient();
     await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } } }));
-    return {
-      mode: 'http',
-      client,
-      tool: (n) => `echo__${n}`,
-      pid: proc.pid ?? -1,
-      stderr,
-      overruns: () => watch.overruns,
-      close: async () => {
-        await client.close().catch(() => undefined);
-        await stop();
-      },
-    };
+    return spawnedEndpoint('http', client, proc, watch, stop);
   } catch (err) {
     await stop();
     throw err;
@@ -152,13 +163,7 @@ export async function openHttpFloor(project: BenchProject, script = 'test/fixtur
   const floor = path.join(repoRoot, 'bench/fixtures/httpFloor.mjs');
   const proc = spawn(process.execPath, [floor, path.join(repoRoot, script)], { cwd: project.folder, stdio: ['ignore', 'pipe', 'pipe'] });
   const watch = new StderrWatch(proc.stderr);
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const stop = async (): Promise<void> => {
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 8000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const { exited, stop } = owned(proc);
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let text = '';
@@ -170,18 +175,7 @@ export async function openHttpFloor(project: BenchProject, script = 'test/fixtur
     });
     const client = newClient();
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-    return {
-      mode: 'floorHttp',
-      client,
-      tool: (n) => `echo__${n}`,
-      pid: proc.pid ?? -1,
-      stderr: watch.tail,
-      overruns: () => watch.overruns,
-      close: async () => {
-        await client.close().catch(() => undefined);
-        await stop();
-      },
-    };
+    return spawnedEndpoint('floorHttp', client, proc, watch, stop);
   } catch (err) {
     await stop();
     throw err;
