@@ -6,16 +6,15 @@
  * waiting, and clicks Allow once, then Deny.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, chromiumAvailable, runCommand, runExtensionTests, statusBarItem } from './harness/browser';
+import { CHROMIUM, chromiumAvailable, runCommand, statusBarItem } from './harness/browser';
 import { ensureCodeServer } from './harness/codeServer';
 import { FIXTURE_SERVERS, fixtureWorkspace, type FixtureWorkspace } from './support/fixtureWorkspace';
-import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
+import { runSuiteInVsCode } from './support/runSuiteInVsCode';
 
 const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${CHROMIUM} (run .ci/install-e2e.sh)` : false;
 const TAG = '[gatehouse suite]';
@@ -47,40 +46,31 @@ async function answer(page: Page, id: string, button: 'Allow once' | 'Deny'): Pr
 
 describe('approvals in VS Code', { timeout: 10 * 60_000 }, () => {
   let ws: FixtureWorkspace | undefined;
-  let outDir: string | undefined;
   before(async () => {
     if (skip) return;
     await ensureCodeServer();
   });
-  after(() => {
-    ws?.remove();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
-  });
+  after(() => ws?.remove());
 
   test("a call from VS Code's MCP client to an approval-listed tool shows Gatehouse's prompt; Allow runs it, Deny refuses it", { skip, timeout: 8 * 60_000 }, async (t) => {
-    await buildExtension();
-    outDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-approvals-'));
-    const suite = path.join(outDir, 'index.js');
-    await build({ entryPoints: [path.join(__dirname, 'suite', 'approvals.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'silent' });
     ws = fixtureWorkspace();
     // The recorder fixture writes every tools/call it receives to RECORD_FILE: the server's own
     // word on what reached it. Its tool is read-only, which matters: outside chat VS Code asks
     // its own confirmation (a dialog, refused under the test driver) before any other tool.
-    const countFile = path.join(outDir, 'count');
+    // The file lies beside the workspace folder, not in it, and goes with it.
+    const countFile = path.join(path.dirname(ws.dir), 'count');
     writeFileSync(
       path.join(ws.configDir, 'registry.yaml'),
       `version: "1"\nservers:\n  - name: rec\n    command: node\n    args: ["${FIXTURE_SERVERS}/recorder.mjs"]\n    env:\n      RECORD_FILE: "${countFile}"\n`,
     );
     writeFileSync(path.join(ws.configDir, 'policy.yaml'), 'autonomy_level: L2\napproval:\n  tools: ["rec__record"]\n  timeout_s: 240\n');
-    const lines: string[] = [];
-    const code = await runExtensionTests({
-      extensionDevelopmentPath: REPO_ROOT,
-      extensionTestsPath: suite,
-      workspace: ws.dir,
+    const { code, report, failed } = await runSuiteInVsCode({
+      suite: 'approvals.ts',
+      tag: TAG,
+      workspace: ws,
       timeoutMs: 7 * 60_000,
       codeServer: { env: { GATEHOUSE_E2E_COUNT_FILE: countFile } },
       onConsole: (line) => {
-        lines.push(line);
         if (line.includes(TAG)) process.stderr.write(`${line}\n`);
       },
       onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|approval|page driver|Error/i.test(l)).slice(-80).join('\n')),
@@ -94,9 +84,7 @@ describe('approvals in VS Code', { timeout: 10 * 60_000 }, () => {
         }
       },
     });
-    const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));
     t.diagnostic(report.join('\n'));
-    const failed = report.filter((l) => l.startsWith(`${TAG} not ok`)).map((l) => l.slice(0, 1500));
     assert.deepEqual(failed, [], `checks failed in the extension host:\n${failed.join('\n')}`);
     assert.equal(code, 0, `the run exited ${code}`);
     assert.ok(report.some((l) => l.includes('3/3 passed')), 'the suite reported');

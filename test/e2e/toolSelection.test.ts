@@ -6,16 +6,12 @@
  * kept) and that `vscode.lm.tools` no longer lists echo__sleep.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, chromiumAvailable, runExtensionTests } from './harness/browser';
+import { CHROMIUM, chromiumAvailable } from './harness/browser';
 import { ensureCodeServer } from './harness/codeServer';
 import { fixtureWorkspace, type FixtureWorkspace } from './support/fixtureWorkspace';
-import { buildExtension, REPO_ROOT } from './support/gatehouseBuild';
+import { runSuiteInVsCode } from './support/runSuiteInVsCode';
 import { openGatehouseView, serverRow } from './support/workbenchUi';
 
 const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${CHROMIUM} (run .ci/install-e2e.sh)` : false;
@@ -39,32 +35,23 @@ async function uncheckSleep(page: Page): Promise<void> {
 
 describe('Tool selection in the tree reaches VS Code\'s MCP client', { timeout: 10 * 60_000 }, () => {
   let ws: FixtureWorkspace | undefined;
-  let outDir: string | undefined;
   before(async () => {
     if (skip) return;
     await ensureCodeServer();
   });
-  after(() => {
-    ws?.remove();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
-  });
+  after(() => ws?.remove());
 
   test("unchecking a tool writes tools.exclude and hides it from VS Code's tool list", { skip, timeout: 8 * 60_000 }, async (t) => {
-    await buildExtension();
-    outDir = mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-toolsel-'));
-    const suite = path.join(outDir, 'index.js');
-    await build({ entryPoints: [path.join(__dirname, 'suite', 'toolSelection.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'], logLevel: 'silent' });
     ws = fixtureWorkspace();
-    const lines: string[] = [];
+    let clickFailure: string | undefined;
     let suiteReady: () => void = () => undefined;
     const ready = new Promise<void>((r) => (suiteReady = r));
-    const code = await runExtensionTests({
-      extensionDevelopmentPath: REPO_ROOT,
-      extensionTestsPath: suite,
-      workspace: ws.dir,
+    const { code, report } = await runSuiteInVsCode({
+      suite: 'toolSelection.ts',
+      tag: TAG,
+      workspace: ws,
       timeoutMs: 7 * 60_000,
       onConsole: (line) => {
-        lines.push(line);
         // The suite says `ready` once VS Code lists echo__sleep: then the UI acts.
         if (line.includes(`${TAG} ready`)) suiteReady();
       },
@@ -78,13 +65,13 @@ describe('Tool selection in the tree reaches VS Code\'s MCP client', { timeout: 
         try {
           await uncheckSleep(page);
         } catch (err) {
-          lines.push(`${TAG} click failed: ${err instanceof Error ? err.message : String(err)}`);
+          clickFailure = `${TAG} click failed: ${err instanceof Error ? err.message : String(err)}`;
           throw err;
         }
       },
       onFailureLog: (text) => t.diagnostic(text.split('\n').filter((l) => /gatehouse|toolsel|page driver/i.test(l)).slice(-60).join('\n')),
     });
-    const report = lines.filter((l) => l.includes(TAG)).map((l) => l.slice(l.indexOf(TAG)));
+    if (clickFailure) report.push(clickFailure);
     t.diagnostic(report.join('\n'));
     assert.equal(code, 0, `the suite exited ${code}:\n${report.join('\n')}`);
     assert.ok(report.some((l) => l.startsWith(`${TAG} ok`)), 'the suite saw the tool hidden');
