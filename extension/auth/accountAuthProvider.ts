@@ -1,8 +1,7 @@
 import type { OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { Disposable } from '../common/disposable';
-import { Emitter, type Event } from '../common/event';
 import { accountScopes, type AccountProvider, type AccountSessions } from './accountSessions';
 import type { GatewayAuth } from './gatewayAuth';
+import { GatewayAuthBase } from './gatewayAuthBase';
 import { NeedsAuthError } from './needsAuthError';
 
 const LABEL: Record<AccountProvider, string> = { github: 'GitHub', microsoft: 'Microsoft' };
@@ -13,15 +12,10 @@ const LABEL: Record<AccountProvider, string> = { github: 'GitHub', microsoft: 'M
  * becomes `needs_auth`, cleared by the Sign In action (vscode.authentication.getSession), and
  * account changes (onDidChangeSessions) are followed.
  */
-export class AccountAuthProvider extends Disposable implements GatewayAuth {
+export class AccountAuthProvider extends GatewayAuthBase implements GatewayAuth {
   private token: string | undefined;
   private loaded: Promise<void>;
-  private attempted = false;
   private readonly scopes: string[];
-  private readonly _onDidSignIn = this.register(new Emitter<void>());
-  readonly onDidSignIn: Event<void> = this._onDidSignIn.event;
-  private readonly _onDidLoseAuth = this.register(new Emitter<string>());
-  readonly onDidLoseAuth: Event<string> = this._onDidLoseAuth.event;
 
   constructor(
     readonly url: string,
@@ -48,7 +42,7 @@ export class AccountAuthProvider extends Disposable implements GatewayAuth {
   }
 
   clientInformation(): never {
-    throw new NeedsAuthError(this.token ? `the server refused the ${LABEL[this.provider]} account's token; ${this.signInText}` : this.signInText);
+    throw new NeedsAuthError(this.otherAuthFailure());
   }
 
   async tokens(): Promise<OAuthTokens | undefined> {
@@ -71,18 +65,11 @@ export class AccountAuthProvider extends Disposable implements GatewayAuth {
   }
 
   discoveryState(): undefined {
-    this.attempted = true;
+    this.markAttempt();
     return undefined;
   }
 
-  takeAttempt(): boolean {
-    const was = this.attempted;
-    this.attempted = false;
-    return was;
-  }
-
-  needsAuthReason(err: unknown): string {
-    if (err instanceof NeedsAuthError) return err.message;
+  protected otherAuthFailure(): string {
     return this.token ? `the server refused the ${LABEL[this.provider]} account's token; ${this.signInText}` : this.signInText;
   }
 

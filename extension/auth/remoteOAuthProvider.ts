@@ -2,9 +2,9 @@ import { auth, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Clock } from '../common/clock';
-import { Disposable, MutableDisposable, type IDisposable } from '../common/disposable';
-import { Emitter, type Event } from '../common/event';
+import { MutableDisposable, type IDisposable } from '../common/disposable';
 import type { GatewayAuth } from './gatewayAuth';
+import { GatewayAuthBase } from './gatewayAuthBase';
 import { NeedsAuthError } from './needsAuthError';
 import type { StoredAuth, TokenStore } from './tokenStore';
 
@@ -54,20 +54,13 @@ export function storedTokens(tokens: OAuthTokens, now: number): Pick<StoredAuth,
  * turns every "the user must sign in" of the SDK's `auth()` into a `NeedsAuthError`, which the
  * connection shows as the `needs_auth` state. The interactive flow is signIn.ts.
  */
-export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
+export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth {
   private discovery: OAuthDiscoveryState | undefined;
   /** Why a sign-in is needed, when known better than "not signed in". */
   private note: string | undefined;
-  private attempted = false;
   private lastAccess: string | undefined;
   private loaded = false;
   private readonly refreshTimer = this.register(new MutableDisposable<IDisposable>());
-  private readonly _onDidSignIn = this.register(new Emitter<void>());
-  /** A new access token appeared (a sign-in in another process, or VS Code). */
-  readonly onDidSignIn: Event<void> = this._onDidSignIn.event;
-  private readonly _onDidLoseAuth = this.register(new Emitter<string>());
-  /** The tokens are gone (signed out) or could not be refreshed; carries the reason. */
-  readonly onDidLoseAuth: Event<string> = this._onDidLoseAuth.event;
 
   constructor(private readonly opts: RemoteOAuthOptions) {
     super();
@@ -139,7 +132,7 @@ export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
 
   discoveryState(): OAuthDiscoveryState | undefined {
     // auth() asks for this first: it marks that the failure that follows is an auth failure.
-    this.attempted = true;
+    this.markAttempt();
     return this.discovery;
   }
 
@@ -147,16 +140,7 @@ export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
     this.discovery = state;
   }
 
-  /** True (once) when the SDK's auth() ran since the last call: the error at hand came from signing in. */
-  takeAttempt(): boolean {
-    const was = this.attempted;
-    this.attempted = false;
-    return was;
-  }
-
-  /** Why a sign-in is needed, for the state's reason. */
-  needsAuthReason(err: unknown): string {
-    if (err instanceof NeedsAuthError) return err.message;
+  protected otherAuthFailure(err: unknown): string {
     return this.note ?? `sign-in failed: ${err instanceof Error ? err.message : String(err)}`;
   }
 
@@ -168,7 +152,7 @@ export class RemoteOAuthProvider extends Disposable implements GatewayAuth {
       const reason = err instanceof NeedsAuthError ? err.message : `refreshing the token failed: ${err instanceof Error ? err.message : String(err)}`;
       this._onDidLoseAuth.fire(reason);
     } finally {
-      this.attempted = false;
+      this.clearAttempt();
     }
   }
 
