@@ -27,7 +27,8 @@ interface Asked {
   answer: (a: ApprovalAnswer | undefined) => void;
 }
 
-function setup(approval: Policy['approval'], options: { halted?: () => boolean } = {}) {
+/** The layer before a terminal that counts dispatches; the editor answers through `asked` unless `editor: false`. */
+function setup(approval: Policy['approval'], options: { halted?: () => boolean; editor?: boolean } = {}) {
   const clock = new ManualClock();
   const broker = new ApprovalBroker({ halted: async () => options.halted?.() ?? false, clock, logger: nullLogger });
   const asked: Asked[] = [];
@@ -42,13 +43,13 @@ function setup(approval: Policy['approval'], options: { halted?: () => boolean }
   ]);
   const approver = (request: ApprovalRequest, signal: AbortSignal) =>
     new Promise<ApprovalAnswer | undefined>((resolve) => asked.push({ request, signal, answer: resolve }));
-  return { clock, broker, asked, run, approver, dispatched: () => dispatched };
+  if (options.editor !== false) broker.setApprover(approver);
+  return { clock, broker, asked, run, dispatched: () => dispatched };
 }
 
 describe('approvalLayer', () => {
   it('a call no approval rule matches passes without asking and without approval metadata', async () => {
     const t = setup({ tools: ['github__delete_*'] });
-    t.broker.setApprover(t.approver);
     const ctx = context({ tool_name: 'list_repos', full_name: 'github__list_repos', tier: 'read' });
     await t.run(ctx);
     assert.equal(ctx.status, 'allowed');
@@ -59,7 +60,6 @@ describe('approvalLayer', () => {
 
   it('Allow once: the editor is asked with client, server, tool, tier and redacted arguments; the call runs once', async () => {
     const t = setup({ tools: ['github__delete_*'] });
-    t.broker.setApprover(t.approver);
     const ctx = context({ arguments: { repo: 'x', token: 'ghp_abcdefabcdefabcdefabcdefabcdefabcdef' }, upstream: { client_name: 'Claude Code' } });
     const done = t.run(ctx);
     await until('the approver is asked', () => t.asked.length === 1);
@@ -80,7 +80,6 @@ describe('approvalLayer', () => {
 
   it('Deny: never dispatched; reason approval_denied, saying how to change it', async () => {
     const t = setup({ tiers: ['destructive'] });
-    t.broker.setApprover(t.approver);
     const ctx = context();
     const done = t.run(ctx);
     await until('asked', () => t.asked.length === 1);
@@ -94,7 +93,6 @@ describe('approvalLayer', () => {
 
   it('Allow for this session: later calls of that tool from that session pass as a session grant; another session is asked', async () => {
     const t = setup({ tools: ['github__delete_*'] });
-    t.broker.setApprover(t.approver);
     const session = fakeSession();
     const first = context({ upstream: { session } });
     const done = t.run(first);
@@ -116,7 +114,6 @@ describe('approvalLayer', () => {
 
   it('many wait at once, other calls pass meanwhile, and each is settled by its own answer', async () => {
     const t = setup({ tools: ['github__delete_*'] });
-    t.broker.setApprover(t.approver);
     const ctxs = [0, 1, 2].map((i) => context({ arguments: { i } }));
     const runs = ctxs.map((c) => t.run(c));
     await until('three asked', () => t.asked.length === 3);
@@ -134,7 +131,6 @@ describe('approvalLayer', () => {
 
   it('no answer within timeout_s: denied as a timeout, the approver told to stop, a late answer ignored', async () => {
     const t = setup({ tools: ['github__delete_*'], timeout_s: 30 });
-    t.broker.setApprover(t.approver);
     const ctx = context();
     const done = t.run(ctx);
     await until('asked', () => t.asked.length === 1);
@@ -152,7 +148,6 @@ describe('approvalLayer', () => {
   it('HALT cancels every waiting approval', async () => {
     let halted = false;
     const t = setup({ tools: ['github__delete_*'] }, { halted: () => halted });
-    t.broker.setApprover(t.approver);
     const ctxs = [context(), context()];
     const runs = ctxs.map((c) => t.run(c));
     await until('asked', () => t.asked.length === 2);
@@ -165,7 +160,6 @@ describe('approvalLayer', () => {
 
   it('a client that cancels or disconnects withdraws its waiting approval', async () => {
     const t = setup({ tools: ['github__delete_*'] });
-    t.broker.setApprover(t.approver);
     const controller = new AbortController();
     const ctx = context({ signal: controller.signal });
     const done = t.run(ctx);
@@ -178,7 +172,7 @@ describe('approvalLayer', () => {
   });
 
   it('no editor and no elicitation: denied at once, saying approval was required, no one could be asked, and how to change it', async () => {
-    const t = setup({ tools: ['github__delete_*'] });
+    const t = setup({ tools: ['github__delete_*'] }, { editor: false });
     const ctx = context();
     await t.run(ctx);
     assert.equal(ctx.reason_code, 'approval_unavailable');
@@ -249,12 +243,18 @@ describe('approvalLayer: a client reachable only on its event stream (HTTP)', ()
     };
   }
 
-  it('no stream opens within the wait: denied at once as approval_unavailable, the client never asked', async () => {
-    const t = setup({ tools: ['github__delete_*'] });
+  /** A call under approval from a client that can elicit but has no event stream open: the layer waits for one. */
+  async function waitingForStream() {
+    const t = setup({ tools: ['github__delete_*'] }, { editor: false });
     const s = await streamSession();
     const ctx = context({ upstream: { client_name: 'c', session: s.session, request_id: 7 } });
     const done = t.run(ctx);
     await until('the layer waits for a stream', () => s.opening());
+    return { t, s, ctx, done };
+  }
+
+  it('no stream opens within the wait: denied at once as approval_unavailable, the client never asked', async () => {
+    const { t, s, ctx, done } = await waitingForStream();
     s.noStream();
     await done;
     assert.equal(ctx.reason_code, 'approval_unavailable');
@@ -267,11 +267,7 @@ describe('approvalLayer: a client reachable only on its event stream (HTTP)', ()
   });
 
   it('a stream that opens within the wait carries the elicitation; accept runs the call once', async () => {
-    const t = setup({ tools: ['github__delete_*'] });
-    const s = await streamSession();
-    const ctx = context({ upstream: { client_name: 'c', session: s.session, request_id: 7 } });
-    const done = t.run(ctx);
-    await until('the layer waits for a stream', () => s.opening());
+    const { t, s, ctx, done } = await waitingForStream();
     s.open();
     await done;
     assert.equal(ctx.status, 'allowed');
