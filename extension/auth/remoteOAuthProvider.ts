@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { auth, type OAuthDiscoveryState } from '@modelcontextprotocol/sdk/client/auth.js';
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -26,6 +27,12 @@ export interface RemoteOAuthOptions {
 
 /** Refresh this long before the access token expires (also absorbs a few seconds of clock skew). */
 export const REFRESH_EARLY_MS = 60_000;
+
+/**
+ * Set while {@link RemoteOAuthProvider.refresh} runs the SDK's auth(): the tokens() it asks for
+ * must not wait for the refresh they are part of.
+ */
+const insideRefresh = new AsyncLocalStorage<true>();
 
 /** Registered redirect for a gateway that has no browser: never visited, only named in DCR. */
 const NO_REDIRECT = 'http://127.0.0.1/callback';
@@ -60,6 +67,10 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
   private note: string | undefined;
   private lastAccess: string | undefined;
   private loaded = false;
+  /** The refresh under way: every caller shares it (refresh tokens are often single-use). */
+  private refreshing: Promise<void> | undefined;
+  /** The refresh token of the last refresh: one that failed is not retried by every request. */
+  private refreshedFrom: string | undefined;
   private readonly refreshTimer = this.register(new MutableDisposable<IDisposable>());
 
   constructor(private readonly opts: RemoteOAuthOptions) {
@@ -93,7 +104,19 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
     await this.update({ client: info });
   }
 
+  /**
+   * The transport asks before every request. An access token known to have expired (the gateway
+   * was closed past its expiry) is refreshed first, once for all the requests that ask meanwhile:
+   * sent as it is, each of them would get a 401 and refresh on its own, and with a rotating
+   * refresh token all but the first refresh are refused, which signs the user out.
+   */
   async tokens(): Promise<OAuthTokens | undefined> {
+    if (insideRefresh.getStore()) return (await this.opts.store.get(this.opts.url))?.tokens;
+    if (this.refreshing) await this.refreshing;
+    const stored = await this.opts.store.get(this.opts.url);
+    const refreshToken = stored?.tokens?.refresh_token;
+    if (!refreshToken || refreshToken === this.refreshedFrom || !this.knownExpired(stored)) return stored?.tokens;
+    await this.refresh();
     return (await this.opts.store.get(this.opts.url))?.tokens;
   }
 
@@ -144,10 +167,19 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
     return this.note ?? `sign-in failed: ${err instanceof Error ? err.message : String(err)}`;
   }
 
-  /** Refreshes now with the stored refresh token (the SDK's auth()); a failure fires onDidLoseAuth. */
-  async refresh(): Promise<void> {
+  /**
+   * Refreshes now with the stored refresh token (the SDK's auth()); a failure fires onDidLoseAuth.
+   * Single-flight: the timer and the requests waiting in tokens() share one refresh grant.
+   */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.refreshOnce().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
     try {
-      await auth(this, { serverUrl: this.opts.url, fetchFn: this.opts.fetchFn });
+      this.refreshedFrom = (await this.opts.store.get(this.opts.url))?.tokens?.refresh_token;
+      await insideRefresh.run(true, () => auth(this, { serverUrl: this.opts.url, fetchFn: this.opts.fetchFn }));
     } catch (err) {
       const reason = err instanceof NeedsAuthError ? err.message : `refreshing the token failed: ${err instanceof Error ? err.message : String(err)}`;
       this._onDidLoseAuth.fire(reason);
@@ -177,6 +209,16 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
     } else if (!access && before) {
       this._onDidLoseAuth.fire(this.note ?? 'signed out');
     }
+  }
+
+  /**
+   * The access token's expiry has passed by our clock. Not for a token that had expired when it
+   * arrived (see schedule()): refreshing that one brings another such token, at every request.
+   */
+  private knownExpired(stored: StoredAuth | undefined): boolean {
+    if (stored?.expires_at === undefined || stored.expires_at > this.opts.clock.now()) return false;
+    const lifetime = stored.tokens?.expires_in;
+    return !(typeof lifetime === 'number' && lifetime <= 0);
   }
 
   private schedule(stored: StoredAuth | undefined): void {

@@ -387,6 +387,45 @@ describe('a client_id configured by hand, for a server without dynamic client re
   });
 });
 
+describe('start-up with an expired access token', { timeout: 180_000 }, () => {
+  after(async () => {
+    await stopAllCli();
+    for (const s of servers) s.proc.kill('SIGTERM');
+  });
+
+  it('the connect and the requests that follow it share one refresh: one refresh grant, none refused, the server ready', async () => {
+    const oauth = await startOAuthServer('--ttl', '3600');
+    const xdg = tempDir('gatehouse-xdg-');
+    const env = { XDG_CONFIG_HOME: xdg };
+    const proj = project({ remote: oauth.mcp });
+    const { exit, cli } = await login(proj.folder, env, 'remote');
+    assert.equal(exit.code, 0, cli.stderr());
+    // The gateway was closed while the token expired: the authorization server has forgotten it,
+    // and the store says so. The refresh token still works, once (the fixture rotates it).
+    await control(oauth, 'expire');
+    const file = path.join(xdg, 'gatehouse', 'tokens.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { servers: Record<string, { expires_at?: number }> };
+    stored.servers[oauth.mcp]!.expires_at = Date.now() - 60_000;
+    writeFileSync(file, JSON.stringify(stored), { mode: 0o600 });
+    assert.deepEqual([(await stats(oauth)).refreshes, (await stats(oauth)).refused_refreshes], [0, 0]);
+
+    const gateway = await startHttpGateway(proj.folder, env);
+    const client = await httpClient(gateway.info);
+    try {
+      await waitState(proj.configDir, 'remote', 'ready').catch(async (err: Error) => {
+        // On the old code the second refresh was refused and the server went to needs_auth.
+        throw new Error(`${err.message}; the authorization server saw ${JSON.stringify(await stats(oauth))}`);
+      });
+      assert.match(resultText(await client.callTool({ name: 'remote__greet', arguments: { name: 'fresh' } })), /Hello, fresh! \(client authenticated\)/);
+      const after = await stats(oauth);
+      assert.equal(after.refused_refreshes, 0, 'no second refresh with the refresh token the first one used up');
+      assert.equal(after.refreshes, 1, 'exactly one refresh grant');
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  });
+});
+
 describe('clock skew: a token already expired by the gateway\'s clock when it arrives', { timeout: 180_000 }, () => {
   after(async () => {
     await stopAllCli();
