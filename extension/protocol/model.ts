@@ -23,6 +23,25 @@ export type DownstreamState =
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
+/** Every {@link DownstreamState}: what a state file or a webview message is checked against. */
+export const DOWNSTREAM_STATES = [
+  'disabled',
+  'blocked',
+  'starting',
+  'ready',
+  'degraded',
+  'crashed',
+  'backoff',
+  'gave_up',
+  'needs_auth',
+  'stopped',
+] as const satisfies readonly DownstreamState[];
+// A state added to the type but not to the list fails to compile here.
+const _everyState: Exclude<DownstreamState, (typeof DOWNSTREAM_STATES)[number]> extends never ? true : never = true;
+void _everyState;
+
+export const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const satisfies readonly CircuitState[];
+
 /** How a child process last ended. */
 export interface ExitInfo {
   code: number | null;

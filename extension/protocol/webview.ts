@@ -20,11 +20,11 @@ import type {
   ApprovalsView,
   ApprovalWaitingView,
   CircuitState,
-  DownstreamState,
   DownstreamView,
   SessionBlockView,
   TelemetryView,
 } from './model';
+import { CIRCUIT_STATES, DOWNSTREAM_STATES } from './model';
 
 /** Bumped on any incompatible change to the messages below. */
 export const PROTOCOL_VERSION = 2;
@@ -345,19 +345,8 @@ function object<S extends Record<string, Check<unknown>>>(
   });
 }
 
-const circuitState = oneOf(['closed', 'open', 'half-open'] as const satisfies readonly CircuitState[]);
-const downstreamState = oneOf([
-  'disabled',
-  'blocked',
-  'starting',
-  'ready',
-  'degraded',
-  'crashed',
-  'backoff',
-  'gave_up',
-  'needs_auth',
-  'stopped',
-] as const satisfies readonly DownstreamState[]);
+const circuitState = oneOf(CIRCUIT_STATES);
+const downstreamState = oneOf(DOWNSTREAM_STATES);
 
 const downstreamView: Check<DownstreamView> = object({
   name: str(MAX_NAME),

@@ -1,4 +1,4 @@
-import type { ApprovalWaitingView, CircuitState, ConfigStateView, DownstreamState, DownstreamView, SessionBlockView } from '../protocol/model';
+import { CIRCUIT_STATES, DOWNSTREAM_STATES, type ApprovalWaitingView, type CircuitState, type ConfigStateView, type DownstreamState, type DownstreamView, type SessionBlockView } from '../protocol/model';
 import type { TelemetryStats } from '../telemetry/telemetryTypes';
 import { isCount, isFiniteNumber, isInt, isNullable, isPositiveInt, isRecord, isString, stringOrNull } from './jsonGuards';
 
@@ -40,20 +40,6 @@ export interface StateFileContents {
 }
 
 // Forgiving reader (SPEC §6.1 step 4), for `gatehouse status`.
-
-const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open'];
-const DOWNSTREAM_STATES: readonly DownstreamState[] = [
-  'disabled',
-  'blocked',
-  'starting',
-  'ready',
-  'degraded',
-  'crashed',
-  'backoff',
-  'gave_up',
-  'needs_auth',
-  'stopped',
-];
 
 /**
  * Parses a state file written by Gatehouse or by rea, forgiving as rea's `status`: returns
