@@ -50,7 +50,8 @@ function writeStateFiles(project: Project, pid: number, state: Record<string, un
   );
 }
 
-const entry = (extra: Record<string, unknown> = {}) => ({
+/** A downstream entry with rea's fields only, as rea writes it. */
+const reaEntry = {
   name: 'echo',
   connected: true,
   healthy: true,
@@ -60,9 +61,8 @@ const entry = (extra: Record<string, unknown> = {}) => ({
   tools_count: 6,
   open_transitions: 0,
   session_blocker_emitted: false,
-  state: 'ready',
-  ...extra,
-});
+};
+const entry = (extra: Record<string, unknown> = {}) => ({ ...reaEntry, state: 'ready', ...extra });
 
 describe('gatehouse status', () => {
   test('no gateway: exit 2, says so', async () => {
@@ -155,19 +155,7 @@ describe('gatehouse status', () => {
     // owner (this test process) is alive.
     writeStateFiles(project, process.pid, {
       metrics_port: 9464,
-      downstreams: [
-        {
-          name: 'echo',
-          connected: true,
-          healthy: true,
-          circuit_state: 'closed',
-          retry_at: null,
-          last_error: null,
-          tools_count: 6,
-          open_transitions: 0,
-          session_blocker_emitted: false,
-        },
-      ],
+      downstreams: [reaEntry],
       updated_at: new Date(Date.now() - 10 * 60_000).toISOString(),
     });
     const { code, report } = await statusJson(project);
