@@ -57,10 +57,15 @@ export class FileTokenStore implements TokenStore {
     return Object.keys(await this.all());
   }
 
-  async set(url: string, value: StoredAuth | undefined): Promise<void> {
+  set(url: string, value: StoredAuth | undefined): Promise<void> {
+    return this.update(url, () => value);
+  }
+
+  async update(url: string, change: (current: StoredAuth | undefined) => StoredAuth | undefined): Promise<void> {
     const run = this.writing.then(async () => {
       // Re-read first: another process may have written since we last looked.
       const servers = { ...(await this.read()) };
+      const value = change(servers[url]);
       if (value === undefined) delete servers[url];
       else servers[url] = value;
       await this.write(servers);

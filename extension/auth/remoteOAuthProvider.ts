@@ -121,11 +121,16 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
   }
 
   async saveTokens(tokens: OAuthTokens): Promise<void> {
-    // The gateway only ever refreshes: if the user signed out while the refresh was in flight,
-    // its answer must not sign them back in.
-    if (!(await this.opts.store.get(this.opts.url))?.tokens) return;
-    this.note = undefined;
-    await this.update(storedTokens(tokens, this.opts.clock.now()));
+    // The gateway only ever refreshes: if the user signed out while the refresh was in flight
+    // (here or in another process), its answer must not sign them back in.
+    const fresh = storedTokens(tokens, this.opts.clock.now());
+    let saved = false;
+    await this.opts.store.update(this.opts.url, (current) => {
+      if (!current?.tokens) return current;
+      saved = true;
+      return { ...current, ...fresh };
+    });
+    if (saved) this.note = undefined;
   }
 
   redirectToAuthorization(): never {
@@ -188,9 +193,8 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
     }
   }
 
-  private async update(patch: Partial<StoredAuth>): Promise<void> {
-    const stored = (await this.opts.store.get(this.opts.url)) ?? {};
-    await this.opts.store.set(this.opts.url, { ...stored, ...patch });
+  private update(patch: Partial<StoredAuth>): Promise<void> {
+    return this.opts.store.update(this.opts.url, (current) => ({ ...current, ...patch }));
   }
 
   private async storeChanged(): Promise<void> {

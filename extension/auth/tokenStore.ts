@@ -23,6 +23,12 @@ export interface TokenStore {
   get(url: string): Promise<StoredAuth | undefined>;
   /** Replaces the record (undefined deletes it). */
   set(url: string, value: StoredAuth | undefined): Promise<void>;
+  /**
+   * Replaces the record with what `change` makes of it, read afresh: another process (a
+   * `gatehouse auth logout`) may have changed it since this one last looked, and a refresh that
+   * lands afterwards must neither undo that nor bring back what it deleted.
+   */
+  update(url: string, change: (current: StoredAuth | undefined) => StoredAuth | undefined): Promise<void>;
   /** Every stored URL. */
   keys(): Promise<string[]>;
   /** Fires with the URL whose record changed, also when another process changed it. */

@@ -42,8 +42,13 @@ export class SecretTokenStore implements TokenStore {
     }
   }
 
-  async set(url: string, value: StoredAuth | undefined): Promise<void> {
+  set(url: string, value: StoredAuth | undefined): Promise<void> {
+    return this.update(url, () => value);
+  }
+
+  async update(url: string, change: (current: StoredAuth | undefined) => StoredAuth | undefined): Promise<void> {
     const run = this.writing.then(async () => {
+      const value = change(await this.get(url));
       if (value === undefined) await this.secrets.delete(PREFIX + url);
       else await this.secrets.store(PREFIX + url, JSON.stringify(value));
       const keys = new Set(await this.keys());
