@@ -15,6 +15,14 @@ function afterPoll(): Promise<void> {
 }
 
 /**
+ * True when something is named HALT although opening it found nothing: a dangling symbolic
+ * link, whose target may appear where the watch does not look. Such a HALT is never remembered.
+ */
+function nameTaken(dir: string): Promise<boolean> {
+  return new Promise((resolve) => fs.lstat(path.join(dir, HALT_FILE_NAME), (err) => resolve(!err || err.code !== 'ENOENT')));
+}
+
+/**
  * The kill-switch probe of the gateway's chain: the same decision as {@link readHalt} on every
  * call, without a thread-pool `open` per call while HALT is absent.
  *
@@ -24,7 +32,8 @@ function afterPoll(): Promise<void> {
  * watch. A remembered "absent" is answered only after one poll phase of the event loop: inotify
  * queues its event in the same syscall that creates HALT, so a HALT created before the call's
  * message was read (by another process, or by this one without yielding) has been seen by then.
- * "Present" and "unknown" are never remembered: every call under HALT probes again, with the
+ * A HALT that is a dangling link is not remembered as absent either (its target lies outside the
+ * watch). "Present" and "unknown" are never remembered: every call under HALT probes again, with the
  * decision's own time. Elsewhere (macOS FSEvents, Windows) events may arrive late, so every
  * call probes, as before.
  */
@@ -71,7 +80,8 @@ export class HaltWatch extends Disposable {
     this.watch(dir);
     const generation = this.generation;
     const state = await readHalt(dir, this.clock);
-    if (state.decision === 'absent' && generation === this.generation && this.watcher && dir === this.dir) this.absent = true;
+    // Checked after the last await: a change during either probe leaves nothing remembered.
+    if (state.decision === 'absent' && !(await nameTaken(dir)) && generation === this.generation && this.watcher && dir === this.dir) this.absent = true;
     return state;
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type * as Fs from 'node:fs';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -77,6 +77,16 @@ describe('HaltWatch', { skip: !linux && 'the watch is used on Linux only' }, () 
     assert.equal((await watch.read(dir)).decision, 'absent');
     writeFileSync(path.join(dir, 'HALT'), 'new dir\n');
     assert.equal((await watch.read(dir)).decision, 'present');
+  });
+
+  it('a HALT that is a dangling link is probed on every call, and seen once its target appears', async () => {
+    const target = path.join(dir, 'elsewhere', 'stop');
+    symlinkSync(target, path.join(dir, 'HALT'));
+    assert.equal((await watch.read(dir)).decision, 'absent');
+    mkdirSync(path.dirname(target));
+    writeFileSync(target, 'via link\n');
+    const state = await watch.read(dir);
+    assert.equal(state.decision === 'present' && state.reason, 'via link');
   });
 
   it('a config dir that does not exist (or is a file) is probed per call, and fails closed as before', async () => {
