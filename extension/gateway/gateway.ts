@@ -1,7 +1,6 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
-  CallToolRequestSchema,
   CompleteRequestSchema,
   CompleteResultSchema,
   EmptyResultSchema,
@@ -46,6 +45,8 @@ import {
 } from './healthTool';
 import { nameRefusal, RESERVED_SERVER } from './routing/names';
 import { payloadToPrompt, payloadToResource } from './routing/payload';
+import { progressRelay } from './routing/progressRelay';
+import { setToolCallHandler } from './routing/toolCallHandler';
 import { ProfileScope, type ProfileConfig } from './routing/profileScope';
 import { ResourceIndex } from './routing/resourceIndex';
 import type { RequestTracer } from '../telemetry/telemetryTypes';
@@ -203,7 +204,7 @@ export class Gateway extends Disposable {
       this.sessions.touch(session);
       return { tools: await this.listTools(scope()) };
     });
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    setToolCallHandler(server, async (request, extra) => {
       const split = splitToolName(request.params.name);
       const upstream = { meta: request.params._meta, headers: extra.requestInfo?.headers, client_name: server.getClientVersion()?.name, session, request_id: extra.requestId };
       const run = () => this.callTool(request.params.name, request.params.arguments ?? {}, extra.signal, progressRelay(server, extra), upstream, scope());
@@ -660,17 +661,6 @@ export class Gateway extends Disposable {
 
 function subscriptionKey(server: string, uri: string): string {
   return `${server}\u0000${uri}`;
-}
-
-/** Relays a child's progress to the caller under the caller's own token, when it sent one. */
-function progressRelay(server: Server, extra: { _meta?: { progressToken?: string | number } }): CallContext['onprogress'] {
-  const token = extra._meta?.progressToken;
-  if (token === undefined) return undefined;
-  // Not tied to the request: over HTTP each request is answered with one JSON body, which has
-  // no room for notifications; the session's own stream (stdio, or HTTP's GET stream) has.
-  return (p) => {
-    server.notification({ method: 'notifications/progress', params: { ...p, progressToken: token } }).catch(() => undefined);
-  };
 }
 
 function publicTool(tool: AggregatedTool): Tool {

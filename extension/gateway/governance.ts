@@ -27,6 +27,7 @@ import { tierLayer } from './chain/tierLayer';
 import { Scanner } from './scanner/scannerClient';
 import { createSyncRedactor } from './scanner/syncRedactor';
 import { readHalt } from './halt';
+import { HaltWatch } from './haltWatch';
 
 /**
  * Group commit window of the gateway's audit writer: at most one write + fsync per this many ms
@@ -67,6 +68,8 @@ export class Governance extends Disposable {
   private withheldPrompts = new Map<string, string>();
   private lastPromptsKey = '';
   private lastPrompts: Prompt[] = [];
+  /** The chain's HALT probe: no thread-pool open per call while HALT is absent (see HaltWatch). */
+  private readonly halt: HaltWatch;
 
   private constructor(
     private readonly options: GovernanceOptions,
@@ -74,6 +77,7 @@ export class Governance extends Disposable {
   ) {
     super();
     this.register(audit);
+    this.halt = this.register(new HaltWatch(options.clock));
     const policy = options.policy();
     this.scanner = new Scanner({ patterns: policy?.redact?.patterns, matchTimeoutMs: policy?.redact?.match_timeout_ms, clock: options.clock, logger: options.logger });
     this.register(toDisposable(() => this.scanner.dispose()));
@@ -110,7 +114,7 @@ export class Governance extends Disposable {
     const overrides = (server: string) => o.registry().servers.find((s) => s.name === server)?.tier_overrides;
     return [
       auditLayer(this.audit, { autonomyLevel: () => o.policy()?.autonomy_level ?? 'L1', redactError: (t) => this.redactText(t), redactInline: this.redactInline }),
-      killSwitchLayer({ dir: o.dir, clock: o.clock }),
+      killSwitchLayer({ dir: o.dir, clock: o.clock, probe: (dir) => this.halt.read(dir) }),
       // Tool-only: prompts and resources are reads by the protocol (the gateway sets their tier).
       forKinds(['tool'], this.withheldLayer(() => this.withheld, 'Tool', 'tool_withheld')),
       forKinds(['prompt'], this.withheldLayer(() => this.withheldPrompts, 'Prompt', 'prompt_withheld')),

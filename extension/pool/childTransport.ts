@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { childGuard } from './childGuard';
+import { parseChildMessage } from './childMessage';
 import type { RingBuffer } from './ringBuffer';
 import { resolveLaunch } from '../platform/resolveCommand';
 import { signalProcessTree } from '../platform/killProcessTree';
@@ -153,7 +154,7 @@ export class ChildProcessTransport implements Transport {
     if (text.trim() === '') return;
     let message: JSONRPCMessage;
     try {
-      message = deserializeMessage(text);
+      message = parseChildMessage(text);
     } catch {
       this.noiseLines++;
       this.stderr.push(`[stdout, not JSON-RPC] ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);

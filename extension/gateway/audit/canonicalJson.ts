@@ -52,6 +52,27 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * The members of a plain object's canonical JSON (`"key":value`, by key), so that a caller adding
+ * a few keys (the hash chain's `prev_hash` and `hash`) does not walk the rest again:
+ * `joinMembers(canonicalMembers(o))` is `canonicalJson(o)`, and setting a member to
+ * `"k":canonicalJson(v)` is the same as setting `o.k = v` first. Refuses what canonicalJson refuses.
+ */
+export function canonicalMembers(value: Record<string, unknown>): Map<string, string> {
+  return new Writer().members(value);
+}
+
+/** The canonical JSON object of these members (keys sorted as canonicalJson sorts them). */
+export function joinMembers(members: ReadonlyMap<string, string>): string {
+  let out = '{';
+  let first = true;
+  for (const key of [...members.keys()].sort()) {
+    out += (first ? '' : ',') + members.get(key)!;
+    first = false;
+  }
+  return out + '}';
+}
+
+/**
  * The serialiser. The path of the current value is kept as a stack of keys and only turned
  * into text when something is refused: this runs on every audit record, so the common case
  * builds no strings but the output.
@@ -96,13 +117,7 @@ class Writer {
       }
       out += ']';
     } else {
-      const proto: unknown = Object.getPrototypeOf(value);
-      // Dates, Maps, class instances, boxed primitives: their JSON form comes from toJSON or is
-      // lossy. Callers convert them explicitly (a Date to its ISO string) before recording.
-      if (proto !== Object.prototype && proto !== null) {
-        const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-        throw this.error(`${typeof name === 'string' && name ? name : 'non-plain'} object has no canonical JSON form`);
-      }
+      this.plain(value);
       const record = value as Record<string, unknown>;
       const keys = Object.keys(record).sort();
       out = '{';
@@ -110,16 +125,47 @@ class Writer {
       for (const key of keys) {
         const child = record[key];
         if (child === undefined) continue;
-        this.keys.push(key);
-        if (!isWellFormedString(key)) throw this.error('key contains a lone surrogate (not valid Unicode)');
-        out += (first ? '' : ',') + JSON.stringify(key) + ':' + this.value(child, depth + 1);
+        out += (first ? '' : ',') + this.member(key, child, depth);
         first = false;
-        this.keys.pop();
       }
       out += '}';
     }
     this.seen.delete(value);
     return out;
+  }
+
+  /** A top-level object's members, `"key":value` by key, with the checks of {@link container}. */
+  members(value: object): Map<string, string> {
+    this.plain(value);
+    this.seen.add(value);
+    const record = value as Record<string, unknown>;
+    const members = new Map<string, string>();
+    for (const key of Object.keys(record).sort()) {
+      const child = record[key];
+      if (child !== undefined) members.set(key, this.member(key, child, 0));
+    }
+    this.seen.delete(value);
+    return members;
+  }
+
+  /** Refuses an object whose JSON form is not its own enumerable properties. */
+  private plain(value: object): void {
+    const proto: unknown = Object.getPrototypeOf(value);
+    // Dates, Maps, class instances, boxed primitives: their JSON form comes from toJSON or is
+    // lossy. Callers convert them explicitly (a Date to its ISO string) before recording.
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+      throw this.error(`${typeof name === 'string' && name ? name : 'non-plain'} object has no canonical JSON form`);
+    }
+  }
+
+  /** `"key":value` of one defined property. */
+  private member(key: string, child: unknown, depth: number): string {
+    this.keys.push(key);
+    if (!isWellFormedString(key)) throw this.error('key contains a lone surrogate (not valid Unicode)');
+    const text = JSON.stringify(key) + ':' + this.value(child, depth + 1);
+    this.keys.pop();
+    return text;
   }
 
   private error(message: string): CanonicalJsonError {

@@ -37,15 +37,22 @@ export function compose(allLayers: readonly Middleware[]): (ctx: CallContext) =>
   };
   return async (ctx) => {
     const layers = layersFor(ctx.kind ?? 'tool');
-    const run = async (index: number): Promise<void> => {
+    // Plain functions returning promises, not async ones: two fewer promises and frames per
+    // layer on every call. Each still reports a synchronous throw as a rejection, as before.
+    const run = (index: number): Promise<void> => {
       const layer = layers[index];
-      if (!layer) return;
+      if (!layer) return Promise.resolve();
       let called = false;
-      await layer(ctx, async () => {
-        if (called) throw new Error('a chain layer called next() twice');
+      const next = (): Promise<void> => {
+        if (called) return Promise.reject(new Error('a chain layer called next() twice'));
         called = true;
-        await run(index + 1);
-      });
+        return run(index + 1);
+      };
+      try {
+        return layer(ctx, next);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     };
     try {
       await run(0);

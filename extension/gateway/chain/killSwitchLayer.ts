@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../../common/clock';
-import { haltMessage, readHalt } from '../halt';
+import { haltMessage, readHalt, type HaltState } from '../halt';
 import { deny } from './callContext';
 import type { Middleware } from './chain';
 
@@ -9,11 +9,14 @@ export interface KillSwitchLayerOptions {
   dir: string | (() => string);
   /** Time of the decision (`halt_at_invocation`). Default the system clock. */
   clock?: Clock;
+  /** Answers the probe; default {@link readHalt}, one `open` per call. The gateway passes a HaltWatch. */
+  probe?: (dir: string) => Promise<HaltState>;
 }
 
 /**
  * The kill switch (SPEC §7.3), second layer after audit so its denials are recorded. HALT is
- * probed once per call, at entry, never cached: creating it does not cancel calls already past
+ * decided once per call, at entry (a HaltWatch answers "absent" from its watch, never a stale
+ * one, see there): creating it does not cancel calls already past
  * this layer, removing it does not rescue a call already denied. Present → denied with
  * `reason_code: 'halt'`; a probe that fails in any other way (EACCES, …) → denied too
  * (`halt_check_failed`): an unreadable switch is treated as on. Records `halt_decision` and
@@ -23,8 +26,9 @@ export interface KillSwitchLayerOptions {
 export function killSwitchLayer(options: KillSwitchLayerOptions): Middleware {
   const clock = options.clock ?? systemClock;
   const dirOf = typeof options.dir === 'function' ? options.dir : () => options.dir as string;
+  const probe = options.probe ?? ((dir: string) => readHalt(dir, clock));
   return async (ctx, next) => {
-    const state = await readHalt(dirOf(), clock);
+    const state = await probe(dirOf());
     ctx.metadata.halt_decision = state.decision;
     ctx.metadata.halt_at_invocation = state.decision === 'absent' ? null : state.checkedAt;
     if (state.decision === 'present') {

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { sha256Hex } from '../../../extension/gateway/audit/auditRecord';
+import { canonicalJson, canonicalMembers, joinMembers } from '../../../extension/gateway/audit/canonicalJson';
+import { chainRecord } from '../../../extension/gateway/audit/chainRecord';
+
+const bodies: Array<Record<string, unknown>> = [
+  { timestamp: '2026-04-20T12:00:00.000Z', session_id: 's', tool_name: 't', server_name: 'x', tier: 'read', status: 'allowed', autonomy_level: 'L1', duration_ms: 3, emission_source: 'proxy' },
+  {
+    timestamp: '2026-04-20T12:00:00.000Z',
+    session_id: 's',
+    tool_name: 'é\u{1F600}',
+    server_name: 'x',
+    tier: 'write',
+    status: 'error',
+    autonomy_level: 'L1',
+    duration_ms: 0,
+    emission_source: 'gateway',
+    error: 'line\nbreak "quoted" \\ back',
+    redacted_fields: ['result.content[0].text'],
+    metadata: { z: [1, { b: null, a: true }], a: -0, 'key with space': 'v', skipped: undefined },
+  },
+  {},
+];
+
+describe('chainRecord', () => {
+  for (const [i, body] of bodies.entries()) {
+    it(`hashes and writes what canonicalJson writes for the record (${i})`, () => {
+      const prev = 'ab'.repeat(32);
+      const { record, line } = chainRecord(body, prev);
+      const unhashed = { ...body, prev_hash: prev };
+      assert.equal(record.hash, sha256Hex(canonicalJson(unhashed)));
+      assert.equal(line, canonicalJson({ ...unhashed, hash: record.hash }));
+    });
+  }
+
+  it('joinMembers(canonicalMembers(o)) is canonicalJson(o), and refuses what it refuses', () => {
+    for (const body of bodies) assert.equal(joinMembers(canonicalMembers(body)), canonicalJson(body));
+    assert.throws(() => canonicalMembers({ a: 1, d: new Date(0) }), /Date object has no canonical JSON form at \$\.d/);
+    assert.throws(() => canonicalMembers({ b: { c: 1n } }), /bigint has no JSON form at \$\.b\.c/);
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    assert.throws(() => canonicalMembers(cycle), /circular reference at \$\.self/);
+  });
+});
