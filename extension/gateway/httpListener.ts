@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../common/logger';
-import { newToken, tokenMatches } from './bearerToken';
+import { newToken, tokenMatcher } from './bearerToken';
 import type { Gateway } from './gateway';
 import { refuse } from './http/replies';
 import { endpointOf, isMessage, loopbackHosts, readBody, refusedBearer, refusedHost } from './http/requestChecks';
@@ -68,10 +68,9 @@ export class HttpListener {
   /** POSTed requests whose response has not gone out yet (standalone GET streams excluded). */
   private inFlight = 0;
   private stopping = false;
-  private token = '';
   /** Host header values accepted without parsing (`127.0.0.1:<port>` and its kin). */
   private hosts: ReadonlySet<string> = new Set();
-  private readonly matchesToken = (presented: string) => tokenMatches(presented, this.token);
+  private matchesToken: (presented: string) => boolean = () => false;
 
   constructor(
     private readonly gateway: Gateway,
@@ -94,7 +93,8 @@ export class HttpListener {
   async start(): Promise<HttpEndpoint> {
     if (this.endpoint) return this.endpoint;
     this.stopping = false;
-    this.token = this.options.token ?? newToken();
+    const token = this.options.token ?? newToken();
+    this.matchesToken = tokenMatcher(token);
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -111,7 +111,7 @@ export class HttpListener {
     this.server = server;
     const port = (server.address() as AddressInfo).port;
     this.hosts = loopbackHosts(port);
-    this.endpoint = { url: `http://127.0.0.1:${port}/mcp`, port, token: this.token };
+    this.endpoint = { url: `http://127.0.0.1:${port}/mcp`, port, token };
     return this.endpoint;
   }
 
