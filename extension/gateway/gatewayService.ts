@@ -590,8 +590,8 @@ export class GatewayService extends Disposable {
 
   /** Starts the loopback HTTP endpoint and writes the discovery file. */
   async startHttp(port = 0): Promise<HttpEndpoint> {
-    // Loaded on first use: express and its dependencies cost a stdio-only gateway start-up time
-    // and memory for nothing.
+    // Loaded on first use: a stdio-only gateway needs none of the HTTP path (listener, transport,
+    // request checks), so it pays neither their load time nor their memory.
     const { HttpListener: Listener } = await import('./httpListener');
     this.http ??= new Listener(this.gateway, { port, logger: this.logger, profiles: () => this.profileNames });
     const endpoint = await this.http.start();

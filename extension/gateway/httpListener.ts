@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
-import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
-import { localhostHostValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { isJsonContentType } from '@modelcontextprotocol/sdk/shared/mediaType.js';
+import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../common/logger';
-import { newToken, tokenMatches } from './bearerToken';
+import { newToken, tokenMatcher } from './bearerToken';
 import type { Gateway } from './gateway';
+import { refuse } from './http/replies';
+import { endpointOf, isMessage, loopbackHosts, readBody, refusedBearer, refusedHost } from './http/requestChecks';
+import { SessionTransport } from './http/sessionTransport';
 import { cancelWhenDropped } from './routing/droppedRequests';
 import { EventStreams } from './routing/eventStreams';
 
@@ -52,21 +51,26 @@ const DEFAULT_MAX_SESSIONS = 256;
  * 3. `Authorization: Bearer <token>`, compared in constant time: 401.
  * 4. Body size limit: 413.
  * Only then does a request reach an MCP session. Every client gets its own session (and MCP
- * `Server`), all sharing one gateway.
+ * `Server`), all sharing one gateway. Plain `node:http` with keep-alive and a transport of our
+ * own (http/sessionTransport.ts): the request checks and answers of the SDK's Streamable HTTP
+ * transport, without its per-request conversion to web Request/Response objects.
  */
 export class HttpListener {
   private server: HttpServer | undefined;
-  private readonly sessions = new Map<string, StreamableHTTPServerTransport>();
+  private readonly sessions = new Map<string, SessionTransport>();
   /** The profile each session was opened on (`/mcp/<profile>`); absent for `/mcp`. */
   private readonly sessionProfiles = new Map<string, string>();
   /** Which sessions can receive the gateway's requests (sampling, elicitation, roots). */
   private readonly eventStreams = new EventStreams();
-  /** Transports (each with its MCP `Server`) not yet closed: sessions plus any still being set up. */
+  /** Transports (each with its MCP `Server`) not yet closed. */
   private liveTransports = 0;
   private endpoint: HttpEndpoint | undefined;
   /** POSTed requests whose response has not gone out yet (standalone GET streams excluded). */
   private inFlight = 0;
   private stopping = false;
+  /** Host header values accepted without parsing (`127.0.0.1:<port>` and its kin). */
+  private hosts: ReadonlySet<string> = new Set();
+  private matchesToken: (presented: string) => boolean = () => false;
 
   constructor(
     private readonly gateway: Gateway,
@@ -90,120 +94,169 @@ export class HttpListener {
     if (this.endpoint) return this.endpoint;
     this.stopping = false;
     const token = this.options.token ?? newToken();
-    const app = express();
-    app.disable('x-powered-by');
-    app.use(localhostHostValidation());
-    app.use(refuseBrowserOrigins);
-    app.use(
-      requireBearerAuth({
-        verifier: {
-          verifyAccessToken: async (presented) => {
-            if (!tokenMatches(presented, token)) throw new InvalidTokenError('Invalid token');
-            // The SDK requires an expiry; ours lives as long as this gateway start.
-            return { token: presented, clientId: 'local', scopes: [], expiresAt: Math.floor(Date.now() / 1000) + 3600 };
-          },
-        },
-      }),
-    );
-    app.use(express.json({ limit: this.options.maxBodyBytes ?? DEFAULT_MAX_BODY }));
-    app.all('/mcp', (req, res) => void this.handle(req, res));
-    // One endpoint per registry profile, with the same token and chain (a path, not another port).
-    app.all('/mcp/:profile', (req, res) => void this.handle(req, res, String(req.params.profile)));
-    app.use(jsonRpcErrors(this.options.logger));
-
-    const server = await new Promise<HttpServer>((resolve, reject) => {
-      const s = app.listen(this.options.port ?? 0, '127.0.0.1', () => resolve(s));
-      s.once('error', reject);
+    this.matchesToken = tokenMatcher(token);
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
+        refuse(res, 500, -32603, 'Internal error');
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     this.server = server;
     const port = (server.address() as AddressInfo).port;
+    this.hosts = loopbackHosts(port);
     this.endpoint = { url: `http://127.0.0.1:${port}/mcp`, port, token };
     return this.endpoint;
   }
 
-  private async handle(req: Request, res: Response, profile?: string): Promise<void> {
-    if (this.stopping) {
-      res.status(503).json({ jsonrpc: '2.0', error: { code: -32000, message: 'Gatehouse is shutting down' }, id: null });
-      return;
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { headers } = req;
+    const badHost = refusedHost(headers.host, this.hosts);
+    if (badHost) return refuse(res, 403, -32000, badHost);
+    const origin = headers.origin;
+    if (origin !== undefined) return refuse(res, 403, -32000, `Requests from a browser origin (${origin}) are refused`);
+    const badToken = refusedBearer(headers.authorization, this.matchesToken);
+    if (badToken) return refuseToken(res, badToken);
+    const endpoint = endpointOf(req.url);
+    if (endpoint === undefined) return refuse(res, 404, -32000, 'Not found: the MCP endpoint is /mcp (or /mcp/<profile>)');
+    const profile = endpoint === '' ? undefined : endpoint;
+    if (this.stopping) return refuse(res, 503, -32000, 'Gatehouse is shutting down');
+    switch (req.method) {
+      case 'POST':
+        return this.post(req, res, profile);
+      case 'GET':
+        return this.stream(req, res, profile);
+      case 'DELETE':
+        return this.end(req, res, profile);
+      default:
+        return refuse(res, 405, -32000, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
     }
-    if (req.method === 'POST' && carriesRequest(req.body)) {
+  }
+
+  private async post(req: IncomingMessage, res: ServerResponse, profile: string | undefined): Promise<void> {
+    // The checks of the SDK's transport, in its order, with its status codes and texts.
+    const accept = req.headers.accept;
+    if (!accept?.includes('application/json') || !accept.includes('text/event-stream')) {
+      return refuse(res, 406, -32000, 'Not Acceptable: Client must accept both application/json and text/event-stream');
+    }
+    if (!isJsonContentType(req.headers['content-type'])) return refuse(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    const body = await readBody(req, this.options.maxBodyBytes ?? DEFAULT_MAX_BODY);
+    // Node discards the rest of an oversized body after the answer (bounded by its requestTimeout).
+    if (!body) return refuse(res, 413, -32000, 'Request body too large');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return refuse(res, 400, -32700, 'Parse error: Invalid JSON');
+    }
+    const batch = Array.isArray(parsed);
+    const messages = (batch ? parsed : [parsed]) as unknown[];
+    if (messages.length > MAX_BATCH_SIZE) return refuse(res, 400, -32600, `Invalid Request: Batch must not exceed ${MAX_BATCH_SIZE} messages`);
+    for (const m of messages) if (!isMessage(m)) return refuse(res, 400, -32700, 'Parse error: Invalid JSON-RPC message');
+    const checked = messages as JSONRPCMessage[];
+
+    const initialize = checked.some((m) => 'method' in m && m.method === 'initialize');
+    let transport: SessionTransport | undefined;
+    if (initialize) {
+      if (checked.length > 1) return refuse(res, 400, -32600, 'Invalid Request: Only one initialization request is allowed');
+      const sessionId = req.headers['mcp-session-id'];
+      if (typeof sessionId === 'string' && this.session(sessionId, profile)) return refuse(res, 400, -32600, 'Invalid Request: Server already initialized');
+      if (sessionId === undefined && isInitializeRequest(checked[0])) transport = await this.open(checked[0], profile, res);
+      else transport = this.sessionOf(req, res, profile);
+    } else {
+      transport = this.sessionOf(req, res, profile);
+    }
+    if (!transport) return;
+    if (!initialize && !protocolVersionOk(req, res)) return;
+
+    const carriesRequest = checked.some((m) => 'method' in m && 'id' in m);
+    if (carriesRequest) {
       this.inFlight++;
       res.once('close', () => this.inFlight--);
+      cancelWhenDropped(transport, batch ? checked : checked[0], res);
     }
-    // A transport made for this request: closed again unless the SDK accepted the initialize.
-    let fresh: StreamableHTTPServerTransport | undefined;
-    try {
-      const sessionId = req.header('mcp-session-id');
-      let transport = sessionId ? this.sessions.get(sessionId) : undefined;
-      // A session belongs to the endpoint that opened it: its id must not widen another profile.
-      if (transport && sessionId && this.sessionProfiles.get(sessionId) !== profile) transport = undefined;
-      if (transport && sessionId) {
-        // Map order is recency order: the first entry is the least recently active session.
-        this.sessions.delete(sessionId);
-        this.sessions.set(sessionId, transport);
-      }
-      if (!transport) {
-        if (profile !== undefined && !(this.options.profiles?.() ?? []).includes(profile)) {
-          const known = this.options.profiles?.() ?? [];
-          res.status(404).json({
-            jsonrpc: '2.0',
-            error: { code: -32000, message: `No profile '${profile.slice(0, 64)}' in registry.yaml; profiles: ${known.join(', ') || '(none)'}` },
-            id: null,
-          });
-          return;
-        }
-        if (sessionId || req.method !== 'POST' || !isInitializeRequest(req.body)) {
-          res.status(sessionId ? 404 : 400).json({
-            jsonrpc: '2.0',
-            error: { code: -32000, message: sessionId ? 'Unknown or expired session; initialize again' : 'Send initialize first' },
-            id: null,
-          });
-          return;
-        }
-        const client = clientLabel(req.body);
-        const created = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
-          // A POST is answered with one JSON body instead of an event stream per request: no
-          // stream set-up per call (p50 about halved in the bench). Notifications and the
-          // children's requests to the client travel on the client's GET stream, which stays an
-          // event stream; without one such a request is refused at once (routing/eventStreams.ts).
-          enableJsonResponse: true,
-          onsessioninitialized: (id) => {
-            this.sessions.set(id, created);
-            if (profile !== undefined) this.sessionProfiles.set(id, profile);
-            this.evictOverCap();
-            // Which clients connected is the first question when "my client shows no tools".
-            this.options.logger.info(`MCP client connected: ${client} (${this.sessions.size} open)`);
-          },
-        });
-        fresh = created;
-        this.liveTransports++;
-        let open = true;
-        created.onclose = () => {
-          if (open) this.liveTransports--;
-          open = false;
-          if (created.sessionId) this.sessionProfiles.delete(created.sessionId);
-          if (created.sessionId && this.sessions.delete(created.sessionId)) {
-            this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
-          }
-        };
-        const server = this.gateway.createServer(profile);
-        this.eventStreams.bind(created, this.gateway.sessions.get(server));
-        await server.connect(created);
-        transport = created;
-      }
-      this.eventStreams.watch(transport, req, res);
-      if (req.method === 'POST') cancelWhenDropped(transport, req.body, res);
-      await transport.handleRequest(req, res, req.body);
-    } catch (err) {
-      this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
-      if (!res.headersSent) res.status(500).json({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null });
-    } finally {
-      // The SDK refuses an initialize (406 without the right Accept, 415, a bad batch) only
-      // inside handleRequest, after the transport and its Server were made and connected:
-      // without this each refused request kept ~29 KB for good.
-      if (fresh && fresh.sessionId === undefined) await fresh.close().catch(() => undefined);
+    transport.post(req, res, checked, batch);
+  }
+
+  /** `GET`: the session's event stream (notifications, the gateway's requests to the client). */
+  private stream(req: IncomingMessage, res: ServerResponse, profile: string | undefined): void {
+    if (!req.headers.accept?.includes('text/event-stream')) return refuse(res, 406, -32000, 'Not Acceptable: Client must accept text/event-stream');
+    const transport = this.sessionOf(req, res, profile);
+    if (!transport || !protocolVersionOk(req, res)) return;
+    if (transport.hasEventStream) return refuse(res, 409, -32000, 'Conflict: Only one SSE stream is allowed per session');
+    transport.openStream(res);
+    this.eventStreams.watch(transport, req, res);
+  }
+
+  /** `DELETE`: the client ends its session. */
+  private async end(req: IncomingMessage, res: ServerResponse, profile: string | undefined): Promise<void> {
+    const transport = this.sessionOf(req, res, profile);
+    if (!transport || !protocolVersionOk(req, res)) return;
+    await transport.close();
+    res.writeHead(200).end();
+  }
+
+  /** The live session a request names, made the most recent; undefined once refused (400 without an id, 404 unknown). */
+  private sessionOf(req: IncomingMessage, res: ServerResponse, profile: string | undefined): SessionTransport | undefined {
+    const sessionId = req.headers['mcp-session-id'];
+    const transport = typeof sessionId === 'string' ? this.session(sessionId, profile) : undefined;
+    if (transport) {
+      // Map order is recency order: the first entry is the least recently active session.
+      this.sessions.delete(transport.sessionId);
+      this.sessions.set(transport.sessionId, transport);
+      return transport;
     }
+    if (profile !== undefined && !this.knownProfile(profile)) {
+      const known = this.options.profiles?.() ?? [];
+      refuse(res, 404, -32000, `No profile '${profile.slice(0, 64)}' in registry.yaml; profiles: ${known.join(', ') || '(none)'}`);
+      return undefined;
+    }
+    if (sessionId !== undefined) refuse(res, 404, -32000, 'Unknown or expired session; initialize again');
+    else refuse(res, 400, -32000, 'Send initialize first');
+    return undefined;
+  }
+
+  /** A session by id, when it belongs to this endpoint: its id must not widen another profile. */
+  private session(sessionId: string, profile: string | undefined): SessionTransport | undefined {
+    const transport = this.sessions.get(sessionId);
+    return transport && this.sessionProfiles.get(sessionId) === profile ? transport : undefined;
+  }
+
+  private knownProfile(profile: string): boolean {
+    return (this.options.profiles?.() ?? []).includes(profile);
+  }
+
+  /** A new session for an initialize request: its transport, connected to a new MCP `Server`. */
+  private async open(init: JSONRPCMessage, profile: string | undefined, res: ServerResponse): Promise<SessionTransport | undefined> {
+    if (profile !== undefined && !this.knownProfile(profile)) {
+      const known = this.options.profiles?.() ?? [];
+      refuse(res, 404, -32000, `No profile '${profile.slice(0, 64)}' in registry.yaml; profiles: ${known.join(', ') || '(none)'}`);
+      return undefined;
+    }
+    const client = clientLabel(init);
+    const transport = new SessionTransport(randomUUID());
+    const id = transport.sessionId;
+    this.liveTransports++;
+    transport.onclose = () => {
+      this.liveTransports--;
+      this.sessionProfiles.delete(id);
+      if (this.sessions.delete(id)) this.options.logger.info(`MCP client disconnected: ${client} (${this.sessions.size} open)`);
+    };
+    const server = this.gateway.createServer(profile);
+    this.eventStreams.bind(transport, this.gateway.sessions.get(server));
+    await server.connect(transport);
+    this.sessions.set(id, transport);
+    if (profile !== undefined) this.sessionProfiles.set(id, profile);
+    this.evictOverCap();
+    // Which clients connected is the first question when "my client shows no tools".
+    this.options.logger.info(`MCP client connected: ${client} (${this.sessions.size} open)`);
+    return transport;
   }
 
   private evictOverCap(): void {
@@ -238,35 +291,32 @@ export class HttpListener {
   }
 }
 
+/** The most messages one POST may carry, as the SDK's transport allows. */
+const MAX_BATCH_SIZE = 100;
+
+/** `MCP-Protocol-Version`, when sent, must name a version the SDK speaks: 400 otherwise (as the SDK's transport). */
+function protocolVersionOk(req: IncomingMessage, res: ServerResponse): boolean {
+  const version = req.headers['mcp-protocol-version'];
+  if (version === undefined || SUPPORTED_PROTOCOL_VERSIONS.includes(String(version))) return true;
+  const message = `Bad Request: Unsupported protocol version: ${String(version)} (supported versions: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`;
+  refuse(res, 400, -32000, message);
+  return false;
+}
+
+/** 401 with the OAuth-style body and `WWW-Authenticate` header the SDK's bearer middleware gives. */
+function refuseToken(res: ServerResponse, reason: string): void {
+  const body = JSON.stringify({ error: 'invalid_token', error_description: reason });
+  res.writeHead(401, {
+    'www-authenticate': `Bearer error="invalid_token", error_description="${reason}"`,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
 /** `name version` from an initialize request's clientInfo: client-chosen text, so printable and short. */
 function clientLabel(body: unknown): string {
   const info = (body as { params?: { clientInfo?: { name?: unknown; version?: unknown } } }).params?.clientInfo;
   const label = [info?.name, info?.version].filter((v) => typeof v === 'string').join(' ');
   return label.replace(/[^\x20-\x7e]/g, '?').slice(0, 80) || 'an unnamed client';
-}
-
-/** True when a POST body holds at least one JSON-RPC request (a response will follow). */
-function carriesRequest(body: unknown): boolean {
-  const messages: unknown[] = Array.isArray(body) ? body : [body];
-  return messages.some((m) => typeof m === 'object' && m !== null && 'method' in m && 'id' in m);
-}
-
-function refuseBrowserOrigins(req: Request, res: Response, next: NextFunction): void {
-  const origin = req.header('origin');
-  if (origin !== undefined) {
-    res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Requests from a browser origin (${origin}) are refused` }, id: null });
-    return;
-  }
-  next();
-}
-
-/** Turns body-parser errors (too large, bad JSON) into JSON-RPC shaped answers. */
-function jsonRpcErrors(logger: Logger) {
-  return (err: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction): void => {
-    if (res.headersSent) return next(err);
-    const status = err.status ?? 500;
-    if (status >= 500) logger.error(`HTTP error: ${err.message}`);
-    const message = err.type === 'entity.too.large' ? 'Request body too large' : status === 400 ? 'Parse error' : 'Internal error';
-    res.status(status).json({ jsonrpc: '2.0', error: { code: status === 400 ? -32700 : -32000, message }, id: null });
-  };
 }

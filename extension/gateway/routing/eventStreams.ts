@@ -3,9 +3,9 @@ import type { RequestChannel, UpstreamSession } from './upstreamSessions';
 
 /**
  * Which HTTP sessions hold an open event stream (`GET /mcp`), the only way a request from the
- * gateway reaches an HTTP client here: POSTs are answered with one JSON body
- * (`enableJsonResponse`), which has no room for anything but the response, and the SDK's
- * transport drops a message for the standalone stream without a word when none is open. The
+ * gateway reaches an HTTP client here: a POST's answer carries only what relates to its own
+ * requests (http/sessionTransport.ts), and a message for the standalone stream is dropped without
+ * a word when none is open (as the SDK's transport does). The
  * listener tells this class about sessions and GETs; the router asks it, through the session's
  * {@link RequestChannel}, before it sends, so a child is refused at once instead of waiting out
  * its own timeout. Keyed by the transport object, whatever its class.
