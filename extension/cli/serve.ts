@@ -18,6 +18,9 @@ import { onStopSignal } from '../platform/stopSignals';
  * Appendix C); ours win when both are set.
  */
 export async function serve(args: ParsedArgs, version: string): Promise<number> {
+  // stderr carries human lines only: a reader that went away (EPIPE) must cost those lines, not
+  // the gateway (unhandled, each failed write raised an uncaughtException that logged again).
+  process.stderr.on('error', () => undefined);
   const level = readLogLevel(process.env);
   const logger = createLineLogger((l) => process.stderr.write(l), level.level);
   if (level.invalid) logger.warn(`ignoring ${level.invalid}: expected trace, debug, info, warn or error; logging at info`);
