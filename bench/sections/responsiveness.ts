@@ -249,6 +249,11 @@ async function body(out: SectionOutput): Promise<void> {
       `Scanner budget overruns logged (results withheld, fail-closed): ${overruns.total}, of which ${overruns.unattributed} named no pattern (the worker was not running that job when its budget ran out). ` +
       'Compare every row with the idle baseline: on a machine shared with other work the baseline itself is not zero.',
   );
+  out.note(
+    'The pool spawns at most one child per event-loop turn (pool/spawnGate.ts), so the longest stall of B-D is one fork, not one per server restarting at once; ' +
+      'but each fork still stalls this thread for the spawn row above (it grows with the RSS), so a p99 under 20 ms while servers crash-loop needs the fork out of this process ' +
+      '(a small launcher process handing back the stdio sockets), not just off this thread.',
+  );
 }
 
 runSection('responsiveness', '3. Responsiveness: event-loop delay in the gateway process', body);
