@@ -3,6 +3,7 @@ import { createLineLogger } from '../common/consoleLogger';
 import type { Logger } from '../common/logger';
 import { GatewayService } from '../gateway/gatewayService';
 import { flag, type ParsedArgs } from './args';
+import { applyGatewayHeapFlags } from './heapFlags';
 import { onStopSignal } from '../platform/stopSignals';
 
 /**
@@ -17,9 +18,13 @@ import { onStopSignal } from '../platform/stopSignals';
  * Appendix C); ours win when both are set.
  */
 export async function serve(args: ParsedArgs, version: string): Promise<number> {
+  // stderr carries human lines only: a reader that went away (EPIPE) must cost those lines, not
+  // the gateway (unhandled, each failed write raised an uncaughtException that logged again).
+  process.stderr.on('error', () => undefined);
   const level = readLogLevel(process.env);
   const logger = createLineLogger((l) => process.stderr.write(l), level.level);
   if (level.invalid) logger.warn(`ignoring ${level.invalid}: expected trace, debug, info, warn or error; logging at info`);
+  logger.debug(`V8 heap flags: ${applyGatewayHeapFlags().join(' ') || 'as given by the user'}`);
   const http = args.flags.has('http');
   // A profile is one endpoint; over HTTP every profile is served at /mcp/<profile> at once.
   const profile = flag(args, 'profile');

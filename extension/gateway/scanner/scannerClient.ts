@@ -35,31 +35,45 @@
  * - A worker that crashes fails its current job closed (`failed`) and is replaced; after three
  *   start-up failures in a row, calls fail closed immediately for 10 s before the next attempt.
  */
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { systemClock, type Clock } from '../../common/clock';
 import type { IDisposable } from '../../common/disposable';
-import { Emitter, type Event } from '../../common/event';
+import type { Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
-import { classifyInjection, compilePatterns, type CompiledPatterns, type InjectionVerdict } from './engine';
+import { compilePatterns, type CompiledPatterns } from './engine';
 import { runJob, type JobMessage } from './jobs';
 import { allLinearTime } from './linearTime';
-import { BASE64_TOKEN, REDACTION_TIMED_OUT, SECRET_PATTERNS, vetUserPatterns, type PatternSource, type PatternSpec, type UserPatternInput } from './patterns';
+import { BASE64_TOKEN, SECRET_PATTERNS, vetUserPatterns, type PatternSpec, type UserPatternInput } from './patterns';
+import { packStrings, transferables, type PackedStrings, type ToWorker } from './protocol';
 import {
-  PHASE_INJECT,
-  PHASE_REDACT,
-  packStrings,
-  transferables,
-  unpackString,
-  type FromWorker,
-  type InjectHits,
-  type PackedStrings,
-  type ToWorker,
-  type WorkerInit,
-} from './protocol';
-import { collectStrings, pathOf, replaceStrings, type Collected, type WalkOptions } from './walk';
+  applyRedaction,
+  clean,
+  failedInjection,
+  failedRedaction,
+  verdictOf,
+  type InjectionResult,
+  type InjectReply,
+  type Outcome,
+  type RedactAndScanOptions,
+  type RedactAndScanResult,
+  type RedactInjectReply,
+  type RedactReply,
+  type RedactResult,
+  type Reply,
+  type ScanInjectionOptions,
+  type ScanTimeout,
+} from './scanResults';
+import { collectStrings, type WalkOptions } from './walk';
+import { WorkerRunner, type JobKind } from './workerRunner';
 
-export type { InjectionVerdict } from './engine';
+export type {
+  InjectionResult,
+  InjectionVerdict,
+  RedactAndScanOptions,
+  RedactAndScanResult,
+  RedactResult,
+  ScanInjectionOptions,
+  ScanTimeout,
+} from './scanResults';
 
 /** Default of policy `redact.match_timeout_ms`. */
 export const DEFAULT_MATCH_TIMEOUT_MS = 100;
@@ -82,66 +96,6 @@ export const INLINE_MAX_BYTES = 8 * 1024;
  * backtracking shape sends every job back to the worker (and fails secretPatterns.test.ts).
  */
 const BUILT_INS_LINEAR = allLinearTime([...SECRET_PATTERNS.map((p) => p.regex), BASE64_TOKEN.regex]);
-
-/** Which pattern was running when a call ran out of time. */
-export interface ScanTimeout {
-  kind: 'redact' | 'injection';
-  /** Pattern name (`unknown` if the worker had not reported progress yet). */
-  pattern: string;
-  source: PatternSource | 'unknown';
-  budgetMs: number;
-  inputBytes: number;
-}
-
-export interface RedactResult<T = unknown> {
-  /** The redacted copy (the input is never mutated); fail-closed text on timeout or failure. */
-  value: T;
-  /**
-   * Paths of the strings that were changed, e.g. `arguments.token`, `content[0].text` — values
-   * and object keys alike, each path spelled with the redacted keys.
-   */
-  redactedFields: string[];
-  /** Names of the patterns that matched, distinct, in first-match order. */
-  patterns: string[];
-  timedOut: boolean;
-  timeout?: ScanTimeout;
-  /** Set when the scan could not run (worker crashed, disposed, input too large): fail closed too. */
-  failed?: string;
-}
-
-export interface InjectionResult {
-  /** `likely` on timeout or failure (fail closed). */
-  verdict: InjectionVerdict;
-  /** Distinct phrases found (literal and base64), sorted. */
-  matches: string[];
-  /** True when a phrase was hidden in base64. */
-  base64: boolean;
-  timedOut: boolean;
-  timeout?: ScanTimeout;
-  failed?: string;
-}
-
-export interface ScanInjectionOptions {
-  /** Tier of the call whose result this is; undefined classifies as read (SPEC §7.10 rule 4). */
-  tier?: 'read' | 'write' | 'destructive';
-}
-
-/** Options of {@link Scanner.redactAndScanInjection}: a tool result is always walked as MCP content. */
-export interface RedactAndScanOptions extends ScanInjectionOptions {
-  /** Path prefix of the reported redacted fields, e.g. `result`. */
-  root?: string;
-}
-
-/** What {@link Scanner.redactAndScanInjection} found. */
-export interface RedactAndScanResult<T = unknown> {
-  redaction: RedactResult<T>;
-  /**
-   * The injection verdict of `redaction.value`. Undefined when the redaction did not complete
-   * (timed out or failed): the value is then the fail-closed rewrite, which was not scanned —
-   * scan it on its own if a verdict is needed.
-   */
-  injection?: InjectionResult;
-}
 
 export interface ScannerOptions {
   /** The worker script: dist/scannerWorker.js when bundled, worker.ts (through tsx) from source. */
@@ -171,96 +125,46 @@ export interface ScannerOptions {
   inlineMaxBytes?: number;
 }
 
-type Outcome<R> = { kind: 'ok'; reply: R } | { kind: 'timeout'; timeout: ScanTimeout } | { kind: 'failed'; message: string };
-
-type RedactReply = Extract<FromWorker, { type: 'redacted' }>;
-type InjectReply = Extract<FromWorker, { type: 'injected' }>;
-type RedactInjectReply = Extract<FromWorker, { type: 'redactedInjected' }>;
-type Reply = RedactReply | InjectReply | RedactInjectReply;
-
-interface Job {
-  id: number;
-  kind: 'redact' | 'injection' | 'redactInject';
-  message: ToWorker;
-  transfer: ArrayBuffer[];
-  bytes: number;
-  /**
-   * `redactInject` only: the injection half's budget, granted when the redaction half's budget
-   * runs out while the worker is no longer redacting (see {@link Scanner.onTimeout}).
-   */
-  injectBudgetMs?: number;
-  /** Set once the injection half's budget has been granted. */
-  extended?: boolean;
-  settle(outcome: Outcome<Reply>): void;
-}
-
-interface Slot {
-  worker: Worker;
-  ready: boolean;
-  progress: Int32Array;
-  startupTimer?: IDisposable;
-}
-
-const STARTUP_FAILURES_BEFORE_PAUSE = 3;
-const PAUSE_AFTER_STARTUP_FAILURES_MS = 10_000;
-
-/** The worker file next to the running code: the bundle's sibling, or worker.ts from source. */
-function defaultWorker(): { file: string; execArgv?: string[] } {
-  // From source (tests, tsx): worker.ts through tsx's CommonJS hook. `--import tsx` does not
-  // work here — Node 20 resolves a worker's entry before the ESM hooks are registered.
-  // (The specifier is a variable so bundlers leave it alone: this branch never runs bundled.)
-  const tsxHook = 'tsx/cjs';
-  if (__filename.endsWith('.ts')) return { file: path.join(__dirname, 'worker.ts'), execArgv: ['--require', require.resolve(tsxHook)] };
-  return { file: path.join(__dirname, 'scannerWorker.js') };
-}
-
+/** The redaction and injection scans of the gateway (see the file comment); the worker side is workerRunner.ts. */
 export class Scanner implements IDisposable {
-  private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly workerFile: string | URL;
-  private readonly execArgv: string[] | undefined;
-  private readonly startupTimeoutMs: number;
-  private readonly maxQueue: number;
   private readonly maxInputBytes: number;
   private readonly inlineMaxBytes: number;
   /** The built-in patterns compiled for inline jobs (on first use). */
   private inlinePatterns: CompiledPatterns | undefined;
   private matchTimeoutMs: number;
   private userSpecs: PatternSpec[] = [];
-  private readonly queue: Job[] = [];
-  private current: { job: Job; timer: IDisposable; slot: Slot } | undefined;
-  private slot: Slot | undefined;
-  private nextId = 1;
-  private startupFailures = 0;
-  private pausedUntil = 0;
   private disposed = false;
-  private restarts = 0;
-  private readonly timeoutEmitter = new Emitter<ScanTimeout>();
+  private readonly runner: WorkerRunner;
 
   /** Scan jobs run so far: inline on the calling thread, or in the worker (the bench reports the split). */
   readonly split = { inline: 0, worker: 0 };
 
   /** Fires for every call that ran out of time (after the call has resolved). */
-  readonly onDidTimeout: Event<ScanTimeout> = this.timeoutEmitter.event;
+  readonly onDidTimeout: Event<ScanTimeout>;
 
   constructor(options: ScannerOptions = {}) {
-    const fallback = defaultWorker();
-    this.workerFile = options.workerFile ?? fallback.file;
-    this.execArgv = options.execArgv ?? (options.workerFile ? undefined : fallback.execArgv);
-    this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ?? nullLogger;
-    this.startupTimeoutMs = options.startupTimeoutMs ?? 15_000;
-    this.maxQueue = options.maxQueue ?? 1024;
+    const logger = (this.logger = options.logger ?? nullLogger);
     this.maxInputBytes = options.maxInputBytes ?? 16 * 1024 * 1024;
     this.inlineMaxBytes = BUILT_INS_LINEAR ? (options.inlineMaxBytes ?? (options.workerFile ? 0 : INLINE_MAX_BYTES)) : 0;
     this.matchTimeoutMs = positive(options.matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
-    if (options.patterns) this.setPatterns(options.patterns);
-    this.ensureWorker();
+    if (options.patterns) this.userSpecs = this.vet(vetUserPatterns(options.patterns), logger);
+    this.runner = new WorkerRunner({
+      ...(options.workerFile !== undefined ? { workerFile: options.workerFile } : {}),
+      ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
+      clock: options.clock ?? systemClock,
+      logger,
+      startupTimeoutMs: options.startupTimeoutMs ?? 15_000,
+      maxQueue: options.maxQueue ?? 1024,
+      budgetFor: (bytes) => this.budgetFor(bytes),
+      userSpecs: () => this.userSpecs,
+    });
+    this.onDidTimeout = this.runner.onDidTimeout;
   }
 
   /** How many times the worker was replaced (timeouts and crashes). */
   get workerRestarts(): number {
-    return this.restarts;
+    return this.runner.workerRestarts;
   }
 
   /** The budget of one call over `bytes` of input. */
@@ -274,11 +178,16 @@ export class Scanner implements IDisposable {
    */
   setPatterns(patterns: readonly UserPatternInput[] | undefined, matchTimeoutMs?: number): Array<{ name: string; reason: string }> {
     const vetted = vetUserPatterns(patterns);
-    for (const r of vetted.rejected) this.logger.warn(`redact pattern '${r.name}' is not used: ${r.reason}`);
-    this.userSpecs = vetted.specs;
+    this.userSpecs = this.vet(vetted, this.logger);
     if (matchTimeoutMs !== undefined) this.matchTimeoutMs = positive(matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
-    this.slot?.worker.postMessage({ type: 'patterns', patterns: this.userSpecs } satisfies ToWorker);
+    this.runner.sendPatterns(this.userSpecs);
     return vetted.rejected;
+  }
+
+  /** Logs the patterns that are left out; returns the ones to use. */
+  private vet(vetted: ReturnType<typeof vetUserPatterns>, logger: Logger): PatternSpec[] {
+    for (const r of vetted.rejected) logger.warn(`redact pattern '${r.name}' is not used: ${r.reason}`);
+    return vetted.specs;
   }
 
   /**
@@ -365,26 +274,15 @@ export class Scanner implements IDisposable {
     if (outcome.kind !== 'ok') return values.map(() => failedInjection(outcome));
     return values.map((_, i) => verdictOf(outcome.reply.items[i] ?? { literal: [], base64: [] }, options.tier));
   }
-
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const pending = [...(this.current ? [this.current.job] : []), ...this.queue.splice(0)];
-    this.current?.timer.dispose();
-    this.current = undefined;
-    this.killSlot();
-    for (const job of pending) job.settle({ kind: 'failed', message: 'scanner disposed' });
-    this.timeoutEmitter.dispose();
+    this.runner.dispose();
   }
 
   // --- jobs ---------------------------------------------------------------------------------
 
-  private run<R extends Reply>(
-    kind: Job['kind'],
-    packed: PackedStrings,
-    build: (id: number) => ToWorker,
-    extraTransfer: ArrayBuffer[],
-  ): Promise<Outcome<R>> {
+  private run<R extends Reply>(kind: JobKind, packed: PackedStrings, build: (id: number) => ToWorker, extraTransfer: ArrayBuffer[]): Promise<Outcome<R>> {
     const bytes = packed.bytes.byteLength;
     if (this.disposed) return Promise.resolve({ kind: 'failed', message: 'scanner disposed' });
     if (bytes > this.maxInputBytes) {
@@ -392,29 +290,10 @@ export class Scanner implements IDisposable {
     }
     // Small jobs never wait for the worker (nor its queue, nor its restart pause).
     if (bytes <= this.inlineMaxBytes && this.userSpecs.length === 0) return Promise.resolve(this.runInline<R>(build(0) as JobMessage));
-    if (this.queue.length >= this.maxQueue) return Promise.resolve({ kind: 'failed', message: 'scanner overloaded: too many calls waiting' });
-    if (this.clock.now() < this.pausedUntil) {
-      return Promise.resolve({ kind: 'failed', message: 'scanner worker cannot start (see the log); retrying shortly' });
-    }
+    const refused = this.runner.refusal();
+    if (refused !== undefined) return Promise.resolve({ kind: 'failed', message: refused });
     this.split.worker++;
-    return new Promise<Outcome<R>>((resolve) => {
-      const id = this.nextId++;
-      let settled = false;
-      this.queue.push({
-        id,
-        kind,
-        message: build(id),
-        transfer: [...transferables(packed), ...extraTransfer],
-        bytes,
-        ...(kind === 'redactInject' ? { injectBudgetMs: this.budgetFor(bytes) } : {}),
-        settle: (outcome) => {
-          if (settled) return;
-          settled = true;
-          resolve(outcome as Outcome<R>);
-        },
-      });
-      this.pump();
-    });
+    return this.runner.submit<R>(kind, bytes, build, [...transferables(packed), ...extraTransfer]);
   }
 
   /**
@@ -430,263 +309,6 @@ export class Scanner implements IDisposable {
       return { kind: 'failed', message: `scanner error: ${errorText(err)}` };
     }
   }
-
-  /** Sends the next job when the worker is started and idle. */
-  private pump(): void {
-    this.updateRef();
-    if (this.disposed || this.current || this.queue.length === 0) return;
-    const slot = this.ensureWorker();
-    if (!slot?.ready) return;
-    const job = this.queue.shift()!;
-    const budgetMs = this.budgetFor(job.bytes);
-    const timer = this.clock.setTimeout(() => this.onTimeout(job, budgetMs), budgetMs);
-    this.current = { job, timer, slot };
-    try {
-      slot.worker.postMessage(job.message, job.transfer);
-    } catch (err) {
-      this.finish(job, { kind: 'failed', message: `could not send to the scanner worker: ${errorText(err)}` });
-    }
-  }
-
-  private finish(job: Job, outcome: Outcome<Reply>): void {
-    if (this.current?.job === job) {
-      this.current.timer.dispose();
-      this.current = undefined;
-    }
-    job.settle(outcome);
-    this.pump();
-  }
-
-  private onTimeout(job: Job, budgetMs: number): void {
-    const current = this.current;
-    if (!current || current.job !== job) return;
-    if (job.kind === 'redactInject' && !job.extended && job.injectBudgetMs !== undefined) {
-      // The redaction half's budget is spent. Still redacting → that half overran. Otherwise
-      // (scanning, or done with the answer on its way) the injection half gets its own budget.
-      const [jobId, phase] = this.progressOf(current.slot);
-      if (jobId !== job.id || phase !== PHASE_REDACT) {
-        job.extended = true;
-        const injectBudgetMs = job.injectBudgetMs;
-        current.timer.dispose();
-        current.timer = this.clock.setTimeout(() => this.onTimeout(job, injectBudgetMs), injectBudgetMs);
-        return;
-      }
-    }
-    const timeout = this.attribute(job, current.slot, budgetMs);
-    this.logger.warn(
-      `scanner: ${timeout.kind} call over ${timeout.inputBytes} bytes exceeded its ${budgetMs} ms budget ` +
-        `(pattern '${timeout.pattern}', ${timeout.source}); failing closed and restarting the scanner worker`,
-    );
-    this.replaceWorker();
-    this.finish(job, { kind: 'timeout', timeout });
-    this.timeoutEmitter.fire(timeout);
-  }
-
-  /** [job id, phase] from the shared progress cell (no waiting). */
-  private progressOf(slot: Slot): [number, number] {
-    return [Atomics.load(slot.progress, 0), Atomics.load(slot.progress, 1)];
-  }
-
-  /** Names the pattern the worker was running, from the shared progress cell (no waiting). */
-  private attribute(job: Job, slot: Slot, budgetMs: number): ScanTimeout {
-    const [jobId, phase] = this.progressOf(slot);
-    const index = Atomics.load(slot.progress, 2);
-    const ours = jobId === job.id;
-    // A combined job is reported as the half it was stuck in; past the redaction half's
-    // budget without a sign of the worker, it counts as the injection half (the one whose
-    // budget just ran out).
-    const kind: ScanTimeout['kind'] =
-      job.kind === 'redactInject' ? (ours && phase === PHASE_REDACT ? 'redact' : job.extended ? 'injection' : 'redact') : job.kind;
-    const base = { kind, budgetMs, inputBytes: job.bytes };
-    if (!ours) return { ...base, pattern: 'unknown', source: 'unknown' };
-    if (phase === PHASE_INJECT) return { ...base, pattern: 'injection phrases', source: 'injection' };
-    if (phase === PHASE_REDACT) {
-      const spec = [...SECRET_PATTERNS, ...this.userSpecs][index];
-      if (spec) return { ...base, pattern: spec.name, source: spec.source };
-    }
-    return { ...base, pattern: 'unknown', source: 'unknown' };
-  }
-
-  // --- worker lifecycle -----------------------------------------------------------------------
-
-  private ensureWorker(): Slot | undefined {
-    if (this.disposed) return undefined;
-    if (this.slot) return this.slot;
-    if (this.clock.now() < this.pausedUntil) return undefined;
-    const progress = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT);
-    const init: WorkerInit = { patterns: this.userSpecs, progress };
-    let worker: Worker;
-    try {
-      worker = new Worker(this.workerFile, {
-        workerData: init,
-        ...(this.execArgv ? { execArgv: this.execArgv } : {}),
-        // Never inherit stdout: in `gatehouse serve` the process's stdout is the MCP channel.
-        stdout: true,
-        stderr: true,
-      });
-    } catch (err) {
-      this.onStartupFailure(`could not create the scanner worker: ${errorText(err)}`);
-      return undefined;
-    }
-    const slot: Slot = { worker, ready: false, progress: new Int32Array(progress) };
-    this.slot = slot;
-    worker.stdout.on('data', (chunk: Buffer) => this.logger.debug(`scanner worker: ${chunk.toString('utf8').trimEnd()}`));
-    worker.stderr.on('data', (chunk: Buffer) => this.logger.warn(`scanner worker: ${chunk.toString('utf8').trimEnd()}`));
-    this.updateRef();
-    slot.startupTimer = this.clock.setTimeout(() => {
-      if (this.slot !== slot || slot.ready) return;
-      this.killSlot();
-      this.onStartupFailure(`scanner worker did not start within ${this.startupTimeoutMs} ms`);
-    }, this.startupTimeoutMs);
-    worker.on('message', (message: FromWorker) => this.guard(() => this.onMessage(slot, message)));
-    worker.on('error', (err) => this.guard(() => this.logger.error(`scanner worker error: ${errorText(err)}`)));
-    worker.on('exit', (code) => this.guard(() => this.onExit(slot, code)));
-    return slot;
-  }
-
-  private onMessage(slot: Slot, message: FromWorker): void {
-    if (this.slot !== slot) return;
-    switch (message.type) {
-      case 'ready':
-        slot.ready = true;
-        slot.startupTimer?.dispose();
-        this.startupFailures = 0;
-        this.pump();
-        return;
-      case 'patternError':
-        this.logger.warn(`redact pattern '${message.name}' is not used: ${message.reason}`);
-        return;
-      case 'redacted':
-      case 'injected':
-      case 'redactedInjected':
-      case 'failed': {
-        const current = this.current;
-        if (!current || current.job.id !== message.id) return;
-        if (message.type === 'failed') this.finish(current.job, { kind: 'failed', message: `scanner error: ${message.message}` });
-        else this.finish(current.job, { kind: 'ok', reply: message });
-        return;
-      }
-    }
-  }
-
-  private onExit(slot: Slot, code: number): void {
-    if (this.slot !== slot) return; // a worker we already replaced
-    this.slot = undefined;
-    slot.startupTimer?.dispose();
-    if (this.disposed) return;
-    this.restarts++;
-    if (!slot.ready) {
-      this.onStartupFailure(`scanner worker exited during start-up (code ${code})`);
-      return;
-    }
-    this.logger.error(`scanner worker exited unexpectedly (code ${code}); starting a new one`);
-    const current = this.current;
-    if (current && current.slot === slot) this.finish(current.job, { kind: 'failed', message: `scanner worker exited (code ${code})` });
-    else this.pump();
-  }
-
-  private onStartupFailure(reason: string): void {
-    this.startupFailures++;
-    this.logger.error(reason);
-    if (this.startupFailures >= STARTUP_FAILURES_BEFORE_PAUSE) {
-      this.pausedUntil = this.clock.now() + PAUSE_AFTER_STARTUP_FAILURES_MS;
-      this.startupFailures = 0;
-      // Everything waiting fails closed now rather than waiting for the pause to end.
-      for (const job of this.queue.splice(0)) job.settle({ kind: 'failed', message: reason });
-      return;
-    }
-    this.pump();
-  }
-
-  /** Terminates the current worker (asynchronously) and starts a fresh one. */
-  private replaceWorker(): void {
-    this.killSlot();
-    this.restarts++;
-    this.ensureWorker();
-  }
-
-  private killSlot(): void {
-    const slot = this.slot;
-    if (!slot) return;
-    this.slot = undefined;
-    slot.startupTimer?.dispose();
-    slot.worker.terminate().catch((err: unknown) => this.logger.debug(`scanner worker terminate: ${errorText(err)}`));
-  }
-
-  /** An idle worker must not keep a CLI process alive; one with work to do must. */
-  private updateRef(): void {
-    const slot = this.slot;
-    if (!slot) return;
-    if (this.current || this.queue.length > 0) slot.worker.ref();
-    else slot.worker.unref();
-  }
-
-  private guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.logger.error(`scanner: ${errorText(err)}`);
-    }
-  }
-}
-
-/**
- * Builds the redacted copy from a worker reply (shared by {@link Scanner.redact} and the combined
- * job). Field paths are spelled with redacted keys, so a secret used as a key stays out of them.
- */
-function applyRedaction<T>(value: T, collected: Collected, reply: Pick<RedactReply, 'indices' | 'packed' | 'names'>, options: WalkOptions): RedactResult<T> {
-  if (reply.indices.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
-  const replaced = new Map<number, string>();
-  const names = new Set<string>();
-  for (let k = 0; k < reply.indices.length; k++) {
-    replaced.set(reply.indices[k]!, unpackString(reply.packed, k));
-    for (const name of reply.names[k] ?? []) names.add(name);
-  }
-  const text = (i: number): string => replaced.get(i) ?? collected.strings[i]!;
-  const fields = [...new Set([...replaced.keys()].map((i) => pathOf(collected, i, text)))];
-  return {
-    value: replaceStrings(value, (i) => replaced.get(i), options) as T,
-    redactedFields: fields,
-    patterns: [...names],
-    timedOut: false,
-  };
-}
-
-/** Fail closed: every string of the value, keys included, becomes the timeout marker. */
-function failedRedaction<T>(value: T, collected: Collected, outcome: Exclude<Outcome<unknown>, { kind: 'ok' }>, options: WalkOptions): RedactResult<T> {
-  const fields = [...new Set(collected.strings.map((_, i) => pathOf(collected, i, () => REDACTION_TIMED_OUT)))];
-  return {
-    value: replaceStrings(value, () => REDACTION_TIMED_OUT, options) as T,
-    redactedFields: fields,
-    patterns: [],
-    timedOut: outcome.kind === 'timeout',
-    ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
-  };
-}
-
-/** Fail closed: an unscanned value is a likely injection. */
-function failedInjection(outcome: Exclude<Outcome<unknown>, { kind: 'ok' }>): InjectionResult {
-  return {
-    verdict: 'likely',
-    matches: [],
-    base64: false,
-    timedOut: outcome.kind === 'timeout',
-    ...(outcome.kind === 'timeout' ? { timeout: outcome.timeout } : { failed: outcome.message }),
-  };
-}
-
-function clean(): InjectionResult {
-  return { verdict: 'clean', matches: [], base64: false, timedOut: false };
-}
-
-function verdictOf(hits: InjectHits, tier: ScanInjectionOptions['tier']): InjectionResult {
-  const matches = [...new Set([...hits.literal, ...hits.base64])].sort();
-  return {
-    verdict: classifyInjection(hits.literal.length, hits.base64.length, tier),
-    matches,
-    base64: hits.base64.length > 0,
-    timedOut: false,
-  };
 }
 
 /** Inline jobs have no watchdog to report progress to. */
