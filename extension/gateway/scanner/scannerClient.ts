@@ -63,7 +63,7 @@ import {
   type ScanTimeout,
 } from './scanResults';
 import { collectStrings, type WalkOptions } from './walk';
-import { WorkerRunner, type JobKind } from './workerRunner';
+import { DEFAULT_WORKER_IDLE_STOP_MS, WorkerRunner, type JobKind } from './workerRunner';
 
 export type {
   InjectionResult,
@@ -123,6 +123,8 @@ export interface ScannerOptions {
    * for the real one and must see every job).
    */
   inlineMaxBytes?: number;
+  /** A worker with no job for this long is stopped (default 60 s; 0 keeps it). */
+  workerIdleStopMs?: number;
 }
 
 /** The redaction and injection scans of the gateway (see the file comment); the worker side is workerRunner.ts. */
@@ -158,6 +160,7 @@ export class Scanner implements IDisposable {
       maxQueue: options.maxQueue ?? 1024,
       budgetFor: (bytes) => this.budgetFor(bytes),
       userSpecs: () => this.userSpecs,
+      idleStopMs: options.workerIdleStopMs ?? DEFAULT_WORKER_IDLE_STOP_MS,
     });
     this.onDidTimeout = this.runner.onDidTimeout;
   }
@@ -165,6 +168,11 @@ export class Scanner implements IDisposable {
   /** How many times the worker was replaced (timeouts and crashes). */
   get workerRestarts(): number {
     return this.runner.workerRestarts;
+  }
+
+  /** Whether the scanner's worker thread exists now (it stops after a quiet minute). */
+  get workerRunning(): boolean {
+    return this.runner.workerRunning;
   }
 
   /** The budget of one call over `bytes` of input. */

@@ -65,7 +65,21 @@ export interface WorkerRunnerOptions {
   budgetFor(bytes: number): number;
   /** The policy patterns in force: sent to each new worker, and named when one overruns. */
   userSpecs(): PatternSpec[];
+  /**
+   * A worker with no job for this long is stopped; the next job starts a fresh one. 0 keeps it
+   * for the runner's life. See {@link DEFAULT_WORKER_IDLE_STOP_MS}.
+   */
+  idleStopMs: number;
 }
+
+/**
+ * A worker thread is a V8 isolate of its own (~11 MB resident idle, more once it has scanned
+ * large payloads), and since small payloads are scanned inline most gateways need it only now
+ * and then. Stopping it after a quiet minute gives that memory back; a large result after the
+ * pause pays one worker start (tens of milliseconds) before its scan. The first start stays
+ * eager, so the first large call after the gateway starts does not pay it.
+ */
+export const DEFAULT_WORKER_IDLE_STOP_MS = 60_000;
 
 /** See the file comment. `Scanner` decides what is a job; this runs it. */
 export class WorkerRunner implements IDisposable {
@@ -79,6 +93,7 @@ export class WorkerRunner implements IDisposable {
   private pausedUntil = 0;
   private disposed = false;
   private restarts = 0;
+  private idleTimer: IDisposable | undefined;
   private readonly timeoutEmitter = new Emitter<ScanTimeout>();
 
   /** Fires for every job that ran out of time (after the job has resolved). */
@@ -97,6 +112,11 @@ export class WorkerRunner implements IDisposable {
 
   private get logger(): Logger {
     return this.options.logger;
+  }
+
+  /** Whether a worker thread exists now (started or starting); false after an idle stop. */
+  get workerRunning(): boolean {
+    return this.slot !== undefined;
   }
 
   /** How many times the worker was replaced (timeouts and crashes). */
@@ -145,6 +165,7 @@ export class WorkerRunner implements IDisposable {
     const pending = [...(this.current ? [this.current.job] : []), ...this.queue.splice(0)];
     this.current?.timer.dispose();
     this.current = undefined;
+    this.idleTimer?.dispose();
     this.killSlot();
     for (const job of pending) job.settle({ kind: 'failed', message: 'scanner disposed' });
     this.timeoutEmitter.dispose();
@@ -155,6 +176,7 @@ export class WorkerRunner implements IDisposable {
   /** Sends the next job when the worker is started and idle. */
   private pump(): void {
     this.updateRef();
+    this.armIdleStop();
     if (this.disposed || this.current || this.queue.length === 0) return;
     const slot = this.ensureWorker();
     if (!slot?.ready) return;
@@ -229,6 +251,20 @@ export class WorkerRunner implements IDisposable {
   }
 
   // --- worker lifecycle -----------------------------------------------------------------------
+
+  /** (Re)starts the idle countdown when the worker has nothing to do; any job cancels it. */
+  private armIdleStop(): void {
+    this.idleTimer?.dispose();
+    this.idleTimer = undefined;
+    const idle = !this.current && this.queue.length === 0;
+    if (!idle || !this.slot || this.disposed || this.options.idleStopMs <= 0) return;
+    this.idleTimer = this.clock.setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.current || this.queue.length > 0) return;
+      this.logger.debug(`scanner worker stopped after ${this.options.idleStopMs} ms without a job`);
+      this.killSlot();
+    }, this.options.idleStopMs);
+  }
 
   private ensureWorker(): Slot | undefined {
     if (this.disposed) return undefined;

@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { classifyInjection, normaliseForInjection, redactString, compilePatterns } from '../../../extension/gateway/scanner/engine';
 import { REDACTION_TIMED_OUT, SECRET_PATTERNS, vetUserPatterns } from '../../../extension/gateway/scanner/patterns';
+import { until } from '../../helpers/poll';
 import { Scanner, type ScanTimeout } from '../../../extension/gateway/scanner/scannerClient';
 
 // Secrets assembled at run time so this file itself does not look like it leaks any.
@@ -324,6 +325,39 @@ describe('Scanner inline path', () => {
     } finally {
       inline.dispose();
       worker.dispose();
+    }
+  });
+});
+
+describe('Scanner worker idle stop', () => {
+  it('stops a worker without jobs and starts a fresh one for the next job, which is scanned as before', async () => {
+    const s = new Scanner({ inlineMaxBytes: 0, workerIdleStopMs: 150 });
+    try {
+      const secret = 'key ghp_0123456789abcdefghijABCDEFGHIJ012345 end';
+      const first = await s.redactText(secret);
+      assert.match(first.value, /\[REDACTED:/);
+      assert.equal(s.workerRunning, true);
+      await until('the idle worker to stop', () => !s.workerRunning, 10_000, 20);
+      const second = await s.redactText(secret);
+      assert.equal(second.value, first.value, 'the fresh worker redacts exactly as the first did');
+      assert.equal(s.workerRunning, true);
+      assert.equal(s.workerRestarts, 0, 'an idle stop is not a restart');
+      assert.deepEqual(s.split, { inline: 0, worker: 2 });
+    } finally {
+      s.dispose();
+    }
+  });
+
+  it('never stops a worker while a job runs', async () => {
+    const s = new Scanner({ inlineMaxBytes: 0, workerIdleStopMs: 1 });
+    try {
+      // A large job keeps the worker busy far longer than the idle period.
+      const big = `${'word '.repeat(400_000)}ghp_0123456789abcdefghijABCDEFGHIJ012345`;
+      const results = await Promise.all([s.redactText(big), s.redactText(big), s.redactText('ghp_0123456789abcdefghijABCDEFGHIJ012345')]);
+      for (const r of results) assert.match(r.value, /\[REDACTED:/);
+      assert.equal(s.workerRestarts, 0);
+    } finally {
+      s.dispose();
     }
   });
 });
