@@ -8,6 +8,7 @@ import { nullLogger } from '../../../extension/common/logger';
 import { dispatch } from '../../../extension/gateway/chain/dispatch';
 import { Gateway } from '../../../extension/gateway/gateway';
 import type { AggregatedTool, DownstreamDirectory } from '../../../extension/pool/types';
+import { bareGateway } from '../../helpers/bareGateway';
 
 /** A directory over plain functions: the gateway's routing is under test, not the pool. */
 function directory(tools: AggregatedTool[], call: (server: string, tool: string) => CallToolResult) {
@@ -46,14 +47,7 @@ async function connect(gateway: Gateway): Promise<Client> {
 }
 
 function gatewayFor(dir: DownstreamDirectory, refused: string[] = []): Gateway {
-  return new Gateway({
-    pool: dir,
-    sessionId: 's',
-    layers: [dispatch(dir)],
-    snapshot: () => ({ revision: 1, session_id: 's', started_at: '', downstreams: [], session_blocks: [] }),
-    onRefused: (ctx) => refused.push(`${ctx.reason_code}:${ctx.full_name}`),
-    logger: nullLogger,
-  });
+  return bareGateway(dir, { onRefused: (ctx) => refused.push(`${ctx.reason_code}:${ctx.full_name}`) });
 }
 
 describe('Gateway routing', () => {

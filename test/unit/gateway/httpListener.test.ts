@@ -4,10 +4,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Emitter } from '../../../extension/common/event';
 import { nullLogger } from '../../../extension/common/logger';
-import { dispatch } from '../../../extension/gateway/chain/dispatch';
-import { Gateway } from '../../../extension/gateway/gateway';
 import { HttpListener } from '../../../extension/gateway/httpListener';
 import type { DownstreamDirectory } from '../../../extension/pool/types';
+import { bareGateway } from '../../helpers/bareGateway';
 
 const dir: DownstreamDirectory = {
   onDidChangeTools: new Emitter<void>().event,
@@ -17,13 +16,7 @@ const dir: DownstreamDirectory = {
   callTool: async () => ({ content: [] }),
   snapshot: () => [],
 };
-const gateway = new Gateway({
-  pool: dir,
-  sessionId: 's',
-  layers: [dispatch(dir)],
-  snapshot: () => ({ revision: 1, session_id: 's', started_at: '', downstreams: [], session_blocks: [] }),
-  logger: nullLogger,
-});
+const gateway = bareGateway(dir);
 const listener = new HttpListener(gateway, { maxSessions: 2, token: 't'.repeat(43), logger: nullLogger });
 after(async () => {
   await listener.stop();

@@ -5,11 +5,10 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { Emitter } from '../../../extension/common/event';
 import { nullLogger } from '../../../extension/common/logger';
-import { dispatch } from '../../../extension/gateway/chain/dispatch';
-import { Gateway } from '../../../extension/gateway/gateway';
 import { HttpListener } from '../../../extension/gateway/httpListener';
 import type { AggregatedTool, CallOptions, DownstreamDirectory } from '../../../extension/pool/types';
 import { until } from '../../helpers/poll';
+import { bareGateway } from '../../helpers/bareGateway';
 
 const TOKEN = 'k'.repeat(43);
 const echoTool: AggregatedTool = { name: 'echo__echo', server: 'echo', originalName: 'echo', inputSchema: { type: 'object' } };
@@ -41,13 +40,7 @@ const dir: DownstreamDirectory = {
   },
   snapshot: () => [],
 };
-const gateway = new Gateway({
-  pool: dir,
-  sessionId: 's',
-  layers: [dispatch(dir)],
-  snapshot: () => ({ revision: 1, session_id: 's', started_at: '', downstreams: [], session_blocks: [] }),
-  logger: nullLogger,
-});
+const gateway = bareGateway(dir);
 const listener = new HttpListener(gateway, { token: TOKEN, logger: nullLogger });
 let url = '';
 

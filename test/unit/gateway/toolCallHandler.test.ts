@@ -3,11 +3,9 @@ import { describe, test } from 'node:test';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { Emitter } from '../../../extension/common/event';
-import { nullLogger } from '../../../extension/common/logger';
-import { dispatch } from '../../../extension/gateway/chain/dispatch';
-import { Gateway } from '../../../extension/gateway/gateway';
 import type { DownstreamDirectory } from '../../../extension/pool/types';
 import { until } from '../../helpers/poll';
+import { bareGateway } from '../../helpers/bareGateway';
 
 /** A gateway over one server `echo` whose calls answer `answer`, and a raw JSON-RPC end talking to it. */
 async function rawSession(answer: CallToolResult) {
@@ -23,13 +21,7 @@ async function rawSession(answer: CallToolResult) {
     },
     snapshot: () => [],
   };
-  const gateway = new Gateway({
-    pool: dir,
-    sessionId: 's',
-    layers: [dispatch(dir)],
-    snapshot: () => ({ revision: 1, session_id: 's', started_at: '', downstreams: [], session_blocks: [] }),
-    logger: nullLogger,
-  });
+  const gateway = bareGateway(dir);
   const [a, b] = InMemoryTransport.createLinkedPair();
   await gateway.createServer().connect(a);
   const received: JSONRPCMessage[] = [];
