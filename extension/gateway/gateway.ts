@@ -45,6 +45,7 @@ import {
 } from './healthTool';
 import { nameRefusal, RESERVED_SERVER } from './routing/names';
 import { payloadToPrompt, payloadToResource } from './routing/payload';
+import { directRequests } from './routing/directRequests';
 import { progressRelay } from './routing/progressRelay';
 import { setToolCallHandler } from './routing/toolCallHandler';
 import { ProfileScope, type ProfileConfig } from './routing/profileScope';
@@ -257,6 +258,7 @@ export class Gateway extends Disposable {
       const gone = this.sessions.remove(server);
       if (gone) for (const uri of [...gone.subscriptions.keys()]) void this.unsubscribe(gone, uri).catch(() => undefined);
     };
+    directRequests(server);
     return server;
   }
 

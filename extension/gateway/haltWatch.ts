@@ -9,9 +9,23 @@ export const HALT_RECHECK_MS = 1000;
 
 const ABSENT: HaltState = { decision: 'absent' };
 
-/** Resolves after at least one poll phase of the event loop has run (two check phases later). */
+/** The wait of the calls that asked for one before its first check phase (see {@link afterPoll}). */
+let joinable: Promise<void> | undefined;
+
+/**
+ * Resolves after at least one poll phase of the event loop has run (two check phases later).
+ * Calls that ask before the first check phase share one wait: each asked before that phase, so
+ * the poll phase before the second one began after each asked. A call asking later starts a new
+ * wait (the shared one may end right after the poll phase that delivered its message).
+ */
 function afterPoll(): Promise<void> {
-  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+  joinable ??= new Promise((resolve) =>
+    setImmediate(() => {
+      joinable = undefined;
+      setImmediate(resolve);
+    }),
+  );
+  return joinable;
 }
 
 /**

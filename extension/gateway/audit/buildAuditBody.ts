@@ -1,6 +1,6 @@
 import { MAX_RECORD_BYTES, type AuditInput } from './auditRecord';
 import { AuditRecordError } from './auditRecordError';
-import { canonicalJson } from './canonicalJson';
+import { canonicalMembers, joinMembers } from './canonicalJson';
 import { jsonEqual } from './jsonEqual';
 
 // The check every record passes before it is queued. Apart from auditLog.ts because it is a
@@ -13,6 +13,18 @@ export type AuditBody = Record<string, unknown>;
 const TIERS: ReadonlySet<string> = new Set(['read', 'write', 'destructive']);
 const STATUSES: ReadonlySet<string> = new Set(['allowed', 'denied', 'error']);
 const SOURCES: ReadonlySet<string> = new Set(['gateway', 'proxy']);
+
+/** The canonical members of each body built here, kept for the hash chain (see {@link membersOf}). */
+const bodyMembers = new WeakMap<AuditBody, ReadonlyMap<string, string>>();
+
+/**
+ * The canonical JSON members (`"key":value`) this check wrote of a body it returned, so that
+ * chaining it (chainRecord.ts) does not serialise it again; undefined for any other object.
+ * The chain's own check of the written line still parses and re-serialises everything.
+ */
+export function membersOf(body: AuditBody): ReadonlyMap<string, string> | undefined {
+  return bodyMembers.get(body);
+}
 
 /**
  * Validates an input and returns the record body (no prev_hash/hash) as a fresh plain
@@ -43,11 +55,14 @@ export function buildAuditBody(input: AuditInput, timestamp: string, sessionId: 
   if (typeof body.duration_ms !== 'number' || !(body.duration_ms >= 0)) throw new AuditRecordError('audit record refused: duration_ms must be a number >= 0');
   if (body.error !== undefined && typeof body.error !== 'string') throw new AuditRecordError('audit record refused: error must be a string');
 
-  const text = canonicalJson(body); // throws CanonicalJsonError for BigInt, Date, toJSON, lone surrogates, cycles…
+  const members = canonicalMembers(body); // throws CanonicalJsonError for BigInt, Date, toJSON, lone surrogates, cycles…
+  const text = joinMembers(members);
   if (Buffer.byteLength(text, 'utf8') > MAX_RECORD_BYTES) {
     throw new AuditRecordError(`audit record refused: ${Buffer.byteLength(text, 'utf8')} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
   }
   const parsed = JSON.parse(text) as AuditBody;
   if (!jsonEqual(parsed, body)) throw new AuditRecordError('audit record refused: it does not survive a JSON round trip (getters or proxies returning changing values?)');
+  // The members describe `parsed` as well: it is the parse of their text.
+  bodyMembers.set(parsed, members);
   return parsed;
 }

@@ -1,6 +1,6 @@
 import { sha256Hex, type AuditRecord } from './auditRecord';
 import { AuditRecordError } from './auditRecordError';
-import type { AuditBody } from './buildAuditBody';
+import { membersOf, type AuditBody } from './buildAuditBody';
 import { canonicalJson, canonicalMembers, joinMembers } from './canonicalJson';
 import { jsonEqual } from './jsonEqual';
 
@@ -10,14 +10,16 @@ import { jsonEqual } from './jsonEqual';
 /**
  * Adds prev_hash and hash; the line is checked to parse back to exactly the record.
  *
- * The body is serialised once, member by member: the hashed text (body + prev_hash) and the
+ * The body is serialised once, member by member (at append, by buildAuditBody): the hashed text (body + prev_hash) and the
  * line (+ hash) are the same members joined, which is what canonicalJson of those objects
  * writes. The line's self-check re-serialises what it parses back, so a difference would refuse
  * the record, never write it.
  */
 export function chainRecord(body: AuditBody, prevHash: string): { record: AuditRecord; line: string } {
   const unhashed = { ...body, prev_hash: prevHash };
-  const members = canonicalMembers(body);
+  // A body from buildAuditBody was serialised there, member by member: copied, not walked again.
+  const known = membersOf(body);
+  const members = known ? new Map(known) : canonicalMembers(body);
   members.set('prev_hash', `"prev_hash":${canonicalJson(prevHash)}`);
   const hash = sha256Hex(joinMembers(members));
   const record = { ...unhashed, hash } as unknown as AuditRecord;

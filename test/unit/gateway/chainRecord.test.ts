@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sha256Hex } from '../../../extension/gateway/audit/auditRecord';
 import { canonicalJson, canonicalMembers, joinMembers } from '../../../extension/gateway/audit/canonicalJson';
+import { buildAuditBody } from '../../../extension/gateway/audit/buildAuditBody';
 import { chainRecord } from '../../../extension/gateway/audit/chainRecord';
 
 const bodies: Array<Record<string, unknown>> = [
@@ -24,6 +25,21 @@ const bodies: Array<Record<string, unknown>> = [
 ];
 
 describe('chainRecord', () => {
+  it('chains a body from buildAuditBody with the members written there: the same line, and a body changed since is refused', () => {
+    const input = { tool_name: 'é\u{1F600}', server_name: 'x', tier: 'write' as const, status: 'error' as const, error: 'a "b"', metadata: { z: [1, { b: null }], a: -0 } };
+    const built = buildAuditBody(input, '2026-04-20T12:00:00.000Z', 's');
+    const copy = JSON.parse(JSON.stringify(built)) as Record<string, unknown>;
+    const prev = 'cd'.repeat(32);
+    const fromBuilt = chainRecord(built, prev);
+    const fromCopy = chainRecord(copy, prev);
+    assert.equal(fromBuilt.line, fromCopy.line);
+    assert.deepEqual(fromBuilt.record, fromCopy.record);
+    // Not walked again: a change made after the check is not in the members, and the line's own
+    // check refuses the record rather than writing text that is not the record.
+    (built.metadata as Record<string, unknown>).a = 'changed';
+    assert.throws(() => chainRecord(built, prev), /does not parse back to the record/);
+  });
+
   for (const [i, body] of bodies.entries()) {
     it(`hashes and writes what canonicalJson writes for the record (${i})`, () => {
       const prev = 'ab'.repeat(32);

@@ -39,6 +39,25 @@ describe('HaltWatch', { skip: !linux && 'the watch is used on Linux only' }, () 
     assert.equal(open.mock.callCount(), 1);
   });
 
+  it('calls that ask in the same turn share one wait for a poll phase; one asking after its first check phase waits anew', async () => {
+    assert.equal((await watch.read(dir)).decision, 'absent');
+    const immediates = mock.method(globalThis, 'setImmediate');
+    const same = await Promise.all(Array.from({ length: 16 }, () => watch.read(dir)));
+    assert.ok(same.every((s) => s.decision === 'absent'));
+    assert.equal(immediates.mock.callCount(), 2, 'two check phases for 16 calls, not 32');
+    // A call that starts once the shared wait passed its first check phase, after HALT was made
+    // by another process, waits for a poll phase of its own and sees it.
+    const first = watch.read(dir);
+    const late = new Promise<string>((resolve) =>
+      setImmediate(() => {
+        execFileSync(process.execPath, ['-e', `require('node:fs').writeFileSync(${JSON.stringify(path.join(dir, 'HALT'))}, 'late\\n')`]);
+        void watch.read(dir).then((s) => resolve(s.decision));
+      }),
+    );
+    await first;
+    assert.equal(await late, 'present');
+  });
+
   it('sees a HALT written synchronously by this process, with no turn of the event loop in between', async () => {
     assert.equal((await watch.read(dir)).decision, 'absent');
     writeFileSync(path.join(dir, 'HALT'), 'sync stop\n');

@@ -64,6 +64,18 @@ describe('secret corpus', () => {
     assert.deepEqual(failed, [], 'formats that leaked through the sync redactor');
   });
 
+  it('the sync redactor remembers only clean texts: a second pass, and one after its memory starts over, gives the first outcome', () => {
+    const redact = createSyncRedactor();
+    const texts = [...benign.map((b) => b.text), ...samples.map((s) => s.text), ...samples.map((s) => s.text.slice(0, 200))];
+    const first = texts.map((t) => redact(t));
+    assert.deepEqual(texts.map((t) => redact(t)), first, 'second pass');
+    // More distinct short texts than it remembers, then everything again.
+    for (let i = 0; i < 3000; i++) redact(`clean ${i}`);
+    assert.deepEqual(texts.map((t) => redact(t)), first, 'after the memory started over');
+    assert.deepEqual(texts.map((t) => createSyncRedactor()(t)), first, 'each text alone, by a new redactor');
+    for (const s of samples) assert.deepEqual(leaks(redact(s.text), s.secrets), [], s.format);
+  });
+
   it('the probe (one alternation of the built-in patterns) changes no outcome: same text with it and without it', () => {
     const withProbe = compilePatterns(SECRET_PATTERNS);
     assert.ok(withProbe.probe, 'built-in patterns are probed');
