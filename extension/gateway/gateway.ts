@@ -45,7 +45,6 @@ import {
 } from './healthTool';
 import { nameRefusal, RESERVED_SERVER } from './routing/names';
 import { payloadToPrompt, payloadToResource } from './routing/payload';
-import { directRequests } from './routing/directRequests';
 import { progressRelay } from './routing/progressRelay';
 import { setToolCallHandler } from './routing/toolCallHandler';
 import { ProfileScope, type ProfileConfig } from './routing/profileScope';
@@ -258,7 +257,6 @@ export class Gateway extends Disposable {
       const gone = this.sessions.remove(server);
       if (gone) for (const uri of [...gone.subscriptions.keys()]) void this.unsubscribe(gone, uri).catch(() => undefined);
     };
-    directRequests(server);
     return server;
   }
 
