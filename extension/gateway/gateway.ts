@@ -49,8 +49,9 @@ import { progressRelay } from './routing/progressRelay';
 import { setToolCallHandler } from './routing/toolCallHandler';
 import { ProfileScope, type ProfileConfig } from './routing/profileScope';
 import { ResourceIndex } from './routing/resourceIndex';
+import { ResourceSubscriptions } from './routing/resourceSubscriptions';
 import type { RequestTracer } from '../telemetry/telemetryTypes';
-import { UpstreamSessions, type UpstreamSession, type UpstreamSessionsOptions } from './routing/upstreamSessions';
+import { UpstreamSessions, type UpstreamSessionsOptions } from './routing/upstreamSessions';
 
 export { RESERVED_SERVER };
 
@@ -133,8 +134,8 @@ export class Gateway extends Disposable {
   /** Every upstream session, and the routing of what children send to clients. */
   readonly sessions: UpstreamSessions;
   private resourceIndex: ResourceIndex | undefined;
-  /** Per child and URI: how many sessions subscribed (the child is subscribed once). */
-  private readonly subscribers = new Map<string, number>();
+  /** Sessions' resource subscriptions, each child subscribed once per URI. */
+  private readonly subscriptions: ResourceSubscriptions;
   private readonly run: (ctx: CallContext) => Promise<void>;
   /** Shared by every list that arrives before the servers first settled; see {@link listTools}. */
   private startup: Promise<void> | undefined;
@@ -147,6 +148,13 @@ export class Gateway extends Disposable {
     super();
     this.run = compose(options.layers);
     this.sessions = new UpstreamSessions({ logger: options.logger, ...options.serverRequests });
+    this.subscriptions = new ResourceSubscriptions({
+      resolve: async (uri) => (await this.index()).resolve(uri, this.options.pool.serverNames()),
+      request: (server, req) => this.request(server, req),
+      record: (kind, server, uri, began, status, error) => this.record(kind, server, uri, began, status, error),
+      sanitize: (text) => this.sanitize(text),
+      logger: options.logger,
+    });
     this.register(options.pool.onDidChangeTools(() => this.broadcastToolsChanged()));
     if (options.pool.onDidChangeCatalog) {
       this.register(
@@ -236,10 +244,10 @@ export class Gateway extends Disposable {
       traced('completion/complete', origin(request.params, extra), () => this.complete(request.params, extra.signal)),
     );
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) =>
-      traced('resources/subscribe', origin(request.params, extra), () => this.subscribe(session, request.params.uri)),
+      traced('resources/subscribe', origin(request.params, extra), () => this.subscriptions.subscribe(session, request.params.uri)),
     );
     server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) =>
-      traced('resources/unsubscribe', origin(request.params, extra), () => this.unsubscribe(session, request.params.uri, true)),
+      traced('resources/unsubscribe', origin(request.params, extra), () => this.subscriptions.unsubscribe(session, request.params.uri, true)),
     );
     server.setRequestHandler(SetLevelRequestSchema, async (request) => {
       session.logLevel = request.params.level;
@@ -255,7 +263,7 @@ export class Gateway extends Disposable {
       previous?.();
       this.servers.delete(server);
       const gone = this.sessions.remove(server);
-      if (gone) for (const uri of [...gone.subscriptions.keys()]) void this.unsubscribe(gone, uri).catch(() => undefined);
+      if (gone) for (const uri of [...gone.subscriptions.keys()]) void this.subscriptions.unsubscribe(gone, uri).catch(() => undefined);
     };
     return server;
   }
@@ -441,63 +449,6 @@ export class Gateway extends Disposable {
     }
   }
 
-  /** A session's `resources/subscribe`: the child is subscribed once, whoever asks; audited (kind `subscribe`). */
-  private async subscribe(session: UpstreamSession, uri: string): Promise<Record<string, never>> {
-    const began = performance.now();
-    const route = (await this.index()).resolve(uri, this.options.pool.serverNames());
-    if (route.refusal) {
-      void this.record('subscribe', route.server ?? '', uri, began, 'denied', route.refusal.message);
-      throw new McpError(ErrorCode.InvalidParams, await this.sanitize(route.refusal.message));
-    }
-    if (session.subscriptions.has(uri)) {
-      void this.record('subscribe', route.server, uri, began, 'allowed');
-      return {};
-    }
-    session.subscriptions.set(uri, { server: route.server, uri: route.uri });
-    const key = subscriptionKey(route.server, route.uri);
-    const count = (this.subscribers.get(key) ?? 0) + 1;
-    this.subscribers.set(key, count);
-    if (count === 1) {
-      try {
-        await this.request(route.server, { method: 'resources/subscribe', params: { uri: route.uri }, schema: EmptyResultSchema, label: `subscription to '${route.uri}'` });
-      } catch (err) {
-        session.subscriptions.delete(uri);
-        this.release(key);
-        const text = await this.sanitize(err instanceof Error ? err.message : String(err));
-        void this.record('subscribe', route.server, uri, began, 'error', text);
-        throw new McpError(ErrorCode.InternalError, text);
-      }
-    }
-    void this.record('subscribe', route.server, uri, began, 'allowed');
-    return {};
-  }
-
-  /**
-   * Drops a session's subscription; the child is unsubscribed when no session wants the URI.
-   * What a client asked for is audited (kind `unsubscribe`); the clean-up after a disconnect is not.
-   */
-  private async unsubscribe(session: UpstreamSession, uri: string, asked = false): Promise<Record<string, never>> {
-    const began = performance.now();
-    const sub = session.subscriptions.get(uri);
-    if (asked) void this.record('unsubscribe', sub?.server ?? '', uri, began, 'allowed');
-    if (!sub) return {};
-    session.subscriptions.delete(uri);
-    const key = subscriptionKey(sub.server, sub.uri);
-    if (this.release(key) === 0) {
-      await this.request(sub.server, { method: 'resources/unsubscribe', params: { uri: sub.uri }, schema: EmptyResultSchema, label: `unsubscription from '${sub.uri}'` }).catch(
-        (err: unknown) => this.options.logger.debug(`unsubscribe ${sub.uri} at ${sub.server}: ${String(err)}`),
-      );
-    }
-    return {};
-  }
-
-  private release(key: string): number {
-    const left = (this.subscribers.get(key) ?? 1) - 1;
-    if (left <= 0) this.subscribers.delete(key);
-    else this.subscribers.set(key, left);
-    return Math.max(0, left);
-  }
-
   /** Sets every child that logs to the most verbose level any session asked for. */
   private fanOutLogLevel(): void {
     const level = this.sessions.effectiveLogLevel();
@@ -657,10 +608,6 @@ export class Gateway extends Disposable {
     }
   }
 
-}
-
-function subscriptionKey(server: string, uri: string): string {
-  return `${server}\u0000${uri}`;
 }
 
 function publicTool(tool: AggregatedTool): Tool {
