@@ -26,25 +26,26 @@ const BIG_CALLS = scaled(15, 3);
 const BIG_BYTES = 256 * 1024;
 const BIG_STEPS: Array<{ label: string; layers: number[] | 'pool' }> = [
   { label: '256 KiB result: pool.callTool (no chain)', layers: 'pool' },
-  { label: '256 KiB result: chain without redaction and injection scan', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13] },
-  { label: '256 KiB result: full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] },
+  { label: '256 KiB result: chain without redaction and injection scan', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14] },
+  { label: '256 KiB result: full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] },
 ];
 const ROUNDS = scaled(2, 1);
 
 /**
  * Indices into Governance.layers(), which is ordered outermost first:
  * 0 audit · 1 HALT · 2 withheld tools · 3 withheld prompts · 4 tier · 5 policy · 6 blocked paths ·
- * 7 rate limit · 8 breaker · 9 injection · 10 redact result · 11 result cap · 12 redact args · 13 dispatch.
+ * 7 approval · 8 rate limit · 9 breaker · 10 injection · 11 redact result · 12 result cap ·
+ * 13 redact args · 14 dispatch.
  * Checked against the layer count at run time, so a reordering shows up as an error.
  */
-const LAYER_COUNT = 14;
+const LAYER_COUNT = 15;
 const STEPS: Array<{ label: string; layers: number[] | 'pool' | 'mcp' }> = [
   { label: 'pool.callTool (no chain)', layers: 'pool' },
-  { label: '+ chain with dispatch only', layers: [13] },
-  { label: '+ audit record', layers: [0, 13] },
-  { label: '+ HALT probe (open of .gatehouse/HALT)', layers: [0, 1, 13] },
-  { label: '+ withheld, tier, policy, blocked paths, rate limit, breaker, result cap', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13] },
-  { label: '+ redaction (args, result) and injection scan = full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] },
+  { label: '+ chain with dispatch only', layers: [14] },
+  { label: '+ audit record', layers: [0, 14] },
+  { label: '+ HALT probe (watch of the config dir on Linux, open of HALT elsewhere)', layers: [0, 1, 14] },
+  { label: '+ withheld, tier, policy, blocked paths, approval, rate limit, breaker, result cap', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 14] },
+  { label: '+ redaction (args, result) and injection scan = full chain', layers: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14] },
   { label: '+ MCP server and client (in-memory transport)', layers: 'mcp' },
 ];
 
