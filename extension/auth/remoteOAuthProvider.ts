@@ -227,16 +227,36 @@ export class RemoteOAuthProvider extends GatewayAuthBase implements GatewayAuth 
 
   private schedule(stored: StoredAuth | undefined): void {
     this.refreshTimer.value = undefined;
-    if (!stored?.tokens?.refresh_token || stored.expires_at === undefined) return;
+    const at = this.refreshAt(stored);
+    if (at === undefined) return;
+    // Capped: a timer longer than 2^31 ms fires at once.
+    const delay = Math.min(2 ** 31 - 1, Math.max(0, at - this.opts.clock.now()));
+    this.refreshTimer.value = this.opts.clock.setTimeout(() => void this.refreshIfDue(), delay);
+  }
+
+  /**
+   * The timer's refresh. The timer was set from a record read earlier: a request's refresh (or
+   * another process's sign-in) may have replaced it since, and refreshing again would spend the
+   * new refresh token for nothing. So the record as it is now decides.
+   */
+  private async refreshIfDue(): Promise<void> {
+    if (this.refreshing) return this.refreshing;
+    const stored = await this.opts.store.get(this.opts.url);
+    const at = this.refreshAt(stored);
+    if (at === undefined || at > this.opts.clock.now()) return this.schedule(stored);
+    await this.refresh();
+  }
+
+  /** When the timer should refresh `stored`'s access token, or undefined for never. */
+  private refreshAt(stored: StoredAuth | undefined): number | undefined {
+    if (!stored?.tokens?.refresh_token || stored.expires_at === undefined) return undefined;
     const lifetime = typeof stored.tokens.expires_in === 'number' ? stored.tokens.expires_in * 1000 : undefined;
     // A token that had expired when it arrived (expires_in ≤ 0: the authorization server's
     // clock runs ahead, or it says so) is used until the server refuses it; the 401 refreshes it.
     // A timer would only fetch another such token, and another, in a tight loop.
-    if (lifetime !== undefined && lifetime <= 0) return;
+    if (lifetime !== undefined && lifetime <= 0) return undefined;
     // A lifetime shorter than the early margin is refreshed halfway (not at once, in a loop).
     const early = lifetime !== undefined && lifetime <= REFRESH_EARLY_MS ? lifetime / 2 : REFRESH_EARLY_MS;
-    // Capped: a timer longer than 2^31 ms fires at once.
-    const delay = Math.min(2 ** 31 - 1, Math.max(0, stored.expires_at - early - this.opts.clock.now()));
-    this.refreshTimer.value = this.opts.clock.setTimeout(() => void this.refresh(), delay);
+    return stored.expires_at - early;
   }
 }

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { FileTokenStore } from '../../../extension/auth/fileTokenStore';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { RemoteOAuthProvider } from '../../../extension/auth/remoteOAuthProvider';
+import type { TokenStore } from '../../../extension/auth/tokenStore';
 import { ManualClock } from '../../../extension/common/clock';
 import { tempDir } from '../../helpers/fixtures';
+import { until } from '../../helpers/poll';
 
 const URL = 'https://remote.example/mcp';
 
@@ -52,5 +55,55 @@ test('a refresh keeps what another process added to the record meanwhile and rep
     provider.dispose();
     gatewayStore.dispose();
     otherStore.dispose();
+  }
+});
+
+test('the refresh timer set from a stale read does not spend the refresh token a request has just renewed', async () => {
+  const dir = path.join(tempDir('gatehouse-tokens-'), 'gatehouse');
+  const files = new FileTokenStore(dir);
+  const clock = new ManualClock(1_000_000);
+  // Expired by the clock: the record the gateway finds at start.
+  await files.set(URL, { tokens: { access_token: 'A1', token_type: 'Bearer', refresh_token: 'R1', expires_in: 3600 }, client: { client_id: 'c' }, expires_at: clock.now() - 60_000 });
+  // The provider's first read of the store answers late, with what the file held when it asked:
+  // meanwhile a request's refresh saved new tokens (the interleaving CI met under load).
+  let release!: () => void;
+  const late = new Promise<void>((resolve) => (release = resolve));
+  let reads = 0;
+  let staleAnswered = false;
+  const store: TokenStore = {
+    get: async (url) => {
+      const value = await files.get(url);
+      if (reads++ === 0) {
+        await late;
+        staleAnswered = true;
+      }
+      return value;
+    },
+    set: (url, value) => files.set(url, value),
+    update: (url, change) => files.update(url, change),
+    keys: () => files.keys(),
+    onDidChange: files.onDidChange,
+    dispose: () => undefined,
+  };
+  let fetches = 0;
+  const fetchFn: FetchLike = async () => {
+    fetches++;
+    return new Response('no', { status: 500 });
+  };
+  const provider = new RemoteOAuthProvider({ server: 'remote', url: URL, store, clock, fetchFn });
+  try {
+    await provider.saveTokens({ access_token: 'A2', token_type: 'Bearer', refresh_token: 'R2', expires_in: 3600 });
+    await until('the fresh record to be read', () => reads >= 2, 5_000, 5);
+    release();
+    await until('the stale read to be answered', () => staleAnswered, 5_000, 5);
+    // Its schedule() runs right after: a timer due at once, from the expired record.
+    await new Promise((r) => setImmediate(r));
+    clock.advance(1);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fetches, 0, 'no refresh: the record as it is now is an hour from expiry');
+    assert.equal((await files.get(URL))?.tokens?.refresh_token, 'R2');
+  } finally {
+    provider.dispose();
+    files.dispose();
   }
 });
