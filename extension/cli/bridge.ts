@@ -1,5 +1,4 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
@@ -10,6 +9,7 @@ import {
   type CallToolResult,
 } from '@modelcontextprotocol/sdk/types.js';
 import { resolveConfigDir } from '../config/configDir';
+import { UpstreamStdioTransport } from '../gateway/stdio/upstreamStdioTransport';
 import { flag, type ParsedArgs } from './args';
 import { GatewayLink, lostInFlight } from './gatewayLink';
 import { NoGatewayError } from './noGatewayError';
@@ -73,12 +73,14 @@ export async function bridge(args: ParsedArgs, version: string): Promise<number>
     }
   });
 
+  const transport = new UpstreamStdioTransport();
   const closed = new Promise<void>((resolve) => {
+    transport.onclose = resolve; // stdout failed (EPIPE): the client is gone
     process.stdin.once('end', resolve);
     process.stdin.once('close', resolve);
     for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(s, resolve);
   });
-  await server.connect(new StdioServerTransport());
+  await server.connect(transport);
   await closed;
   await link.close();
   await server.close().catch(() => undefined);

@@ -1,7 +1,7 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createLineLogger } from '../common/consoleLogger';
 import type { Logger } from '../common/logger';
 import { GatewayService } from '../gateway/gatewayService';
+import { UpstreamStdioTransport } from '../gateway/stdio/upstreamStdioTransport';
 import { flag, type ParsedArgs } from './args';
 import { applyGatewayHeapFlags } from './heapFlags';
 import { onStopSignal } from '../platform/stopSignals';
@@ -86,7 +86,10 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
       await shutdown('unknown profile');
       return 1;
     }
-    await service.gateway.createServer(profile).connect(new StdioServerTransport());
+    const transport = new UpstreamStdioTransport();
+    // stdout failing (EPIPE) closes the transport: the client is gone, stop as on stdin EOF.
+    transport.onclose = () => wake('stdout closed');
+    await service.gateway.createServer(profile).connect(transport);
     process.stdin.once('end', () => wake('stdin closed'));
     process.stdin.once('close', () => wake('stdin closed'));
     logger.info(`serving ${service.pool.serverNames().length} downstream servers on stdio (config: ${service.configDir})`);

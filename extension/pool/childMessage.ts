@@ -16,7 +16,7 @@ export function parseChildMessage(text: string): JSONRPCMessage {
   return isPlainResultResponse(value) ? value : JSONRPCMessageSchema.parse(value);
 }
 
-function isPlainResultResponse(value: unknown): value is JSONRPCMessage {
+export function isPlainResultResponse(value: unknown): value is JSONRPCMessage {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const message = value as Record<string, unknown>;
   let keys = 0;
