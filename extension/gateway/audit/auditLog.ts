@@ -103,6 +103,8 @@ export class AuditLog extends Disposable {
   private readonly logger: Logger;
   private readonly sessionId: string;
   private readonly queue: Pending[] = [];
+  /** Records queued by {@link appendLater}, not built yet. */
+  private deferred: { build: () => AuditInput; at: number; resolve: (record: AuditRecord) => void; reject: (err: unknown) => void }[] = [];
   private pumping: Promise<void> = Promise.resolve();
   private running = false;
   /** performance.now() when the last group write (one with records) started (see `groupCommitMs`). */
@@ -169,6 +171,7 @@ export class AuditLog extends Disposable {
    */
   async open(): Promise<void> {
     if (this.closed) throw new AuditRecordError('audit log is closed');
+    if (this.deferred.length > 0) this.buildDeferred();
     await this.enqueue(undefined);
   }
 
@@ -179,10 +182,47 @@ export class AuditLog extends Disposable {
    * is also reported on {@link onDidFail}.
    */
   append(input: AuditInput): Promise<AuditRecord> {
+    // Records deferred before this one go first: the chain keeps the order of the calls.
+    if (this.deferred.length > 0) this.buildDeferred();
+    return this.appendAt(input, this.clock.now());
+  }
+
+  /**
+   * Queues one record whose input is built later, in the check phase of this event-loop turn
+   * (or at the next {@link append}, {@link flush} or {@link close}, whichever comes first), so a
+   * call's answer does not wait for its record to be built. Records keep the order of these
+   * calls, and each gets the timestamp of its call, not of its building. `build` must read
+   * only what no longer changes. Settles as {@link append} does; a `build` that throws is
+   * reported as a refused record.
+   */
+  appendLater(build: () => AuditInput): Promise<AuditRecord> {
+    if (this.closed) return this.refuse('closed', new AuditRecordError('audit log is closed; record dropped'));
+    return new Promise<AuditRecord>((resolve, reject) => {
+      if (this.deferred.push({ build, at: this.clock.now(), resolve, reject }) === 1) setImmediate(() => this.buildDeferred());
+    });
+  }
+
+  /** Builds and queues every deferred record, in order. */
+  private buildDeferred(): void {
+    const deferred = this.deferred;
+    this.deferred = [];
+    for (const { build, at, resolve, reject } of deferred) {
+      let input: AuditInput;
+      try {
+        input = build();
+      } catch (err) {
+        this.refuse('refused', new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })).then(resolve, reject);
+        continue;
+      }
+      this.appendAt(input, at).then(resolve, reject);
+    }
+  }
+
+  private appendAt(input: AuditInput, at: number): Promise<AuditRecord> {
     if (this.closed) return this.refuse('closed', new AuditRecordError('audit log is closed; record dropped'));
     let body: Body;
     try {
-      body = buildAuditBody(input, this.now(), this.sessionId);
+      body = buildAuditBody(input, new Date(at).toISOString(), this.sessionId);
     } catch (err) {
       const error = err instanceof AuditRecordError ? err : new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err });
       return this.refuse('refused', error);
@@ -192,11 +232,13 @@ export class AuditLog extends Disposable {
 
   /** Resolves when everything queued so far has been written (or has failed). Never rejects. */
   async flush(): Promise<void> {
+    if (this.deferred.length > 0) this.buildDeferred();
     while (this.running) await this.pumping;
   }
 
   /** Writes what is queued, then closes the file. Later appends reject. */
   async close(): Promise<void> {
+    if (this.deferred.length > 0) this.buildDeferred();
     this.closed = true;
     await this.flush();
     const handle = this.handle;

@@ -53,7 +53,8 @@ export interface AuditLayerOptions {
  * the same text `compose` would use) instead of escaping unaudited.
  *
  * Not awaited by default: the append is queued synchronously, so records keep the order in
- * which calls finish, but the call does not wait for the write. rea made every response wait
+ * which calls finish, but the call does not wait for the write (nor, with a log that offers
+ * `appendLater`, for the record to be built: that runs after the answer went out). rea made every response wait
  * for an fsync (SPEC §8.1); with group commit a call landing behind a busy batch would wait
  * for that whole batch's write plus its own. The audit is best-effort for availability anyway
  * (SPEC §8.3, DESIGN §5): a failed write rejects inside the log, which reports it on
@@ -61,7 +62,7 @@ export interface AuditLayerOptions {
  * A record refused as not serialisable is retried once without its metadata, so the call is
  * still on the record.
  */
-export function auditLayer(audit: Pick<AuditLog, 'append'>, options: AuditLayerOptions): Middleware {
+export function auditLayer(audit: Pick<AuditLog, 'append'> & Partial<Pick<AuditLog, 'appendLater'>>, options: AuditLayerOptions): Middleware {
   return async (ctx, next) => {
     try {
       await next();
@@ -73,8 +74,29 @@ export function auditLayer(audit: Pick<AuditLog, 'append'>, options: AuditLayerO
     }
     // Every error text, whichever layer wrote it: denials of outer layers never met the redaction layers.
     if (typeof ctx.error === 'string') ctx.error = await redact(ctx.error, options);
-    const written = appendRecord(audit, auditInputFromContext(ctx, options));
-    if (options.awaitWrite) await written;
+    if (options.awaitWrite || !audit.appendLater) {
+      const written = appendRecord(audit, auditInputFromContext(ctx, options));
+      if (options.awaitWrite) await written;
+      return;
+    }
+    // The answer does not wait for the record to be built either (metadata copied and redacted,
+    // body serialised): the log builds it after this turn, in call order, from the context as
+    // it stands now — nothing writes to a context once its chain has returned.
+    // The clock and the policy's level as they are when the call ends, not when it is built.
+    const end = (options.now ?? performance.now.bind(performance))();
+    let level: string | undefined;
+    try {
+      level = options.autonomyLevel();
+    } catch {
+      level = undefined;
+    }
+    const at = { ...options, now: () => end, autonomyLevel: () => level };
+    let input: AuditInput | undefined;
+    void retryWithoutMetadata(
+      audit,
+      () => input,
+      audit.appendLater(() => (input = auditInputFromContext(ctx, at))),
+    );
   };
 }
 
@@ -145,8 +167,18 @@ function appendRecord(audit: Pick<AuditLog, 'append'>, input: AuditInput): Promi
   } catch (err) {
     attempt = Promise.reject(err);
   }
+  return retryWithoutMetadata(audit, () => input, attempt);
+}
+
+/** A record refused as a record (not an I/O failure) is appended once more without its metadata. */
+function retryWithoutMetadata(
+  audit: Pick<AuditLog, 'append'>,
+  inputOf: () => AuditInput | undefined,
+  attempt: Promise<AuditRecord>,
+): Promise<AuditRecord | undefined> {
   return attempt.catch((err: unknown) => {
-    if (!(err instanceof AuditRecordError) || input.metadata?.audit_metadata_dropped !== undefined) return undefined;
+    const input = inputOf();
+    if (!(err instanceof AuditRecordError) || !input || input.metadata?.audit_metadata_dropped !== undefined) return undefined;
     // Refused as a record (not an I/O failure): keep the call on the record without metadata.
     const fallback: AuditInput = { ...input, metadata: { audit_metadata_dropped: wellFormed(err.message).slice(0, 512) } };
     return audit.append(fallback).catch(() => undefined);

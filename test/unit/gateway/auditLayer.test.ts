@@ -194,6 +194,48 @@ describe('auditLayer', () => {
     assert.equal((await verifyAuditFile(log.file)).ok, true);
   });
 
+  it('with a log that defers, the call returns before its record is built; records follow call order', async () => {
+    let now = 1000;
+    const chain = compose([auditLayer(log, { autonomyLevel: () => 'L1', now: () => now }), ok]);
+    const first = context({ tool_name: 'first', start_time: 990 });
+    await chain(first);
+    now = 2000;
+    await chain(context({ tool_name: 'second', start_time: 1990 }));
+    now = 5000; // built later, but stamped with the clock of each call's end
+    const all = await records();
+    assert.deepEqual(
+      all.map((r) => [r.tool_name, r.duration_ms]),
+      [
+        ['first', 10],
+        ['second', 10],
+      ],
+      'in call order, each with the duration measured when its call ended',
+    );
+    assert.equal((await verifyAuditFile(log.file)).ok, true);
+  });
+
+  it('a deferred record is built after the call returns, and one refused as a record is retried without its metadata', async () => {
+    const audit = fakeAudit();
+    let build: (() => AuditInput) | undefined;
+    let refuse!: (err: Error) => void;
+    const deferring = {
+      ...audit,
+      appendLater(b: () => AuditInput): Promise<AuditRecord> {
+        build = b;
+        return new Promise((_resolve, reject) => (refuse = reject));
+      },
+    };
+    await compose([auditLayer(deferring, { autonomyLevel: () => 'L1' }), ok])(context());
+    assert.ok(build, 'queued as a deferred record');
+    assert.equal(audit.inputs.length, 0, 'nothing appended in the turn of the call');
+    assert.equal(build().tool_name, 'write_file');
+    refuse(new AuditRecordError('nope'));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(audit.inputs.length, 1);
+    assert.deepEqual(audit.inputs[0]!.metadata, { audit_metadata_dropped: 'nope' });
+    assert.equal(audit.inputs[0]!.tool_name, 'write_file');
+  });
+
   it('an audit write failure never fails the call (and causes no unhandled rejection)', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => {

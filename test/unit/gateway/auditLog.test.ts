@@ -125,6 +125,66 @@ describe('AuditLog', () => {
     assert.equal((await fs.stat(log.file)).mode & 0o777, 0o600);
   });
 
+  it('appendLater builds a record after this turn, in call order with append, stamped at the call', async () => {
+    const clock = new ManualClock(Date.parse('2026-04-20T12:00:01.000Z'));
+    const log = await open({ clock });
+    const built: string[] = [];
+    const input = (tool: string) => () => {
+      built.push(tool);
+      return { tool_name: tool, server_name: 'srv', status: 'allowed' as const };
+    };
+    const first = log.appendLater(input('first'));
+    clock.advance(1000);
+    const second = log.appendLater(input('second'));
+    assert.deepEqual(built, [], 'nothing is built in the turn of the call');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(built, ['first', 'second'], 'built once the turn is over');
+    const third = log.appendLater(input('third'));
+    // An append lands behind the deferred records queued before it, never ahead of them.
+    const fourth = log.append({ tool_name: 'fourth', server_name: 'srv', status: 'allowed' });
+    assert.deepEqual(built, ['first', 'second', 'third']);
+    const records = await Promise.all([first, second, third, fourth]);
+    assert.deepEqual(
+      records.map((r) => [r.tool_name, r.timestamp]),
+      [
+        ['first', '2026-04-20T12:00:01.000Z'],
+        ['second', '2026-04-20T12:00:02.000Z'],
+        ['third', '2026-04-20T12:00:02.000Z'],
+        ['fourth', '2026-04-20T12:00:02.000Z'],
+      ],
+    );
+    const fifth = log.appendLater(input('fifth'));
+    await log.close(); // close builds what is deferred before it closes: nothing is dropped
+    assert.equal((await fifth).tool_name, 'fifth');
+    assert.deepEqual(
+      (await parsedLines(dir)).map((r) => r.tool_name),
+      ['first', 'second', 'third', 'fourth', 'fifth'],
+    );
+    assert.deepEqual((await verifyAuditFile(log.file)).ok, true);
+    assert.deepEqual(failures, []);
+  });
+
+  it('appendLater: flush builds what is deferred; a build that throws is a refused record', async () => {
+    const log = await open();
+    const refused = log.appendLater(() => {
+      throw new Error('boom');
+    });
+    const refusal = assert.rejects(refused, (err: unknown) => err instanceof AuditRecordError && /boom/.test(err.message));
+    const kept = log.appendLater(() => ({ tool_name: 'kept', server_name: 'srv', status: 'allowed' }));
+    await log.flush();
+    await refusal;
+    assert.equal((await kept).tool_name, 'kept');
+    assert.deepEqual(
+      (await parsedLines(dir)).map((r) => r.tool_name),
+      ['kept'],
+    );
+    assert.deepEqual(
+      failures.map((f) => f.phase),
+      ['refused'],
+    );
+    await log.close();
+  });
+
   it('stamps emission_source gateway only when asked, and it is covered by the hash', async () => {
     const log = await open();
     const gw = await log.append({ tool_name: 'session_blocker', server_name: 'srv', status: 'error', emission_source: 'gateway' });
