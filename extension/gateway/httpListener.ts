@@ -7,7 +7,7 @@ import type { Logger } from '../common/logger';
 import { newToken, tokenMatcher } from './bearerToken';
 import type { Gateway } from './gateway';
 import { refuse } from './http/replies';
-import { endpointOf, isMessage, loopbackHosts, readBody, refusedBearer, refusedHost } from './http/requestChecks';
+import { connectionBearer, endpointOf, isMessage, loopbackHosts, readBody, refusedHost } from './http/requestChecks';
 import { SessionTransport } from './http/sessionTransport';
 import { cancelWhenDropped } from './routing/droppedRequests';
 import { EventStreams } from './routing/eventStreams';
@@ -70,7 +70,8 @@ export class HttpListener {
   private stopping = false;
   /** Host header values accepted without parsing (`127.0.0.1:<port>` and its kin). */
   private hosts: ReadonlySet<string> = new Set();
-  private matchesToken: (presented: string) => boolean = () => false;
+  /** The bearer check, remembered per keep-alive connection (http/requestChecks.ts). */
+  private refusedToken: (req: IncomingMessage) => string | undefined = () => 'Invalid token';
 
   constructor(
     private readonly gateway: Gateway,
@@ -94,7 +95,7 @@ export class HttpListener {
     if (this.endpoint) return this.endpoint;
     this.stopping = false;
     const token = this.options.token ?? newToken();
-    this.matchesToken = tokenMatcher(token);
+    this.refusedToken = connectionBearer(tokenMatcher(token));
     const server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.options.logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -121,7 +122,7 @@ export class HttpListener {
     if (badHost) return refuse(res, 403, -32000, badHost);
     const origin = headers.origin;
     if (origin !== undefined) return refuse(res, 403, -32000, `Requests from a browser origin (${origin}) are refused`);
-    const badToken = refusedBearer(headers.authorization, this.matchesToken);
+    const badToken = this.refusedToken(req);
     if (badToken) return refuseToken(res, badToken);
     const endpoint = endpointOf(req.url);
     if (endpoint === undefined) return refuse(res, 404, -32000, 'Not found: the MCP endpoint is /mcp (or /mcp/<profile>)');

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
@@ -34,6 +35,26 @@ export function refusedBearer(header: string | undefined, matches: (token: strin
   const [type, token] = header.split(' ');
   if (type?.toLowerCase() !== 'bearer' || !token) return "Invalid Authorization header format, expected 'Bearer TOKEN'";
   return matches(token) ? undefined : 'Invalid token';
+}
+
+/**
+ * {@link refusedBearer} for a listener, remembered per connection: once a keep-alive connection
+ * has presented the token, later requests on it carrying the very same header skip the hash
+ * and constant-time compare (a SHA-256 object per request, most of the listener's own check
+ * cost). Any other header on that connection, and every new connection, is checked in full.
+ * The plain string comparison can only meet a header that already proved itself on this same
+ * connection, so it tells a peer nothing it did not send; a peer without the token never
+ * gets an entry to compare against.
+ */
+export function connectionBearer(matches: (token: string) => boolean): (req: IncomingMessage) => string | undefined {
+  const accepted = new WeakMap<Socket, string>();
+  return (req) => {
+    const header = req.headers.authorization;
+    if (header !== undefined && accepted.get(req.socket) === header) return undefined;
+    const refused = refusedBearer(header, matches);
+    if (refused === undefined && header !== undefined) accepted.set(req.socket, header);
+    return refused;
+  };
 }
 
 /**

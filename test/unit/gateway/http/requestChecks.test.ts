@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { endpointOf, isMessage, loopbackHosts, refusedBearer, refusedHost } from '../../../../extension/gateway/http/requestChecks';
+import { connectionBearer, endpointOf, isMessage, loopbackHosts, refusedBearer, refusedHost } from '../../../../extension/gateway/http/requestChecks';
 
 describe('HTTP request checks', () => {
   test('Host: loopback names pass (with or without the port), anything else is refused with the SDK texts', () => {
@@ -53,5 +56,47 @@ describe('HTTP request checks', () => {
       { jsonrpc: '2.0', id: 1, error: { code: 'x', message: 'no' } },
       { jsonrpc: '2.0', id: 1, method: 'x', result: {} },
     ]) assert.equal(isMessage(bad), false, JSON.stringify(bad));
+  });
+
+  test('bearer per connection: a keep-alive connection that presented the token is not hashed again; any other header, and every new connection, is checked in full', async () => {
+    const checked: string[] = [];
+    const refused = connectionBearer((t) => (checked.push(t), t === 'right'));
+    const server = createServer((req, res) => {
+      const reason = refused(req);
+      res.writeHead(reason ? 401 : 200, { 'content-type': 'text/plain' }).end(reason ?? 'ok');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const send = (agent: Agent, authorization?: string) =>
+      new Promise<{ status: number; socket: unknown; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/mcp', agent, headers: authorization ? { authorization } : {} }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, socket: req.socket, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const one = new Agent({ keepAlive: true, maxSockets: 1 });
+    const other = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await send(one, 'Bearer right');
+      const second = await send(one, 'Bearer right');
+      assert.equal(first.status, 200);
+      assert.equal(second.status, 200);
+      assert.equal(second.socket, first.socket, 'the agent kept the connection');
+      assert.deepEqual(checked, ['right'], 'the second request on the connection is not hashed again');
+      // The same connection with another header: checked in full, and refused.
+      assert.deepEqual(await send(one, 'Bearer wrong').then((r) => [r.status, r.body]), [401, 'Invalid token']);
+      assert.deepEqual(await send(one).then((r) => [r.status, r.body]), [401, 'Missing Authorization header']);
+      // A new connection presenting the header a first one proved is checked again.
+      assert.equal((await send(other, 'Bearer right')).status, 200);
+      assert.deepEqual(checked, ['right', 'wrong', 'right']);
+    } finally {
+      one.destroy();
+      other.destroy();
+      server.close();
+    }
   });
 });
