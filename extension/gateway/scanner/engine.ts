@@ -152,6 +152,16 @@ export function findPhrasesInUnified(unified: string, into: Set<string>): void {
 const base64Token = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
 
 /**
+ * Whether bytes (as latin1, one character a byte) can decode to UTF-8 text holding whitespace:
+ * an ASCII whitespace byte, or a lead byte followed by a continuation byte (the start of the only
+ * kind of sequence that decodes to a character other than ASCII or U+FFFD). Every phrase holds a
+ * space, and neither ASCII nor U+FFFD becomes whitespace in the normalisation, so bytes without
+ * either hide no phrase: a long token of word-like text (an identifier, a path, `xxxx…`) is then
+ * not decoded at all (UTF-8 decoding of invalid bytes is the slow part of the scan).
+ */
+const MAY_HOLD_WHITESPACE = /[\t-\r ]|[\xc2-\xf4][\x80-\xbf]/;
+
+/**
  * Scans one raw string: phrases in the normalised text go to `literal`; phrases hidden in base64
  * tokens of the raw text go to `base64`.
  */
@@ -160,8 +170,9 @@ export function scanInjectionString(raw: string, literal: Set<string>, base64: S
   if (raw.length < 20) return;
   base64Token.lastIndex = 0;
   for (const match of raw.matchAll(base64Token)) {
-    const token = match[0];
-    const decoded = Buffer.from(token, 'base64').toString('utf8');
+    const bytes = Buffer.from(match[0], 'base64');
+    if (!MAY_HOLD_WHITESPACE.test(bytes.toString('latin1'))) continue;
+    const decoded = bytes.toString('utf8');
     // Cheap pre-filter: a decoded phrase needs at least the shortest phrase's length of text.
     if (decoded.length < 12) continue;
     findPhrasesInUnified(unifyForInjection(decoded), base64);

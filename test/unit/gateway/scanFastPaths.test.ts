@@ -76,7 +76,7 @@ function randomText(next: () => number, length: number): string {
 describe('injection scan fast path (phrase regexes over the unified text)', () => {
   it('the phrases have the shape the regexes rely on: lower-case words, single spaces, every i followed by a letter', () => {
     for (const phrase of INJECTION_PHRASES) {
-      assert.match(phrase, /^[a-z]+( [a-z]+)* ?$/, phrase);
+      assert.match(phrase, /^[a-z]+( [a-z]+)+ ?$/, phrase); // at least one space: base64 tokens that cannot decode to whitespace are skipped
       assert.doesNotMatch(phrase, /i(?![a-z])/, phrase);
     }
   });
@@ -136,6 +136,26 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
     const text = `${'x'.repeat(300_000)} ${'ab+/'.repeat(5000)} ${hidden} tail`;
     assert.deepEqual(fastScan(text), { literal: [], base64: ['forget all previous'] });
     assert.deepEqual(fastScan(text), referenceScan(text));
+  });
+
+  it('skips no base64 token that hides a phrase: random bytes around hidden phrases, and word-like runs', () => {
+    const next = rng(18);
+    let hidden = 0;
+    for (let round = 0; round < 1500; round++) {
+      const parts: Buffer[] = [];
+      for (let k = Math.floor(next() * 6); k >= 0; k--) {
+        const r = next();
+        if (r < 0.3) parts.push(Buffer.from(disguise(INJECTION_PHRASES[Math.floor(next() * INJECTION_PHRASES.length)]!, next)));
+        else if (r < 0.6) parts.push(Buffer.from(Array.from({ length: Math.floor(next() * 40) }, () => Math.floor(next() * 256))));
+        else parts.push(Buffer.from(randomText(next, Math.floor(next() * 40))));
+      }
+      const token = Buffer.concat(parts).toString('base64');
+      const text = `${next() < 0.5 ? 'x'.repeat(Math.floor(next() * 300)) : ''} ${token} ${'Zm9v'.repeat(Math.floor(next() * 40))}`;
+      const want = referenceScan(text);
+      assert.deepEqual(fastScan(text), want, text);
+      hidden += want.base64.length;
+    }
+    assert.ok(hidden > 300, `phrases hidden (${hidden} found)`);
   });
 
   it('the base64 token regex finds exactly the tokens of the one without the lookbehind', () => {
