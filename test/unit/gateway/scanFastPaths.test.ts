@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
+import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
+import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
 
 /** A small deterministic PRNG (mulberry32): failures must replay. */
 function rng(seed: number): () => number {
@@ -172,6 +174,49 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       const want = [...text.matchAll(/[A-Za-z0-9+/]{20,}={0,2}/g)].map((m) => `${m.index}:${m[0]}`);
       const got = [...text.matchAll(fast)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual(got, want, JSON.stringify(text));
+    }
+  });
+});
+
+describe('string packing for the worker (latin1 copies of ASCII, Buffer encoding of the rest)', () => {
+  const next = rng(19);
+  const pieces = ['a', 'Z', '~', '\u0000', '\u007f', '\u0080', 'é', '€', '😀', '\ud800', '\udfff', '\udc00x', 'x\ud83d'];
+  const randomString = (length: number): string => {
+    let out = '';
+    const asciiOnly = next() < 0.4;
+    while (out.length < length) out += asciiOnly ? String.fromCharCode(Math.floor(next() * 128)) : pieces[Math.floor(next() * pieces.length)];
+    return out;
+  };
+
+  it('packs exactly the bytes TextEncoder writes, and unpacks exactly what TextDecoder reads', () => {
+    const encoder = new TextEncoder();
+    const decoder = new TextDecoder();
+    for (let round = 0; round < 300; round++) {
+      const strings = Array.from({ length: Math.floor(next() * 6) }, () => randomString(round % 30 === 0 ? 100_000 : Math.floor(next() * 40)));
+      const packed = packStrings(strings);
+      const want = Buffer.concat(strings.map((s) => encoder.encode(s)));
+      assert.equal(Buffer.compare(Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength), want), 0);
+      assert.equal(packedCount(packed), strings.length);
+      strings.forEach((s, i) => assert.equal(unpackString(packed, i), decoder.decode(encoder.encode(s))));
+    }
+  });
+
+  it('the pack owns its buffer (it is transferred to the worker), even for a small batch', () => {
+    const packed = packStrings(['tiny']);
+    assert.equal(packed.bytes.byteOffset, 0);
+    assert.equal(packed.bytes.buffer.byteLength, 4);
+  });
+
+  it('decodeUtf8 reads any bytes, at any offset, as TextDecoder does (invalid sequences included)', () => {
+    const decoder = new TextDecoder();
+    for (let round = 0; round < 2000; round++) {
+      const length = Math.floor(next() * 64);
+      const ascii = next() < 0.5;
+      const bytes = Uint8Array.from({ length }, () => Math.floor(next() * (ascii ? 128 : 256)));
+      const start = Math.floor(next() * (length + 1));
+      const end = start + Math.floor(next() * (length - start + 1));
+      assert.equal(decodeUtf8(bytes, start, end), decoder.decode(bytes.subarray(start, end)));
+      assert.equal(decodeUtf8(Buffer.from(bytes)), Buffer.from(bytes).toString('utf8'));
     }
   });
 });
