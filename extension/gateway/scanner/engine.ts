@@ -152,14 +152,34 @@ export function findPhrasesInUnified(unified: string, into: Set<string>): void {
 const base64Token = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
 
 /**
- * Whether bytes (as latin1, one character a byte) can decode to UTF-8 text holding whitespace:
- * an ASCII whitespace byte, or a lead byte followed by a continuation byte (the start of the only
- * kind of sequence that decodes to a character other than ASCII or U+FFFD). Every phrase holds a
- * space, and neither ASCII nor U+FFFD becomes whitespace in the normalisation, so bytes without
- * either hide no phrase: a long token of word-like text (an identifier, a path, `xxxx…`) is then
- * not decoded at all (UTF-8 decoding of invalid bytes is the slow part of the scan).
+ * Whether UTF-8 bytes can decode to text holding whitespace: an ASCII whitespace byte, or a lead
+ * byte followed by a continuation byte (the start of the only kind of sequence that decodes to a
+ * character other than ASCII or U+FFFD). Every phrase holds a space, and neither ASCII nor
+ * U+FFFD becomes whitespace in the normalisation, so bytes without either hide no phrase: a long
+ * token of word-like text (an identifier, a path, `xxxx…`) is then not decoded at all (UTF-8
+ * decoding of invalid bytes is the slow part of the scan).
  */
-const MAY_HOLD_WHITESPACE = /[\t-\r ]|[\xc2-\xf4][\x80-\xbf]/;
+function mayHoldWhitespace(bytes: Uint8Array): boolean {
+  const last = bytes.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const b = bytes[i]!;
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) return true;
+    if (b >= 0xc2 && b <= 0xf4 && i < last && (bytes[i + 1]! & 0xc0) === 0x80) return true;
+  }
+  return false;
+}
+
+/** Reused by the tokens of every scan (a buffer each was a tenth of a scan of JSON text). */
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;
+
+/** The bytes of a base64 token, as `Buffer.from(token, 'base64')`; valid until the next call. */
+export function decodeBase64(token: string): Buffer {
+  // Every 4 characters decode to at most 3 bytes.
+  const room = Math.ceil((token.length * 3) / 4) + 3;
+  const into = room <= SCRATCH_BYTES ? (scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES)) : Buffer.allocUnsafeSlow(room);
+  return into.subarray(0, into.write(token, 0, 'base64'));
+}
 
 /**
  * Scans one raw string: phrases in the normalised text go to `literal`; phrases hidden in base64
@@ -170,8 +190,8 @@ export function scanInjectionString(raw: string, literal: Set<string>, base64: S
   if (raw.length < 20) return;
   base64Token.lastIndex = 0;
   for (const match of raw.matchAll(base64Token)) {
-    const bytes = Buffer.from(match[0], 'base64');
-    if (!MAY_HOLD_WHITESPACE.test(bytes.toString('latin1'))) continue;
+    const bytes = decodeBase64(match[0]);
+    if (!mayHoldWhitespace(bytes)) continue;
     const decoded = bytes.toString('utf8');
     // Cheap pre-filter: a decoded phrase needs at least the shortest phrase's length of text.
     if (decoded.length < 12) continue;

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
+import { decodeBase64, findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
@@ -158,6 +158,17 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       hidden += want.base64.length;
     }
     assert.ok(hidden > 300, `phrases hidden (${hidden} found)`);
+  });
+
+  it('decodes base64 tokens exactly as Buffer.from, short ones into a reused buffer, long ones (over 64 KiB) into their own', () => {
+    const next = rng(20);
+    for (let round = 0; round < 500; round++) {
+      const bytes = Buffer.from(Array.from({ length: round % 50 === 0 ? 70_000 + Math.floor(next() * 30_000) : Math.floor(next() * 200) }, () => Math.floor(next() * 256)));
+      let token = bytes.toString('base64');
+      if (next() < 0.3) token = token.replace(/=+$/, ''); // tokens without their padding
+      if (next() < 0.2) token = token.slice(0, Math.max(0, token.length - 1 - Math.floor(next() * 3))); // cut mid-quantum
+      assert.equal(Buffer.compare(decodeBase64(token), Buffer.from(token, 'base64')), 0, token.slice(0, 100));
+    }
   });
 
   it('the base64 token regex finds exactly the tokens of the one without the lookbehind', () => {
