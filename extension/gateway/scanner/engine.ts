@@ -139,7 +139,7 @@ export function findPhrases(normalised: string, into: Set<string>): void {
  * Skipping the collapse and the lower-casing of a whole long text saves most of the scan's
  * time (a 256 KiB text: ~10 ms → ~0.3 ms).
  */
-const PHRASE_PATTERNS: ReadonlyArray<{ phrase: string; re: RegExp }> = INJECTION_PHRASES.map((phrase) => ({
+export const PHRASE_PATTERNS: ReadonlyArray<{ phrase: string; re: RegExp }> = INJECTION_PHRASES.map((phrase) => ({
   phrase,
   re: new RegExp(phrase.split(' ').map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'), 'i'),
 }));

@@ -4,10 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeBase64, findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
+import { PHRASE_PATTERNS, decodeBase64, findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
+import { linearTimeProblems } from '../../../extension/gateway/scanner/linearTime';
 
 /** A small deterministic PRNG (mulberry32): failures must replay. */
 function rng(seed: number): () => number {
@@ -81,6 +82,11 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       assert.match(phrase, /^[a-z]+( [a-z]+)+ ?$/, phrase); // at least one space: base64 tokens that cannot decode to whitespace are skipped
       assert.doesNotMatch(phrase, /i(?![a-z])/, phrase);
     }
+  });
+
+  it('the phrase regexes and the base64 token regex are linear-time by shape (they also run inline, on the main thread)', () => {
+    for (const { re } of PHRASE_PATTERNS) assert.deepEqual(linearTimeProblems(re.source), [], re.source);
+    assert.deepEqual(linearTimeProblems(BASE64_TOKEN.regex), []);
   });
 
   it('lower-casing gives an ASCII letter only for A-Z, U+0130 and NFKC-unstable code points, and never adds or drops whitespace', () => {
