@@ -205,9 +205,9 @@ describe('string packing for the worker (latin1 copies of ASCII, Buffer encoding
     return out;
   };
 
-  it('packs exactly the bytes TextEncoder writes, and unpacks exactly what TextDecoder reads', () => {
+  it('packs exactly the bytes TextEncoder writes, and unpacks exactly what a UTF-8 decoder reads', () => {
     const encoder = new TextEncoder();
-    const decoder = new TextDecoder();
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     for (let round = 0; round < 300; round++) {
       const strings = Array.from({ length: Math.floor(next() * 6) }, () => randomString(round % 30 === 0 ? 100_000 : Math.floor(next() * 40)));
       const packed = packStrings(strings);
@@ -218,21 +218,29 @@ describe('string packing for the worker (latin1 copies of ASCII, Buffer encoding
     }
   });
 
+  it('a string that starts with a byte order mark comes back whole (a default TextDecoder dropped it)', () => {
+    const strings = ['\ufeffghp_token', 'plain', '\ufeff'];
+    const packed = packStrings(strings);
+    strings.forEach((s, i) => assert.equal(unpackString(packed, i), s));
+  });
+
   it('the pack owns its buffer (it is transferred to the worker), even for a small batch', () => {
     const packed = packStrings(['tiny']);
     assert.equal(packed.bytes.byteOffset, 0);
     assert.equal(packed.bytes.buffer.byteLength, 4);
   });
 
-  it('decodeUtf8 reads any bytes, at any offset, as TextDecoder does (invalid sequences included)', () => {
-    const decoder = new TextDecoder();
+  it('decodeUtf8 reads any bytes, at any offset, as Buffer#toString does (invalid sequences and byte order marks included)', () => {
+    const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
     for (let round = 0; round < 2000; round++) {
       const length = Math.floor(next() * 64);
       const ascii = next() < 0.5;
       const bytes = Uint8Array.from({ length }, () => Math.floor(next() * (ascii ? 128 : 256)));
+      if (next() < 0.1) bytes.set([0xef, 0xbb, 0xbf].slice(0, length));
       const start = Math.floor(next() * (length + 1));
       const end = start + Math.floor(next() * (length - start + 1));
       assert.equal(decodeUtf8(bytes, start, end), decoder.decode(bytes.subarray(start, end)));
+      assert.equal(decodeUtf8(bytes, start, end), Buffer.from(bytes).toString('utf8', start, end));
       assert.equal(decodeUtf8(Buffer.from(bytes)), Buffer.from(bytes).toString('utf8'));
     }
   });
