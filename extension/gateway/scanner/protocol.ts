@@ -4,6 +4,7 @@
  * *transferred*, not cloned: a 1 MiB result costs one encode on each side and no copy in
  * between, and a call with many strings costs one message.
  */
+import { decodeUtf8 } from '../../platform/decodeUtf8';
 import type { PatternSpec } from './patterns';
 
 /** Strings packed into one buffer: string i is bytes[offsets[i], offsets[i+1]). */
@@ -12,10 +13,12 @@ export interface PackedStrings {
   offsets: Uint32Array;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-/** Packs strings (lone surrogates become U+FFFD, as in any UTF-8 encoding). */
+/**
+ * Packs strings (lone surrogates become U+FFFD, as in any UTF-8 encoding). An ASCII string
+ * (as many bytes as characters) is copied as latin1, any other encoded by `Buffer.from`: both
+ * are several times faster on long strings than `TextEncoder#encodeInto`, and give the same
+ * bytes. The buffer is not pooled (it is transferred) and not zeroed (every byte is written).
+ */
 export function packStrings(strings: readonly string[]): PackedStrings {
   const offsets = new Uint32Array(strings.length + 1);
   let total = 0;
@@ -23,14 +26,19 @@ export function packStrings(strings: readonly string[]): PackedStrings {
     total += Buffer.byteLength(strings[i]!, 'utf8');
     offsets[i + 1] = total;
   }
-  const bytes = new Uint8Array(total);
-  for (let i = 0; i < strings.length; i++) encoder.encodeInto(strings[i]!, bytes.subarray(offsets[i]!, offsets[i + 1]!));
+  const bytes = Buffer.allocUnsafeSlow(total);
+  for (let i = 0; i < strings.length; i++) {
+    const s = strings[i]!;
+    const at = offsets[i]!;
+    if (offsets[i + 1]! - at === s.length) bytes.write(s, at, s.length, 'latin1');
+    else bytes.set(Buffer.from(s, 'utf8'), at);
+  }
   return { bytes, offsets };
 }
 
 /** Reads string `i` of a pack. */
 export function unpackString(packed: PackedStrings, i: number): string {
-  return decoder.decode(packed.bytes.subarray(packed.offsets[i]!, packed.offsets[i + 1]!));
+  return decodeUtf8(packed.bytes, packed.offsets[i]!, packed.offsets[i + 1]!);
 }
 
 /** Number of strings in a pack. */
