@@ -199,7 +199,12 @@ export class ChildProcessTransport implements Transport {
    */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || this.finished) return;
+    if (this.finished) return;
+    if (!child) {
+      // Still starting (the launcher has not answered yet): start() kills the child on arrival.
+      this.finish({ code: null, signal: null });
+      return;
+    }
     this.closed = true;
     this.signalGroup('SIGTERM');
     if (await this.waitExit(this.escalation.afterTermMs)) return;
