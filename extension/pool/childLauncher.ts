@@ -54,20 +54,24 @@ process.on('message', (m) => {
     send({ t: 'error', id: m.id, error: info(e) });
     return;
   }
-  // Node starts reading a child's stdout/stderr at once; what this process read would be lost
-  // when the socket is handed over, so nothing is read here: the bytes wait in the socket.
-  for (const s of [c.stdout, c.stderr]) {
+  // The sockets are the gateway's, not this ChildProcess's: taken away from it, so that a child
+  // that exits before they are all handed over (one handle in flight at a time) does not have
+  // its stdin destroyed or its stdout resumed here (ChildProcess does both at exit). Node starts
+  // reading stdout/stderr at once; what this process read would be lost at the handover, so
+  // nothing is read here: the bytes wait in the socket for the gateway.
+  const io = [c.stdin, c.stdout, c.stderr];
+  c.stdin = c.stdout = c.stderr = null;
+  if (Array.isArray(c.stdio)) c.stdio.length = 0;
+  for (const s of io) {
     const h = s && s._handle;
-    if (h && typeof h.readStop === 'function') { h.reading = false; h.readStop(); }
+    if (h && h.reading && typeof h.readStop === 'function') { h.reading = false; h.readStop(); }
   }
   let spawned = false;
   c.once('spawn', () => {
     spawned = true;
     live.set(c.pid, c);
     send({ t: 'spawned', id: m.id, pid: c.pid });
-    send({ t: 'stdio', id: m.id, fd: 0 }, c.stdin);
-    send({ t: 'stdio', id: m.id, fd: 1 }, c.stdout);
-    send({ t: 'stdio', id: m.id, fd: 2 }, c.stderr);
+    io.forEach((s, fd) => send({ t: 'stdio', id: m.id, fd: fd }, s));
   });
   c.on('error', (e) => { if (!spawned) send({ t: 'error', id: m.id, error: info(e) }); });
   c.once('exit', (code, signal) => {
@@ -294,6 +298,14 @@ export class ChildLauncher {
     if (m.t === 'spawned' && typeof m.pid === 'number') {
       pending.pid = m.pid;
     } else if (m.t === 'stdio' && (m.fd === 0 || m.fd === 1 || m.fd === 2)) {
+      if (!handle) {
+        // The socket did not make it across: this child is no use; the caller spawns in process.
+        if (pending.pid !== undefined) killGroup(pending.pid);
+        for (const socket of pending.stdio) socket?.destroy();
+        this.settle(id);
+        pending.reject(new LauncherLost('the launcher could not hand over the child\'s stdio'));
+        return;
+      }
       pending.stdio[m.fd] = handle as Socket;
     } else if (m.t === 'error') {
       this.settle(id);
