@@ -17,6 +17,7 @@ import type { DownstreamPool } from '../../extension/pool/pool';
 import { RingBuffer } from '../../extension/pool/ringBuffer';
 import { fixtureServer, repoRoot, stdioServer, tempDir } from '../helpers/fixtures';
 import { alive, until } from '../helpers/poll';
+import { running } from '../helpers/running';
 import { startPool, textOf } from '../helpers/pool';
 
 const linux = process.platform === 'linux';
@@ -142,7 +143,7 @@ describe('children forked by the launcher process', { skip: process.platform ===
     const { tools } = await client.listTools();
     assert.ok(tools.length > 0);
     await transport.close();
-    await until('the child gone', () => !alive(pid));
+    await until('the child gone', () => !running(pid));
   });
 });
 
@@ -164,8 +165,8 @@ describe('when a process dies', { skip: process.platform === 'win32' }, () => {
     leftovers.add(pids.child).add(pids.launcher);
     assert.equal(parentOf(pids.child), pids.launcher);
     gateway.kill('SIGKILL');
-    await until('the child gone', () => !alive(pids.child));
-    await until('the launcher gone', () => !alive(pids.launcher));
+    await until('the child gone', () => !running(pids.child));
+    await until('the launcher gone', () => !running(pids.launcher));
   });
 
   test('launcher SIGKILLed: its children are ended and reported, and the next spawn gets a new launcher', async () => {
@@ -177,7 +178,7 @@ describe('when a process dies', { skip: process.platform === 'win32' }, () => {
     process.kill(first, 'SIGKILL');
     const result = await done;
     assert.equal(result.signal, 'SIGKILL');
-    await until('the child gone (reaped by init now)', () => !alive(child.pid as number));
+    await until('the child gone', () => !running(child.pid as number));
     const next = started(await l.start({ launch: { command: process.execPath, args: ['-e', "console.log('again')"] }, env: env(), cancelled: () => false }));
     assert.equal((await collect(next)).out, 'again\n');
     assert.ok(l.pid !== undefined && l.pid !== first, 'a new launcher');
@@ -219,7 +220,7 @@ describe('when a process dies', { skip: process.platform === 'win32' }, () => {
         const view = pool.snapshot()[0];
         return view?.state === 'ready' && view.pid !== null && view.pid !== before;
       }, 20_000);
-      await until('the old child gone', () => !alive(before));
+      await until('the old child gone', () => !running(before));
       assert.equal(textOf(await pool.callTool('echo', 'echo', { text: 'back' })), 'back');
     } finally {
       await pool.stop();
