@@ -49,7 +49,7 @@ process.on('message', (m) => {
   if (!m || m.t !== 'spawn') return;
   let c;
   try {
-    c = cp.spawn(m.command, m.args, { env: m.env, cwd: m.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell: false });
+    c = cp.spawn(m.command, m.args, { env: m.env, cwd: m.cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell: false, windowsHide: true });
   } catch (e) {
     send({ t: 'error', id: m.id, error: info(e) });
     return;
@@ -268,6 +268,7 @@ export class ChildLauncher {
       // Its own session: a terminal's Ctrl-C or hang-up signals the gateway, which then closes
       // its children in order; the launcher goes when the gateway does.
       detached: true,
+      windowsHide: true,
     });
     this.proc = proc;
     proc.on('message', (message: unknown, handle: unknown) => this.onMessage(message, handle));
