@@ -20,13 +20,14 @@ import type { Launch } from '../platform/resolveCommand';
  * the exit code/signal, and is the children's parent (it reaps them).
  *
  * No orphans: when the gateway dies by any means (kill -9 included) the IPC socket closes and
- * the launcher SIGKILLs the process group of every child still running, then exits (the
- * watchdog of childGuard.ts, which stays a separate process because Windows needs it without a
- * launcher, guards the same children independently). When the launcher dies, the gateway
- * SIGKILLs the groups of the children it started (their exits can no longer be reported, so the
- * supervisor respawns them), and the next spawn starts a new launcher; after
- * {@link MAX_LAUNCHER_LOSSES} losses, or when one cannot be started or stops answering, children
- * are spawned in process again (through spawnGate), never waited on forever.
+ * the launcher SIGKILLs the process group of every child still running, then exits. The
+ * watchdog of childGuard.ts stays a separate process (one more bare Node process) rather than
+ * becoming the launcher: Windows needs it without a launcher, a SIGKILL of either one leaves the
+ * other guarding the same children, and its protocol and tests stay as they are. When the
+ * launcher dies, the gateway SIGKILLs the groups of the children it started (their exits can no
+ * longer be reported, so the supervisor respawns them), and the next spawn starts a new
+ * launcher; after {@link MAX_LAUNCHER_LOSSES} losses, or when one cannot be started or stops
+ * answering, children are spawned in process again (through spawnGate), never waited on forever.
  *
  * Windows keeps the in-process spawn: its stdio pipes are named pipes that Node cannot pass to
  * another process, CreateProcess copies no page tables, and `npx.cmd` resolution
@@ -233,7 +234,13 @@ export class ChildLauncher {
 
   private async viaLauncher(spec: StartSpec): Promise<StartResult> {
     // Its own fork is one stall of this thread, once: it goes through the gate like any other.
-    const proc = this.proc ?? (await spawnGate.run(() => this.proc ?? this.startLauncher()));
+    const proc =
+      this.proc ??
+      (await spawnGate.run(() => this.proc ?? this.startLauncher()).catch((err: unknown) => {
+        // Cannot fork it at all (EAGAIN, ENOMEM …): in process from now on.
+        this.broken = true;
+        throw new LauncherLost(String(err));
+      }));
     if (spec.cancelled()) throw new Error('closed before the child was started');
     if (!proc.connected) throw new LauncherLost();
     const id = this.nextId++;
