@@ -121,17 +121,25 @@ async function fromStart(
  * pool does (detached, three pipes): Node returns from spawn only once the child has exec'd, so
  * every (re)spawn is a synchronous stall of the extension host's event loop.
  */
-async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number }> {
+async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number; cpu: number }> {
   const stalls: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < SPAWN_SAMPLES; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     const child = spawn(process.execPath, [path.join(repoRoot, fixture('crashOnStart.mjs'))], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], cwd: process.env.GATEHOUSE_BENCH_ROOT });
     stalls.push(performance.now() - t);
+    cpu.push(cpuMs(process.cpuUsage(c)));
     child.stdout?.resume();
     child.stderr?.resume();
     await new Promise((r) => child.once('close', r));
   }
-  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), rssMiB: process.memoryUsage().rss / 1024 / 1024 };
+  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), rssMiB: process.memoryUsage().rss / 1024 / 1024, cpu: quantile(cpu, 0.5) };
+}
+
+/** User + system CPU time of a `process.cpuUsage` delta, in ms: work done, whatever the load. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
 }
 
 /**
@@ -139,21 +147,24 @@ async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number 
  * on Linux and macOS: the longest event-loop stall of this thread while one child is started
  * (spawn request out, pid and three stdio sockets in) and runs to its exit.
  */
-async function launcherStall(): Promise<{ p50: number; max: number }> {
+async function launcherStall(): Promise<{ p50: number; max: number; cpu: number }> {
   const stalls: number[] = [];
+  const cpu: number[] = [];
   const launch = { command: process.execPath, args: [path.join(repoRoot, fixture('crashOnStart.mjs'))] };
   for (let i = 0; i < SPAWN_SAMPLES; i++) {
     const h = startHistogram();
+    const c = process.cpuUsage();
     const started = await childLauncher.start({ launch, env: { PATH: process.env.PATH ?? '' }, cwd: process.env.GATEHOUSE_BENCH_ROOT, cancelled: () => false });
     if ('child' in started) {
       started.child.stdout?.resume();
       started.child.stderr?.resume();
       await new Promise((r) => started.child.once('close', r));
     }
+    cpu.push(cpuMs(process.cpuUsage(c)));
     h.disable();
     stalls.push(Math.max(0, h.max / 1e6 - RESOLUTION_MS));
   }
-  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls) };
+  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), cpu: quantile(cpu, 0.5) };
 }
 
 /**
@@ -290,6 +301,10 @@ async function body(out: SectionOutput): Promise<void> {
       'The in-memory client runs in the same process (messages passed as objects, no JSON), so its share is included. ' +
       `Scanner budget overruns logged (results withheld, fail-closed): ${overruns.total}, of which ${overruns.unattributed} named no pattern (the worker was not running that job when its budget ran out). ` +
       'Compare every row with the idle baseline: on a machine shared with other work the baseline itself is not zero.',
+  );
+  out.note(
+    `CPU time of this process per spawn (process.cpuUsage, user + system, median; work done, so it holds under load): the spawn call ${fmt(stall.cpu, 'ms')}` +
+      (viaLauncher ? `; through the launcher, the whole start to exit (request, pid, three sockets, exit, socket teardown) ${fmt(viaLauncher.cpu, 'ms')}.` : '.'),
   );
   out.note(
     'On Linux and macOS the pool\'s children are forked by a small launcher process (pool/childLauncher.ts) that hands their stdio sockets back over IPC, ' +
