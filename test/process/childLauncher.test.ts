@@ -147,6 +147,19 @@ describe('children forked by the launcher process', { skip: process.platform ===
   });
 });
 
+describe('a transport stopped while its child is starting', () => {
+  test('kill() before the launcher (or the gate) answered: start() fails and no child is left', async () => {
+    const transport = new ChildProcessTransport({ command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], env: env() }, new RingBuffer(1024));
+    let closed = false;
+    transport.onclose = () => (closed = true);
+    const starting = transport.start();
+    await transport.kill(); // a shutdown while the server is still starting (connection.stop)
+    await assert.rejects(starting, /closed before the child was started/);
+    assert.equal(transport.pid, undefined);
+    assert.equal(closed, true, 'onclose fired, as for a close() before the start');
+  });
+});
+
 describe('when a process dies', { skip: process.platform === 'win32' }, () => {
   test('gateway SIGKILLed: the launcher kills its children, then exits (no orphan, no watchdog needed)', { skip: !linux }, async () => {
     // A gateway of its own that starts one child through a launcher and reports both pids.
