@@ -155,12 +155,12 @@ async function launcherStall(): Promise<{ p50: number; max: number; cpu: number 
     const h = startHistogram();
     const c = process.cpuUsage();
     const started = await childLauncher.start({ launch, env: { PATH: process.env.PATH ?? '' }, cwd: process.env.GATEHOUSE_BENCH_ROOT, cancelled: () => false });
+    cpu.push(cpuMs(process.cpuUsage(c)));
     if ('child' in started) {
       started.child.stdout?.resume();
       started.child.stderr?.resume();
       await new Promise((r) => started.child.once('close', r));
     }
-    cpu.push(cpuMs(process.cpuUsage(c)));
     h.disable();
     stalls.push(Math.max(0, h.max / 1e6 - RESOLUTION_MS));
   }
@@ -304,7 +304,7 @@ async function body(out: SectionOutput): Promise<void> {
   );
   out.note(
     `CPU time of this process per spawn (process.cpuUsage, user + system, median; work done, so it holds under load): the spawn call ${fmt(stall.cpu, 'ms')}` +
-      (viaLauncher ? `; through the launcher, the whole start to exit (request, pid, three sockets, exit, socket teardown) ${fmt(viaLauncher.cpu, 'ms')}.` : '.'),
+      (viaLauncher ? `; through the launcher, from the request until the pid and the three sockets are here ${fmt(viaLauncher.cpu, 'ms')}. Both include whatever this process's other threads (GC, JIT) did meanwhile.` : '.'),
   );
   out.note(
     'On Linux and macOS the pool\'s children are forked by a small launcher process (pool/childLauncher.ts) that hands their stdio sockets back over IPC, ' +
