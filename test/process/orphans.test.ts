@@ -92,13 +92,14 @@ describe('no orphans after the gateway is SIGKILLed', { skip: process.platform !
     assert.equal(statSync(recordFile).mode & 0o777, 0o600);
     assert.equal(record.children.find((c) => c.pid === child)?.start_time, await processStartTime(child));
 
+    // The launcher (the children's parent, pool/childLauncher.ts) also kills them when the
+    // gateway dies: frozen before the gateway's kill and killed after, it cannot. Frozen first,
+    // so that nothing new runs between the watchdog's death and the gateway's.
+    const launcher = await until('the launcher', () => watchdogOf(gw.pid, LAUNCHER_MARKER));
+    process.kill(launcher, 'SIGSTOP');
     const watchdog = await until('the watchdog', () => watchdogOf(gw.pid));
     process.kill(watchdog, 'SIGKILL');
     await until('watchdog gone', () => !running(watchdog));
-    // The launcher (the children's parent, pool/childLauncher.ts) also kills them when the
-    // gateway dies: frozen before the gateway's kill and killed after, it cannot.
-    const launcher = await until('the launcher', () => watchdogOf(gw.pid, LAUNCHER_MARKER));
-    process.kill(launcher, 'SIGSTOP');
     await gw.stop('SIGKILL');
     process.kill(launcher, 'SIGKILL');
     await until('launcher gone', () => !running(launcher));
