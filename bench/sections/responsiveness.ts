@@ -17,6 +17,7 @@ import { capResult } from '../../extension/gateway/chain/resultCapLayer';
 import { packStrings, transferables } from '../../extension/gateway/scanner/protocol';
 import { collectStrings } from '../../extension/gateway/scanner/walk';
 import { decodeUtf8 } from '../../extension/platform/decodeUtf8';
+import { childLauncher } from '../../extension/pool/childLauncher';
 import { call, textOf } from '../lib/clients';
 import { quick, repoRoot, scaled } from '../lib/env';
 import { startInProcess, type InProcessGateway } from '../lib/inProcess';
@@ -121,17 +122,50 @@ async function fromStart(
  * pool does (detached, three pipes): Node returns from spawn only once the child has exec'd, so
  * every (re)spawn is a synchronous stall of the extension host's event loop.
  */
-async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number }> {
+async function spawnStall(): Promise<{ p50: number; max: number; rssMiB: number; cpu: number }> {
   const stalls: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < SPAWN_SAMPLES; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     const child = spawn(process.execPath, [path.join(repoRoot, fixture('crashOnStart.mjs'))], { detached: true, stdio: ['pipe', 'pipe', 'pipe'], cwd: process.env.GATEHOUSE_BENCH_ROOT });
     stalls.push(performance.now() - t);
+    cpu.push(cpuMs(process.cpuUsage(c)));
     child.stdout?.resume();
     child.stderr?.resume();
     await new Promise((r) => child.once('close', r));
   }
-  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), rssMiB: process.memoryUsage().rss / 1024 / 1024 };
+  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), rssMiB: process.memoryUsage().rss / 1024 / 1024, cpu: quantile(cpu, 0.5) };
+}
+
+/** User + system CPU time of a `process.cpuUsage` delta, in ms: work done, whatever the load. */
+function cpuMs(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1000;
+}
+
+/**
+ * The same spawn through the pool's launcher process (pool/childLauncher.ts), as the pool does it
+ * on Linux and macOS: the longest event-loop stall of this thread while one child is started
+ * (spawn request out, pid and three stdio sockets in) and runs to its exit.
+ */
+async function launcherStall(): Promise<{ p50: number; max: number; cpu: number }> {
+  const stalls: number[] = [];
+  const cpu: number[] = [];
+  const launch = { command: process.execPath, args: [path.join(repoRoot, fixture('crashOnStart.mjs'))] };
+  for (let i = 0; i < SPAWN_SAMPLES; i++) {
+    const h = startHistogram();
+    const c = process.cpuUsage();
+    const started = await childLauncher.start({ launch, env: { PATH: process.env.PATH ?? '' }, cwd: process.env.GATEHOUSE_BENCH_ROOT, cancelled: () => false });
+    cpu.push(cpuMs(process.cpuUsage(c)));
+    if ('child' in started) {
+      started.child.stdout?.resume();
+      started.child.stderr?.resume();
+      await new Promise((r) => started.child.once('close', r));
+    }
+    h.disable();
+    stalls.push(Math.max(0, h.max / 1e6 - RESOLUTION_MS));
+  }
+  return { p50: quantile(stalls, 0.5), max: Math.max(...stalls), cpu: quantile(cpu, 0.5) };
 }
 
 /**
@@ -219,6 +253,7 @@ async function body(out: SectionOutput): Promise<void> {
 
   // With the gateway's modules loaded, this process has about the RSS of a running gateway.
   const stall = await spawnStall();
+  const viaLauncher = childLauncher.usable ? await launcherStall() : undefined;
 
   const rows = out.table(['phase', 'loop delay p50', 'loop delay p99', 'loop delay max', '1 MiB calls (p50)', 'respawns', 'target', 'result']);
   for (const p of phases) {
@@ -250,6 +285,18 @@ async function body(out: SectionOutput): Promise<void> {
     '—',
     '—',
   ]);
+  rows.push([
+    viaLauncher
+      ? `the same spawn through the launcher process, as the pool spawns (longest loop stall of this thread per child, start to exit; ${SPAWN_SAMPLES} samples)`
+      : 'the same spawn through the launcher process: off (GATEHOUSE_SPAWN=in-process or not Linux/macOS), the pool forks in this process',
+    viaLauncher ? fmt(viaLauncher.p50, 'ms') : '—',
+    '—',
+    viaLauncher ? fmt(viaLauncher.max, 'ms') : '—',
+    '—',
+    '—',
+    '—',
+    '—',
+  ]);
   out.note(
     `Each phase ${PHASE_MS / 1000} s. Loop delay = monitorEventLoopDelay sample minus its ${RESOLUTION_MS} ms resolution. ` +
       'The in-memory client runs in the same process (messages passed as objects, no JSON), so its share is included. ' +
@@ -257,9 +304,14 @@ async function body(out: SectionOutput): Promise<void> {
       'Compare every row with the idle baseline: on a machine shared with other work the baseline itself is not zero.',
   );
   out.note(
-    'The pool spawns at most one child per event-loop turn (pool/spawnGate.ts), so the longest stall of B-D is one fork, not one per server restarting at once; ' +
-      'but each fork still stalls this thread for the spawn row above (it grows with the RSS), so a p99 under 20 ms while servers crash-loop needs the fork out of this process ' +
-      '(a small launcher process handing back the stdio sockets), not just off this thread.',
+    `CPU time of this process per spawn (process.cpuUsage, user + system, median; work done, so it holds under load): the spawn call ${fmt(stall.cpu, 'ms')}` +
+      (viaLauncher ? `; through the launcher, from the request until the pid and the three sockets are here ${fmt(viaLauncher.cpu, 'ms')}. Both include whatever this process's other threads (GC, JIT) did meanwhile.` : '.'),
+  );
+  out.note(
+    'On Linux and macOS the pool\'s children are forked by a small launcher process (pool/childLauncher.ts) that hands their stdio sockets back over IPC, ' +
+      'so a (re)spawn costs this thread a few IPC messages instead of the fork of the row "one child_process.spawn" (which grows with the RSS); ' +
+      'phases B-D measure that. With GATEHOUSE_SPAWN=in-process (and on Windows) the pool forks here, one child per event-loop turn (pool/spawnGate.ts), ' +
+      'so the longest stall is one fork, not one per server restarting at once.',
   );
 }
 

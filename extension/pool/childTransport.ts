@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { decodeUtf8 } from '../platform/decodeUtf8';
 import { childGuard } from './childGuard';
 import { parseChildMessage } from './childMessage';
-import { spawnGate } from './spawnGate';
+import { childLauncher, type StartedChild } from './childLauncher';
 import type { RingBuffer } from './ringBuffer';
 import { resolveLaunch } from '../platform/resolveCommand';
 import { signalProcessTree } from '../platform/killProcessTree';
@@ -57,7 +56,7 @@ export class ChildProcessTransport implements Transport {
   /** Called once with how the child ended, just before `onclose`. */
   onexit?: (exit: ChildExit) => void;
 
-  private child: ChildProcess | undefined;
+  private child: StartedChild | undefined;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private closed = false;
@@ -80,55 +79,32 @@ export class ChildProcessTransport implements Transport {
     if (this.child) throw new Error('ChildProcessTransport already started');
     const launch = await resolveLaunch(this.spec); // Windows: npx → npx.cmd through cmd.exe, safely quoted
     if (this.closed) throw new Error('closed before the child was started');
-    return new Promise((resolve, reject) => {
-      // One fork per event-loop turn (spawnGate.ts); the listeners are attached in the same
-      // turn as the spawn, before its 'spawn' / 'error' events (emitted on the next tick).
-      spawnGate
-        .run(() => {
-          if (this.closed) throw new Error('closed before the child was started');
-          const child = spawn(launch.command, launch.args, {
-            windowsVerbatimArguments: launch.windowsVerbatimArguments,
-            env: this.spec.env,
-            cwd: this.spec.cwd,
-            stdio: ['pipe', 'pipe', 'pipe'],
-            shell: false,
-            detached: process.platform !== 'win32',
-            windowsHide: true,
-          });
-          this.child = child;
-          let spawned = false;
-          let exitReported = false;
-          const reportExit = (exit: ChildExit): void => {
-            if (exitReported) return;
-            exitReported = true;
-            this.finish(exit);
-          };
-          this.exited = new Promise((done) => child.once('close', () => done()));
-          child.once('spawn', () => {
-            spawned = true;
-            // Dies with us even if we are SIGKILLed, and is reaped by the next start (issue 13.11).
-            if (child.pid !== undefined) void childGuard.track(child.pid);
-            resolve();
-          });
-          child.once('error', (err: NodeJS.ErrnoException) => {
-            if (!spawned) {
-              reject(err);
-              reportExit({ code: null, signal: null, spawnError: err });
-            } else {
-              this.onerror?.(err);
-            }
-          });
-          // 'close' (not 'exit'): all stdio is drained, so the last response has been parsed.
-          child.once('close', (code, signal) => reportExit({ code, signal }));
-          child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
-          child.stderr?.setEncoding('utf8');
-          child.stderr?.on('data', (text: string) => this.stderr.write(text));
-          // EPIPE when the child died between our check and the write: the close path reports it.
-          child.stdin?.on('error', () => undefined);
-          child.stdout?.on('error', () => undefined);
-        })
-        .catch(reject);
-    });
+    // Off this thread on Linux and macOS (a launcher process forks; childLauncher.ts), in process
+    // on Windows and as the fallback. Listeners are attached in the turn the child is reported.
+    const started = await childLauncher.start({ launch, env: this.spec.env, cwd: this.spec.cwd, cancelled: () => this.closed });
+    if ('spawnError' in started) {
+      this.finish({ code: null, signal: null, spawnError: started.spawnError });
+      throw started.spawnError;
+    }
+    const child = started.child;
+    if (this.closed) {
+      // Closed while the launcher was forking: nobody wants this child.
+      signalProcessTree(child, 'SIGKILL');
+      throw new Error('closed before the child was started');
+    }
+    this.child = child;
+    this.exited = new Promise((done) => child.once('close', () => done()));
+    // Dies with us even if we are SIGKILLed, and is reaped by the next start (issue 13.11).
+    if (child.pid !== undefined) void childGuard.track(child.pid);
+    child.once('error', (err: Error) => this.onerror?.(err));
+    // 'close' (not 'exit'): all stdio is drained, so the last response has been parsed.
+    child.once('close', (code, signal) => this.finish({ code, signal }));
+    child.stdout?.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => this.stderr.write(text));
+    // EPIPE when the child died between our check and the write: the close path reports it.
+    child.stdin?.on('error', () => undefined);
+    child.stdout?.on('error', () => undefined);
   }
 
   private onStdout(chunk: Buffer): void {
@@ -224,7 +200,12 @@ export class ChildProcessTransport implements Transport {
    */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || this.finished) return;
+    if (this.finished) return;
+    if (!child) {
+      // Still starting (the launcher has not answered yet): start() kills the child on arrival.
+      this.finish({ code: null, signal: null });
+      return;
+    }
     this.closed = true;
     this.signalGroup('SIGTERM');
     if (await this.waitExit(this.escalation.afterTermMs)) return;

@@ -15,6 +15,10 @@
  * process's address space while copying its page tables, and the forking thread competes for
  * the same cores), and the child's pipes would belong to that thread: one more hop on every
  * message of the stdio path.
+ *
+ * On Linux and macOS the pool's children are forked by a launcher process instead
+ * (childLauncher.ts); this gate still orders the launcher's own start and every in-process
+ * spawn (Windows, `GATEHOUSE_SPAWN=in-process`, the fallback when launchers keep dying).
  */
 export class SpawnGate {
   private readonly waiting: Array<() => void> = [];

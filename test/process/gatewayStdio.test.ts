@@ -266,15 +266,30 @@ describe('gatehouse serve: the stdout channel and shutdown', () => {
   });
 });
 
-/** Pids of `parent`'s children whose command line mentions `needle` (Linux /proc). */
+/**
+ * Pids of `parent`'s descendants whose command line mentions `needle` (Linux /proc). Descendants,
+ * not children: on Linux and macOS the pool's children are forked by the launcher process
+ * (pool/childLauncher.ts), a child of the gateway.
+ */
 function childrenRunning(parent: number, needle: string): number[] {
-  const out: number[] = [];
+  const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry));
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let p = parents.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops++) if (p === parent) return true;
+    return false;
+  };
+  const out: number[] = [];
+  for (const pid of parents.keys()) {
+    try {
+      if (descends(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle)) out.push(pid);
     } catch {
       // the process ended while we looked
     }

@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { WATCHDOG_MARKER } from '../../extension/pool/childGuard';
+import { LAUNCHER_MARKER } from '../../extension/pool/childLauncher';
 import { processStartTime } from '../../extension/pool/processStartTime';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject, type Project } from '../helpers/gatewayProject';
@@ -46,13 +47,13 @@ async function stubbornTree(project: Project, pidFile: string, previous = ''): P
 }
 
 /** The gateway's watchdog: its child whose command line carries the marker. */
-function watchdogOf(gatewayPid: number): number | undefined {
+function watchdogOf(gatewayPid: number, marker = WATCHDOG_MARKER): number | undefined {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === gatewayPid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(WATCHDOG_MARKER)) return Number(name);
+      if (ppid === gatewayPid && readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(marker)) return Number(name);
     } catch {
       // exited while we looked
     }
@@ -91,10 +92,17 @@ describe('no orphans after the gateway is SIGKILLed', { skip: process.platform !
     assert.equal(statSync(recordFile).mode & 0o777, 0o600);
     assert.equal(record.children.find((c) => c.pid === child)?.start_time, await processStartTime(child));
 
+    // The launcher (the children's parent, pool/childLauncher.ts) also kills them when the
+    // gateway dies: frozen before the gateway's kill and killed after, it cannot. Frozen first,
+    // so that nothing new runs between the watchdog's death and the gateway's.
+    const launcher = await until('the launcher', () => watchdogOf(gw.pid, LAUNCHER_MARKER));
+    process.kill(launcher, 'SIGSTOP');
     const watchdog = await until('the watchdog', () => watchdogOf(gw.pid));
     process.kill(watchdog, 'SIGKILL');
     await until('watchdog gone', () => !running(watchdog));
     await gw.stop('SIGKILL');
+    process.kill(launcher, 'SIGKILL');
+    await until('launcher gone', () => !running(launcher));
     assert.ok(running(child) && running(grandchild), 'with no watchdog the tree outlives the gateway');
 
     const next = await startHttpGateway(project.folder);
