@@ -3,6 +3,7 @@ import { createLineLogger } from '../common/consoleLogger';
 import type { Logger } from '../common/logger';
 import { GatewayService } from '../gateway/gatewayService';
 import { flag, type ParsedArgs } from './args';
+import { BurstCollector } from './burstCollector';
 import { applyGatewayHeapFlags } from './heapFlags';
 import { onStopSignal } from '../platform/stopSignals';
 
@@ -47,10 +48,12 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
   onStopSignal(wake); // SIGTERM, SIGINT (Ctrl-C), SIGHUP (console closed), SIGBREAK (Ctrl-Break on Windows)
 
   const service = await GatewayService.start({ folder, configDir: flag(args, 'dir'), logger, version, metricsPort });
+  const collector = new BurstCollector().start();
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info(`${why}: stopping`);
+      collector.dispose();
       await service.stop();
       service.dispose();
     })();
