@@ -5,6 +5,7 @@ import { GatewayService } from '../gateway/gatewayService';
 import { flag, type ParsedArgs } from './args';
 import { BurstCollector } from './burstCollector';
 import { applyGatewayHeapFlags } from './heapFlags';
+import { YoungGenerationCap, youngGenerationGiven } from './youngGenerationCap';
 import { onStopSignal } from '../platform/stopSignals';
 
 /**
@@ -26,6 +27,9 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
   const logger = createLineLogger((l) => process.stderr.write(l), level.level);
   if (level.invalid) logger.warn(`ignoring ${level.invalid}: expected trace, debug, info, warn or error; logging at info`);
   logger.debug(`V8 heap flags: ${applyGatewayHeapFlags().join(' ') || 'as given by the user'}`);
+  // Young generation capped at run time unless the user sized it (youngGenerationCap.ts).
+  const youngGeneration = new YoungGenerationCap();
+  if (!youngGenerationGiven()) youngGeneration.start();
   const http = args.flags.has('http');
   // A profile is one endpoint; over HTTP every profile is served at /mcp/<profile> at once.
   const profile = flag(args, 'profile');
@@ -54,6 +58,7 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
     stopping ??= (async () => {
       logger.info(`${why}: stopping`);
       collector.dispose();
+      youngGeneration.dispose();
       await service.stop();
       service.dispose();
     })();
