@@ -28,8 +28,10 @@ export interface YoungGenerationProbe {
  *
  * Why: with 200 calls in flight the young generation grew to its 32 MB maximum (two 16 MiB
  * semi-spaces) and stayed there. Capped at 4 MiB, the same load (bench section 7's, twice each,
- * a loaded machine): RSS peak 125 and 136 MB instead of 148 and 150, for 0.69 and 0.63 ms of
- * gateway CPU per call instead of 0.60 and 0.68 (more scavenges, each smaller: within noise).
+ * a loaded machine): RSS peak 125 and 136 MB instead of 148 and 150 (at 8 MiB: 137 and 150).
+ * The price is more, smaller scavenges: gateway CPU per call at 16 in flight 0.43 ms instead of
+ * 0.38 (means of 6 alternating runs on a loaded machine, each ±15 %); sequential calls and 200 in
+ * flight showed no difference above the noise. `--max-semi-space-size=16` restores V8's default.
  * The gateway's work arrives in small tasks, so the observer runs between them; one task that
  * allocated tens of MB could still grow it past the cap before the next adjustment.
  */
