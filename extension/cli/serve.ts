@@ -3,7 +3,9 @@ import type { Logger } from '../common/logger';
 import { GatewayService } from '../gateway/gatewayService';
 import { UpstreamStdioTransport } from '../gateway/stdio/upstreamStdioTransport';
 import { flag, type ParsedArgs } from './args';
+import { BurstCollector } from './burstCollector';
 import { applyGatewayHeapFlags } from './heapFlags';
+import { YoungGenerationCap, youngGenerationGiven } from './youngGenerationCap';
 import { onStopSignal } from '../platform/stopSignals';
 
 /**
@@ -25,6 +27,9 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
   const logger = createLineLogger((l) => process.stderr.write(l), level.level);
   if (level.invalid) logger.warn(`ignoring ${level.invalid}: expected trace, debug, info, warn or error; logging at info`);
   logger.debug(`V8 heap flags: ${applyGatewayHeapFlags().join(' ') || 'as given by the user'}`);
+  // Young generation capped at run time unless the user sized it (youngGenerationCap.ts).
+  const youngGeneration = new YoungGenerationCap();
+  if (!youngGenerationGiven()) youngGeneration.start();
   const http = args.flags.has('http');
   // A profile is one endpoint; over HTTP every profile is served at /mcp/<profile> at once.
   const profile = flag(args, 'profile');
@@ -47,10 +52,13 @@ export async function serve(args: ParsedArgs, version: string): Promise<number> 
   onStopSignal(wake); // SIGTERM, SIGINT (Ctrl-C), SIGHUP (console closed), SIGBREAK (Ctrl-Break on Windows)
 
   const service = await GatewayService.start({ folder, configDir: flag(args, 'dir'), logger, version, metricsPort });
+  const collector = new BurstCollector().start();
   let stopping: Promise<void> | undefined;
   const shutdown = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info(`${why}: stopping`);
+      collector.dispose();
+      youngGeneration.dispose();
       await service.stop();
       service.dispose();
     })();
