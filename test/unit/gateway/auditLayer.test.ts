@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { AuditLog, AuditRecordError, type AuditFailure } from '../../../extension/gateway/audit/auditLog';
+import { AUDIT_BACKLOG_LIMIT, AuditLog, AuditRecordError, type AuditFailure } from '../../../extension/gateway/audit/auditLog';
 import type { AuditInput, AuditRecord } from '../../../extension/gateway/audit/auditRecord';
 import { verifyAuditFile } from '../../../extension/gateway/audit/verifyAudit';
 import { AUDIT_ERROR_MAX_CHARS, auditLayer, auditRefusal, type AuditLayerOptions } from '../../../extension/gateway/chain/auditLayer';
@@ -234,6 +234,22 @@ describe('auditLayer', () => {
     assert.equal(audit.inputs.length, 1);
     assert.deepEqual(audit.inputs[0]!.metadata, { audit_metadata_dropped: 'nope' });
     assert.equal(audit.inputs[0]!.tool_name, 'write_file');
+  });
+
+  it('a log far behind makes the call wait for its own record; one keeping up does not', async () => {
+    let release!: () => void;
+    const held = new Promise<AuditRecord>((resolve) => (release = () => resolve({} as AuditRecord)));
+    const behind = { ...fakeAudit(() => held), backlog: AUDIT_BACKLOG_LIMIT + 1 };
+    let returned = false;
+    const call = compose([auditLayer(behind, { autonomyLevel: () => 'L1' }), ok])(context()).then(() => (returned = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(behind.inputs.length, 1, 'the record was appended at once');
+    assert.equal(returned, false, 'the call waits while its record is unwritten');
+    release();
+    await call;
+    const keeping = { ...fakeAudit(() => new Promise<AuditRecord>(() => undefined)), backlog: AUDIT_BACKLOG_LIMIT };
+    await compose([auditLayer(keeping, { autonomyLevel: () => 'L1' }), ok])(context());
+    assert.equal(keeping.inputs.length, 1);
   });
 
   it('an audit write failure never fails the call (and causes no unhandled rejection)', async () => {
