@@ -8,19 +8,9 @@ import { PHRASE_PATTERNS, decodeBase64, findPhrases, findPhrasesInUnified, norma
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
+import { seeded } from '../../fixtures/secrets/secretCorpus';
 import { linearTimeProblems } from '../../../extension/gateway/scanner/linearTime';
 
-/** A small deterministic PRNG (mulberry32): failures must replay. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The injection scan as SPEC §7.10 words it (the code before the fast paths). */
 function referenceScan(raw: string): { literal: string[]; base64: string[] } {
@@ -104,7 +94,7 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
   });
 
   it('finds the same phrases as normalise-then-substring on random texts (short and long)', () => {
-    const next = rng(15);
+    const next = seeded(15);
     let hits = 0;
     for (let round = 0; round < 3000; round++) {
       const text = randomText(next, round % 100 === 0 ? 5000 + Math.floor(next() * 5000) : Math.floor(next() * 120));
@@ -119,7 +109,7 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
   });
 
   it('scanInjectionString (literal and base64 halves) equals the reference on random texts', () => {
-    const next = rng(16);
+    const next = seeded(16);
     let hidden = 0;
     for (let round = 0; round < 1500; round++) {
       const text = randomText(next, round % 50 === 0 ? 20_000 : Math.floor(next() * 300));
@@ -147,7 +137,7 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
   });
 
   it('skips no base64 token that hides a phrase: random bytes around hidden phrases, and word-like runs', () => {
-    const next = rng(18);
+    const next = seeded(18);
     let hidden = 0;
     for (let round = 0; round < 1500; round++) {
       const parts: Buffer[] = [];
@@ -167,7 +157,7 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
   });
 
   it('decodes base64 tokens exactly as Buffer.from, short ones into a reused buffer, long ones (over 64 KiB) into their own', () => {
-    const next = rng(20);
+    const next = seeded(20);
     for (let round = 0; round < 500; round++) {
       const bytes = Buffer.from(Array.from({ length: round % 50 === 0 ? 70_000 + Math.floor(next() * 30_000) : Math.floor(next() * 200) }, () => Math.floor(next() * 256)));
       let token = bytes.toString('base64');
@@ -178,7 +168,7 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
   });
 
   it('the base64 token regex finds exactly the tokens of the one without the lookbehind', () => {
-    const next = rng(17);
+    const next = seeded(17);
     const alphabet = ['A', 'z', '0', '+', '/', '=', '==', '===', ' ', '-', '.', 'é'];
     const fast = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
     for (let round = 0; round < 2000; round++) {
@@ -196,7 +186,7 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
 });
 
 describe('string packing for the worker (latin1 copies of ASCII, Buffer encoding of the rest)', () => {
-  const next = rng(19);
+  const next = seeded(19);
   const pieces = ['a', 'Z', '~', '\u0000', '\u007f', '\u0080', 'é', '€', '😀', '\ud800', '\udfff', '\udc00x', 'x\ud83d'];
   const randomString = (length: number): string => {
     let out = '';

@@ -1,20 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { deserializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { parseBoth } from '../../helpers/sdkParseAgreement';
 import { parseChildMessage } from '../../../extension/pool/childMessage';
-
-/** What the SDK makes of a line: the message, or that it throws. */
-function both(line: string): { sdk: unknown; ours: unknown } {
-  const run = (parse: (text: string) => unknown) => {
-    try {
-      return { message: parse(line) };
-    } catch {
-      return 'throws';
-    }
-  };
-  return { sdk: run(deserializeMessage), ours: run(parseChildMessage) };
-}
 
 describe('parseChildMessage', () => {
   const lines = [
@@ -42,7 +30,7 @@ describe('parseChildMessage', () => {
   ];
   for (const line of lines) {
     it(`agrees with the SDK on ${line}`, () => {
-      const { sdk, ours } = both(line);
+      const { sdk, ours } = parseBoth(line, parseChildMessage);
       assert.deepEqual(ours, sdk);
     });
   }
