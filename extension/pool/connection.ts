@@ -24,6 +24,7 @@ import { sendRequest, type RequestHost } from './connectionRequests';
 import { bound, describeExit, errorText } from './connectionText';
 import { createConnectionTransport, describeStartFailure } from './connectionTransport';
 import { DownstreamError } from './downstreamError';
+import { LazySchemaValidator } from './lazySchemaValidator';
 import { ReadyWaiters } from './readyWaiters';
 import { RemoteSignIn } from './remoteSignIn';
 import { RingBuffer } from './ringBuffer';
@@ -284,7 +285,11 @@ export class DownstreamConnection extends Disposable {
       return;
     }
 
-    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, { capabilities: CHILD_CLIENT_CAPABILITIES });
+    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, {
+      capabilities: CHILD_CLIENT_CAPABILITIES,
+      // Not an Ajv per (re)spawn: the gateway never has this Client validate (lazySchemaValidator.ts).
+      jsonSchemaValidator: new LazySchemaValidator(),
+    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.log('info', 'server says its tool list changed; listing again');
       void this.refreshTools(client);
