@@ -69,6 +69,7 @@ async function phase(label: string, gw: InProcessGateway, fromStart: boolean, st
     await profile.post('Profiler.start');
   }
   const cpu0 = process.cpuUsage();
+  const window0 = process.hrtime.bigint() / 1000n;
   const main0 = mainThreadCpuMs();
   const tracer = process.env.TRACE === "1" ? stallTracer() : { stop: () => [] as Array<{ at: number; ms: number }> };
   h.enable();
@@ -94,6 +95,8 @@ async function phase(label: string, gw: InProcessGateway, fromStart: boolean, st
     profile.disconnect();
   }
   const stalls = tracer.stop();
+  // For cutting a whole-run --cpu-prof to this phase (V8's ticks and hrtime are both CLOCK_MONOTONIC).
+  if (process.env.WINDOW) console.log(`${label} window µs ${window0} ${process.hrtime.bigint() / 1000n}`);
   const ms = (ns: number): string => Math.max(0, ns / 1e6 - RESOLUTION_MS).toFixed(1);
   lat.sort((a, b) => a - b);
   console.log(
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
       }
     }
     if (which.includes('D')) {
-      const gw = await startInProcess(makeProject('responsive-d', [echo, ...crashers], stressPolicy));
+      const gw = await startInProcess(makeProject('responsive-d', [echo, ...crashers], stressPolicy), { stateFile: process.env.STATE_FILE !== '0' });
       try {
         await waitFor('the crash loop to start', () => (restarts(gw) >= CRASHERS ? true : undefined), 30_000, 20);
         await call(gw.client, 'echo__big', { bytes: MiB });
