@@ -28,6 +28,16 @@ import type { Launch } from '../platform/resolveCommand';
  * longer be reported, so the supervisor respawns them), and the next spawn starts a new
  * launcher; after {@link MAX_LAUNCHER_LOSSES} losses, or when one cannot be started or stops
  * answering, children are spawned in process again (through spawnGate), never waited on forever.
+ * A pid that arrives after its spawn was given up (the launcher's exit was handled before the
+ * 'spawned' it wrote, or the reply deadline passed) is killed at once: nobody will claim it.
+ *
+ * One window stays open: a launcher SIGKILLed between a fork and the write of its 'spawned'
+ * (the tick after the exec returns, microseconds) leaves a child the gateway never heard of.
+ * Its stdio ends were the launcher's, so it reads EOF and a server that ends at EOF ends; one
+ * that does not survives. Closing this needs a mark the child carries from before its exec:
+ * PR_SET_PDEATHSIG (Node cannot set it; a wrapper such as setpriv --pdeathsig would change
+ * argv and how ENOENT/EACCES are reported) or a token in its environment that the gateway
+ * scans procfs for (a variable every server would see). Neither was worth that cost here.
  *
  * Windows keeps the in-process spawn: its stdio pipes are named pipes that Node cannot pass to
  * another process, CreateProcess copies no page tables, and `npx.cmd` resolution
@@ -247,7 +257,13 @@ export class ChildLauncher {
       return;
     }
     const pending = this.pending.get(id);
-    if (!pending) return;
+    if (!pending) {
+      // A spawn nobody waits for any more: its launcher was lost (its exit can be handled
+      // before the messages it sent first) or it timed out. Its child would be an orphan.
+      if (m.t === 'spawned' && Number.isInteger(m.pid) && (m.pid as number) > 1) killGroup(m.pid as number);
+      (handle as Socket | undefined)?.destroy();
+      return;
+    }
     if (m.t === 'spawned' && typeof m.pid === 'number') {
       pending.pid = m.pid;
     } else if (m.t === 'stdio' && (m.fd === 0 || m.fd === 1 || m.fd === 2)) {
