@@ -151,9 +151,24 @@ export class ChildProcessTransport implements Transport {
   /** Resolves at the child's stdin's next 'drain', while a write is waiting for one. */
   private drained: Promise<void> | undefined;
 
+  /** True while the child's stdin is corked until the end of this turn (see `send`). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.child?.stdin?.uncork();
+  };
+
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.child?.stdin;
     if (!stdin || this.closed || !stdin.writable) return Promise.reject(new Error('Not connected'));
+    // The write syscall was most of a call's cost on this side. Calls that arrive together (16 in
+    // flight) are sent within one turn: corked until the turn's promise jobs have run, they leave
+    // in one writev instead of one write each. A lone message waits for no timer, only the tick.
+    if (!this.corked) {
+      this.corked = true;
+      stdin.cork();
+      process.nextTick(this.uncork);
+    }
     if (stdin.write(serializeMessage(message))) return Promise.resolve();
     // Every send that finds the pipe full waits for the same 'drain': one listener, not one per
     // message (200 calls in flight otherwise hung 200 listeners on the child's stdin).

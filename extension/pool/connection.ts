@@ -2,7 +2,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
-  CallToolResultSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool,
@@ -15,6 +14,7 @@ import type { ServerConfig } from '../config/registrySchema';
 import type { DownstreamState, DownstreamView, ExitInfo } from '../protocol/model';
 import { CircuitBreaker } from './breaker';
 import { CallStats } from './callStats';
+import { callToolResultSchema } from './callToolResultSchema';
 import { CHILD_CLIENT_CAPABILITIES } from './childClientCapabilities';
 import { ChildProcessTransport, type ChildExit } from './childTransport';
 import type { ConnectionDeps } from './connectionDeps';
@@ -460,7 +460,7 @@ export class DownstreamConnection extends Disposable {
   /** Proxies one tool call (see the class comment for the rules). */
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     return (await this.request(
-      { method: 'tools/call', params: { name: tool, arguments: args }, schema: CallToolResultSchema, label: `'${tool}'` },
+      { method: 'tools/call', params: { name: tool, arguments: args }, schema: callToolResultSchema, label: `'${tool}'` },
       options,
     )) as CallToolResult;
   }
