@@ -144,8 +144,22 @@ export const PHRASE_PATTERNS: ReadonlyArray<{ phrase: string; re: RegExp }> = IN
   re: new RegExp(phrase.split(' ').map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'), 'i'),
 }));
 
+/**
+ * Unified texts shorter than this are searched the plain way instead: collapse, lower-case, one
+ * substring search per phrase ({@link findPhrases}). On a short text building that copy costs
+ * less than running the phrase regexes (each run has a fixed cost): measured on prose, JSON,
+ * identifiers and capitalised text, the substring search is ahead by 5–40 % up to 16
+ * characters, the two are even around 20–24, and the regexes are ahead from 32 on (by 20–40 %
+ * at 64–256, several times on long texts).
+ */
+export const PHRASE_REGEX_MIN_CHARS = 24;
+
 /** Adds every phrase whose normalised form `unified` would contain to `into` (see {@link PHRASE_PATTERNS}). */
 export function findPhrasesInUnified(unified: string, into: Set<string>): void {
+  if (unified.length < PHRASE_REGEX_MIN_CHARS) {
+    findPhrases(unified.replace(WHITESPACE_TO_COLLAPSE, ' ').toLowerCase(), into);
+    return;
+  }
   for (const { phrase, re } of PHRASE_PATTERNS) if (!into.has(phrase) && re.test(unified)) into.add(phrase);
 }
 

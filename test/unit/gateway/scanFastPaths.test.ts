@@ -4,7 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PHRASE_PATTERNS, decodeBase64, findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
+import {
+  PHRASE_PATTERNS,
+  PHRASE_REGEX_MIN_CHARS,
+  decodeBase64,
+  findPhrases,
+  findPhrasesInUnified,
+  normaliseForInjection,
+  scanInjectionString,
+  unifyForInjection,
+} from '../../../extension/gateway/scanner/engine';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
@@ -106,6 +115,30 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       hits += want.size;
     }
     assert.ok(hits > 1000, `the random texts hold phrases (${hits} found)`);
+  });
+
+  it('short texts (substring search, under PHRASE_REGEX_MIN_CHARS) and texts just over it (phrase regexes) find the same phrases', () => {
+    const next = seeded(22);
+    const found = { below: 0, above: 0 };
+    for (let round = 0; round < 6000; round++) {
+      // A phrase (or part of one) with a few pieces around it: unified lengths from 0 to about twice the bound.
+      let text = '';
+      for (let k = Math.floor(next() * 4); k > 0; k--) text += PIECES[Math.floor(next() * PIECES.length)];
+      const phrase = disguise(INJECTION_PHRASES[Math.floor(next() * INJECTION_PHRASES.length)]!, next);
+      text += next() < 0.8 ? phrase : phrase.slice(0, Math.floor(next() * phrase.length));
+      for (let k = Math.floor(next() * 4); k > 0; k--) text += PIECES[Math.floor(next() * PIECES.length)];
+      const unified = unifyForInjection(text);
+      const want = new Set<string>();
+      findPhrases(normaliseForInjection(text), want);
+      const got = new Set<string>();
+      findPhrasesInUnified(unified, got);
+      // The regexes alone, on either side of the bound, agree too (the path short texts no longer take).
+      const byRegex = PHRASE_PATTERNS.filter(({ re }) => re.test(unified)).map(({ phrase }) => phrase);
+      assert.deepEqual([...got].sort(), [...want].sort(), JSON.stringify(text));
+      assert.deepEqual(byRegex.sort(), [...want].sort(), JSON.stringify(text));
+      if (want.size > 0) found[unified.length < PHRASE_REGEX_MIN_CHARS ? 'below' : 'above']++;
+    }
+    assert.ok(found.below > 300 && found.above > 300, `phrases found on both sides of the bound (${JSON.stringify(found)})`);
   });
 
   it('scanInjectionString (literal and base64 halves) equals the reference on random texts', () => {
