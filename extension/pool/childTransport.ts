@@ -3,6 +3,7 @@ import { serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { decodeUtf8 } from '../platform/decodeUtf8';
 import { childGuard } from './childGuard';
+import { joinLine } from './joinLine';
 import { parseChildMessage } from './childMessage';
 import { childLauncher, type StartedChild } from './childLauncher';
 import type { RingBuffer } from './ringBuffer';
@@ -46,7 +47,7 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
  * - A non-JSON line on stdout is noise, not an error: it is counted and shown in the server's
  *   log, and never flips `last_error` (rea's §13.1 item 10).
  * - Framing keeps a list of chunks and scans only new bytes for newlines, so a multi-megabyte
- *   result costs one copy instead of one per chunk.
+ *   result costs one copy instead of one per chunk, into a buffer reused from line to line.
  * - `onexit` reports the exit code/signal once, before `onclose`.
  */
 export class ChildProcessTransport implements Transport {
@@ -113,7 +114,7 @@ export class ChildProcessTransport implements Transport {
       const nl = chunk.indexOf(0x0a, start);
       if (nl === -1) break;
       const piece = chunk.subarray(start, nl);
-      const line = this.buffered === 0 ? piece : Buffer.concat([...this.chunks, piece], this.buffered + piece.length);
+      const line = this.buffered === 0 ? piece : joinLine(this.chunks, piece, this.buffered + piece.length);
       this.chunks = [];
       this.buffered = 0;
       this.onLine(line);

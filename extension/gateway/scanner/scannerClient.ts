@@ -43,7 +43,7 @@ import { compilePatterns, type CompiledPatterns } from './engine';
 import { runJob, type JobMessage } from './jobs';
 import { allLinearTime } from './linearTime';
 import { BASE64_TOKEN, SECRET_PATTERNS, vetUserPatterns, type PatternSpec, type UserPatternInput } from './patterns';
-import { packStrings, transferables, type PackedStrings, type ToWorker } from './protocol';
+import { packStrings, SparePacks, transferables, type PackedStrings, type ToWorker } from './protocol';
 import {
   applyRedaction,
   clean,
@@ -138,6 +138,8 @@ export class Scanner implements IDisposable {
   private userSpecs: PatternSpec[] = [];
   private disposed = false;
   private readonly runner: WorkerRunner;
+  /** A large pack's buffer, back from the worker, for the next large pack. */
+  private readonly spare = new SparePacks();
 
   /** Scan jobs run so far: inline on the calling thread, or in the worker (the bench reports the split). */
   readonly split = { inline: 0, worker: 0 };
@@ -206,7 +208,7 @@ export class Scanner implements IDisposable {
   async redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
     const collected = collectStrings(value, options);
     if (collected.strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
-    const packed = packStrings(collected.strings);
+    const packed = packStrings(collected.strings, this.spare);
     const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
     if (outcome.kind !== 'ok') return failedRedaction(value, collected, outcome, options);
     return applyRedaction(value, collected, outcome.reply, options);
@@ -235,7 +237,7 @@ export class Scanner implements IDisposable {
       return { redaction, injection: await this.scanInjection(redaction.value, options) };
     }
     if (strings.length === 0) return { redaction: { value, redactedFields: [], patterns: [], timedOut: false }, injection: clean() };
-    const packed = packStrings(strings);
+    const packed = packStrings(strings, this.spare);
     const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed }), []);
     if (outcome.kind === 'timeout' && outcome.timeout.kind === 'injection') {
       const redaction = await this.redact(value, walk);
@@ -271,7 +273,7 @@ export class Scanner implements IDisposable {
       }
     });
     if (strings.length === 0) return values.map(clean);
-    const packed = packStrings(strings);
+    const packed = packStrings(strings, this.spare);
     const items = Uint32Array.from(owners);
     const outcome = await this.run<InjectReply>(
       'injection',
@@ -301,7 +303,10 @@ export class Scanner implements IDisposable {
     const refused = this.runner.refusal();
     if (refused !== undefined) return Promise.resolve({ kind: 'failed', message: refused });
     this.split.worker++;
-    return this.runner.submit<R>(kind, bytes, build, [...transferables(packed), ...extraTransfer]);
+    return this.runner.submit<R>(kind, bytes, build, [...transferables(packed), ...extraTransfer]).then((outcome) => {
+      if (outcome.kind === 'ok') this.spare.give(outcome.reply.input);
+      return outcome;
+    });
   }
 
   /**
