@@ -347,9 +347,11 @@ export class AuditLog extends Disposable {
           continue;
         }
         await this.writeRound(head, held);
-        // Kept only for a round that is due at once (a backlog), and not for long; then let go,
-        // and not retaken for a while, so other writers get their turn.
-        if (this.queue.length === 0 || !held.locked) {
+        // Kept only for a round that is due at once (a backlog: records left over, the window
+        // over), and not for long; then let go, and not retaken for a while, so other writers get
+        // their turn. Records that come in during a round's write wait out the window with the
+        // lock free, as before.
+        if (this.queue.length === 0 || !held.locked || !this.nextRoundDue()) {
           await this.letGo();
         } else if (performance.now() - held.since >= LOCK_HOLD_MS) {
           await this.letGo();
@@ -365,6 +367,11 @@ export class AuditLog extends Disposable {
       if (this.held) void this.letGo();
       this.running = false;
     }
+  }
+
+  /** True when the group commit window since the last round is over (see {@link groupCommitWindow}). */
+  private nextRoundDue(): boolean {
+    return this.lastRoundAt + (this.options.groupCommitMs ?? 0) <= performance.now();
   }
 
   /** rea's lock; when it cannot be taken, the round goes ahead without it, and says so. */
