@@ -252,23 +252,32 @@ export class AuditLog extends Disposable {
       try {
         input = build();
       } catch (err) {
-        this.refuse('refused', new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })).then(resolve, reject);
+        reject(this.refused('refused', new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })));
         continue;
       }
-      this.appendAt(input, at).then(resolve, reject);
+      // Settles the promise appendLater returned: no second promise per record to chain it through.
+      this.queueRecord(input, at, resolve as Pending['resolve'], reject);
     }
   }
 
   private appendAt(input: AuditInput, at: number): Promise<AuditRecord> {
-    if (this.closed) return this.refuse('closed', new AuditRecordError('audit log is closed; record dropped'));
+    return new Promise<AuditRecord>((resolve, reject) => this.queueRecord(input, at, resolve as Pending['resolve'], reject));
+  }
+
+  /** Checks a record and queues its body for the writer; settles through `resolve`/`reject`. */
+  private queueRecord(input: AuditInput, at: number, resolve: Pending['resolve'], reject: Pending['reject']): void {
+    if (this.closed) {
+      reject(this.refused('closed', new AuditRecordError('audit log is closed; record dropped')));
+      return;
+    }
     let body: Body;
     try {
       body = buildAuditBody(input, new Date(at).toISOString(), this.sessionId);
     } catch (err) {
-      const error = err instanceof AuditRecordError ? err : new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err });
-      return this.refuse('refused', error);
+      reject(this.refused('refused', err instanceof AuditRecordError ? err : new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })));
+      return;
     }
-    return this.enqueue(body) as Promise<AuditRecord>;
+    this.push({ body, resolve, reject });
   }
 
   /**
@@ -304,20 +313,27 @@ export class AuditLog extends Disposable {
   // ---- queueing -------------------------------------------------------------------------
 
   private enqueue(body: Body | undefined): Promise<AuditRecord | undefined> {
-    return new Promise<AuditRecord | undefined>((resolve, reject) => {
-      this.queue.push({ body, resolve, reject });
-      // `running` is cleared synchronously when the pump's loop sees an empty queue, so an
-      // append that lands after that check always starts a new pump (never strands a record).
-      if (!this.running) {
-        this.running = true;
-        this.pumping = this.pump();
-      }
-    });
+    return new Promise<AuditRecord | undefined>((resolve, reject) => this.push({ body, resolve, reject }));
+  }
+
+  private push(pending: Pending): void {
+    this.queue.push(pending);
+    // `running` is cleared synchronously when the pump's loop sees an empty queue, so an
+    // append that lands after that check always starts a new pump (never strands a record).
+    if (!this.running) {
+      this.running = true;
+      this.pumping = this.pump();
+    }
   }
 
   private refuse(phase: AuditFailure['phase'], error: Error): Promise<AuditRecord> {
+    return Promise.reject(this.refused(phase, error));
+  }
+
+  /** Reports a record that will not be written; returns the error to reject it with. */
+  private refused(phase: AuditFailure['phase'], error: Error): Error {
     this.emitFail.fire({ phase, error, records: 1 });
-    return Promise.reject(error);
+    return error;
   }
 
   /** The single writer: drains the queue in rounds, one group write per round. Never rejects. */
