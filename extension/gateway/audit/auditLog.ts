@@ -111,7 +111,8 @@ interface Pending {
  * - Across processes, each group write runs under rea's lock (`proper-lockfile` on the config
  *   directory, SPEC Appendix E), and the tail is re-checked under it: records another writer
  *   (rea's hooks, a second gateway, the CLI) appended meanwhile are chained onto, never forked.
- * - After each fsynced write, `audit.anchor` records the last hash, size and line count. A file
+ *   Rounds due at once (a backlog) share one hold of it, for at most {@link LOCK_HOLD_MS}.
+ * - When the lock is let go, `audit.anchor` records the last fsynced write's hash, size and line count. A file
  *   found shorter than that (at open, or changed under the writer) gets an `audit.tail_cut`
  *   record saying how many records are missing, chained to what is left.
  */
