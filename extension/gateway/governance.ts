@@ -32,9 +32,11 @@ import { HaltWatch } from './haltWatch';
 /**
  * Group commit window of the gateway's audit writer: at most one write + fsync per this many ms
  * under load. A call's record reaches the page cache within it (calls never wait for it), and a
- * record after a quiet spell is written at once.
+ * record after a quiet spell is written at once. 25 ms, not 10: a round costs far more than its
+ * records (~2 ms of CPU on a loaded 2-core machine: lock, stat, write, fsync, anchor, wake-ups),
+ * and sequential calls shared rounds of ~9; at 25 ms ~22 (writer CPU per record ~40 % lower).
  */
-export const AUDIT_GROUP_COMMIT_MS = 10;
+export const AUDIT_GROUP_COMMIT_MS = 25;
 
 export interface GovernanceOptions {
   /** The config dir: HALT and audit.jsonl live there. */

@@ -52,4 +52,39 @@ describe('AuditLog and rea writing one audit.jsonl at once (issue 13.8)', () => 
     await assert.rejects(fs.stat(path.join(root, '.rea.lock')), /ENOENT/);
     await fs.rm(root, { recursive: true, force: true });
   });
+
+  test('under a backlog the gateway keeps the lock for a few rounds at a time, and rea\'s writers still get their turn: one unbroken chain', async () => {
+    const root = tempDir('gatehouse-lock-');
+    const dir = path.join(root, '.rea');
+    await fs.mkdir(dir);
+    // The gateway's window (governance.ts), and calls coming faster than the log writes them:
+    // its queue is never empty, so every round is due as soon as the last one is done.
+    const log = await AuditLog.open({ dir, sessionId: 'gw', groupCommitMs: 10 });
+    const perWriter = 10;
+    const ours: Array<Promise<AuditRecord>> = [];
+    let writersDone = false;
+    let busyRounds = 0;
+    const writers = Promise.all([reaWriter(dir, perWriter, 'hookA'), reaWriter(dir, perWriter, 'hookB')]).finally(() => (writersDone = true));
+    for (let i = 0; !writersDone; i++) {
+      // Bounded as the audit layer bounds it (AUDIT_BACKLOG_LIMIT): calls wait while it is long.
+      if (log.backlog < 1500) for (let j = 0; j < 200; j++) ours.push(log.append({ tool_name: `call-${i}-${j}`, server_name: 's', tier: 'read' }));
+      if (log.backlog > 0) busyRounds++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await writers;
+    await Promise.all(ours);
+    await log.close();
+    assert.ok(busyRounds > 10, 'the log had a backlog while rea wrote');
+
+    const lines = (await fs.readFile(path.join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 2 * perWriter + ours.length, 'every record of every writer is there');
+    const result = await verifyAuditDir(dir);
+    assert.equal(result.ok, true, `chain split: ${JSON.stringify(result.firstBreak)}`);
+    assert.equal(result.recordedBreaks.length, 0);
+    assert.equal(result.legacyRecords, 2 * perWriter);
+    // Fewer lock cycles than rounds: rounds due at once share one.
+    assert.ok(log.stats.writes > 0);
+    await assert.rejects(fs.stat(path.join(root, '.rea.lock')), /ENOENT/);
+    await fs.rm(root, { recursive: true, force: true });
+  });
 });

@@ -54,6 +54,17 @@ export const AUDIT_BACKLOG_LIMIT = 2 * MAX_BATCH_RECORDS;
  * well inside the extension host's 20 ms event-loop budget (DESIGN §1) under any backlog.
  */
 const ROUND_BUDGET_MS = 8;
+/**
+ * While a backlog keeps the next round due at once, the lock is kept for it (no unlock and
+ * relock, no re-check of a file nobody else could write meanwhile), for at most this long...
+ */
+const LOCK_HOLD_MS = 100;
+/**
+ * ...after which it is let go and not retaken for this long, so a writer waiting on it (rea's
+ * hooks retry every 15–300 ms) gets in. Under a backlog the lock used to be retaken within
+ * microseconds of its release, round after round.
+ */
+const LOCK_YIELD_MS = 25;
 /** Wait after a failed rotation before trying again. */
 const ROTATION_RETRY_MS = 60_000;
 /**
@@ -62,6 +73,20 @@ const ROTATION_RETRY_MS = 60_000;
  * counted from its next rotation on.
  */
 const MAX_COUNT_BYTES = 8 * 1024 * 1024;
+/** The cross-process lock while the writer holds it. */
+interface HeldLock {
+  release: ReleaseLock;
+  /** performance.now() when it was taken. */
+  since: number;
+  /** False when it could not be taken and the round went ahead unlocked. */
+  locked: boolean;
+  /**
+   * True once a round wrote under this hold without failing: nobody who takes the lock can have
+   * written since, so the next round need not stat the path to find out.
+   */
+  wroteUnderIt: boolean;
+}
+
 interface Pending {
   /** Undefined for a barrier (open/flush): it only waits for the write round it lands in. */
   body?: Body;
@@ -86,7 +111,8 @@ interface Pending {
  * - Across processes, each group write runs under rea's lock (`proper-lockfile` on the config
  *   directory, SPEC Appendix E), and the tail is re-checked under it: records another writer
  *   (rea's hooks, a second gateway, the CLI) appended meanwhile are chained onto, never forked.
- * - After each fsynced write, `audit.anchor` records the last hash, size and line count. A file
+ *   Rounds due at once (a backlog) share one hold of it, for at most {@link LOCK_HOLD_MS}.
+ * - When the lock is let go, `audit.anchor` records the last fsynced write's hash, size and line count. A file
  *   found shorter than that (at open, or changed under the writer) gets an `audit.tail_cut`
  *   record saying how many records are missing, chained to what is left.
  */
@@ -116,6 +142,15 @@ export class AuditLog extends Disposable {
   private running = false;
   /** performance.now() when the last group write (one with records) started (see `groupCommitMs`). */
   private lastRoundAt = Number.NEGATIVE_INFINITY;
+  /** The lock, while kept across rounds (see {@link LOCK_HOLD_MS}). */
+  private held: HeldLock | undefined;
+  /** performance.now() before which the lock is not retaken (see {@link LOCK_YIELD_MS}). */
+  private lockYieldUntil = Number.NEGATIVE_INFINITY;
+  /**
+   * What `audit.anchor` is to say once the lock is let go: the file after the last fsynced write.
+   * Written at release, not after every round of a hold: nobody else writes the log meanwhile.
+   */
+  private anchorDue: { size: number; hash: string; lines: number | null } | undefined;
   private closed = false;
 
   private handle: AuditFileHandle | undefined;
@@ -218,23 +253,32 @@ export class AuditLog extends Disposable {
       try {
         input = build();
       } catch (err) {
-        this.refuse('refused', new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })).then(resolve, reject);
+        reject(this.refused('refused', new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })));
         continue;
       }
-      this.appendAt(input, at).then(resolve, reject);
+      // Settles the promise appendLater returned: no second promise per record to chain it through.
+      this.queueRecord(input, at, resolve as Pending['resolve'], reject);
     }
   }
 
   private appendAt(input: AuditInput, at: number): Promise<AuditRecord> {
-    if (this.closed) return this.refuse('closed', new AuditRecordError('audit log is closed; record dropped'));
+    return new Promise<AuditRecord>((resolve, reject) => this.queueRecord(input, at, resolve as Pending['resolve'], reject));
+  }
+
+  /** Checks a record and queues its body for the writer; settles through `resolve`/`reject`. */
+  private queueRecord(input: AuditInput, at: number, resolve: Pending['resolve'], reject: Pending['reject']): void {
+    if (this.closed) {
+      reject(this.refused('closed', new AuditRecordError('audit log is closed; record dropped')));
+      return;
+    }
     let body: Body;
     try {
       body = buildAuditBody(input, new Date(at).toISOString(), this.sessionId);
     } catch (err) {
-      const error = err instanceof AuditRecordError ? err : new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err });
-      return this.refuse('refused', error);
+      reject(this.refused('refused', err instanceof AuditRecordError ? err : new AuditRecordError(`audit record refused: ${errorText(err)}`, { cause: err })));
+      return;
     }
-    return this.enqueue(body) as Promise<AuditRecord>;
+    this.push({ body, resolve, reject });
   }
 
   /**
@@ -270,20 +314,27 @@ export class AuditLog extends Disposable {
   // ---- queueing -------------------------------------------------------------------------
 
   private enqueue(body: Body | undefined): Promise<AuditRecord | undefined> {
-    return new Promise<AuditRecord | undefined>((resolve, reject) => {
-      this.queue.push({ body, resolve, reject });
-      // `running` is cleared synchronously when the pump's loop sees an empty queue, so an
-      // append that lands after that check always starts a new pump (never strands a record).
-      if (!this.running) {
-        this.running = true;
-        this.pumping = this.pump();
-      }
-    });
+    return new Promise<AuditRecord | undefined>((resolve, reject) => this.push({ body, resolve, reject }));
+  }
+
+  private push(pending: Pending): void {
+    this.queue.push(pending);
+    // `running` is cleared synchronously when the pump's loop sees an empty queue, so an
+    // append that lands after that check always starts a new pump (never strands a record).
+    if (!this.running) {
+      this.running = true;
+      this.pumping = this.pump();
+    }
   }
 
   private refuse(phase: AuditFailure['phase'], error: Error): Promise<AuditRecord> {
+    return Promise.reject(this.refused(phase, error));
+  }
+
+  /** Reports a record that will not be written; returns the error to reject it with. */
+  private refused(phase: AuditFailure['phase'], error: Error): Error {
     this.emitFail.fire({ phase, error, records: 1 });
-    return Promise.reject(error);
+    return error;
   }
 
   /** The single writer: drains the queue in rounds, one group write per round. Never rejects. */
@@ -291,45 +342,82 @@ export class AuditLog extends Disposable {
     try {
       while (this.queue.length > 0) {
         await this.groupCommitWindow();
-        let release: ReleaseLock;
-        try {
-          // The lock's parent must exist: the config dir is made before it is locked.
-          if (!this.handle) await this.fs.mkdir(this.options.dir);
-        } catch (err) {
-          this.failRound(this.queue.splice(0), 'open', err);
-          continue;
-        }
-        try {
-          // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
-          release = await this.lock.acquire();
-        } catch (err) {
-          // Busy past rea's retries (a live writer stuck holding it) or not creatable (a read-only
-          // parent): losing the records would be worse than the fork the lock prevents, which
-          // verify would report. Written unlocked, and said so.
-          this.emitFail.fire({ phase: 'lock', error: err instanceof Error ? err : new Error(String(err)), records: 0 });
-          this.logger.error(`audit: cannot take the lock beside ${this.options.dir} (${errorText(err)}); writing without it`);
-          release = async () => undefined;
-        }
-        try {
-          let head: ChainHead;
+        if (!this.held) {
           try {
-            // Under the lock: a tail another writer moved is re-read before anything is chained.
-            head = await this.prepare();
+            // The lock's parent must exist: the config dir is made before it is locked.
+            if (!this.handle) await this.fs.mkdir(this.options.dir);
           } catch (err) {
             this.failRound(this.queue.splice(0), 'open', err);
             continue;
           }
-          await this.writeRound(head);
-        } finally {
-          await release();
+          // Awaiting here is what groups records: whatever is appended meanwhile joins this round.
+          this.held = await this.takeLock();
+        }
+        const held = this.held;
+        let head: ChainHead;
+        try {
+          // Under the lock: a tail another writer moved is re-read before anything is chained.
+          head = await this.prepare(held);
+        } catch (err) {
+          this.failRound(this.queue.splice(0), 'open', err);
+          await this.letGo();
+          continue;
+        }
+        await this.writeRound(head, held);
+        // Kept only for a round that is due at once (a backlog: records left over, the window
+        // over), and not for long; then let go, and not retaken for a while, so other writers get
+        // their turn. Records that come in during a round's write wait out the window with the
+        // lock free, as before.
+        if (this.queue.length === 0 || !held.locked || !this.nextRoundDue()) {
+          await this.letGo();
+        } else if (performance.now() - held.since >= LOCK_HOLD_MS) {
+          await this.letGo();
+          this.lockYieldUntil = performance.now() + LOCK_YIELD_MS;
         }
       }
     } catch (err) {
       // writeRound settles every promise itself; this is a last guard against a writer bug.
       this.failRound(this.queue.splice(0), 'write', err);
     } finally {
+      // Never left held (a writer bug above): released without waiting, as `running` must be
+      // cleared in the same turn the loop saw an empty queue.
+      if (this.held) void this.letGo();
       this.running = false;
     }
+  }
+
+  /** True when the group commit window since the last round is over (see {@link groupCommitWindow}). */
+  private nextRoundDue(): boolean {
+    return this.lastRoundAt + (this.options.groupCommitMs ?? 0) <= performance.now();
+  }
+
+  /** rea's lock; when it cannot be taken, the round goes ahead without it, and says so. */
+  private async takeLock(): Promise<HeldLock> {
+    const since = performance.now();
+    try {
+      return { release: await this.lock.acquire(), since, locked: true, wroteUnderIt: false };
+    } catch (err) {
+      // Busy past rea's retries (a live writer stuck holding it) or not creatable (a read-only
+      // parent): losing the records would be worse than the fork the lock prevents, which
+      // verify would report. Written unlocked, and said so.
+      this.emitFail.fire({ phase: 'lock', error: err instanceof Error ? err : new Error(String(err)), records: 0 });
+      this.logger.error(`audit: cannot take the lock beside ${this.options.dir} (${errorText(err)}); writing without it`);
+      return { release: async () => undefined, since, locked: false, wroteUnderIt: false };
+    }
+  }
+
+  /** Updates the anchor (still under the lock: it describes the file as we leave it), then releases. */
+  private async letGo(): Promise<void> {
+    const held = this.held;
+    this.held = undefined;
+    await this.writeAnchor();
+    await held?.release();
+  }
+
+  private async writeAnchor(): Promise<void> {
+    const due = this.anchorDue;
+    this.anchorDue = undefined;
+    if (due) await this.anchor.record(due.size, due.hash, due.lines);
   }
 
   /**
@@ -338,8 +426,8 @@ export class AuditLog extends Disposable {
    */
   private async groupCommitWindow(): Promise<void> {
     const windowMs = this.options.groupCommitMs ?? 0;
-    if (windowMs <= 0) return;
-    const wait = this.lastRoundAt + windowMs - performance.now();
+    if (windowMs <= 0 && this.lockYieldUntil <= performance.now()) return;
+    const wait = Math.max(this.lastRoundAt + windowMs, this.lockYieldUntil) - performance.now();
     if (wait > 0) await new Promise<void>((resolve) => setTimeout(resolve, wait));
   }
 
@@ -353,7 +441,7 @@ export class AuditLog extends Disposable {
   }
 
   /** Takes what fits in one round from the queue, chains it and writes it in one go. */
-  private async writeRound(head: ChainHead): Promise<void> {
+  private async writeRound(head: ChainHead, held: HeldLock): Promise<void> {
     const handle = this.handle;
     if (!handle) {
       this.failRound(this.queue.splice(0), 'write', new Error('audit file is not open'));
@@ -414,8 +502,9 @@ export class AuditLog extends Disposable {
       this.counters.records += written.length;
       this.last = prev;
       if (this.anchor.lines !== null) this.anchor.lines += written.length + (head.leading ? 1 : 0);
-      // Still under the lock: the anchor describes the file exactly as this write left it.
-      if (durable) await this.anchor.record(this.size, prev);
+      // Written when the lock is let go (letGo): the file exactly as the last fsynced write left it.
+      if (durable) this.anchorDue = { size: this.size, hash: prev, lines: this.anchor.lines };
+      held.wroteUnderIt = held.locked;
       if (head.markers.length > 0) this.afterMarkers(head, written);
       // The head now continues from what we wrote.
       this.head = { leading: '', markers: [], prevHash: prev };
@@ -446,9 +535,12 @@ export class AuditLog extends Disposable {
 
   // ---- the file ---------------------------------------------------------------------------
 
-  /** Makes sure the file is open and the chain head known; rotates when due. */
-  private async prepare(): Promise<ChainHead> {
-    if (!this.handle || this.needsResync || !this.head || !(await this.stillOurs())) {
+  /**
+   * Makes sure the file is open and the chain head known; rotates when due. The path is not
+   * checked again in a round that follows our own write under the same hold of the lock.
+   */
+  private async prepare(held: HeldLock): Promise<ChainHead> {
+    if (!this.handle || this.needsResync || !this.head || !(held.wroteUnderIt || (await this.stillOurs()))) {
       this.head = await this.attach();
       this.needsResync = false;
     }
@@ -483,6 +575,8 @@ export class AuditLog extends Disposable {
 
   /** (Re)opens the file and decides where the chain continues (SPEC §8.2, improved). */
   private async attach(): Promise<ChainHead> {
+    // An anchor still due describes the file we are leaving; it goes first.
+    await this.writeAnchor();
     const old = this.handle;
     this.handle = undefined;
     if (old) await old.close().catch(() => undefined);
@@ -582,6 +676,7 @@ export class AuditLog extends Disposable {
   private async rotate(prevHash: string): Promise<void> {
     const now = new Date(this.clock.now());
     const rotatedAt = now.toISOString();
+    await this.writeAnchor();
     const target = await freeRotatedPath(this.fs, this.options.dir, now);
     const handle = this.handle;
     this.handle = undefined;

@@ -26,7 +26,8 @@ export interface AuditLogOptions {
   /** Injectable for tests. Default fs/promises. */
   fs?: AuditFileSystem;
   /**
-   * The cross-process lock taken around each group write (one per write, not per record).
+   * The cross-process lock taken around each group write (one per write, not per record; rounds
+   * due at once, under a backlog, share one).
    * Default: rea's `proper-lockfile` lock on `dir` (see {@link directoryLock}).
    */
   lock?: AuditLock;

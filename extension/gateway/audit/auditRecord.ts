@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { AutonomyLevel } from '../../config/policySchema';
 import type { CallStatus, Tier } from '../chain/callContext';
 import { canonicalJson } from './canonicalJson';
@@ -96,9 +96,13 @@ export function hashRecordBody(body: Readonly<Record<string, unknown>>): string 
   return sha256Hex(canonicalJson(body));
 }
 
+// One-shot hashing (Node >= 20.12) skips the Hash object a createHash chain builds per record;
+// older runtimes keep the chain.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 /** sha256 hex of a UTF-8 string. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return oneShotHash ? oneShotHash('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** True for a 64-character lower-case hex string. */

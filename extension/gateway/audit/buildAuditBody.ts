@@ -1,6 +1,6 @@
 import { MAX_RECORD_BYTES, type AuditInput } from './auditRecord';
 import { AuditRecordError } from './auditRecordError';
-import { canonicalMembers, joinMembers } from './canonicalJson';
+import { canonicalMembers } from './canonicalJson';
 import { jsonEqual } from './jsonEqual';
 
 // The check every record passes before it is queued. Apart from auditLog.ts because it is a
@@ -56,7 +56,8 @@ export function buildAuditBody(input: AuditInput, timestamp: string, sessionId: 
   if (body.error !== undefined && typeof body.error !== 'string') throw new AuditRecordError('audit record refused: error must be a string');
 
   const members = canonicalMembers(body); // throws CanonicalJsonError for BigInt, Date, toJSON, lone surrogates, cycles…
-  const text = joinMembers(members);
+  // In key order already (canonicalMembers): joined as they come, not sorted again.
+  const text = `{${[...members.values()].join(',')}}`;
   if (Buffer.byteLength(text, 'utf8') > MAX_RECORD_BYTES) {
     throw new AuditRecordError(`audit record refused: ${Buffer.byteLength(text, 'utf8')} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
   }

@@ -52,7 +52,8 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * The members of a plain object's canonical JSON (`"key":value`, by key), so that a caller adding
+ * The members of a plain object's canonical JSON (`"key":value`, by key; the map iterates in key
+ * order, so joining its values in order is the object's canonical JSON), so that a caller adding
  * a few keys (the hash chain's `prev_hash` and `hash`) does not walk the rest again:
  * `joinMembers(canonicalMembers(o))` is `canonicalJson(o)`, and setting a member to
  * `"k":canonicalJson(v)` is the same as setting `o.k = v` first. Refuses what canonicalJson refuses.

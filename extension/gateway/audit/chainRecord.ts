@@ -1,4 +1,4 @@
-import { sha256Hex, type AuditRecord } from './auditRecord';
+import { isHashString, sha256Hex, type AuditRecord } from './auditRecord';
 import { AuditRecordError } from './auditRecordError';
 import { membersOf, type AuditBody } from './buildAuditBody';
 import { canonicalJson, canonicalMembers, joinMembers } from './canonicalJson';
@@ -10,22 +10,61 @@ import { jsonEqual } from './jsonEqual';
 /**
  * Adds prev_hash and hash; the line is checked to parse back to exactly the record.
  *
- * The body is serialised once, member by member (at append, by buildAuditBody): the hashed text (body + prev_hash) and the
- * line (+ hash) are the same members joined, which is what canonicalJson of those objects
- * writes. The line's self-check re-serialises what it parses back, so a difference would refuse
- * the record, never write it.
+ * The body is serialised once, member by member (at append, by buildAuditBody): the hashed text
+ * (body + prev_hash) and the line (+ hash) are those members with one or two more spliced in at
+ * their sorted places, which is what canonicalJson of those objects writes. The line's
+ * self-check parses it back and compares it with the record, so a difference would refuse the
+ * record, never write it. It does not re-serialise the parse: the members are canonicalJson's
+ * own output and the two spliced in are hex strings, so the text is canonical by construction
+ * (chainRecord.test.ts checks it against canonicalJson); that walk was a third of a record's cost.
  */
 export function chainRecord(body: AuditBody, prevHash: string): { record: AuditRecord; line: string } {
-  const unhashed = { ...body, prev_hash: prevHash };
-  // A body from buildAuditBody was serialised there, member by member: copied, not walked again.
-  const known = membersOf(body);
-  const members = known ? new Map(known) : canonicalMembers(body);
+  // A body from buildAuditBody was serialised there, member by member (in key order): reused, not walked again.
+  const members = membersOf(body) ?? canonicalMembers(body);
+  if (!isHashString(prevHash) || members.has('prev_hash') || members.has('hash')) return chainRecordSlowly(body, prevHash);
+  const prevMember = `"prev_hash":"${prevHash}"`;
+  const hash = sha256Hex(spliced(members, prevMember, undefined));
+  const line = spliced(members, prevMember, `"hash":"${hash}"`);
+  const record = { ...body, prev_hash: prevHash, hash } as unknown as AuditRecord;
+  // The round-trip self-check (SPEC §13.3 "Defect T"), on the exact text about to be written.
+  if (line.includes('\n') || !jsonEqual(JSON.parse(line), record)) {
+    throw new AuditRecordError('serialised line does not parse back to the record');
+  }
+  return { record, line };
+}
+
+/**
+ * The canonical object of `members` (in key order, as canonicalMembers makes them) with the
+ * `prev_hash` member and, when given, the `hash` member added at their places in key order.
+ */
+function spliced(members: ReadonlyMap<string, string>, prevMember: string, hashMember: string | undefined): string {
+  let out = '{';
+  let pendingHash = hashMember;
+  let pendingPrev: string | undefined = prevMember;
+  for (const [key, text] of members) {
+    if (pendingHash !== undefined && key > 'hash') {
+      out += (out.length > 1 ? ',' : '') + pendingHash;
+      pendingHash = undefined;
+    }
+    if (pendingPrev !== undefined && key > 'prev_hash') {
+      out += (out.length > 1 ? ',' : '') + pendingPrev;
+      pendingPrev = undefined;
+    }
+    out += (out.length > 1 ? ',' : '') + text;
+  }
+  if (pendingHash !== undefined) out += (out.length > 1 ? ',' : '') + pendingHash;
+  if (pendingPrev !== undefined) out += (out.length > 1 ? ',' : '') + pendingPrev;
+  return out + '}';
+}
+
+/** The general step, for a body that already carries prev_hash or hash (none the writer builds). */
+function chainRecordSlowly(body: AuditBody, prevHash: string): { record: AuditRecord; line: string } {
+  const members = new Map(membersOf(body) ?? canonicalMembers(body));
   members.set('prev_hash', `"prev_hash":${canonicalJson(prevHash)}`);
   const hash = sha256Hex(joinMembers(members));
-  const record = { ...unhashed, hash } as unknown as AuditRecord;
+  const record = { ...body, prev_hash: prevHash, hash } as unknown as AuditRecord;
   members.set('hash', `"hash":${canonicalJson(hash)}`);
   const line = joinMembers(members);
-  // The round-trip self-check (SPEC §13.3 "Defect T"), on the exact text about to be written.
   const back: unknown = JSON.parse(line);
   if (line.includes('\n') || canonicalJson(back) !== line || !jsonEqual(back, record)) {
     throw new AuditRecordError('serialised line does not parse back to the record');

@@ -60,9 +60,12 @@ export class TailAnchorTracker {
     return verdict.cut;
   }
 
-  /** Records what this write left in `audit.anchor`; a failure is logged once and costs only cut-tail detection. */
-  async record(size: number, hash: string): Promise<void> {
-    this.expected = { size, lines: this.lines, hash };
+  /**
+   * Records what a write left in `audit.anchor` (`lines`: the count after that write, when it is
+   * recorded later); a failure is logged once and costs only cut-tail detection.
+   */
+  async record(size: number, hash: string, lines: number | null = this.lines): Promise<void> {
+    this.expected = { size, lines, hash };
     try {
       await this.writer.write({ file: AUDIT_FILE_NAME, ...this.expected, updated_at: new Date(this.clock.now()).toISOString() });
       this.failed = false;

@@ -7,6 +7,8 @@ import { ManualClock } from '../../../extension/common/clock';
 import { setListenerErrorHandler } from '../../../extension/common/event';
 import { nullLogger } from '../../../extension/common/logger';
 import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from '../../../extension/gateway/audit/auditFileSystem';
+import { directoryLock, type AuditLock } from '../../../extension/gateway/audit/auditLock';
+import { readAnchor } from '../../../extension/gateway/audit/auditAnchor';
 import { AuditLog, AuditRecordError, type AuditChainBreak, type AuditFailure } from '../../../extension/gateway/audit/auditLog';
 import { GENESIS_HASH, type AuditRecord } from '../../../extension/gateway/audit/auditRecord';
 import { canonicalJson } from '../../../extension/gateway/audit/canonicalJson';
@@ -252,6 +254,44 @@ describe('AuditLog', () => {
     assert.equal(verified.ok, true);
     assert.equal(verified.records, 600);
     assert.equal(verified.lastHash, records[599]!.hash);
+  });
+
+  it('a backlog\'s rounds share one hold of rea\'s lock (no path stat between them); it is let go when the queue empties, with the anchor written', async () => {
+    const { fs: ifs } = instrumentedFs();
+    let pathStats = 0;
+    const counted: AuditFileSystem = { ...ifs, stat: (p) => (pathStats++, ifs.stat(p)) };
+    const real = directoryLock(dir, nullLogger);
+    let acquired = 0;
+    let held = false;
+    const lock: AuditLock = {
+      async acquire() {
+        const release = await real.acquire();
+        acquired++;
+        held = true;
+        return async () => {
+          held = false;
+          await release();
+        };
+      },
+    };
+    const log = await open({ fs: counted, lock });
+    const [acquiredBefore, statsBefore, writesBefore] = [acquired, pathStats, log.stats.writes];
+    // More than one round takes (1024 records at most): the rounds after the first are due at once.
+    const pending: Array<Promise<AuditRecord>> = [];
+    for (let i = 0; i < 3000; i++) pending.push(log.append({ tool_name: `call-${i}`, server_name: 'srv', metadata: { i } }));
+    const records = await Promise.all(pending);
+    await log.flush();
+    const writes = log.stats.writes - writesBefore;
+    assert.ok(writes >= 3, `${writes} rounds`);
+    assert.ok(acquired - acquiredBefore < writes, `${acquired - acquiredBefore} lock cycles for ${writes} rounds`);
+    assert.ok(pathStats - statsBefore < writes, `${pathStats - statsBefore} path stats for ${writes} rounds`);
+    assert.equal(held, false, 'let go once the queue is empty');
+    const anchor = await readAnchor(dir);
+    assert.ok(anchor && !(anchor instanceof Error));
+    assert.equal(anchor.hash, records[2999]!.hash, 'the anchor names the last record written under the hold');
+    assert.equal(anchor.size, (await fs.stat(log.file)).size);
+    await log.close();
+    assert.equal((await verifyAuditFile(log.file)).records, 3000);
   });
 
   it('reopening continues the chain from the tail and reads a bounded number of bytes, whatever the file size', async () => {

@@ -22,6 +22,11 @@ const bodies: Array<Record<string, unknown>> = [
     metadata: { z: [1, { b: null, a: true }], a: -0, 'key with space': 'v', skipped: undefined },
   },
   {},
+  // Keys on both sides of where hash and prev_hash are spliced in, and right at the boundaries.
+  { h: 1, hasg: 2, hash_: 3, hashes: 4, prev: 5, prev_hasg: 6, prev_hash_: 7, 'prev_hash\u0000': 8, A: 9, '\u{1F600}': 10 },
+  { zz: [{}], a: 'x' },
+  { hash_: 'only between' },
+  { prev_hash0: 'only after' },
 ];
 
 describe('chainRecord', () => {
