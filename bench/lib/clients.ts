@@ -11,9 +11,10 @@ import type { BenchProject } from './project';
 
 /**
  * The ways a client reaches the echo server in section 1: directly, through the gateway on stdio
- * or HTTP, and through the do-nothing proxy of each transport (the floor: bench/fixtures/*Floor.mjs).
+ * or HTTP, and through the do-nothing proxy of each transport (the floor: bench/fixtures/*Floor.mjs);
+ * on stdio also through a do-nothing proxy built on the SDK's `Server` and `Client` (sdkProxy.mjs).
  */
-export type Mode = 'direct' | 'floorStdio' | 'stdio' | 'floorHttp' | 'http';
+export type Mode = 'direct' | 'floorStdio' | 'sdkStdio' | 'stdio' | 'floorHttp' | 'http';
 
 /** A connected MCP client plus what the bench needs to address tools and clean up. */
 export interface Endpoint {
@@ -158,6 +159,16 @@ export async function openStdioFloor(project: BenchProject, script = 'test/fixtu
   return { mode: 'floorStdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
 }
 
+/** A do-nothing proxy on the SDK's own `Server` and `Client`: what the two protocol engines cost without governance. */
+export async function openSdkProxy(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  const proxy = path.join(repoRoot, 'bench/fixtures/sdkProxy.mjs');
+  const transport = new StdioClientTransport({ command: process.execPath, args: [proxy, path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
+  const watch = new StderrWatch(transport.stderr as NodeJS.ReadableStream | null);
+  const client = newClient();
+  await client.connect(transport);
+  return { mode: 'sdkStdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
+}
+
 /** The HTTP floor: node:http keep-alive, one JSON body per POST, no auth, sessions or governance. */
 export async function openHttpFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
   const floor = path.join(repoRoot, 'bench/fixtures/httpFloor.mjs');
@@ -188,6 +199,8 @@ export function open(mode: Mode, project: BenchProject): Promise<Endpoint> {
       return openDirect(project);
     case 'floorStdio':
       return openStdioFloor(project);
+    case 'sdkStdio':
+      return openSdkProxy(project);
     case 'stdio':
       return openStdioGateway(project);
     case 'floorHttp':

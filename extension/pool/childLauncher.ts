@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
+import { LaunchedChild } from './launchedChild';
 import { spawnGate } from './spawnGate';
 import type { Launch } from '../platform/resolveCommand';
 
@@ -28,6 +28,16 @@ import type { Launch } from '../platform/resolveCommand';
  * longer be reported, so the supervisor respawns them), and the next spawn starts a new
  * launcher; after {@link MAX_LAUNCHER_LOSSES} losses, or when one cannot be started or stops
  * answering, children are spawned in process again (through spawnGate), never waited on forever.
+ * A pid that arrives after its spawn was given up (the launcher's exit was handled before the
+ * 'spawned' it wrote, or the reply deadline passed) is killed at once: nobody will claim it.
+ *
+ * One window stays open: a launcher SIGKILLed between a fork and the write of its 'spawned'
+ * (the tick after the exec returns, microseconds) leaves a child the gateway never heard of.
+ * Its stdio ends were the launcher's, so it reads EOF and a server that ends at EOF ends; one
+ * that does not survives. Closing this needs a mark the child carries from before its exec:
+ * PR_SET_PDEATHSIG (Node cannot set it; a wrapper such as setpriv --pdeathsig would change
+ * argv and how ENOENT/EACCES are reported) or a token in its environment that the gateway
+ * scans procfs for (a variable every server would see). Neither was worth that cost here.
  *
  * Windows keeps the in-process spawn: its stdio pipes are named pipes that Node cannot pass to
  * another process, CreateProcess copies no page tables, and `npx.cmd` resolution
@@ -124,61 +134,6 @@ export interface StartSpec {
 
 /** The launcher was lost while a spawn was under way: the caller spawns in process instead. */
 class LauncherLost extends Error {}
-
-/**
- * A child forked by the launcher: its pid and its own stdio sockets, the exit as the launcher
- * reports it. 'close' follows the exit once stdout and stderr are drained, as a ChildProcess's.
- */
-export class LaunchedChild extends EventEmitter implements StartedChild {
-  exitCode: number | null = null;
-  signalCode: NodeJS.Signals | null = null;
-  private exitSeen = false;
-  private openStreams = 2;
-  private closeEmitted = false;
-
-  constructor(
-    readonly pid: number,
-    readonly stdin: Socket,
-    readonly stdout: Socket,
-    readonly stderr: Socket,
-  ) {
-    super();
-    for (const stream of [stdout, stderr]) {
-      stream.once('close', () => {
-        this.openStreams--;
-        this.maybeClose();
-      });
-    }
-    // The child's fd 0 is a socket too: whatever it might write there is not ours to read.
-    stdin.on('error', () => undefined);
-  }
-
-  /** The launcher saw the child exit (or was lost, and the gateway killed the child's group). */
-  exited(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.exitSeen) return;
-    this.exitSeen = true;
-    this.exitCode = code;
-    this.signalCode = signal;
-    this.stdin.destroy();
-    this.maybeClose();
-  }
-
-  kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
-    if (this.exitSeen) return false;
-    try {
-      process.kill(this.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  private maybeClose(): void {
-    if (!this.exitSeen || this.openStreams > 0 || this.closeEmitted) return;
-    this.closeEmitted = true;
-    this.emit('close', this.exitCode, this.signalCode);
-  }
-}
 
 interface PendingSpawn {
   resolve(result: StartResult): void;
@@ -302,7 +257,13 @@ export class ChildLauncher {
       return;
     }
     const pending = this.pending.get(id);
-    if (!pending) return;
+    if (!pending) {
+      // A spawn nobody waits for any more: its launcher was lost (its exit can be handled
+      // before the messages it sent first) or it timed out. Its child would be an orphan.
+      if (m.t === 'spawned' && Number.isInteger(m.pid) && (m.pid as number) > 1) killGroup(m.pid as number);
+      (handle as Socket | undefined)?.destroy();
+      return;
+    }
     if (m.t === 'spawned' && typeof m.pid === 'number') {
       pending.pid = m.pid;
     } else if (m.t === 'stdio' && (m.fd === 0 || m.fd === 1 || m.fd === 2)) {

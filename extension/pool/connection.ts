@@ -2,7 +2,6 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { AnySchema, SchemaOutput } from '@modelcontextprotocol/sdk/server/zod-compat.js';
 import {
-  CallToolResultSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool,
@@ -15,6 +14,7 @@ import type { ServerConfig } from '../config/registrySchema';
 import type { DownstreamState, DownstreamView, ExitInfo } from '../protocol/model';
 import { CircuitBreaker } from './breaker';
 import { CallStats } from './callStats';
+import { callToolResultSchema } from './callToolResultSchema';
 import { CHILD_CLIENT_CAPABILITIES } from './childClientCapabilities';
 import { ChildProcessTransport, type ChildExit } from './childTransport';
 import type { ConnectionDeps } from './connectionDeps';
@@ -24,6 +24,7 @@ import { sendRequest, type RequestHost } from './connectionRequests';
 import { bound, describeExit, errorText } from './connectionText';
 import { createConnectionTransport, describeStartFailure } from './connectionTransport';
 import { DownstreamError } from './downstreamError';
+import { LazySchemaValidator } from './lazySchemaValidator';
 import { ReadyWaiters } from './readyWaiters';
 import { RemoteSignIn } from './remoteSignIn';
 import { RingBuffer } from './ringBuffer';
@@ -92,6 +93,8 @@ export class DownstreamConnection extends Disposable {
   /** Pending publish of the call counters (see STATS_PUBLISH_MS). */
   private readonly statsTimer = this.register(new MutableDisposable<IDisposable>());
   private nextRetryAt: number | null = null;
+  /** A publish of the view is queued for the end of this burst of changes (fireChange). */
+  private changeQueued = false;
   private readonly waiters: ReadyWaiters;
   private _tools: Tool[] = [];
   private lastListed: readonly Tool[] = [];
@@ -284,7 +287,11 @@ export class DownstreamConnection extends Disposable {
       return;
     }
 
-    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, { capabilities: CHILD_CLIENT_CAPABILITIES });
+    const client = new Client(this.deps.clientInfo ?? { name: 'gatehouse', version: '0.1.0' }, {
+      capabilities: CHILD_CLIENT_CAPABILITIES,
+      // Not an Ajv per (re)spawn: the gateway never has this Client validate (lazySchemaValidator.ts).
+      jsonSchemaValidator: new LazySchemaValidator(),
+    });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       this.log('info', 'server says its tool list changed; listing again');
       void this.refreshTools(client);
@@ -453,7 +460,7 @@ export class DownstreamConnection extends Disposable {
   /** Proxies one tool call (see the class comment for the rules). */
   async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
     return (await this.request(
-      { method: 'tools/call', params: { name: tool, arguments: args }, schema: CallToolResultSchema, label: `'${tool}'` },
+      { method: 'tools/call', params: { name: tool, arguments: args }, schema: callToolResultSchema, label: `'${tool}'` },
       options,
     )) as CallToolResult;
   }
@@ -569,7 +576,16 @@ export class DownstreamConnection extends Disposable {
   private fireChange(): void {
     // This view carries the counters too: a pending counters-only publish is redundant.
     this.statsTimer.value = undefined;
-    this._onDidChange.fire();
+    // One publish per burst of changes: a crash is `crashed` then `backoff` in one call, and
+    // each publish is a view (redacted), a store revision and every subscriber's work (state
+    // file, tree, webview); the superseded one was never seen by anyone. Nothing reads the
+    // view synchronously after a change: the pool and the store take it from the event.
+    if (this.changeQueued) return;
+    this.changeQueued = true;
+    queueMicrotask(() => {
+      this.changeQueued = false;
+      this._onDidChange.fire();
+    });
   }
 
   /** The call counters changed: publish them with the next change, or within STATS_PUBLISH_MS. */

@@ -10,6 +10,9 @@ import { descendantsOf, listProcesses, type ProcessTableSeam } from '../platform
 /** `serve.children.<owner pid>.json`: one file per gateway process, beside the state file. */
 const RECORD_FILE = /^serve\.children\.(\d+)\.json$/;
 
+/** How long a removal-only change may wait for a write of its own (see {@link ChildRecordFile}). */
+export const REMOVAL_DELAY_MS = 1000;
+
 /** The record file's name for the process `pid`. */
 export function childRecordFileName(pid: number): string {
   return `serve.children.${pid}.json`;
@@ -26,7 +29,14 @@ interface ChildRecord {
  * Keeps `<dir>/serve.children.<pid>.json` (0600) listing this process's live child process
  * groups with their start times, so that the next start can reap what a gateway that died
  * without running any code left behind (issue 13.11; the watchdog covers the same case while
- * it can). Written on every change, atomically, one write at a time; removed on a clean stop.
+ * it can). Written atomically, one write at a time; removed on a clean stop.
+ *
+ * A new child is written at once (changes that arrive while a write is under way share the next
+ * one). A child that is gone is only dropped from the file with the next addition or within
+ * {@link REMOVAL_DELAY_MS}: an entry for a dead child is harmless (the reaper skips a pid with
+ * another start time, and POSIX never hands out a pid that still names a group, so a gone
+ * leader's pgid reaches its leftovers or nobody), and a crash-looping server otherwise cost two
+ * writes per respawn, one of them for a child that lived a few milliseconds.
  */
 export class ChildRecordFile {
   private readonly file: string;
@@ -34,30 +44,82 @@ export class ChildRecordFile {
   private unsubscribe: (() => void) | undefined;
   private writing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The newest list not yet handed to a write, if any. */
+  private wanted: GuardedChild[] | undefined;
+  /** A write is queued behind `writing` and will take `wanted` when it starts. */
+  private queued = false;
+  /** `pid:start time` of every child in the file as last written. */
+  private written = new Set<string>();
+  private removalTimer: NodeJS.Timeout | undefined;
+  private onError: (err: Error) => void = () => undefined;
+  /** Writes done (tests, diagnostics). */
+  writes = 0;
 
   constructor(
     private readonly dir: string,
     private readonly guard: ChildGuard = childGuard,
     private readonly pid = process.pid,
+    private readonly removalDelayMs = REMOVAL_DELAY_MS,
   ) {
     this.file = path.join(dir, childRecordFileName(pid));
   }
 
   /** Subscribes and writes the current list (when there is one). Failures go to `onError`. */
   async start(onError: (err: Error) => void = () => undefined): Promise<void> {
+    this.onError = onError;
     this.ownerStart = await processStartTime(this.pid);
     if (this.ownerStart === null || this.stopped) return; // no start time: nothing could be reaped safely
-    const schedule = (children: GuardedChild[]) => {
-      this.writing = this.writing.then(() => (this.stopped ? undefined : this.write(children).catch(onError)));
-    };
-    this.unsubscribe = this.guard.onDidChange(schedule);
-    if (this.guard.list().length) schedule(this.guard.list());
+    this.unsubscribe = this.guard.onDidChange((children) => this.changed(children));
+    if (this.guard.list().length) this.changed(this.guard.list());
     await this.writing;
+  }
+
+  /** Resolves once every write asked for so far is done (tests). */
+  async idle(): Promise<void> {
+    await this.writing;
+  }
+
+  private changed(children: GuardedChild[]): void {
+    if (this.stopped) return;
+    this.wanted = children;
+    if (children.some((c) => !this.written.has(key(c)))) {
+      this.flush();
+      return;
+    }
+    // Only removals: they ride on the next addition's write, or go out after the delay.
+    this.removalTimer ??= setTimeout(() => {
+      this.removalTimer = undefined;
+      this.flush();
+    }, this.removalDelayMs);
+    this.removalTimer.unref();
+  }
+
+  private flush(): void {
+    clearTimeout(this.removalTimer);
+    this.removalTimer = undefined;
+    if (this.queued) return;
+    this.queued = true;
+    this.writing = this.writing.then(async () => {
+      this.queued = false;
+      const children = this.wanted;
+      this.wanted = undefined;
+      if (!children || this.stopped) return;
+      const keys = new Set(children.map(key));
+      if (keys.size === this.written.size && [...keys].every((k) => this.written.has(k))) return;
+      try {
+        await this.write(children);
+        this.written = keys;
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    });
   }
 
   /** Stops recording and removes the file (our children are being stopped by their owner). */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.removalTimer);
+    this.removalTimer = undefined;
     this.unsubscribe?.();
     await this.writing;
     await unlink(this.file).catch(() => undefined);
@@ -75,7 +137,12 @@ export class ChildRecordFile {
       await unlink(tmp).catch(() => undefined);
       throw err;
     });
+    this.writes++;
   }
+}
+
+function key(child: GuardedChild): string {
+  return `${child.pid}:${child.startTime}`;
 }
 
 /** What {@link reapOrphans} did. */

@@ -197,6 +197,20 @@ describe('when a process dies', { skip: process.platform === 'win32' }, () => {
     assert.ok(l.pid !== undefined && l.pid !== first, 'a new launcher');
   });
 
+  test('a child reported after its spawn was given up (launcher lost or timed out first) is killed, not orphaned', async () => {
+    // The launcher's exit can be handled here before the 'spawned' it wrote just before dying:
+    // the spawn is rejected (lost) first, and the pid arrives for nobody. That message is
+    // delivered by hand: the race itself cannot be timed from a test.
+    const l = launcher();
+    const stray = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { detached: true, stdio: 'ignore' });
+    stray.unref();
+    const pid = stray.pid as number;
+    leftovers.add(pid);
+    await until('the stray runs', () => running(pid));
+    (l as unknown as { onMessage(message: unknown, handle: unknown): void }).onMessage({ t: 'spawned', id: 4242, pid }, undefined);
+    await until('the unclaimed child gone', () => !running(pid));
+  });
+
   test(`after ${MAX_LAUNCHER_LOSSES} lost launchers, children are spawned in process (never a hang)`, { skip: !linux }, async () => {
     const l = launcher();
     for (let i = 0; i < MAX_LAUNCHER_LOSSES; i++) {

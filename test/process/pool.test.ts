@@ -151,6 +151,26 @@ describe('pool over real children', () => {
     await pool.stop();
   });
 
+  test('a crash is published once, as backoff with its cause (the superseded crashed view is not), and the last view is exact', async () => {
+    const tune = tunables({ backoff: { initial_ms: 20, multiplier: 2, max_ms: 100, jitter: 0 } as never });
+    const pool = track(startPool([stdioServer('broken', 'crashOnStart.mjs')], tune));
+    const seen: Array<{ state: string; restarts: number; last_error: string | null }> = [];
+    const sub = pool.onDidChangeDownstream((v) => seen.push({ state: v.state, restarts: v.restarts, last_error: v.last_error }));
+    try {
+      await until('gave up', () => pool.connection('broken')?.state === 'gave_up', 10_000);
+      await until('the last view published', () => seen.at(-1)?.state === 'gave_up');
+      const backoffs = seen.filter((v) => v.state === 'backoff');
+      assert.equal(backoffs.length, 4, JSON.stringify(seen.map((v) => v.state)));
+      for (const v of backoffs) assert.match(v.last_error ?? '', /exited with code 3 during startup/);
+      // crashed then backoff in one call used to be two publishes (two views, two store revisions).
+      assert.deepEqual(seen.filter((v) => v.state === 'crashed'), [], JSON.stringify(seen.map((v) => v.state)));
+      assert.deepEqual(seen.at(-1), pool.snapshot().map((v) => ({ state: v.state, restarts: v.restarts, last_error: v.last_error }))[0]);
+    } finally {
+      sub.dispose();
+      await pool.stop();
+    }
+  });
+
   test('no process survives shutdown, grandchildren included', async () => {
     const dir = tempDir();
     const pidFile = path.join(dir, 'grandchild.pid');

@@ -6,7 +6,7 @@
  * redacted and scanned the same wherever it runs.
  */
 import { redactString, scanInjectionString, type CompiledPatterns } from './engine';
-import { PHASE_INJECT, PHASE_REDACT, packedCount, packStrings, transferables, unpackString, type FromWorker, type InjectHits, type ToWorker } from './protocol';
+import { PHASE_INJECT, PHASE_REDACT, SPARE_MIN_BYTES, packedCount, packStrings, transferables, unpackString, type FromWorker, type InjectHits, type ToWorker } from './protocol';
 
 /** Called before each step so a watchdog can tell where a stuck job is (the worker's progress cell). */
 export type Mark = (id: number, phase: number, pattern: number) => void;
@@ -29,14 +29,14 @@ export interface Redacted {
 
 /** Runs one job; returns the reply and the buffers to transfer with it. */
 export function runJob(message: JobMessage, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
-  switch (message.type) {
-    case 'redact':
-      return redact(message, patterns, mark);
-    case 'inject':
-      return inject(message, mark);
-    case 'redactInject':
-      return redactInject(message, patterns, mark);
+  const done = message.type === 'redact' ? redact(message, patterns, mark) : message.type === 'inject' ? inject(message, mark) : redactInject(message, patterns, mark);
+  // Every string has been read: a large input buffer goes back for the next pack (SparePacks).
+  const input = message.packed.bytes.buffer as ArrayBuffer;
+  if (input.byteLength >= SPARE_MIN_BYTES) {
+    done.reply.input = input;
+    done.transfer.push(input);
   }
+  return done;
 }
 
 /** The strings of a pack. */

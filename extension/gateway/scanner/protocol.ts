@@ -19,14 +19,15 @@ export interface PackedStrings {
  * are several times faster on long strings than `TextEncoder#encodeInto`, and give the same
  * bytes. The buffer is not pooled (it is transferred) and not zeroed (every byte is written).
  */
-export function packStrings(strings: readonly string[]): PackedStrings {
+export function packStrings(strings: readonly string[], spare?: SparePacks): PackedStrings {
   const offsets = new Uint32Array(strings.length + 1);
   let total = 0;
   for (let i = 0; i < strings.length; i++) {
     total += Buffer.byteLength(strings[i]!, 'utf8');
     offsets[i + 1] = total;
   }
-  const bytes = Buffer.allocUnsafeSlow(total);
+  const reused = spare?.take(total);
+  const bytes = reused ? Buffer.from(reused, 0, total) : Buffer.allocUnsafeSlow(total);
   for (let i = 0; i < strings.length; i++) {
     const s = strings[i]!;
     const at = offsets[i]!;
@@ -34,6 +35,35 @@ export function packStrings(strings: readonly string[]): PackedStrings {
     else bytes.set(Buffer.from(s, 'utf8'), at);
   }
   return { bytes, offsets };
+}
+
+/** Packs at least this large go back and forth between the threads instead of being dropped. */
+export const SPARE_MIN_BYTES = 64 * 1024;
+/** Larger buffers are not kept (a rare huge result must not pin its size). */
+const SPARE_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The buffer of a large pack, back from the worker with its reply (`FromWorker.input`), kept
+ * for the next large pack. Packing a 256 KiB result into a fresh buffer cost the main thread
+ * more in first touches of new memory (page faults, on a VM) than the copy itself; a buffer
+ * that comes back costs neither side an allocation. One is kept, the largest.
+ */
+export class SparePacks {
+  private spare: ArrayBuffer | undefined;
+
+  /** A kept buffer of at least `bytes`, now owned by the caller, or undefined. */
+  take(bytes: number): ArrayBuffer | undefined {
+    const spare = this.spare;
+    if (bytes < SPARE_MIN_BYTES || spare === undefined || spare.byteLength < bytes) return undefined;
+    this.spare = undefined;
+    return spare;
+  }
+
+  /** Offers a buffer nobody uses any more (a job's input, returned with its reply). */
+  give(buffer: ArrayBuffer | undefined): void {
+    if (buffer === undefined || buffer.byteLength < SPARE_MIN_BYTES || buffer.byteLength > SPARE_MAX_BYTES) return;
+    if (this.spare === undefined || this.spare.byteLength < buffer.byteLength) this.spare = buffer;
+  }
 }
 
 /** Reads string `i` of a pack. */
@@ -91,12 +121,16 @@ export interface InjectHits {
   base64: string[];
 }
 
+/**
+ * Replies to jobs carry `input`: the buffer of the job's pack, handed back (transferred) when it
+ * is at least {@link SPARE_MIN_BYTES}, for {@link SparePacks}.
+ */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'patternError'; name: string; reason: string }
   /** `indices[k]` is the string that became `packed[k]`, redacted by `names[k]`. */
-  | { type: 'redacted'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][] }
-  | { type: 'injected'; id: number; items: InjectHits[] }
+  | { type: 'redacted'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; input?: ArrayBuffer }
+  | { type: 'injected'; id: number; items: InjectHits[]; input?: ArrayBuffer }
   /** Both halves of a `redactInject` job: the redaction as `redacted`, the hits of the redacted strings. */
-  | { type: 'redactedInjected'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; hits: InjectHits }
+  | { type: 'redactedInjected'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; hits: InjectHits; input?: ArrayBuffer }
   | { type: 'failed'; id: number; message: string };

@@ -43,7 +43,7 @@ import { compilePatterns, type CompiledPatterns } from './engine';
 import { asCollected, findPhrasesByItem, redactStrings, redactThenFindPhrases, type JobStrings } from './jobs';
 import { allLinearTime } from './linearTime';
 import { BASE64_TOKEN, SECRET_PATTERNS, vetUserPatterns, type PatternSpec, type UserPatternInput } from './patterns';
-import { packStrings, transferables, type PackedStrings, type ToWorker } from './protocol';
+import { packStrings, SparePacks, transferables, type PackedStrings, type ToWorker } from './protocol';
 import {
   applyRedaction,
   clean,
@@ -138,6 +138,8 @@ export class Scanner implements IDisposable {
   private userSpecs: PatternSpec[] = [];
   private disposed = false;
   private readonly runner: WorkerRunner;
+  /** A large pack's buffer, back from the worker, for the next large pack. */
+  private readonly spare = new SparePacks();
 
   /** Scan jobs run so far: inline on the calling thread, or in the worker (the bench reports the split). */
   readonly split = { inline: 0, worker: 0 };
@@ -208,7 +210,7 @@ export class Scanner implements IDisposable {
     if (collected.strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
     const inline = this.runInline(collected.strings, (strings, patterns) => redactStrings(strings, patterns));
     if (inline) return inline.kind === 'ok' ? applyRedaction(value, collected, inline.reply, options) : failedRedaction(value, collected, inline, options);
-    const packed = packStrings(collected.strings);
+    const packed = packStrings(collected.strings, this.spare);
     const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
     if (outcome.kind !== 'ok') return failedRedaction(value, collected, outcome, options);
     return applyRedaction(value, collected, outcome.reply, options);
@@ -240,7 +242,7 @@ export class Scanner implements IDisposable {
     const inline = this.runInline(strings, (all, patterns) => redactThenFindPhrases(all, patterns));
     if (inline?.kind === 'ok') return { redaction: applyRedaction(value, collected, inline.reply, walk), injection: verdictOf(inline.reply.hits, options.tier) };
     if (inline) return { redaction: failedRedaction(value, collected, inline, walk) };
-    const packed = packStrings(strings);
+    const packed = packStrings(strings, this.spare);
     const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed }), []);
     if (outcome.kind === 'timeout' && outcome.timeout.kind === 'injection') {
       const redaction = await this.redact(value, walk);
@@ -279,7 +281,7 @@ export class Scanner implements IDisposable {
     const inline = this.runInline(strings, (all) => findPhrasesByItem(all, owners, values.length));
     if (inline?.kind === 'ok') return values.map((_, i) => verdictOf(inline.reply[i] ?? { literal: [], base64: [] }, options.tier));
     if (inline) return values.map(() => failedInjection(inline));
-    const packed = packStrings(strings);
+    const packed = packStrings(strings, this.spare);
     const items = Uint32Array.from(owners);
     const outcome = await this.run<InjectReply>(
       'injection',
@@ -307,7 +309,10 @@ export class Scanner implements IDisposable {
     const refused = this.runner.refusal();
     if (refused !== undefined) return Promise.resolve({ kind: 'failed', message: refused });
     this.split.worker++;
-    return this.runner.submit<R>(kind, bytes, build, [...transferables(packed), ...extraTransfer]);
+    return this.runner.submit<R>(kind, bytes, build, [...transferables(packed), ...extraTransfer]).then((outcome) => {
+      if (outcome.kind === 'ok') this.spare.give(outcome.reply.input);
+      return outcome;
+    });
   }
 
   /**

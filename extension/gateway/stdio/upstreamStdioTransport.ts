@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { parseUpstreamMessage } from './upstreamMessage';
@@ -6,6 +7,18 @@ import { parseUpstreamMessage } from './upstreamMessage';
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 const SENT: Promise<void> = Promise.resolve();
+
+/**
+ * Messages of at least this many characters are written as bytes from a reused buffer. A string
+ * write makes Node flatten the `text + '\n'` pair into a new string and encode it into a new
+ * native buffer on every call; at 256 KiB and more, touching that much fresh memory costs the
+ * main thread more than the encoding itself (page faults on a VM), where rewriting a buffer
+ * kept from the previous large message costs almost nothing. Small messages stay strings: one
+ * `write` of a short string is the cheapest there is.
+ */
+export const LARGE_MESSAGE_CHARS = 64 * 1024;
+/** Buffers larger than this are not kept for reuse (a rare huge result must not pin its size). */
+const KEEP_MAX_BYTES = 8 * 1024 * 1024;
 
 /**
  * The MCP server transport of `gatehouse serve` (and `gatehouse bridge`) on stdio: the SDK's
@@ -36,12 +49,22 @@ export class UpstreamStdioTransport implements Transport {
   private closed = false;
   /** Resolves at stdout's next 'drain', while a write is waiting for one. */
   private drained: Promise<void> | undefined;
+  /** A buffer a large message was written from, free again (its write completed). */
+  private spare: Buffer | undefined;
+  /**
+   * Whether a written buffer may be reused once its write callback ran: true for a socket (a
+   * pipe or a TTY), whose callback runs once the kernel has the bytes. Other streams (a
+   * PassThrough, a file stream) may still hold the very buffer after calling back.
+   */
+  private readonly reusable: boolean;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
     private readonly stdout: NodeJS.WritableStream = process.stdout,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-  ) {}
+  ) {
+    this.reusable = stdout instanceof Socket;
+  }
 
   start(): Promise<void> {
     if (this.started) return Promise.reject(new Error('UpstreamStdioTransport already started'));
@@ -54,7 +77,8 @@ export class UpstreamStdioTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('Not connected'));
-    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return SENT;
+    const text = JSON.stringify(message);
+    if (text.length < LARGE_MESSAGE_CHARS ? this.stdout.write(`${text}\n`) : this.writeLarge(text)) return SENT;
     // Every send that finds the pipe full waits for the same 'drain': one listener, not one per message.
     this.drained ??= new Promise<void>((resolve) => {
       const done = (): void => {
@@ -67,6 +91,26 @@ export class UpstreamStdioTransport implements Transport {
       this.stdout.once('close', done);
     });
     return this.drained;
+  }
+
+  /**
+   * Writes `text` and a newline as UTF-8 bytes, into the spare buffer when it is large enough.
+   * The stream holds the buffer until the write completes; only then is it offered for reuse
+   * (a failed write does not return it), and only to a socket (see {@link reusable}).
+   */
+  private writeLarge(text: string): boolean {
+    const size = Buffer.byteLength(text, 'utf8') + 1;
+    let buffer = this.spare;
+    this.spare = undefined;
+    if (buffer === undefined || buffer.length < size) buffer = Buffer.allocUnsafeSlow(size);
+    const line = buffer.subarray(0, size);
+    line.write(text, 0, 'utf8');
+    line[size - 1] = 0x0a;
+    if (!this.reusable || buffer.length > KEEP_MAX_BYTES) return this.stdout.write(line);
+    const lent = buffer;
+    return this.stdout.write(line, (err) => {
+      if (!err && (this.spare === undefined || this.spare.length < lent.length)) this.spare = lent;
+    });
   }
 
   close(): Promise<void> {

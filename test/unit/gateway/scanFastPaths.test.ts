@@ -4,7 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PHRASE_PATTERNS, decodeBase64, findPhrases, findPhrasesInUnified, normaliseForInjection, scanInjectionString, unifyForInjection } from '../../../extension/gateway/scanner/engine';
+import {
+  PHRASE_PATTERNS,
+  PHRASE_REGEX_MIN_CHARS,
+  PIECE_CHARS,
+  decodeBase64,
+  findPhrases,
+  findPhrasesInUnified,
+  mayHoldWhitespace,
+  normaliseForInjection,
+  scanInjectionString,
+  tokenMayHoldWhitespace,
+  unifyForInjection,
+} from '../../../extension/gateway/scanner/engine';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
@@ -106,6 +118,58 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       hits += want.size;
     }
     assert.ok(hits > 1000, `the random texts hold phrases (${hits} found)`);
+  });
+
+  it('short texts (substring search, under PHRASE_REGEX_MIN_CHARS) and texts just over it (phrase regexes) find the same phrases', () => {
+    const next = seeded(22);
+    const found = { below: 0, above: 0 };
+    for (let round = 0; round < 6000; round++) {
+      // A phrase (or part of one) with a few pieces around it: unified lengths from 0 to about twice the bound.
+      let text = '';
+      for (let k = Math.floor(next() * 4); k > 0; k--) text += PIECES[Math.floor(next() * PIECES.length)];
+      const phrase = disguise(INJECTION_PHRASES[Math.floor(next() * INJECTION_PHRASES.length)]!, next);
+      text += next() < 0.8 ? phrase : phrase.slice(0, Math.floor(next() * phrase.length));
+      for (let k = Math.floor(next() * 4); k > 0; k--) text += PIECES[Math.floor(next() * PIECES.length)];
+      const unified = unifyForInjection(text);
+      const want = new Set<string>();
+      findPhrases(normaliseForInjection(text), want);
+      const got = new Set<string>();
+      findPhrasesInUnified(unified, got);
+      // The regexes alone, on either side of the bound, agree too (the path short texts no longer take).
+      const byRegex = PHRASE_PATTERNS.filter(({ re }) => re.test(unified)).map(({ phrase }) => phrase);
+      assert.deepEqual([...got].sort(), [...want].sort(), JSON.stringify(text));
+      assert.deepEqual(byRegex.sort(), [...want].sort(), JSON.stringify(text));
+      if (want.size > 0) found[unified.length < PHRASE_REGEX_MIN_CHARS ? 'below' : 'above']++;
+    }
+    assert.ok(found.below > 300 && found.above > 300, `phrases found on both sides of the bound (${JSON.stringify(found)})`);
+  });
+
+  it('probes a long base64 token piece by piece exactly as the whole decoded token, across piece boundaries', () => {
+    const next = seeded(23);
+    const quantum = (bytes: number[]): string => Buffer.from(bytes).toString('base64');
+    const filler = (n: number): string => 'xxxx'.repeat(Math.ceil(n / 4)).slice(0, n); // decodes to C7 1C 71: no whitespace, no sequence
+    let yes = 0;
+    for (let round = 0; round < 120; round++) {
+      const pieces = 1 + Math.floor(next() * 3);
+      const length = PIECE_CHARS * pieces + Math.floor(next() * 12) - 6;
+      let token = filler(Math.max(PIECE_CHARS + 1, length));
+      const r = next();
+      // Plant, near a piece boundary or anywhere: a space, a 2-byte sequence split across the
+      // boundary (lead byte last in one piece, continuation first in the next), or a lone lead byte.
+      const at = (next() < 0.7 ? PIECE_CHARS * (1 + Math.floor(next() * pieces)) : Math.floor(next() * token.length)) - 4 * Math.floor(next() * 2);
+      const spot = Math.max(0, Math.min(token.length - 8, at - (at % 4)));
+      const plant = r < 0.25 ? quantum([0x71, 0x20, 0x71]) : r < 0.5 ? quantum([0x71, 0x71, 0xc3]) + quantum([0xa9, 0x71, 0x71]) : r < 0.75 ? quantum([0x71, 0x71, 0xc3]) + quantum([0x71, 0x71, 0x71]) : '';
+      token = token.slice(0, spot) + plant + token.slice(spot + plant.length);
+      if (next() < 0.3) token += next() < 0.5 ? '=' : '==';
+      const want = mayHoldWhitespace(Buffer.from(token, 'base64'));
+      assert.equal(tokenMayHoldWhitespace(token), want, `round ${round}: ${token.length} characters, plant at ${spot}`);
+      if (want) yes++;
+    }
+    assert.ok(yes > 30 && yes < 100, `both answers occur (${yes} of 120 may hold whitespace)`);
+    // And through the whole scan: a phrase hidden at the end of a long token is still found.
+    const hidden = Buffer.from(`${'q'.repeat(3 * PIECE_CHARS)} ignore previous instructions`).toString('base64');
+    assert.deepEqual(fastScan(`text ${hidden} text`), referenceScan(`text ${hidden} text`));
+    assert.deepEqual(fastScan(`text ${hidden} text`).base64, ['ignore previous instructions']);
   });
 
   it('scanInjectionString (literal and base64 halves) equals the reference on random texts', () => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { startTimeOf } from '../../../extension/pool/processStartTime';
-import { reapOrphans } from '../../../extension/state/childRecords';
+import type { ChildGuard, GuardedChild } from '../../../extension/pool/childGuard';
+import { ChildRecordFile, childRecordFileName, reapOrphans } from '../../../extension/state/childRecords';
 import { tempDir } from '../../helpers/fixtures';
+import { until } from '../../helpers/poll';
 
 /** A process table: pid → start time; absent pids have no process. */
 function table(entries: Record<number, string>) {
@@ -77,5 +79,73 @@ describe('startTimeOf', () => {
     const rest = ['S', ...Array.from({ length: 18 }, (_, i) => String(i + 4)), '123456', '99'].join(' ');
     assert.equal(startTimeOf(`4242 (evil) 1 2 (x) ${rest}`), '123456');
     assert.equal(startTimeOf('garbage'), null);
+  });
+});
+
+/** The two things a ChildRecordFile asks of the guard, driven by hand. */
+class HandGuard {
+  private children: GuardedChild[] = [];
+  private listener: ((children: GuardedChild[]) => void) | undefined;
+  add(pid: number): void {
+    this.children = [...this.children, { pid, startTime: String(1000 + pid) }];
+    this.listener?.(this.list());
+  }
+  remove(pid: number): void {
+    this.children = this.children.filter((c) => c.pid !== pid);
+    this.listener?.(this.list());
+  }
+  list(): GuardedChild[] {
+    return [...this.children];
+  }
+  onDidChange(listener: (children: GuardedChild[]) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = undefined);
+  }
+}
+
+describe('ChildRecordFile', () => {
+  const recorded = (dir: string): number[] =>
+    (JSON.parse(readFileSync(path.join(dir, childRecordFileName(process.pid)), 'utf8')) as { children: Array<{ pid: number }> }).children.map((c) => c.pid);
+
+  test('an addition is written at once; a removal waits for the next addition (a crash loop costs one write per respawn, not two)', async () => {
+    const dir = tempDir('gatehouse-records-');
+    const guard = new HandGuard();
+    // A removal delay no test outlives: removals can only go out with an addition here.
+    const file = new ChildRecordFile(dir, guard as unknown as ChildGuard, process.pid, 3_600_000);
+    await file.start();
+    guard.add(101);
+    await file.idle();
+    assert.deepEqual(recorded(dir), [101]);
+    assert.equal(file.writes, 1);
+    for (let pid = 102; pid < 112; pid++) {
+      guard.remove(pid - 1); // the previous child of a crash loop died …
+      await file.idle();
+      guard.add(pid); // … and its successor started
+      await file.idle();
+      assert.deepEqual(recorded(dir), [pid], 'the file lists exactly the live child after each addition');
+    }
+    assert.equal(file.writes, 11, 'one write per child started, none for the deaths');
+    guard.remove(111);
+    await file.idle();
+    assert.deepEqual(recorded(dir), [111], 'a dead entry may linger (the reaper skips it), until the delay or an addition');
+    await file.stop();
+    assert.ok(!existsSync(path.join(dir, childRecordFileName(process.pid))), 'removed on a clean stop');
+  });
+
+  test('removals alone go out after the delay; changes during a write share the next one', async () => {
+    const dir = tempDir('gatehouse-records-');
+    const guard = new HandGuard();
+    const file = new ChildRecordFile(dir, guard as unknown as ChildGuard, process.pid, 20);
+    await file.start();
+    for (let pid = 201; pid <= 210; pid++) guard.add(pid); // ten additions in one turn
+    await file.idle();
+    assert.deepEqual(recorded(dir), [201, 202, 203, 204, 205, 206, 207, 208, 209, 210]);
+    assert.ok(file.writes <= 2, `${file.writes} writes for ten additions in one turn`);
+    const before = file.writes;
+    for (let pid = 201; pid <= 209; pid++) guard.remove(pid);
+    await until('the removals written', () => file.writes > before && recorded(dir).length === 1);
+    assert.deepEqual(recorded(dir), [210]);
+    assert.equal(file.writes, before + 1);
+    await file.stop();
   });
 });

@@ -3,7 +3,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { UpstreamStdioTransport } from '../../../../extension/gateway/stdio/upstreamStdioTransport';
+import { spawn } from 'node:child_process';
+import { LARGE_MESSAGE_CHARS, UpstreamStdioTransport } from '../../../../extension/gateway/stdio/upstreamStdioTransport';
 import { until } from '../../../helpers/poll';
 
 /** A transport on fresh pipes, recording what it reports. */
@@ -150,5 +151,73 @@ describe('UpstreamStdioTransport', () => {
     assert.equal(answers[1]!.result.content![0]!.text, 'a:-');
     assert.equal(answers[2]!.result.content![0]!.text, 'b:p');
     await server.close();
+  });
+
+  it('writes large messages as bytes from a buffer reused only after its write completed, over a real pipe', async () => {
+    // A child that copies its stdin to its stdout: the transport writes into a real pipe (a socket).
+    const child = spawn(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    const stdin = new PassThrough();
+    const pipe = child.stdin;
+    const chunks: unknown[] = [];
+    const write = pipe.write.bind(pipe) as (...args: unknown[]) => boolean;
+    (pipe as unknown as { write: (...args: unknown[]) => boolean }).write = (chunk: unknown, ...rest: unknown[]) => {
+      chunks.push(chunk);
+      return write(chunk, ...rest);
+    };
+    const transport = new UpstreamStdioTransport(stdin, pipe);
+    await transport.start();
+    try {
+      const texts = ['x', 'é€😀 grüße', '\ud800 lone surrogate \n "quoted"', 'ascii only'];
+      const messages: JSONRPCMessage[] = [];
+      for (let i = 0; i < 16; i++) {
+        const small = i % 4 === 3;
+        const body = small ? `small ${i}` : texts[i % texts.length]!.repeat(Math.ceil((LARGE_MESSAGE_CHARS + i * 9000) / texts[i % texts.length]!.length));
+        messages.push({ jsonrpc: '2.0', id: i, result: { content: [{ type: 'text', text: body.replace('\\ud800', '\ud800') }] } });
+      }
+      // All at once: later messages are encoded while earlier ones still sit in the pipe.
+      await Promise.all(messages.map((m) => transport.send(m)));
+      // And one by one: each large write completes before the next one reuses its buffer.
+      for (const m of messages) await transport.send(m);
+      const expected = messages.map((m) => JSON.stringify(m));
+      await until('every line copied back', () => out.split('\n').length > 2 * messages.length);
+      assert.deepEqual(out.split('\n').slice(0, -1), [...expected, ...expected]);
+      // Large messages went as bytes, small ones as strings; sequential large writes shared one buffer.
+      const large = chunks.filter((c): c is Buffer => Buffer.isBuffer(c));
+      assert.equal(large.length, 24);
+      assert.ok(chunks.filter((c) => typeof c === 'string').every((c) => (c as string).length < LARGE_MESSAGE_CHARS));
+      const sequential = large.slice(12);
+      assert.ok(sequential.slice(1).some((c) => c.buffer === sequential[0]!.buffer), 'a buffer was reused');
+    } finally {
+      await transport.close();
+      child.stdin.end();
+      await new Promise((r) => child.once('close', r));
+    }
+  });
+
+  it('never reuses a buffer written to a stream that is not a socket (it may still hold it)', async () => {
+    // A stream that calls back at once and keeps the very chunks it was given, unread.
+    const held: Buffer[] = [];
+    const stdout = new Writable({
+      highWaterMark: 64 * 1024 * 1024,
+      write(chunk: Buffer, _encoding, callback) {
+        held.push(chunk);
+        callback();
+      },
+    });
+    const transport = new UpstreamStdioTransport(new PassThrough(), stdout);
+    await transport.start();
+    const big = (c: string): JSONRPCMessage => ({ jsonrpc: '2.0', id: c, result: { text: c.repeat(LARGE_MESSAGE_CHARS) } });
+    for (const c of ['a', 'b', 'c']) {
+      await transport.send(big(c));
+      await new Promise((r) => setImmediate(r)); // the write's callback has run
+    }
+    assert.deepEqual(
+      held.map((chunk) => chunk.toString('utf8')),
+      ['a', 'b', 'c'].map((c) => `${JSON.stringify(big(c))}\n`),
+    );
+    await transport.close();
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * CPU time the gateway (or the stdio floor) process spends per LARGE echo result, per thread,
+ * read from /proc around a run (as cpuPerCall.ts does for small calls): the main thread, the
+ * scanner worker and V8's helpers separately, so a change to the large-result path is measured
+ * as work, not as wall time on a loaded machine. Linux only.
+ *
+ * `node --import tsx bench/tools/bigCpuPerCall.ts [calls] [bytes,bytes] [modes]` (defaults: 40
+ * calls of 256 KiB and of 1 MiB, `stdio`); `CPU_PROF_DIR=/tmp/p` also writes a V8 CPU profile of
+ * the gateway; `GATEHOUSE_CLI=path/cli.js` measures another build. Needs `GATEHOUSE_BENCH_ROOT`.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { cliPath } from '../lib/build';
+import { call, open, textOf, type Endpoint, type Mode } from '../lib/clients';
+import { sequential } from '../lib/load';
+import { benchPolicy, fixture, makeProject } from '../lib/project';
+
+function cpuMs(pid: number, task = ''): number {
+  const fields = readFileSync(`/proc/${pid}${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+}
+
+/** CPU ms per thread id (the main thread's id is the pid). */
+function threadsMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, cpuMs(pid, `/task/${tid}`));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Per-call CPU of the main thread, of the busiest other thread (the scanner worker: every
+ * thread of Node is named `node`, so it is told apart by its work) and of all the rest (V8's
+ * GC and compiler helpers, libuv's pool).
+ */
+function split(pid: number, before: Map<string, number>, after: Map<string, number>, calls: number): Array<[string, number]> {
+  const deltas = [...after].map(([tid, ms]) => [tid, (ms - (before.get(tid) ?? 0)) / calls] as const);
+  const main = deltas.find(([tid]) => tid === String(pid))?.[1] ?? 0;
+  const others = deltas.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
+  const rest = others.slice(1).reduce((n, [, ms]) => n + ms, 0);
+  return [
+    ['main', main],
+    ['worker', others[0]?.[1] ?? 0],
+    ['helpers', rest],
+  ];
+}
+
+const calls = Number(process.argv[2] ?? 40);
+const sizes = (process.argv[3] ?? `${256 * 1024},${1024 * 1024}`).split(',').map(Number);
+const modes = (process.argv[4] ?? 'stdio').split(',') as Mode[];
+
+async function serveStdio(folder: string, profileDir: string | undefined): Promise<Endpoint> {
+  const cli = process.env.GATEHOUSE_CLI ?? cliPath;
+  const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, 'serve'];
+  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: folder, stderr: 'ignore' });
+  const client = new Client({ name: 'cpu', version: '1' });
+  await client.connect(transport);
+  return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: () => '', overruns: () => ({}) as never, close: () => client.close() };
+}
+
+async function main(): Promise<void> {
+  for (const mode of modes) {
+    const project = makeProject(`bigcpu-${mode}`, [{ name: 'echo', script: fixture('echo.mjs') }], benchPolicy());
+    const endpoint = mode === 'stdio' ? await serveStdio(project.folder, process.env.CPU_PROF_DIR) : await open(mode, project);
+    const tool = endpoint.tool('big');
+    for (const bytes of sizes) {
+      const one = async () => {
+        const r = await call(endpoint.client, tool, { bytes });
+        return !r.isError && textOf(r).length === bytes ? undefined : `unexpected answer ${textOf(r).slice(0, 200)}`;
+      };
+      await sequential(5, one);
+      const before = threadsMs(endpoint.pid);
+      const run = await sequential(calls, one);
+      const after = threadsMs(endpoint.pid);
+      const sorted = [...run.latencies].sort((a, b) => a - b);
+      const per = split(endpoint.pid, before, after, calls);
+      const total = per.reduce((n, [, ms]) => n + ms, 0);
+      console.log(
+        `${mode.padEnd(10)} ${String(bytes).padStart(8)} B  p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms  ` +
+          `CPU/call ${total.toFixed(2)} ms: ${per.map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(' · ')}  failures ${run.failures}`,
+      );
+    }
+    await endpoint.close();
+  }
+}
+
+void main();
