@@ -11,6 +11,14 @@ const TRUNCATED_SUFFIX = '…[truncated]';
 /** Metadata keys the record carries as fields of their own, not inside `metadata`. */
 const LIFTED_KEYS: ReadonlySet<string> = new Set(['autonomy_level', 'redacted_fields']);
 
+/** Where the audit layer hands its records: an {@link AuditLog}, or part of one. */
+export type AuditSink = Pick<AuditLog, 'append'> & Partial<Pick<AuditLog, 'appendLater' | 'backlog'>>;
+
+/** Whether the sink can build a record after the answer went out. */
+function defers(audit: AuditSink): audit is AuditSink & Pick<AuditLog, 'appendLater'> {
+  return audit.appendLater !== undefined;
+}
+
 /** Options of {@link auditLayer} and {@link auditRefusal}. */
 export interface AuditLayerOptions {
   /**
@@ -62,7 +70,9 @@ export interface AuditLayerOptions {
  * A record refused as not serialisable is retried once without its metadata, so the call is
  * still on the record.
  */
-export function auditLayer(audit: Pick<AuditLog, 'append'> & Partial<Pick<AuditLog, 'appendLater' | 'backlog'>>, options: AuditLayerOptions): Middleware {
+export function auditLayer(audit: AuditSink, options: AuditLayerOptions): Middleware {
+  const inline = inlineRedactor(options.redactInline);
+  const now = options.now ?? performance.now.bind(performance);
   return async (ctx, next) => {
     try {
       await next();
@@ -76,7 +86,7 @@ export function auditLayer(audit: Pick<AuditLog, 'append'> & Partial<Pick<AuditL
     if (typeof ctx.error === 'string') ctx.error = await redact(ctx.error, options);
     // Back-pressure: while the log is far behind, the call waits for its own record.
     const wait = options.awaitWrite === true || (audit.backlog ?? 0) > AUDIT_BACKLOG_LIMIT;
-    if (wait || !audit.appendLater) {
+    if (wait || !defers(audit)) {
       const written = appendRecord(audit, auditInputFromContext(ctx, options));
       if (wait) await written;
       return;
@@ -85,14 +95,14 @@ export function auditLayer(audit: Pick<AuditLog, 'append'> & Partial<Pick<AuditL
     // body serialised): the log builds it after this turn, in call order, from the context as
     // it stands now — nothing writes to a context once its chain has returned.
     // The clock and the policy's level as they are when the call ends, not when it is built.
-    const end = (options.now ?? performance.now.bind(performance))();
+    const end = now();
     let level: string | undefined;
     try {
       level = options.autonomyLevel();
     } catch {
       level = undefined;
     }
-    appendDeferred(audit as Pick<AuditLog, 'append' | 'appendLater'>, ctx, { ...options, now: () => end, autonomyLevel: () => level });
+    appendDeferred(audit, ctx, inline, end, level);
   };
 }
 
@@ -102,11 +112,11 @@ export function auditLayer(audit: Pick<AuditLog, 'append'> & Partial<Pick<AuditL
  * call's whole context (arguments, result) alive until its group write settled — with 200
  * calls in flight that held ~200 MB more (bench section 7).
  */
-function appendDeferred(audit: Pick<AuditLog, 'append' | 'appendLater'>, ctx: CallContext, options: AuditLayerOptions): void {
+function appendDeferred(audit: Pick<AuditLog, 'append' | 'appendLater'>, ctx: CallContext, inline: (text: string) => string, end: number, level: string | undefined): void {
   let source: CallContext | undefined = ctx;
   let input: AuditInput | undefined;
   const build = (): AuditInput => {
-    input = auditInputFromContext(source!, options);
+    input = inputOf(source!, inline, levelOf(source!.metadata.autonomy_level, level), end);
     source = undefined;
     return input;
   };
@@ -131,7 +141,11 @@ export async function auditRefusal(
 /** The audit input for a call, from its context (exported for the gateway's own paths). */
 export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayerOptions, 'autonomyLevel' | 'now' | 'redactInline'>): AuditInput {
   const now = options.now ?? (() => performance.now());
-  const inline = inlineRedactor(options.redactInline);
+  return inputOf(ctx, inlineRedactor(options.redactInline), autonomyOf(ctx, options.autonomyLevel), now());
+}
+
+/** The audit input for a call, its level and end time decided. */
+function inputOf(ctx: CallContext, inline: (text: string) => string, autonomy: AuditAutonomyLevel, end: number): AuditInput {
   const metadata: Record<string, unknown> = {};
   const dropped: string[] = [];
   for (const [key, value] of Object.entries(ctx.metadata)) {
@@ -150,8 +164,8 @@ export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayer
     server_name: inline(wellFormed(ctx.server_name)),
     tier: ctx.tier ?? 'write',
     status: ctx.status,
-    autonomy_level: autonomyOf(ctx, options.autonomyLevel),
-    duration_ms: Math.max(0, Math.round(now() - ctx.start_time)),
+    autonomy_level: autonomy,
+    duration_ms: Math.max(0, Math.round(end - ctx.start_time)),
     emission_source: 'proxy',
     metadata,
   };
@@ -161,9 +175,11 @@ export function auditInputFromContext(ctx: CallContext, options: Pick<AuditLayer
   return input;
 }
 
+const identity = (text: string): string => text;
+
 /** The inline redactor, failing closed: text it cannot make safe is withheld. */
 function inlineRedactor(redactInline: AuditLayerOptions['redactInline']): (text: string) => string {
-  if (!redactInline) return (text) => text;
+  if (!redactInline) return identity;
   return (text) => {
     try {
       return redactInline(text);
@@ -209,6 +225,12 @@ function autonomyOf(ctx: CallContext, fallback: () => string | undefined): Audit
   }
 }
 
+/** {@link autonomyOf} with the policy's level already read (undefined when reading it threw). */
+function levelOf(fromPolicyLayer: unknown, policyLevel: string | undefined): AuditAutonomyLevel {
+  if (isLevel(fromPolicyLayer)) return fromPolicyLayer;
+  return isLevel(policyLevel) ? policyLevel : 'unknown';
+}
+
 function isLevel(value: unknown): value is (typeof AUTONOMY_LEVELS)[number] {
   return typeof value === 'string' && (AUTONOMY_LEVELS as readonly string[]).includes(value);
 }
@@ -246,8 +268,12 @@ function capError(text: string): string {
   return wellFormed(out);
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Replaces lone surrogates (text cut by a downstream, say) so the record stays canonical. */
 function wellFormed(text: string): string {
+  // Most text has no surrogate at all: one test instead of a replace with look-behind.
+  if (!SURROGATE.test(text)) return text;
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
@@ -257,6 +283,19 @@ function wellFormed(text: string): string {
  * Values JSON cannot hold (BigInt, cycles, a throwing toJSON) are reported as not ok.
  */
 function toJsonData(value: unknown, inline: (text: string) => string): { ok: true; value: unknown } | { ok: false } {
+  // Most metadata values are primitives (`halt_decision`, `tier_source`, …): what the JSON round
+  // trip would make of them, without it. Objects, and anything JSON cannot hold, take the long way.
+  switch (typeof value) {
+    case 'string':
+      return { ok: true, value: inline(wellFormed(value)) };
+    case 'boolean':
+      return { ok: true, value };
+    case 'number':
+      // JSON writes NaN and ±Infinity as null, and -0 as 0.
+      return { ok: true, value: Number.isFinite(value) ? value + 0 : null };
+    case 'object':
+      if (value === null) return { ok: true, value: null };
+  }
   try {
     const text = JSON.stringify(value);
     if (text === undefined) return { ok: false };
@@ -278,7 +317,11 @@ function deepWellFormed(value: unknown, inline: (text: string) => string): unkno
   return value;
 }
 
-/** Defines an own data property: plain assignment of a `__proto__` key would set the prototype. */
+/**
+ * Defines an own data property: plain assignment of a `__proto__` key would set the prototype.
+ * Every other key is assigned (the targets are fresh plain objects: no setter on the way).
+ */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }

@@ -194,13 +194,23 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
   const platform = options.platform ?? process.platform;
   let cacheKey = '';
   let cached: CompiledPathPattern[] = [];
+  // The lists the patterns were last built from: a reload parses new ones, so while both are the
+  // very same arrays there is nothing to compare (no list built and serialised per call).
+  let fromPolicy: readonly string[] | undefined;
+  let fromExtra: readonly string[] | undefined;
   const patternsNow = (): CompiledPathPattern[] => {
-    const list = [...new Set([...(options.policy()?.blocked_paths ?? []), ...ALWAYS_BLOCKED_PATHS, ...(options.alwaysBlocked?.() ?? [])])];
+    const policyList = options.policy()?.blocked_paths;
+    const extra = options.alwaysBlocked?.();
+    if (cacheKey !== '' && policyList === fromPolicy && extra === fromExtra) return cached;
+    const list = [...new Set([...(policyList ?? []), ...ALWAYS_BLOCKED_PATHS, ...(extra ?? [])])];
     const key = JSON.stringify(list);
     if (key !== cacheKey) {
       cached = list.map((p) => compilePathPattern(p, { home, platform })).filter((p): p is CompiledPathPattern => p !== undefined);
       cacheKey = key;
     }
+    // Only once built: a list that failed to build fails every call again (closed), as before.
+    fromPolicy = policyList;
+    fromExtra = extra;
     return cached;
   };
 

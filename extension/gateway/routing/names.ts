@@ -17,12 +17,13 @@ export function nameRefusal(
   name: string,
   servers: readonly string[],
 ): { code: string; message: string } | undefined {
-  const valid = servers.length ? servers.join(', ') : '(none configured: add one to registry.yaml)';
+  // Only a refusal names the servers: no list is joined for the calls that pass.
+  const valid = (): string => (servers.length ? servers.join(', ') : '(none configured: add one to registry.yaml)');
   const Kind = kind === 'tool' ? 'Tool' : 'Prompt';
   if (server === undefined) {
     return {
       code: 'missing_prefix',
-      message: `${Kind} '${name}' is missing the server prefix: expected <server>__<${kind}>. Servers: ${valid}.`,
+      message: `${Kind} '${name}' is missing the server prefix: expected <server>__<${kind}>. Servers: ${valid()}.`,
     };
   }
   if (server === RESERVED_SERVER) {
@@ -30,7 +31,7 @@ export function nameRefusal(
     return { code: 'reserved_namespace', message: `'${name}' is in Gatehouse's reserved namespace; ${only}.` };
   }
   if (!servers.includes(server)) {
-    return { code: 'unknown_server', message: `Unknown server '${server}' in '${name}'. Servers: ${valid}.` };
+    return { code: 'unknown_server', message: `Unknown server '${server}' in '${name}'. Servers: ${valid()}.` };
   }
   return undefined;
 }

@@ -1,8 +1,9 @@
 /**
- * The scanner's jobs as pure synchronous functions over packed strings: the worker thread runs
- * them for large payloads and policy patterns, and the Scanner runs them inline for small
- * payloads when every pattern is proven linear-time (see {@link linearTimeProblems}). One
- * implementation for both, so a call is redacted and scanned the same wherever it runs.
+ * The scanner's jobs as pure synchronous functions: the worker thread runs them over packed
+ * strings for large payloads and policy patterns, and the Scanner runs the same functions inline,
+ * over the collected strings themselves, for small payloads when every pattern is proven
+ * linear-time (see {@link linearTimeProblems}). One implementation for both, so a call is
+ * redacted and scanned the same wherever it runs.
  */
 import { redactString, scanInjectionString, type CompiledPatterns } from './engine';
 import { PHASE_INJECT, PHASE_REDACT, SPARE_MIN_BYTES, packedCount, packStrings, transferables, unpackString, type FromWorker, type InjectHits, type ToWorker } from './protocol';
@@ -12,6 +13,19 @@ export type Mark = (id: number, phase: number, pattern: number) => void;
 
 export type JobMessage = Exclude<ToWorker, { type: 'patterns' }>;
 export type JobReply = Extract<FromWorker, { type: 'redacted' | 'injected' | 'redactedInjected' }>;
+
+/** The strings of a job: `count` of them, string `i` read by `at(i)` (from a pack, or as collected). */
+export interface JobStrings {
+  count: number;
+  at: (i: number) => string;
+}
+
+/** What a redaction changed: string `indices[k]` became `values[k]`, by the patterns `names[k]`. */
+export interface Redacted {
+  indices: number[];
+  values: string[];
+  names: string[][];
+}
 
 /** Runs one job; returns the reply and the buffers to transfer with it. */
 export function runJob(message: JobMessage, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
@@ -25,69 +39,98 @@ export function runJob(message: JobMessage, patterns: CompiledPatterns, mark: Ma
   return done;
 }
 
-function redact(message: Extract<ToWorker, { type: 'redact' }>, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
-  const { id } = message;
-  const count = packedCount(message.packed);
-  const indices: number[] = [];
-  const values: string[] = [];
-  const names: string[][] = [];
-  const onPattern = (p: number): void => mark(id, PHASE_REDACT, p);
-  for (let i = 0; i < count; i++) {
-    const hit = redactString(unpackString(message.packed, i), patterns, onPattern);
-    if (!hit) continue;
-    indices.push(i);
-    values.push(hit.value);
-    names.push(hit.names);
-  }
-  const packed = packStrings(values);
-  const idx = Uint32Array.from(indices);
-  return { reply: { type: 'redacted', id, indices: idx, packed, names }, transfer: [...transferables(packed), idx.buffer] };
+/** The strings of a pack. */
+function unpacked(packed: Extract<ToWorker, { type: 'redact' }>['packed']): JobStrings {
+  return { count: packedCount(packed), at: (i) => unpackString(packed, i) };
 }
 
-function inject(message: Extract<ToWorker, { type: 'inject' }>, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
-  const { id } = message;
-  const sets = Array.from({ length: message.itemCount }, () => ({ literal: new Set<string>(), base64: new Set<string>() }));
-  const count = packedCount(message.packed);
-  for (let i = 0; i < count; i++) {
-    const item = sets[message.items[i]!];
-    if (!item) continue;
-    mark(id, PHASE_INJECT, i);
-    scanInjectionString(unpackString(message.packed, i), item.literal, item.base64);
+/**
+ * Strings as a pack would carry them: UTF-8 turns a lone surrogate into U+FFFD, so an inline job
+ * sees (and keeps, in what it redacts) exactly the text the worker would.
+ */
+export function asCollected(strings: readonly string[]): JobStrings {
+  return { count: strings.length, at: (i) => encodable(strings[i]!) };
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function encodable(text: string): string {
+  return SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\uFFFD') : text;
+}
+
+/** Redacts every string; `onPattern(p)` before pattern `p` runs on a string. */
+export function redactStrings(strings: JobStrings, patterns: CompiledPatterns, onPattern?: (p: number) => void): Redacted {
+  const out: Redacted = { indices: [], values: [], names: [] };
+  for (let i = 0; i < strings.count; i++) {
+    const hit = redactString(strings.at(i), patterns, onPattern);
+    if (!hit) continue;
+    out.indices.push(i);
+    out.values.push(hit.value);
+    out.names.push(hit.names);
   }
-  const items: InjectHits[] = sets.map((s) => ({ literal: [...s.literal].sort(), base64: [...s.base64].sort() }));
-  return { reply: { type: 'injected', id, items }, transfer: [] };
+  return out;
+}
+
+/** The phrases of every string, by item: string `i` belongs to item `items[i]`; `onString(i)` before each. */
+export function findPhrasesByItem(strings: JobStrings, items: ArrayLike<number>, itemCount: number, onString?: (i: number) => void): InjectHits[] {
+  const sets = Array.from({ length: itemCount }, () => ({ literal: new Set<string>(), base64: new Set<string>() }));
+  for (let i = 0; i < strings.count; i++) {
+    const item = sets[items[i]!];
+    if (!item) continue;
+    onString?.(i);
+    scanInjectionString(strings.at(i), item.literal, item.base64);
+  }
+  return sets.map((s) => ({ literal: [...s.literal].sort(), base64: [...s.base64].sort() }));
 }
 
 /**
  * Redacts every string, then scans the redacted strings for injection (the same order as the
  * redaction layer then the injection layer, so the verdict is that of the text the client gets).
- * Each string is decoded once for both halves.
+ * Each string is read once for both halves.
  */
-function redactInject(message: Extract<ToWorker, { type: 'redactInject' }>, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
-  const { id } = message;
-  const count = packedCount(message.packed);
-  const texts: string[] = new Array<string>(count);
-  const indices: number[] = [];
-  const values: string[] = [];
-  const names: string[][] = [];
-  const onPattern = (p: number): void => mark(id, PHASE_REDACT, p);
-  for (let i = 0; i < count; i++) {
-    const text = unpackString(message.packed, i);
-    const hit = redactString(text, patterns, onPattern);
+export function redactThenFindPhrases(strings: JobStrings, patterns: CompiledPatterns, mark?: { onPattern: (p: number) => void; onString: (i: number) => void }): Redacted & { hits: InjectHits } {
+  const texts: string[] = new Array<string>(strings.count);
+  const out: Redacted = { indices: [], values: [], names: [] };
+  for (let i = 0; i < strings.count; i++) {
+    const text = strings.at(i);
+    const hit = redactString(text, patterns, mark?.onPattern);
     texts[i] = hit ? hit.value : text;
     if (!hit) continue;
-    indices.push(i);
-    values.push(hit.value);
-    names.push(hit.names);
+    out.indices.push(i);
+    out.values.push(hit.value);
+    out.names.push(hit.names);
   }
   const literal = new Set<string>();
   const base64 = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    mark(id, PHASE_INJECT, i);
+  for (let i = 0; i < strings.count; i++) {
+    mark?.onString(i);
     scanInjectionString(texts[i]!, literal, base64);
   }
-  const packed = packStrings(values);
-  const idx = Uint32Array.from(indices);
-  const hits: InjectHits = { literal: [...literal].sort(), base64: [...base64].sort() };
-  return { reply: { type: 'redactedInjected', id, indices: idx, packed, names, hits }, transfer: [...transferables(packed), idx.buffer] };
+  return { ...out, hits: { literal: [...literal].sort(), base64: [...base64].sort() } };
+}
+
+function redact(message: Extract<ToWorker, { type: 'redact' }>, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
+  const { id } = message;
+  const r = redactStrings(unpacked(message.packed), patterns, (p) => mark(id, PHASE_REDACT, p));
+  const packed = packStrings(r.values);
+  const idx = Uint32Array.from(r.indices);
+  return { reply: { type: 'redacted', id, indices: idx, packed, names: r.names }, transfer: [...transferables(packed), idx.buffer] };
+}
+
+function inject(message: Extract<ToWorker, { type: 'inject' }>, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
+  const { id } = message;
+  const items = findPhrasesByItem(unpacked(message.packed), message.items, message.itemCount, (i) => mark(id, PHASE_INJECT, i));
+  return { reply: { type: 'injected', id, items }, transfer: [] };
+}
+
+function redactInject(message: Extract<ToWorker, { type: 'redactInject' }>, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
+  const { id } = message;
+  const r = redactThenFindPhrases(unpacked(message.packed), patterns, {
+    onPattern: (p) => mark(id, PHASE_REDACT, p),
+    onString: (i) => mark(id, PHASE_INJECT, i),
+  });
+  const packed = packStrings(r.values);
+  const idx = Uint32Array.from(r.indices);
+  return { reply: { type: 'redactedInjected', id, indices: idx, packed, names: r.names, hits: r.hits }, transfer: [...transferables(packed), idx.buffer] };
 }

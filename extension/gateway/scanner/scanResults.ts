@@ -3,6 +3,7 @@
  * built from a worker's reply or from a failure: every failure fails closed here.
  */
 import { classifyInjection } from './engine';
+import type { Redacted } from './jobs';
 import { REDACTION_TIMED_OUT, type PatternSource } from './patterns';
 import { unpackString, type FromWorker, type InjectHits } from './protocol';
 import { pathOf, replaceStrings, type Collected, type WalkOptions } from './walk';
@@ -78,16 +79,19 @@ export type InjectReply = Extract<FromWorker, { type: 'injected' }>;
 export type RedactInjectReply = Extract<FromWorker, { type: 'redactedInjected' }>;
 export type Reply = RedactReply | InjectReply | RedactInjectReply;
 
+/** What a redaction changed: from the worker (a pack), or from an inline job (the strings themselves). */
+export type RedactionFound = Pick<RedactReply, 'indices' | 'packed' | 'names'> | Pick<Redacted, 'indices' | 'values' | 'names'>;
+
 /**
  * Builds the redacted copy from a worker reply (shared by `Scanner.redact` and the combined
  * job). Field paths are spelled with redacted keys, so a secret used as a key stays out of them.
  */
-export function applyRedaction<T>(value: T, collected: Collected, reply: Pick<RedactReply, 'indices' | 'packed' | 'names'>, options: WalkOptions): RedactResult<T> {
+export function applyRedaction<T>(value: T, collected: Collected, reply: RedactionFound, options: WalkOptions): RedactResult<T> {
   if (reply.indices.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
   const replaced = new Map<number, string>();
   const names = new Set<string>();
   for (let k = 0; k < reply.indices.length; k++) {
-    replaced.set(reply.indices[k]!, unpackString(reply.packed, k));
+    replaced.set(reply.indices[k]!, 'values' in reply ? reply.values[k]! : unpackString(reply.packed, k));
     for (const name of reply.names[k] ?? []) names.add(name);
   }
   const text = (i: number): string => replaced.get(i) ?? collected.strings[i]!;

@@ -40,7 +40,7 @@ import type { IDisposable } from '../../common/disposable';
 import type { Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
 import { compilePatterns, type CompiledPatterns } from './engine';
-import { runJob, type JobMessage } from './jobs';
+import { asCollected, findPhrasesByItem, redactStrings, redactThenFindPhrases, type JobStrings } from './jobs';
 import { allLinearTime } from './linearTime';
 import { BASE64_TOKEN, SECRET_PATTERNS, vetUserPatterns, type PatternSpec, type UserPatternInput } from './patterns';
 import { packStrings, SparePacks, transferables, type PackedStrings, type ToWorker } from './protocol';
@@ -208,6 +208,8 @@ export class Scanner implements IDisposable {
   async redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
     const collected = collectStrings(value, options);
     if (collected.strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
+    const inline = this.runInline(collected.strings, (strings, patterns) => redactStrings(strings, patterns));
+    if (inline) return inline.kind === 'ok' ? applyRedaction(value, collected, inline.reply, options) : failedRedaction(value, collected, inline, options);
     const packed = packStrings(collected.strings, this.spare);
     const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
     if (outcome.kind !== 'ok') return failedRedaction(value, collected, outcome, options);
@@ -237,6 +239,9 @@ export class Scanner implements IDisposable {
       return { redaction, injection: await this.scanInjection(redaction.value, options) };
     }
     if (strings.length === 0) return { redaction: { value, redactedFields: [], patterns: [], timedOut: false }, injection: clean() };
+    const inline = this.runInline(strings, (all, patterns) => redactThenFindPhrases(all, patterns));
+    if (inline?.kind === 'ok') return { redaction: applyRedaction(value, collected, inline.reply, walk), injection: verdictOf(inline.reply.hits, options.tier) };
+    if (inline) return { redaction: failedRedaction(value, collected, inline, walk) };
     const packed = packStrings(strings, this.spare);
     const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed }), []);
     if (outcome.kind === 'timeout' && outcome.timeout.kind === 'injection') {
@@ -273,6 +278,9 @@ export class Scanner implements IDisposable {
       }
     });
     if (strings.length === 0) return values.map(clean);
+    const inline = this.runInline(strings, (all) => findPhrasesByItem(all, owners, values.length));
+    if (inline?.kind === 'ok') return values.map((_, i) => verdictOf(inline.reply[i] ?? { literal: [], base64: [] }, options.tier));
+    if (inline) return values.map(() => failedInjection(inline));
     const packed = packStrings(strings, this.spare);
     const items = Uint32Array.from(owners);
     const outcome = await this.run<InjectReply>(
@@ -298,8 +306,6 @@ export class Scanner implements IDisposable {
     if (bytes > this.maxInputBytes) {
       return Promise.resolve({ kind: 'failed', message: `input of ${bytes} bytes exceeds the scanner limit of ${this.maxInputBytes} bytes` });
     }
-    // Small jobs never wait for the worker (nor its queue, nor its restart pause).
-    if (bytes <= this.inlineMaxBytes && this.userSpecs.length === 0) return Promise.resolve(this.runInline<R>(build(0) as JobMessage));
     const refused = this.runner.refusal();
     if (refused !== undefined) return Promise.resolve({ kind: 'failed', message: refused });
     this.split.worker++;
@@ -311,21 +317,29 @@ export class Scanner implements IDisposable {
 
   /**
    * A small job with the built-in patterns only, run here: the same code the worker runs
-   * (jobs.ts), without the round trip. Linear-time patterns on a bounded input need no budget.
+   * (jobs.ts), without the round trip — nor the packing into one buffer and back that the
+   * round trip needs, which cost more than the matching of a small call. Linear-time patterns
+   * on a bounded input need no budget. Undefined when the job is not for here: a policy pattern
+   * is set, or the strings are over {@link ScannerOptions.inlineMaxBytes} UTF-8 bytes (small
+   * jobs never wait for the worker, nor its queue, nor its restart pause), or the scanner is
+   * disposed (the worker path answers that).
    */
-  private runInline<R extends Reply>(message: JobMessage): Outcome<R> {
+  private runInline<R>(strings: readonly string[], job: (strings: JobStrings, patterns: CompiledPatterns) => R): Outcome<R> | undefined {
+    if (this.disposed || this.userSpecs.length > 0) return undefined;
+    let bytes = 0;
+    for (const s of strings) {
+      bytes += Buffer.byteLength(s, 'utf8');
+      if (bytes > this.inlineMaxBytes) return undefined;
+    }
     this.split.inline++;
     try {
       this.inlinePatterns ??= compilePatterns(SECRET_PATTERNS);
-      return { kind: 'ok', reply: runJob(message, this.inlinePatterns, noMark).reply as R };
+      return { kind: 'ok', reply: job(asCollected(strings), this.inlinePatterns) };
     } catch (err) {
       return { kind: 'failed', message: `scanner error: ${errorText(err)}` };
     }
   }
 }
-
-/** Inline jobs have no watchdog to report progress to. */
-function noMark(): void {}
 
 function positive(n: number | undefined): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined;

@@ -155,6 +155,44 @@ describe('auditLayer', () => {
     assert.equal(failures.length, 0);
   });
 
+  it('records primitive metadata exactly as the JSON round trip would (numbers, lone surrogates, redaction, __proto__), deferred or not', async () => {
+    const secret = 'ghp_' + 'A'.repeat(36);
+    const layer: Middleware = async (ctx, next) => {
+      Object.assign(ctx.metadata, { nan: NaN, inf: -Infinity, negZero: -0, n: 3.5, yes: true, none: null, cut: '\udc00 tail', token: `key ${secret}` });
+      ctx.metadata[`k ${secret}`] = 'v';
+      Object.defineProperty(ctx.metadata, '__proto__', { value: 'own', enumerable: true, writable: true, configurable: true });
+      await next();
+    };
+    const redactInline = (t: string): string => t.replaceAll(secret, '[REDACTED]');
+    const expected = {
+      nan: null,
+      inf: null,
+      negZero: 0,
+      n: 3.5,
+      yes: true,
+      none: null,
+      cut: '\ufffd tail',
+      token: 'key [REDACTED]',
+      'k [REDACTED]': 'v',
+      argument_count: 2,
+    };
+    const check = (metadata: Record<string, unknown> | undefined): void => {
+      assert.ok(metadata);
+      assert.equal(Object.getPrototypeOf(metadata), Object.prototype);
+      assert.equal(Object.getOwnPropertyDescriptor(metadata, '__proto__')?.value, 'own');
+      assert.ok(Object.is(metadata.negZero, 0));
+      const { ['__proto__']: _own, ...rest } = metadata;
+      assert.deepEqual({ ...rest }, expected);
+    };
+    const direct = fakeAudit();
+    await compose([auditLayer(direct, { autonomyLevel: () => 'L1', redactInline, awaitWrite: true }), layer, ok])(context());
+    check(direct.inputs[0]?.metadata);
+    let build: (() => AuditInput) | undefined;
+    const deferring = { ...fakeAudit(), appendLater: (b: () => AuditInput) => ((build = b), Promise.resolve({} as AuditRecord)) };
+    await compose([auditLayer(deferring, { autonomyLevel: () => 'L1', redactInline }), layer, ok])(context());
+    check(build?.().metadata);
+  });
+
   it('an unknown autonomy level is recorded as unknown, a throwing getter too', async () => {
     await compose([auditLayer(log, { ...options, autonomyLevel: () => 'L9' }), ok])(context());
     await compose([

@@ -135,6 +135,30 @@ describe('blockedPathsLayer', () => {
     await expectAllowed(r, { path: '/proj/.env' }, 'pattern removed');
   });
 
+  it('patterns are rebuilt when a reload replaces either list (or the policy goes), and only then', async () => {
+    let policy: { blocked_paths: string[] } | undefined = { blocked_paths: ['.env'] };
+    let extra: string[] = [];
+    const run = compose([blockedPathsLayer({ policy: () => policy, alwaysBlocked: () => extra, homeDir: '/home/me', platform: 'linux' }), async () => undefined]);
+    const status = async (path: string): Promise<string> => {
+      const ctx: CallContext = { tool_name: 't', server_name: 's', full_name: 's__t', arguments: { path }, session_id: 's1', status: 'allowed', start_time: 0, metadata: {} };
+      await run(ctx);
+      return ctx.status;
+    };
+    assert.equal(await status('a/.env'), 'denied');
+    assert.equal(await status('a/.env'), 'denied', 'the same lists again');
+    policy = undefined;
+    assert.equal(await status('a/.env'), 'allowed', 'no policy: only the config directories');
+    assert.equal(await status('.gatehouse/policy.yaml'), 'denied');
+    policy = { blocked_paths: ['*.pem'] };
+    assert.equal(await status('k/server.pem'), 'denied', 'a new policy');
+    extra = ['.mine/'];
+    assert.equal(await status('x/.mine/y'), 'denied', 'a new always-blocked list');
+    extra = [];
+    assert.equal(await status('x/.mine/y'), 'allowed');
+    policy = { blocked_paths: ['*.pem'] };
+    assert.equal(await status('k/server.pem'), 'denied', 'an equal policy, new arrays');
+  });
+
   it('a leading ~ means the home directory, in patterns and values', async () => {
     const r = rig(['~/.ssh/']);
     await expectDenied(r, { path: '/home/me/.ssh/id_rsa' }, 'blocked_path', 'expanded pattern');
