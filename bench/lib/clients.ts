@@ -149,24 +149,24 @@ export async function openHttpGateway(project: BenchProject, env: Record<string,
   }
 }
 
-/** The stdio floor: one process hop that parses, rewrites the prefix and re-serialises each line. */
-export async function openStdioFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
-  const floor = path.join(repoRoot, 'bench/fixtures/stdioFloor.mjs');
-  const transport = new StdioClientTransport({ command: process.execPath, args: [floor, path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
+/** A proxy fixture from bench/fixtures on stdio (`node <fixture> <server script>`), spawned by the SDK client. */
+async function openStdioProxy(mode: Mode, fixtureFile: string, script: string, cwd: string): Promise<Endpoint> {
+  const proxy = path.join(repoRoot, 'bench/fixtures', fixtureFile);
+  const transport = new StdioClientTransport({ command: process.execPath, args: [proxy, path.join(repoRoot, script)], cwd, stderr: 'pipe' });
   const watch = new StderrWatch(transport.stderr as NodeJS.ReadableStream | null);
   const client = newClient();
   await client.connect(transport);
-  return { mode: 'floorStdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
+  return { mode, client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
+}
+
+/** The stdio floor: one process hop that parses, rewrites the prefix and re-serialises each line. */
+export function openStdioFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  return openStdioProxy('floorStdio', 'stdioFloor.mjs', script, project.folder);
 }
 
 /** A do-nothing proxy on the SDK's own `Server` and `Client`: what the two protocol engines cost without governance. */
-export async function openSdkProxy(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
-  const proxy = path.join(repoRoot, 'bench/fixtures/sdkProxy.mjs');
-  const transport = new StdioClientTransport({ command: process.execPath, args: [proxy, path.join(repoRoot, script)], cwd: project.folder, stderr: 'pipe' });
-  const watch = new StderrWatch(transport.stderr as NodeJS.ReadableStream | null);
-  const client = newClient();
-  await client.connect(transport);
-  return { mode: 'sdkStdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: watch.tail, overruns: () => watch.overruns, close: () => client.close() };
+export function openSdkProxy(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  return openStdioProxy('sdkStdio', 'sdkProxy.mjs', script, project.folder);
 }
 
 /** The HTTP floor: node:http keep-alive, one JSON body per POST, no auth, sessions or governance. */

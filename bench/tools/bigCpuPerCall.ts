@@ -8,31 +8,10 @@
  * calls of 256 KiB and of 1 MiB, `stdio`); `CPU_PROF_DIR=/tmp/p` also writes a V8 CPU profile of
  * the gateway; `GATEHOUSE_CLI=path/cli.js` measures another build. Needs `GATEHOUSE_BENCH_ROOT`.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { cliPath } from '../lib/build';
-import { call, open, textOf, type Endpoint, type Mode } from '../lib/clients';
+import { call, open, textOf, type Mode } from '../lib/clients';
 import { sequential } from '../lib/load';
+import { openProfiledStdioGateway, threadsMs } from '../lib/procCpu';
 import { benchPolicy, fixture, makeProject } from '../lib/project';
-
-function cpuMs(pid: number, task = ''): number {
-  const fields = readFileSync(`/proc/${pid}${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-}
-
-/** CPU ms per thread id (the main thread's id is the pid). */
-function threadsMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      out.set(tid, cpuMs(pid, `/task/${tid}`));
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 /**
  * Per-call CPU of the main thread, of the busiest other thread (the scanner worker: every
@@ -55,19 +34,10 @@ const calls = Number(process.argv[2] ?? 40);
 const sizes = (process.argv[3] ?? `${256 * 1024},${1024 * 1024}`).split(',').map(Number);
 const modes = (process.argv[4] ?? 'stdio').split(',') as Mode[];
 
-async function serveStdio(folder: string, profileDir: string | undefined): Promise<Endpoint> {
-  const cli = process.env.GATEHOUSE_CLI ?? cliPath;
-  const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, 'serve'];
-  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: folder, stderr: 'ignore' });
-  const client = new Client({ name: 'cpu', version: '1' });
-  await client.connect(transport);
-  return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: () => '', overruns: () => ({}) as never, close: () => client.close() };
-}
-
 async function main(): Promise<void> {
   for (const mode of modes) {
     const project = makeProject(`bigcpu-${mode}`, [{ name: 'echo', script: fixture('echo.mjs') }], benchPolicy());
-    const endpoint = mode === 'stdio' ? await serveStdio(project.folder, process.env.CPU_PROF_DIR) : await open(mode, project);
+    const endpoint = mode === 'stdio' ? await openProfiledStdioGateway(project.folder, process.env.CPU_PROF_DIR) : await open(mode, project);
     const tool = endpoint.tool('big');
     for (const bytes of sizes) {
       const one = async () => {

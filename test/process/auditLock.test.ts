@@ -57,7 +57,7 @@ describe('AuditLog and rea writing one audit.jsonl at once (issue 13.8)', () => 
     const root = tempDir('gatehouse-lock-');
     const dir = path.join(root, '.rea');
     await fs.mkdir(dir);
-    // The gateway's window (governance.ts), and calls coming faster than the log writes them:
+    // A group-commit window like the gateway's (governance.ts), and calls coming faster than the log writes them:
     // its queue is never empty, so every round is due as soon as the last one is done.
     const log = await AuditLog.open({ dir, sessionId: 'gw', groupCommitMs: 10 });
     const perWriter = 10;

@@ -1,0 +1,50 @@
+/**
+ * CPU time of a process and its threads from /proc (Linux): work counted, not wall time, so the
+ * bench tools' figures hold on a loaded machine. Also the profiled `gatehouse serve` they measure.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { cliPath } from './build';
+import type { Endpoint } from './clients';
+
+/** utime + stime of a process (or of one of its threads: `task` = `/task/<tid>`), in ms. */
+export function cpuMs(pid: number, task = ''): number {
+  const fields = readFileSync(`/proc/${pid}${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+}
+
+/** CPU ms per thread id of a process (the main thread's id is the pid); threads that ended are left out. */
+export function threadsMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(tid, cpuMs(pid, `/task/${tid}`));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** A thread's name as `ps` shows it, or `?` once it has ended. */
+export function threadName(pid: number, tid: string): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return '?';
+  }
+}
+
+/**
+ * `gatehouse serve` on stdio from `GATEHOUSE_CLI` (another build) or this one, with `--cpu-prof`
+ * into `profileDir` when given (the flag is not allowed in NODE_OPTIONS).
+ */
+export async function openProfiledStdioGateway(folder: string, profileDir: string | undefined): Promise<Endpoint> {
+  const cli = process.env.GATEHOUSE_CLI ?? cliPath;
+  const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, 'serve'];
+  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: folder, stderr: 'ignore' });
+  const client = new Client({ name: 'cpu', version: '1' });
+  await client.connect(transport);
+  return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: () => '', overruns: () => ({}) as never, close: () => client.close() };
+}
