@@ -38,12 +38,15 @@ export function threadName(pid: number, tid: string): string {
 
 /**
  * `gatehouse serve` on stdio from `GATEHOUSE_CLI` (another build) or this one, with `--cpu-prof`
- * into `profileDir` when given (the flag is not allowed in NODE_OPTIONS).
+ * into `profileDir` when given (the flag is not allowed in NODE_OPTIONS), in the caller's
+ * environment (the SDK's default would drop NODE_OPTIONS and GATEHOUSE_SPAWN).
  */
 export async function openProfiledStdioGateway(folder: string, profileDir: string | undefined): Promise<Endpoint> {
   const cli = process.env.GATEHOUSE_CLI ?? cliPath;
   const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, 'serve'];
-  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: folder, stderr: 'ignore' });
+  // Our environment (NODE_OPTIONS, GATEHOUSE_SPAWN… reach the gateway), minus the tools' own settings.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== 'GATEHOUSE_CLI' && k !== 'GATEHOUSE_BENCH_ROOT')) as Record<string, string>;
+  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: folder, env, stderr: 'ignore' });
   const client = new Client({ name: 'cpu', version: '1' });
   await client.connect(transport);
   return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: () => '', overruns: () => ({}) as never, close: () => client.close() };
