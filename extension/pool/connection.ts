@@ -145,6 +145,7 @@ export class DownstreamConnection extends Disposable {
       stats: this.stats,
       callMs: () => this.callMs,
       whenReady: () => this.whenReady(this.connectMs),
+      liveClient: () => this.liveClient(),
       carrier: () => this.transport,
       lastError: () => this.lastError,
       authReason: (err) => this.signIn.reason(err),
@@ -458,11 +459,10 @@ export class DownstreamConnection extends Disposable {
   // ---------------------------------------------------------------- calls
 
   /** Proxies one tool call (see the class comment for the rules). */
-  async callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
-    return (await this.request(
-      { method: 'tools/call', params: { name: tool, arguments: args }, schema: callToolResultSchema, label: `'${tool}'` },
-      options,
-    )) as CallToolResult;
+  // Plain functions returning `sendRequest`'s promise (which never throws synchronously): an
+  // async wrapper per level cost two promises and ticks per call.
+  callTool(tool: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallToolResult> {
+    return this.request({ method: 'tools/call', params: { name: tool, arguments: args }, schema: callToolResultSchema, label: `'${tool}'` }, options) as Promise<CallToolResult>;
   }
 
   /**
@@ -471,7 +471,7 @@ export class DownstreamConnection extends Disposable {
    * a tool call: breaker, bounded wait for a respawn, call timeout, counters, and a re-send
    * after the child died only when `readOnly`.
    */
-  async request<S extends AnySchema>(req: DownstreamRequest<S>, options: CallOptions = {}): Promise<SchemaOutput<S>> {
+  request<S extends AnySchema>(req: DownstreamRequest<S>, options: CallOptions = {}): Promise<SchemaOutput<S>> {
     return sendRequest(this.requests, req, options);
   }
 
@@ -509,7 +509,8 @@ export class DownstreamConnection extends Disposable {
 
   /** Resolves with the live client, waiting (bounded) for a start or respawn under way. */
   private whenReady(timeoutMs: number): Promise<Client> {
-    if (this.client && STATES_WITH_CLIENT.has(this._state)) return Promise.resolve(this.client);
+    const live = this.liveClient();
+    if (live) return Promise.resolve(live);
     const refusal = this.refusal();
     if (refusal) return Promise.reject(refusal);
     return this.waiters.wait(
@@ -521,6 +522,11 @@ export class DownstreamConnection extends Disposable {
           this.name,
         ),
     );
+  }
+
+  /** The client when one is live now (what {@link whenReady} resolves with at once), else undefined. */
+  private liveClient(): Client | undefined {
+    return this.client && STATES_WITH_CLIENT.has(this._state) ? this.client : undefined;
   }
 
   /** Why a call cannot even wait, or undefined when waiting makes sense. */

@@ -22,6 +22,8 @@ export interface RequestHost {
   callMs(): number;
   /** The live client, waiting (bounded) for a start or respawn under way. */
   whenReady(): Promise<Client>;
+  /** The live client now, when there is one: what `whenReady` would resolve with at once. */
+  liveClient?(): Client | undefined;
   /** The transport now: another one after a failed call means the child died under it. */
   carrier(): Transport | undefined;
   /** What the connection last recorded as wrong (the crash a call died in). */
@@ -50,21 +52,26 @@ export async function sendRequest<S extends AnySchema>(host: RequestHost, req: D
   }
   let resent = false;
   for (;;) {
-    let client: Client;
-    try {
-      client = await host.whenReady();
-    } catch (err) {
-      stats.refused();
-      // A server waiting for a sign-in is not failing.
-      if (!(err instanceof DownstreamError && err.code === 'needs_auth')) breaker.recordFailure();
-      throw err;
+    // A live client is used in this turn: awaiting an already resolved `whenReady` only cost a
+    // promise and a tick per call.
+    let client = host.liveClient?.();
+    if (client === undefined) {
+      try {
+        client = await host.whenReady();
+      } catch (err) {
+        stats.refused();
+        // A server waiting for a sign-in is not failing.
+        if (!(err instanceof DownstreamError && err.code === 'needs_auth')) breaker.recordFailure();
+        throw err;
+      }
     }
     const carrier = host.carrier();
     const began = performance.now();
     stats.begin();
     host.statsChanged();
     try {
-      const result = await client.request({ method: req.method, params: { ...req.params, ...(options.meta && { _meta: options.meta }) } } as never, req.schema, {
+      const params = options.meta ? { ...req.params, _meta: options.meta } : { ...req.params };
+      const result = await client.request({ method: req.method, params } as never, req.schema, {
         timeout: host.callMs(),
         signal: options.signal,
         ...(options.onprogress ? { onprogress: options.onprogress, resetTimeoutOnProgress: true } : {}),
