@@ -13,7 +13,7 @@ import { approvalLayer } from './chain/approvalLayer';
 import { auditLayer, auditRefusal } from './chain/auditLayer';
 import { blockedPathsLayer } from './chain/blockedPathsLayer';
 import { deny, type CallContext } from './chain/callContext';
-import { forKinds, type Middleware } from './chain/chain';
+import { forKinds, gateLayer, type Middleware } from './chain/chain';
 import { circuitBreakerLayer } from './chain/circuitBreakerLayer';
 import { dispatch } from './chain/dispatch';
 import { injectionLayer, scanToolDescriptions } from './chain/injectionLayer';
@@ -259,13 +259,13 @@ export class Governance extends Disposable {
   }
 
   private withheldLayer(withheld: () => ReadonlyMap<string, string>, noun: string, code: string): Middleware {
-    return async (ctx, next) => {
+    return gateLayer((ctx) => {
       const reason = withheld().get(ctx.full_name);
       if (reason !== undefined) {
         deny(ctx, code, `${noun} '${ctx.full_name}' is withheld by Gatehouse: ${reason}. Review the server before using it.`);
-        return;
+        return false;
       }
-      await next();
-    };
+      return true;
+    });
   }
 }

@@ -2,7 +2,7 @@ import { DEFAULT_APPROVAL_TIMEOUT_S, type Policy } from '../../config/policySche
 import { matchesToolGlob } from '../../config/toolGlob';
 import type { ApprovalBroker, ApprovalOutcome } from '../approvals/approvalBroker';
 import { elicitApproval } from '../approvals/elicitApproval';
-import { deny, type Tier } from './callContext';
+import { deny, type CallContext, type Tier } from './callContext';
 import type { Middleware } from './chain';
 
 /** Longest argument summary shown to the person asked. */
@@ -41,10 +41,20 @@ export function approvalMatch(approval: NonNullable<Policy['approval']> | undefi
  */
 export function approvalLayer(options: ApprovalLayerOptions): Middleware {
   const policyFile = options.policyFile ?? 'policy.yaml';
-  return async (ctx, next) => {
-    const approval = options.policy()?.approval;
-    const matched = approvalMatch(approval, ctx.full_name, ctx.tier);
-    if (!matched) return next();
+  // Most calls need no approval: they go on in this turn, without an async frame of their own.
+  return (ctx, next) => {
+    let approval: NonNullable<Policy['approval']> | undefined;
+    let matched: string | undefined;
+    try {
+      approval = options.policy()?.approval;
+      matched = approvalMatch(approval, ctx.full_name, ctx.tier);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return matched ? ask(ctx, next, approval, matched) : next();
+  };
+
+  async function ask(ctx: CallContext, next: () => Promise<void>, approval: NonNullable<Policy['approval']> | undefined, matched: string): Promise<void> {
     const tier = ctx.tier ?? 'write';
     const timeoutS = approval?.timeout_s ?? DEFAULT_APPROVAL_TIMEOUT_S;
     const outcome = await options.broker.decide({
@@ -72,7 +82,7 @@ export function approvalLayer(options: ApprovalLayerOptions): Middleware {
     if (outcome.decision === 'allowed') return next();
     const [code, text] = denial(outcome, ctx.full_name, matched, timeoutS, policyFile);
     deny(ctx, code, text);
-  };
+  }
 }
 
 function denial(outcome: ApprovalOutcome, name: string, matched: string, timeoutS: number, policyFile: string): [string, string] {

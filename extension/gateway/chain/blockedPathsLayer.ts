@@ -44,7 +44,7 @@ import os from 'node:os';
 import { compilePathPattern, hasShellGlob, matchesParsed, mayMatch, parsePath, percentDecode, prefilterText, stripNoise, type CompiledPathPattern } from '../../config/pathMatcher';
 import type { Policy } from '../../config/policySchema';
 import { deny } from './callContext';
-import type { Middleware } from './chain';
+import { gateLayer, type Middleware } from './chain';
 
 export { normalisePath } from '../../config/pathMatcher';
 
@@ -214,7 +214,7 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
     return cached;
   };
 
-  return async (ctx, next) => {
+  return gateLayer((ctx) => {
     try {
       const patterns = patternsNow();
       const { candidates, overflow } = collectCandidates(ctx.arguments);
@@ -224,7 +224,7 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
           'arguments_too_complex',
           `The arguments of ${ctx.full_name} hold more than ${MAX_CANDIDATES} strings or ${MAX_TOTAL_CHECKED} characters to check for blocked paths; too many to check, so the call was refused.`,
         );
-        return;
+        return false;
       }
       let parsed = 0;
       let parsedUnits = 0;
@@ -236,14 +236,14 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
             'path_too_long',
             `Argument "${c.key}" is ${c.value.length} characters long, more than the ${MAX_CHECKED_LENGTH} that blocked-path checking reads; refused rather than passed unchecked. Tool: ${ctx.full_name}`,
           );
-          return;
+          return false;
         }
         if (c.mode !== 'command') {
           const hostile = c.mode === 'full' ? hostileReason(c.value) : c.value.includes('\0') ? 'contains a NUL byte' : undefined;
           if (hostile) {
             ctx.metadata.blocked_path = { argument: c.key, hostile: true };
             deny(ctx, 'hostile_path', `Argument "${c.key}" ${hostile}; refused as hostile. Tool: ${ctx.full_name}`);
-            return;
+            return false;
           }
         }
         // Most strings contain no pattern's literal text: one native scan rules them out, so a
@@ -271,7 +271,7 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
               'path_too_long',
               `Argument "${c.key}" brings the text that may name a blocked path to more than the ${MAX_PARSED_LENGTH} characters (or ${MAX_PARSED_UNITS} paths) checked precisely per call; refused rather than passed unchecked. Tool: ${ctx.full_name}`,
             );
-            return;
+            return false;
           }
           const readings = shell && unit.includes('\\') ? [unit, unit.replace(/\\/g, '')] : [unit];
           const values = readings.map((r) => parsePath(r, { decode, home, platform }));
@@ -287,13 +287,13 @@ export function blockedPathsLayer(options: BlockedPathsLayerOptions): Middleware
                 ? 'The Gatehouse/rea configuration directory is always blocked for tools.'
                 : `To allow it, remove "${hit.source}" from blocked_paths in ${policyFile}.`),
           );
-          return;
+          return false;
         }
       }
     } catch (err) {
       deny(ctx, 'blocked_paths_failed', `Gatehouse could not check the arguments of ${ctx.full_name} for blocked paths (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
-      return;
+      return false;
     }
-    await next();
-  };
+    return true;
+  });
 }

@@ -9,6 +9,26 @@ export type Middleware = (ctx: CallContext, next: () => Promise<void>) => Promis
 
 const layerKinds = new WeakMap<Middleware, ReadonlySet<CallKind>>();
 
+const STOPPED: Promise<void> = Promise.resolve();
+
+/**
+ * A layer whose work is synchronous and done before `next`: `pass` denies (and returns false) or
+ * lets the call on (true). Most gates are this shape; as a plain function rather than an async
+ * one each saves its own promise, a suspended frame and two ticks on every call. What `pass`
+ * throws is a rejection, as an async layer's throw was.
+ */
+export function gateLayer(pass: (ctx: CallContext) => boolean): Middleware {
+  return (ctx, next) => {
+    let go: boolean;
+    try {
+      go = pass(ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return go ? next() : STOPPED;
+  };
+}
+
 /**
  * Marks a layer as applying only to some kinds of request (e.g. the autonomy gate, which
  * classifies tools). Layers not marked apply to every kind. The layer itself never looks at the

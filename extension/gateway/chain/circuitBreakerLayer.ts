@@ -1,6 +1,6 @@
 import type { DownstreamPool } from '../../pool/pool';
 import { deny } from './callContext';
-import type { Middleware } from './chain';
+import { gateLayer, type Middleware } from './chain';
 
 /**
  * Refuses calls while the server's circuit is not closed, without touching the downstream.
@@ -8,7 +8,7 @@ import type { Middleware } from './chain';
  * which sees every outcome including the probe's; this layer only gates.
  */
 export function circuitBreakerLayer(pool: Pick<DownstreamPool, 'connection'>): Middleware {
-  return async (ctx, next) => {
+  return gateLayer((ctx) => {
     const breaker = pool.connection(ctx.server_name)?.breaker;
     if (breaker && !breaker.allows()) {
       const retryAt = breaker.retryAt === null ? null : new Date(breaker.retryAt).toISOString();
@@ -19,8 +19,8 @@ export function circuitBreakerLayer(pool: Pick<DownstreamPool, 'connection'>): M
         `Circuit breaker open for '${ctx.server_name}': the server is failing and calls are paused. ` +
           `State: ${breaker.state}${retryAt ? `; next probe at ${retryAt}` : ''}. Use "Gatehouse: Respawn Server" or "Reset Circuit" to act now.`,
       );
-      return;
+      return false;
     }
-    await next();
-  };
+    return true;
+  });
 }

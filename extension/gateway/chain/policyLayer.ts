@@ -1,6 +1,6 @@
 import { AUTONOMY_LEVELS, type AutonomyLevel, type Policy } from '../../config/policySchema';
 import { deny, type Tier } from './callContext';
-import type { Middleware } from './chain';
+import { gateLayer, type Middleware } from './chain';
 import { classifyTierDetailed, type TierOverrides } from './tier';
 
 /**
@@ -57,7 +57,7 @@ function isLevel(value: unknown): value is AutonomyLevel {
 export function policyLayer(options: PolicyLayerOptions): Middleware {
   const policyFile = options.policyFile ?? 'policy.yaml';
   const registryFile = options.registryFile ?? 'registry.yaml';
-  return async (ctx, next) => {
+  return gateLayer((ctx) => {
     let level: AutonomyLevel;
     let maxLevel: AutonomyLevel | undefined;
     let tier: Tier;
@@ -67,14 +67,14 @@ export function policyLayer(options: PolicyLayerOptions): Middleware {
       const configured: unknown = policy ? policy.autonomy_level : (options.defaultAutonomy ?? 'L1');
       if (!isLevel(configured)) {
         deny(ctx, 'unknown_autonomy_level', `Unknown autonomy level '${String(configured)}' in ${policyFile}; use L0, L1, L2 or L3. Tool: ${ctx.full_name}`);
-        return;
+        return false;
       }
       level = configured;
       const ceiling: unknown = policy?.max_autonomy_level;
       if (ceiling !== undefined) {
         if (!isLevel(ceiling)) {
           deny(ctx, 'unknown_autonomy_level', `Unknown max_autonomy_level '${String(ceiling)}' in ${policyFile}; use L0, L1, L2 or L3. Tool: ${ctx.full_name}`);
-          return;
+          return false;
         }
         maxLevel = ceiling;
         if (AUTONOMY_LEVELS.indexOf(level) > AUTONOMY_LEVELS.indexOf(ceiling)) {
@@ -88,7 +88,7 @@ export function policyLayer(options: PolicyLayerOptions): Middleware {
       ctx.tier = tier;
     } catch (err) {
       deny(ctx, 'policy_failed', `Gatehouse could not evaluate the policy for '${ctx.full_name}' (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
-      return;
+      return false;
     }
     if (!AUTONOMY_TIERS[level].includes(tier)) {
       const needed = minimumLevelFor(tier);
@@ -108,9 +108,9 @@ export function policyLayer(options: PolicyLayerOptions): Middleware {
         `Autonomy level ${level} does not allow ${tier}-tier tools. Tool: ${ctx.full_name} (${tier}: ${detail}). ` +
           `To allow it, set autonomy_level: ${needed} in ${policyFile}${ceilingNote}.${overrideHint}`,
       );
-      return;
+      return false;
     }
     ctx.metadata.autonomy_level = level;
-    await next();
-  };
+    return true;
+  });
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '../../common/clock';
 import type { GatewayTunables } from '../../config/policySchema';
 import { deny } from './callContext';
-import type { Middleware } from './chain';
+import { gateLayer, type Middleware } from './chain';
 import { TokenBucket } from './tokenBucket';
 
 /** One server's limit: `per_minute` refill, `burst` capacity (policy `gateway.rate_limit`). */
@@ -51,13 +51,13 @@ export function rateLimitLayer(options: RateLimitLayerOptions): Middleware {
     return bucket;
   };
 
-  return async (ctx, next) => {
+  return gateLayer((ctx) => {
     let bucket: TokenBucket | undefined;
     try {
       bucket = bucketFor(ctx.server_name);
     } catch (err) {
       deny(ctx, 'rate_limit_failed', `Gatehouse could not apply the rate limit of '${ctx.server_name}' (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
-      return;
+      return false;
     }
     if (bucket && !bucket.tryTake()) {
       const retryMs = bucket.msUntil();
@@ -73,8 +73,8 @@ export function rateLimitLayer(options: RateLimitLayerOptions): Middleware {
         `Rate limit exceeded for '${ctx.server_name}': ${bucket.perMinute} calls per minute (burst ${bucket.capacity}). ` +
           `Try again in ${Math.max(1, Math.ceil(retryMs / 1000))} s, or raise gateway.rate_limit in ${policyFile}. Tool: ${ctx.full_name}`,
       );
-      return;
+      return false;
     }
-    await next();
-  };
+    return true;
+  });
 }

@@ -1,5 +1,5 @@
 import { deny } from './callContext';
-import type { Middleware } from './chain';
+import { gateLayer, type Middleware } from './chain';
 import { classifyTierDetailed, type TierOverrides } from './tier';
 
 export interface TierLayerOptions {
@@ -13,15 +13,15 @@ export interface TierLayerOptions {
  * A failure to classify denies the call (fail closed) instead of letting it run untiered.
  */
 export function tierLayer(options: TierLayerOptions): Middleware {
-  return async (ctx, next) => {
+  return gateLayer((ctx) => {
     try {
       const c = classifyTierDetailed(ctx.server_name, ctx.tool, ctx.tool_name, options.tierOverrides(ctx.server_name));
       ctx.tier = c.tier;
       ctx.metadata.tier_source = c.source;
     } catch (err) {
       deny(ctx, 'tier_failed', `Gatehouse could not classify '${ctx.full_name}' (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
-      return;
+      return false;
     }
-    await next();
-  };
+    return true;
+  });
 }
