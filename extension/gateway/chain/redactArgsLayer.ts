@@ -1,5 +1,6 @@
 import type { Scanner } from '../scanner/scannerClient';
-import { deny } from './callContext';
+import type { RedactResult } from '../scanner/scanResults';
+import { deny, type CallContext } from './callContext';
 import type { Middleware } from './chain';
 import { recordRedaction, recordScanTimeout } from '../scanner/metadata';
 
@@ -22,41 +23,69 @@ const ARGS_PREFIX = '[1]';
  * (`redaction_timeout` / `redaction_failed`) rather than sent with unscanned arguments — or with
  * arguments replaced wholesale by the timeout marker, which a write tool would act on.
  */
-export function redactArgsLayer(scanner: Pick<Scanner, 'redact'>): Middleware {
-  return async (ctx, next) => {
+export function redactArgsLayer(scanner: Pick<Scanner, 'redact'> & Partial<Pick<Scanner, 'redactSoon'>>): Middleware {
+  // A small call's arguments are redacted inline, in this turn (Scanner.redactSoon): the layer
+  // then decides and goes on without an async frame or promise of its own. Only a job for the
+  // scanner worker is awaited. Both ways decide exactly alike (`decide`).
+  const soon = scanner.redactSoon ? scanner.redactSoon.bind(scanner) : scanner.redact.bind(scanner);
+  const failed = (ctx: CallContext, err: unknown): void =>
+    deny(ctx, 'redaction_failed', `Secret redaction of the arguments of ${ctx.full_name} failed (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
+  const later = async (ctx: CallContext, next: () => Promise<void>, pending: Promise<ArgsRedaction>): Promise<void> => {
+    let go: boolean;
     try {
-      const r = await scanner.redact([ctx.tool_name, ctx.arguments] as const);
-      if (r.timedOut || r.failed) {
-        if (r.timeout) recordScanTimeout(ctx.metadata, r.timeout);
-        deny(
-          ctx,
-          r.timedOut ? 'redaction_timeout' : 'redaction_failed',
-          r.timedOut
-            ? `Secret redaction of the arguments of ${ctx.full_name} did not finish within ${r.timeout?.budgetMs ?? '?'} ms (pattern '${r.timeout?.pattern ?? 'unknown'}'); the call was refused. Check redact.patterns in policy.yaml for a slow pattern.`
-            : `Secret redaction of the arguments of ${ctx.full_name} could not run (${r.failed}); the call was refused.`,
-        );
-        return;
-      }
-      if (r.redactedFields.length > 0) {
-        const [toolName, args] = r.value;
-        const fields = r.redactedFields.map((f) => (f.startsWith(ARGS_PREFIX) ? `arguments${f.slice(ARGS_PREFIX.length)}` : 'tool_name'));
-        ctx.arguments = args;
-        recordRedaction(ctx.metadata, fields, r.patterns);
-        if (toolName !== ctx.tool_name) {
-          ctx.tool_name = toolName;
-          ctx.full_name = `${ctx.server_name}__${toolName}`;
-          deny(
-            ctx,
-            'secret_in_tool_name',
-            `The tool name ${ctx.full_name} holds a secret; the call was refused so that the secret does not reach the server.`,
-          );
-          return;
-        }
-      }
+      go = decide(ctx, await pending);
     } catch (err) {
-      deny(ctx, 'redaction_failed', `Secret redaction of the arguments of ${ctx.full_name} failed (${err instanceof Error ? err.message : String(err)}); the call was refused.`);
+      failed(ctx, err);
       return;
     }
-    await next();
+    if (go) await next();
   };
+  return (ctx, next) => {
+    let go: boolean;
+    try {
+      const r = soon([ctx.tool_name, ctx.arguments] as const);
+      if (r instanceof Promise) return later(ctx, next, r);
+      go = decide(ctx, r);
+    } catch (err) {
+      failed(ctx, err);
+      return DONE;
+    }
+    return go ? next() : DONE;
+  };
+}
+
+type ArgsRedaction = RedactResult<readonly [string, Record<string, unknown>]>;
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** Applies the redaction of `[tool name, arguments]` to the context; false when the call is refused. */
+function decide(ctx: CallContext, r: ArgsRedaction): boolean {
+  if (r.timedOut || r.failed) {
+    if (r.timeout) recordScanTimeout(ctx.metadata, r.timeout);
+    deny(
+      ctx,
+      r.timedOut ? 'redaction_timeout' : 'redaction_failed',
+      r.timedOut
+        ? `Secret redaction of the arguments of ${ctx.full_name} did not finish within ${r.timeout?.budgetMs ?? '?'} ms (pattern '${r.timeout?.pattern ?? 'unknown'}'); the call was refused. Check redact.patterns in policy.yaml for a slow pattern.`
+        : `Secret redaction of the arguments of ${ctx.full_name} could not run (${r.failed}); the call was refused.`,
+    );
+    return false;
+  }
+  if (r.redactedFields.length > 0) {
+    const [toolName, args] = r.value;
+    const fields = r.redactedFields.map((f) => (f.startsWith(ARGS_PREFIX) ? `arguments${f.slice(ARGS_PREFIX.length)}` : 'tool_name'));
+    ctx.arguments = args;
+    recordRedaction(ctx.metadata, fields, r.patterns);
+    if (toolName !== ctx.tool_name) {
+      ctx.tool_name = toolName;
+      ctx.full_name = `${ctx.server_name}__${toolName}`;
+      deny(
+        ctx,
+        'secret_in_tool_name',
+        `The tool name ${ctx.full_name} holds a secret; the call was refused so that the secret does not reach the server.`,
+      );
+      return false;
+    }
+  }
+  return true;
 }

@@ -62,7 +62,7 @@ import {
   type ScanInjectionOptions,
   type ScanTimeout,
 } from './scanResults';
-import { collectStrings, type WalkOptions } from './walk';
+import { collectStrings, type Collected, type WalkOptions } from './walk';
 import { DEFAULT_WORKER_IDLE_STOP_MS, WorkerRunner, type JobKind } from './workerRunner';
 
 export type {
@@ -205,11 +205,29 @@ export class Scanner implements IDisposable {
    * the input is never mutated). `root` prefixes the reported paths; `mcpContent` skips binary
    * payloads and structural fields of MCP content.
    */
-  async redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
+  redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
+    try {
+      const soon = this.redactSoon(value, options);
+      return soon instanceof Promise ? soon : Promise.resolve(soon);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * {@link redact}, answered in this turn when no worker is needed (nothing to scan, or a small
+   * job run inline): then the result itself, else its promise. For the per-call layers, where an
+   * async round for an answer already known cost promises and ticks on every call.
+   */
+  redactSoon<T>(value: T, options: WalkOptions = {}): RedactResult<T> | Promise<RedactResult<T>> {
     const collected = collectStrings(value, options);
     if (collected.strings.length === 0) return { value, redactedFields: [], patterns: [], timedOut: false };
     const inline = this.runInline(collected.strings, (strings, patterns) => redactStrings(strings, patterns));
     if (inline) return inline.kind === 'ok' ? applyRedaction(value, collected, inline.reply, options) : failedRedaction(value, collected, inline, options);
+    return this.redactInWorker(value, collected, options);
+  }
+
+  private async redactInWorker<T>(value: T, collected: Collected, options: WalkOptions): Promise<RedactResult<T>> {
     const packed = packStrings(collected.strings, this.spare);
     const outcome = await this.run<RedactReply>('redact', packed, (id) => ({ type: 'redact', id, packed }), []);
     if (outcome.kind !== 'ok') return failedRedaction(value, collected, outcome, options);

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { CallContext } from '../../../extension/gateway/chain/callContext';
 import { compose } from '../../../extension/gateway/chain/chain';
 import { redactArgsLayer } from '../../../extension/gateway/chain/redactArgsLayer';
+import type { Middleware } from '../../../extension/gateway/chain/chain';
 import { Scanner } from '../../../extension/gateway/scanner/scannerClient';
 
 const AWS = 'AKIA' + 'IOSFODNN7EXAMPLE';
@@ -84,5 +85,45 @@ describe('redactArgsLayer', () => {
     await run2(ctx2);
     assert.equal(ctx2.status, 'denied');
     assert.equal(ctx2.reason_code, 'redaction_failed');
+  });
+
+  it('decides a small call in the same turn: the rest of the chain already sees the redacted arguments', () => {
+    const layer: Middleware = redactArgsLayer(scanner);
+    const seen: Array<Record<string, unknown>> = [];
+    const ctx = ctxWith({ content: `token ${GHP}` });
+    void layer(ctx, async () => void seen.push(ctx.arguments));
+    assert.equal(seen.length, 1, 'next ran before any await');
+    assert.ok(!JSON.stringify(seen[0]).includes(GHP));
+    assert.deepEqual(ctx.metadata.redacted_fields, ['arguments.content']);
+  });
+
+  it('the inline answer and the worker answer decide alike: redacted arguments, a secret in the tool name refused', async () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['write_file', { content: `aws=${AWS}`, nested: [{ [GHP]: 1 }], n: 2 }],
+      [`tool_${GHP}`, { q: 'clean' }],
+      ['write_file', { q: 'clean' }],
+    ];
+    const outcome = async (s: Scanner, tool: string, args: Record<string, unknown>) => {
+      let sent: unknown;
+      const ctx = { ...ctxWith(structuredClone(args)), tool_name: tool, full_name: `fs__${tool}` };
+      await compose([redactArgsLayer(s), async (c) => void (sent = c.arguments)])(ctx);
+      return { status: ctx.status, reason: ctx.reason_code, tool: ctx.tool_name, full: ctx.full_name, args: ctx.arguments, sent, metadata: ctx.metadata };
+    };
+    // A policy pattern sends every job to the worker (inline runs built-in patterns only).
+    const worker = new Scanner({ matchTimeoutMs: 1000 });
+    worker.setPatterns([{ name: 'never', regex: 'q{20}z' }]);
+    try {
+      for (const [tool, args] of cases) {
+        const inline = await outcome(scanner, tool, args);
+        const viaWorker = await outcome(worker, tool, args);
+        assert.deepEqual(inline, viaWorker, `${tool} ${JSON.stringify(args)}`);
+      }
+      const refused = await outcome(scanner, `tool_${GHP}`, { q: 'clean' });
+      assert.equal(refused.reason, 'secret_in_tool_name');
+      assert.equal(refused.sent, undefined);
+      assert.ok(!refused.full.includes(GHP));
+    } finally {
+      worker.dispose();
+    }
   });
 });
