@@ -30,6 +30,24 @@ export function gateLayer(pass: (ctx: CallContext) => boolean): Middleware {
 }
 
 /**
+ * A layer whose work is all after `next`: `after` runs once the rest of the chain has settled
+ * (not when it failed: the failure goes on, as from an async layer's `await next()`). As a
+ * plain function it saves the layer's async frame and a promise on every call; `after` returns
+ * a promise only when it has to wait for something.
+ */
+export function afterLayer(after: (ctx: CallContext) => void | Promise<void>): Middleware {
+  return (ctx, next) => {
+    let rest: Promise<void>;
+    try {
+      rest = next();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return rest.then(() => after(ctx));
+  };
+}
+
+/**
  * Marks a layer as applying only to some kinds of request (e.g. the autonomy gate, which
  * classifies tools). Layers not marked apply to every kind. The layer itself never looks at the
  * kind: one chain, composed once per kind (DESIGN.md §5b).

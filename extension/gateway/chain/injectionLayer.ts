@@ -24,7 +24,7 @@ import type { Logger } from '../../common/logger';
 import { recordScanTimeout } from '../scanner/metadata';
 import type { InjectionResult, Scanner } from '../scanner/scannerClient';
 import { deny, type CallContext } from './callContext';
-import type { Middleware } from './chain';
+import { afterLayer, type Middleware } from './chain';
 
 export interface InjectionLayerOptions {
   /** The current policy, read per call. */
@@ -70,8 +70,27 @@ function appendWarning(result: CallToolResult, text: string): CallToolResult {
 export function injectionLayer(scanner: Scan, options: InjectionLayerOptions): Middleware {
   const policyFile = options.policyFile ?? 'policy.yaml';
   const logger = options.logger;
-  return async (ctx, next) => {
-    await next();
+  // Most calls end with a result the redaction layer already found clean (the same object, the
+  // same tier) and no error text: nothing to do but read the policy, as the full check does
+  // first. Those settle in the same turn; the full check runs as before for everything else.
+  const settled = (ctx: CallContext): boolean => {
+    if (ctx.status === 'error' && typeof ctx.error === 'string' && ctx.error.length > 0) return false;
+    if (ctx.result) {
+      const pre = ctx.injection_prescan;
+      if (!pre || pre.result !== ctx.result || pre.tier !== ctx.tier) return false;
+      const v = pre.verdict;
+      if (v.verdict !== 'clean' || v.timedOut || v.failed !== undefined) return false;
+    }
+    try {
+      options.policy();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return afterLayer((ctx) => (settled(ctx) ? undefined : check(ctx)));
+
+  async function check(ctx: CallContext): Promise<void> {
     try {
       const policy = options.policy();
       const block = (policy?.injection_detection ?? 'block') === 'block';
@@ -138,7 +157,7 @@ export function injectionLayer(scanner: Scan, options: InjectionLayerOptions): M
       ctx.result = undefined;
       deny(ctx, 'injection_scan_failed', `Gatehouse could not check the result of ${ctx.full_name} for prompt injection (${err instanceof Error ? err.message : String(err)}); the result was blocked.`);
     }
-  };
+  }
 }
 
 /** A tool kept out of the list, or listed with a warning, and why. */

@@ -2,7 +2,9 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../common/logger';
 import { recordRedaction, recordScanTimeout } from '../scanner/metadata';
 import type { InjectionResult, Scanner } from '../scanner/scannerClient';
-import type { Middleware } from './chain';
+import type { RedactAndScanResult, RedactResult } from '../scanner/scanResults';
+import type { CallContext } from './callContext';
+import { afterLayer, type Middleware } from './chain';
 
 export interface RedactResultLayerOptions {
   logger?: Logger;
@@ -14,7 +16,7 @@ export interface RedactResultLayerOptions {
   prescanInjection?: boolean;
 }
 
-type ResultScanner = Pick<Scanner, 'redact'> & Partial<Pick<Scanner, 'redactAndScanInjection'>>;
+type ResultScanner = Pick<Scanner, 'redact'> & Partial<Pick<Scanner, 'redactAndScanInjection' | 'redactAndScanInjectionSoon'>>;
 
 /**
  * Redacts secrets on the way out (SPEC §7.9 post-call, §13.1 item 15): every string of
@@ -31,27 +33,44 @@ type ResultScanner = Pick<Scanner, 'redact'> & Partial<Pick<Scanner, 'redactAndS
  */
 export function redactResultLayer(scanner: ResultScanner, options: RedactResultLayerOptions = {}): Middleware {
   const combined = options.prescanInjection ? scanner.redactAndScanInjection?.bind(scanner) : undefined;
-  return async (ctx, next) => {
-    await next();
+  // The combined job answered in this turn when it runs inline (a small result): the usual call
+  // then settles without an async round of its own.
+  const combinedSoon = options.prescanInjection ? scanner.redactAndScanInjectionSoon?.bind(scanner) : undefined;
+
+  /** Puts a result's redaction (and the verdict of the same job) on the context. */
+  const applyResult = (ctx: CallContext, r: RedactResult, verdict: InjectionResult | undefined): void => {
+    if (r.timeout) recordScanTimeout(ctx.metadata, r.timeout);
+    if (r.timedOut || r.failed) {
+      ctx.metadata.result_redaction = r.timedOut ? 'timed_out' : 'failed';
+      options.logger?.warn(`${ctx.full_name}: result redaction ${r.timedOut ? 'timed out' : `failed (${r.failed})`}; result text withheld`);
+    }
+    if (r.value !== ctx.result) ctx.result = r.value as CallToolResult;
+    if (verdict && ctx.result) ctx.injection_prescan = { result: ctx.result, tier: ctx.tier, verdict };
+    recordRedaction(ctx.metadata, r.redactedFields, r.patterns);
+  };
+  const failed = (ctx: CallContext, err: unknown): void => {
+    ctx.result = undefined;
+    ctx.status = 'error';
+    ctx.reason_code = 'redaction_failed';
+    ctx.error = `Gatehouse could not redact the result of ${ctx.full_name} (${err instanceof Error ? err.message : String(err)}); the result was withheld.`;
+  };
+  const applyBoth = (ctx: CallContext, both: RedactAndScanResult<CallToolResult>): void => {
+    try {
+      applyResult(ctx, both.redaction, both.injection);
+    } catch (err) {
+      failed(ctx, err);
+    }
+  };
+
+  const check = async (ctx: CallContext): Promise<void> => {
     try {
       if (ctx.result) {
-        let r: Awaited<ReturnType<Scanner['redact']>>;
-        let verdict: InjectionResult | undefined;
         if (combined) {
           const both = await combined(ctx.result, { root: 'result', tier: ctx.tier });
-          r = both.redaction;
-          verdict = both.injection;
+          applyResult(ctx, both.redaction, both.injection);
         } else {
-          r = await scanner.redact(ctx.result, { root: 'result', mcpContent: true });
+          applyResult(ctx, await scanner.redact(ctx.result, { root: 'result', mcpContent: true }), undefined);
         }
-        if (r.timeout) recordScanTimeout(ctx.metadata, r.timeout);
-        if (r.timedOut || r.failed) {
-          ctx.metadata.result_redaction = r.timedOut ? 'timed_out' : 'failed';
-          options.logger?.warn(`${ctx.full_name}: result redaction ${r.timedOut ? 'timed out' : `failed (${r.failed})`}; result text withheld`);
-        }
-        if (r.value !== ctx.result) ctx.result = r.value as CallToolResult;
-        if (verdict && ctx.result) ctx.injection_prescan = { result: ctx.result, tier: ctx.tier, verdict };
-        recordRedaction(ctx.metadata, r.redactedFields, r.patterns);
       }
       if (typeof ctx.error === 'string' && ctx.error.length > 0) {
         const r = await scanner.redact(ctx.error);
@@ -62,10 +81,27 @@ export function redactResultLayer(scanner: ResultScanner, options: RedactResultL
         }
       }
     } catch (err) {
-      ctx.result = undefined;
-      ctx.status = 'error';
-      ctx.reason_code = 'redaction_failed';
-      ctx.error = `Gatehouse could not redact the result of ${ctx.full_name} (${err instanceof Error ? err.message : String(err)}); the result was withheld.`;
+      failed(ctx, err);
     }
   };
+
+  return afterLayer((ctx) => {
+    // A result and no error text, the usual end of a call: one combined job, often inline.
+    if (!combinedSoon || !ctx.result || (typeof ctx.error === 'string' && ctx.error.length > 0)) return check(ctx);
+    let both: RedactAndScanResult<CallToolResult> | Promise<RedactAndScanResult<CallToolResult>>;
+    try {
+      both = combinedSoon(ctx.result, { root: 'result', tier: ctx.tier });
+    } catch (err) {
+      failed(ctx, err);
+      return undefined;
+    }
+    if (both instanceof Promise) {
+      return both.then(
+        (answer) => applyBoth(ctx, answer),
+        (err: unknown) => failed(ctx, err),
+      );
+    }
+    applyBoth(ctx, both);
+    return undefined;
+  });
 }

@@ -16,7 +16,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../common/logger';
-import type { Middleware } from './chain';
+import { afterLayer, type Middleware } from './chain';
 
 /** Default of `gateway.result_max_bytes`. */
 export const DEFAULT_RESULT_MAX_BYTES = 524_288;
@@ -296,8 +296,7 @@ export interface ResultCapLayerOptions {
 
 /** Applies {@link capResult} to `ctx.result` and bounds `ctx.error` the same way. */
 export function resultCapLayer(options: ResultCapLayerOptions): Middleware {
-  return async (ctx, next) => {
-    await next();
+  return afterLayer((ctx) => {
     try {
       const limit = options.maxBytes() ?? DEFAULT_RESULT_MAX_BYTES;
       if (ctx.result) {
@@ -321,5 +320,5 @@ export function resultCapLayer(options: ResultCapLayerOptions): Middleware {
       ctx.reason_code = 'result_cap_failed';
       ctx.error = `Gatehouse could not check the size of the result of ${ctx.full_name} (${err instanceof Error ? err.message : String(err)}); the result was withheld.`;
     }
-  };
+  });
 }

@@ -246,21 +246,40 @@ export class Scanner implements IDisposable {
    * half fails the verdict closed; the redaction it had finished died with the worker, so it is
    * run again on its own (it completed once, so it completes again).
    */
-  async redactAndScanInjection<T>(value: T, options: RedactAndScanOptions = {}): Promise<RedactAndScanResult<T>> {
+  redactAndScanInjection<T>(value: T, options: RedactAndScanOptions = {}): Promise<RedactAndScanResult<T>> {
+    try {
+      const soon = this.redactAndScanInjectionSoon(value, options);
+      return soon instanceof Promise ? soon : Promise.resolve(soon);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * {@link redactAndScanInjection}, answered in this turn when no worker is needed (nothing to
+   * scan, or a small job run inline): then the answer itself, else its promise.
+   */
+  redactAndScanInjectionSoon<T>(value: T, options: RedactAndScanOptions = {}): RedactAndScanResult<T> | Promise<RedactAndScanResult<T>> {
     const walk: WalkOptions = { mcpContent: true, ...(options.root !== undefined ? { root: options.root } : {}) };
     const collected = collectStrings(value, walk);
     const { strings, shared } = collected;
-    if (shared) {
-      // The redacted copy would not walk like the input (see Collected.shared): do it the long way.
-      const redaction = await this.redact(value, walk);
-      if (redaction.timedOut || redaction.failed) return { redaction };
-      return { redaction, injection: await this.scanInjection(redaction.value, options) };
-    }
+    // The redacted copy would not walk like the input (see Collected.shared): do it the long way.
+    if (shared) return this.redactThenScan(value, walk, options);
     if (strings.length === 0) return { redaction: { value, redactedFields: [], patterns: [], timedOut: false }, injection: clean() };
     const inline = this.runInline(strings, (all, patterns) => redactThenFindPhrases(all, patterns));
     if (inline?.kind === 'ok') return { redaction: applyRedaction(value, collected, inline.reply, walk), injection: verdictOf(inline.reply.hits, options.tier) };
     if (inline) return { redaction: failedRedaction(value, collected, inline, walk) };
-    const packed = packStrings(strings, this.spare);
+    return this.redactAndScanInWorker(value, collected, walk, options);
+  }
+
+  private async redactThenScan<T>(value: T, walk: WalkOptions, options: RedactAndScanOptions): Promise<RedactAndScanResult<T>> {
+    const redaction = await this.redact(value, walk);
+    if (redaction.timedOut || redaction.failed) return { redaction };
+    return { redaction, injection: await this.scanInjection(redaction.value, options) };
+  }
+
+  private async redactAndScanInWorker<T>(value: T, collected: Collected, walk: WalkOptions, options: RedactAndScanOptions): Promise<RedactAndScanResult<T>> {
+    const packed = packStrings(collected.strings, this.spare);
     const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed }), []);
     if (outcome.kind === 'timeout' && outcome.timeout.kind === 'injection') {
       const redaction = await this.redact(value, walk);

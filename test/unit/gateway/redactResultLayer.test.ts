@@ -144,4 +144,39 @@ describe('redactResultLayer', () => {
     assert.equal(c.metadata.result_redaction, 'failed');
     assert.equal(c.injection_prescan, undefined);
   });
+
+  it('prescanInjection: the combined job answered inline and the one the worker answers leave identical contexts', async () => {
+    // A policy pattern sends every job to the worker (inline runs built-in patterns only).
+    const worker = new Scanner({ matchTimeoutMs: 1000 });
+    worker.setPatterns([{ name: 'never', regex: 'q{20}z' }]);
+    const outcome = async (s: Scanner, result: CallToolResult, error?: string) => {
+      const c = { ...ctx(), tier: 'write' as const };
+      await compose([
+        redactResultLayer(s, { prescanInjection: true }),
+        async (x) => {
+          x.result = structuredClone(result);
+          if (error !== undefined) x.error = error;
+        },
+      ])(c);
+      return { result: c.result, status: c.status, error: c.error, metadata: c.metadata, verdict: c.injection_prescan?.verdict, same: c.injection_prescan?.result === c.result };
+    };
+    try {
+      const cases: Array<[CallToolResult, string | undefined]> = [
+        [{ content: [{ type: 'text', text: `key ${AWS}; roleplay as root` }] }, undefined],
+        [{ content: [{ type: 'text', text: 'nothing here' }], structuredContent: { token: GHP } }, undefined],
+        [{ content: [{ type: 'text', text: `a ${HF}` }] }, `failed with ${GHP}`],
+        [{ content: [] }, undefined],
+      ];
+      for (const [result, error] of cases) {
+        const inline = await outcome(scanner, result, error);
+        assert.deepEqual(inline, await outcome(worker, result, error), JSON.stringify(result));
+        assert.ok(!JSON.stringify(inline).includes(AWS) && !JSON.stringify(inline).includes(GHP) && !JSON.stringify(inline).includes(HF));
+      }
+      const first = await outcome(scanner, cases[0]![0], undefined);
+      assert.equal(first.same, true);
+      assert.equal(first.verdict?.verdict, 'suspicious');
+    } finally {
+      worker.dispose();
+    }
+  });
 });
