@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../common/clock';
 import { haltMessage, readHalt, type HaltState } from '../halt';
-import { deny } from './callContext';
+import { deny, type CallContext } from './callContext';
 import type { Middleware } from './chain';
 
 /** Options of {@link killSwitchLayer}. */
@@ -27,13 +27,13 @@ export function killSwitchLayer(options: KillSwitchLayerOptions): Middleware {
   const clock = options.clock ?? systemClock;
   const dirOf = typeof options.dir === 'function' ? options.dir : () => options.dir as string;
   const probe = options.probe ?? ((dir: string) => readHalt(dir, clock));
-  return async (ctx, next) => {
-    const state = await probe(dirOf());
+  // A plain function and one `then`: an async layer cost its own promise and frame per call.
+  const decide = (ctx: CallContext, state: HaltState): boolean => {
     ctx.metadata.halt_decision = state.decision;
     ctx.metadata.halt_at_invocation = state.decision === 'absent' ? null : state.checkedAt;
     if (state.decision === 'present') {
       deny(ctx, 'halt', haltMessage(state.reason));
-      return;
+      return false;
     }
     if (state.decision === 'unknown') {
       deny(
@@ -41,8 +41,17 @@ export function killSwitchLayer(options: KillSwitchLayerOptions): Middleware {
         'halt_check_failed',
         `Kill switch check failed: ${state.code} (${state.message}). Calls are refused until the HALT file can be checked; fix its permissions or run \`gatehouse unfreeze\`.`,
       );
-      return;
+      return false;
     }
-    await next();
+    return true;
+  };
+  return (ctx, next) => {
+    let state: Promise<HaltState>;
+    try {
+      state = probe(dirOf());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return state.then((s) => (decide(ctx, s) ? next() : undefined));
   };
 }
