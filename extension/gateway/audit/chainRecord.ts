@@ -5,7 +5,7 @@ import { canonicalJson, canonicalMembers, joinMembers } from './canonicalJson';
 import { jsonEqual } from './jsonEqual';
 
 // The hash chain's one step (SPEC §8): spec-sensitive, so it lives alone where it is easy to
-// read against the spec; auditLog.ts decides only the order records are chained in.
+// read against the spec; auditWriter.ts decides only the order records are chained in.
 
 /**
  * Adds prev_hash and hash; the line is checked to parse back to exactly the record.
