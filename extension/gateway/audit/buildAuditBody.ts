@@ -36,8 +36,12 @@ const BODY_KEY_RUNS: ReadonlyArray<readonly string[]> = [
   ['redacted_fields', 'server_name', 'session_id', 'status', 'tier', 'timestamp', 'tool_name'],
 ];
 
-/** The canonical text of each body built here, kept for the hash chain (see {@link bodyTextOf}). */
-const bodyTexts = new WeakMap<AuditBody, BodyText>();
+/**
+ * Where each body built here keeps its canonical text for the hash chain (see {@link bodyTextOf}):
+ * a non-enumerable symbol property, which Object.keys, JSON, spread copies and jsonEqual do not
+ * see. (A WeakMap entry per record cost more in GC than the property.)
+ */
+const BODY_TEXT = Symbol('auditBodyText');
 
 /**
  * The canonical JSON this check wrote of a body it returned, so that chaining it
@@ -45,7 +49,7 @@ const bodyTexts = new WeakMap<AuditBody, BodyText>();
  * own check of the written line still parses it back and compares it with the record.
  */
 export function bodyTextOf(body: AuditBody): BodyText | undefined {
-  return bodyTexts.get(body);
+  return (body as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
 }
 
 /**
@@ -88,6 +92,6 @@ export function buildAuditBody(input: AuditInput, timestamp: string, sessionId: 
   const parsed = JSON.parse(text) as AuditBody;
   if (!jsonEqual(parsed, body)) throw new AuditRecordError('audit record refused: it does not survive a JSON round trip (getters or proxies returning changing values?)');
   // The text describes `parsed` as well: it is its parse.
-  bodyTexts.set(parsed, { beforeHash, betweenHashes, afterPrevHash });
+  Object.defineProperty(parsed, BODY_TEXT, { value: { beforeHash, betweenHashes, afterPrevHash } });
   return parsed;
 }

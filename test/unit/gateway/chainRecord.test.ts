@@ -78,6 +78,18 @@ describe('chainRecord', () => {
     }
   });
 
+  it('what a built body keeps for the chain is invisible: not in its keys, its JSON, a copy or the record', () => {
+    const input = { tool_name: 't', server_name: 's', metadata: { m: 1 } };
+    const built = buildAuditBody(input, '2026-04-20T12:00:00.000Z', 'sid');
+    const plain = JSON.parse(JSON.stringify(built)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(built), Object.keys(plain));
+    assert.equal(JSON.stringify(built), JSON.stringify(plain));
+    assert.deepEqual(Object.getOwnPropertySymbols({ ...built }), []);
+    const { record } = chainRecord(built, 'ab'.repeat(32));
+    assert.deepEqual(Object.getOwnPropertySymbols(record), []);
+    assert.deepEqual(Object.getOwnPropertyNames(record).sort(), [...Object.keys(plain), 'prev_hash', 'hash'].sort());
+  });
+
   it('buildAuditBody refuses what canonicalMembers refuses, at the same path', () => {
     const refusal = (input: AuditInput): string => {
       try {
