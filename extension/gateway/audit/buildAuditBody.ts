@@ -28,7 +28,9 @@ export interface BodyText {
 
 /**
  * Every key a body built here can have, sorted (as canonical JSON orders them) and cut where
- * `hash` and `prev_hash` go, so it is serialised without reading or sorting its key list.
+ * `hash` and `prev_hash` go, so it is serialised without reading or sorting its key list. A key
+ * added to the body below and not here would be missing from the text, and the round-trip check
+ * would then refuse every record: loudly, never a line written without it.
  */
 const BODY_KEY_RUNS: ReadonlyArray<readonly string[]> = [
   ['autonomy_level', 'duration_ms', 'emission_source', 'error'],
