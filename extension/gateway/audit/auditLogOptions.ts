@@ -6,7 +6,7 @@ import type { AuditRecord } from './auditRecord';
 import type { AuditRotationPolicy } from './auditRotation';
 
 // The shapes AuditLog is configured with and reports through (options, failures, breaks,
-// counters). Apart from auditLog.ts so the writer file holds only the writer; auditLog.ts
+// counters). Apart from auditLog.ts so that file holds only the log's front; auditLog.ts
 // re-exports them, so importers keep their import path.
 
 /** Options of {@link AuditLog}. */

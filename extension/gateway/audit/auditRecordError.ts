@@ -1,4 +1,4 @@
-// The one error type appends are refused with, shared by the writer (auditLog.ts) and the
+// The one error type appends are refused with, shared by the log (auditLog.ts, auditWriter.ts) and the
 // record checks it runs (buildAuditBody.ts, chainRecord.ts); auditLog.ts re-exports it.
 
 /** An append that is refused (invalid record, or the log is closed). */

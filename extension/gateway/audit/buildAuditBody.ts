@@ -1,6 +1,6 @@
 import { MAX_RECORD_BYTES, type AuditInput } from './auditRecord';
 import { AuditRecordError } from './auditRecordError';
-import { canonicalMembers } from './canonicalJson';
+import { canonicalMemberRuns } from './canonicalJson';
 import { jsonEqual } from './jsonEqual';
 
 // The check every record passes before it is queued. Apart from auditLog.ts because it is a
@@ -14,16 +14,44 @@ const TIERS: ReadonlySet<string> = new Set(['read', 'write', 'destructive']);
 const STATUSES: ReadonlySet<string> = new Set(['allowed', 'denied', 'error']);
 const SOURCES: ReadonlySet<string> = new Set(['gateway', 'proxy']);
 
-/** The canonical members of each body built here, kept for the hash chain (see {@link membersOf}). */
-const bodyMembers = new WeakMap<AuditBody, ReadonlyMap<string, string>>();
+/**
+ * A body's canonical JSON members in three runs, split where the hash chain adds its two
+ * (`hash`, `prev_hash`) in key order: the members before `hash`, those between, those after
+ * `prev_hash`, each comma-separated. The first and last are never empty (autonomy_level and
+ * server_name are always there); the middle one may be.
+ */
+export interface BodyText {
+  beforeHash: string;
+  betweenHashes: string;
+  afterPrevHash: string;
+}
 
 /**
- * The canonical JSON members (`"key":value`) this check wrote of a body it returned, so that
- * chaining it (chainRecord.ts) does not serialise it again; undefined for any other object.
- * The chain's own check of the written line still parses and re-serialises everything.
+ * Every key a body built here can have, sorted (as canonical JSON orders them) and cut where
+ * `hash` and `prev_hash` go, so it is serialised without reading or sorting its key list. A key
+ * added to the body below and not here would be missing from the text, and the round-trip check
+ * would then refuse every record: loudly, never a line written without it.
  */
-export function membersOf(body: AuditBody): ReadonlyMap<string, string> | undefined {
-  return bodyMembers.get(body);
+const BODY_KEY_RUNS: ReadonlyArray<readonly string[]> = [
+  ['autonomy_level', 'duration_ms', 'emission_source', 'error'],
+  ['metadata'],
+  ['redacted_fields', 'server_name', 'session_id', 'status', 'tier', 'timestamp', 'tool_name'],
+];
+
+/**
+ * Where each body built here keeps its canonical text for the hash chain (see {@link bodyTextOf}):
+ * a non-enumerable symbol property, which Object.keys, JSON, spread copies and jsonEqual do not
+ * see. (A WeakMap entry per record cost more in GC than the property.)
+ */
+const BODY_TEXT = Symbol('auditBodyText');
+
+/**
+ * The canonical JSON this check wrote of a body it returned, so that chaining it
+ * (chainRecord.ts) does not serialise it again; undefined for any other object. The chain's
+ * own check of the written line still parses it back and compares it with the record.
+ */
+export function bodyTextOf(body: AuditBody): BodyText | undefined {
+  return (body as { [BODY_TEXT]?: BodyText })[BODY_TEXT];
 }
 
 /**
@@ -55,15 +83,17 @@ export function buildAuditBody(input: AuditInput, timestamp: string, sessionId: 
   if (typeof body.duration_ms !== 'number' || !(body.duration_ms >= 0)) throw new AuditRecordError('audit record refused: duration_ms must be a number >= 0');
   if (body.error !== undefined && typeof body.error !== 'string') throw new AuditRecordError('audit record refused: error must be a string');
 
-  const members = canonicalMembers(body); // throws CanonicalJsonError for BigInt, Date, toJSON, lone surrogates, cycles…
-  // In key order already (canonicalMembers): joined as they come, not sorted again.
-  const text = `{${[...members.values()].join(',')}}`;
-  if (Buffer.byteLength(text, 'utf8') > MAX_RECORD_BYTES) {
+  // The keys are the literal's above, all in BODY_KEY_RUNS: canonicalMembers' output, in runs.
+  // Throws CanonicalJsonError for BigInt, Date, toJSON, lone surrogates, cycles…
+  const [beforeHash, betweenHashes, afterPrevHash] = canonicalMemberRuns(body, BODY_KEY_RUNS) as [string, string, string];
+  const text = betweenHashes ? `{${beforeHash},${betweenHashes},${afterPrevHash}}` : `{${beforeHash},${afterPrevHash}}`;
+  // A UTF-16 unit is at most 3 UTF-8 bytes: a text this short cannot be over the limit.
+  if (text.length * 3 > MAX_RECORD_BYTES && Buffer.byteLength(text, 'utf8') > MAX_RECORD_BYTES) {
     throw new AuditRecordError(`audit record refused: ${Buffer.byteLength(text, 'utf8')} bytes is over the ${MAX_RECORD_BYTES}-byte limit`);
   }
   const parsed = JSON.parse(text) as AuditBody;
   if (!jsonEqual(parsed, body)) throw new AuditRecordError('audit record refused: it does not survive a JSON round trip (getters or proxies returning changing values?)');
-  // The members describe `parsed` as well: it is the parse of their text.
-  bodyMembers.set(parsed, members);
+  // The text describes `parsed` as well: it is its parse.
+  Object.defineProperty(parsed, BODY_TEXT, { value: { beforeHash, betweenHashes, afterPrevHash } });
   return parsed;
 }

@@ -2,7 +2,7 @@ import type { AuditBody } from './buildAuditBody';
 import { isWellFormedString } from './canonicalJson';
 
 // What (re)attaching to the file decides, and the evidence a chain-break marker carries about
-// the tail it could not continue. Shared by the writer (auditLog.ts) and the anchor check
+// the tail it could not continue. Shared by the file (auditFile.ts), the writer (auditWriter.ts) and the anchor check
 // (tailAnchorTracker.ts), so it lives apart from both.
 
 /** Characters of a broken tail copied into the chain-break record, as evidence. */

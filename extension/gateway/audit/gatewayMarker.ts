@@ -2,7 +2,7 @@ import { GATEWAY_SERVER_NAME } from './auditRecord';
 import { buildAuditBody, type AuditBody } from './buildAuditBody';
 
 // The fixed shape of the writer's own records (rotation, chain break, tail cut). Apart from
-// auditLog.ts because it is a pure function; the writer decides which marker goes where.
+// auditFile.ts because it is a pure function; the file decides which marker goes where.
 
 /** A marker record's body, checked like any other record. */
 export function gatewayMarker(

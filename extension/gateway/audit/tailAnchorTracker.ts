@@ -7,7 +7,7 @@ import { AUDIT_FILE_NAME, CHAIN_BREAK_TOOL_NAME } from './auditRecord';
 import type { ChainHead } from './chainHead';
 
 // The writer's side of `audit.anchor`: what the file held after the last write, its line
-// count, and the check that tells a cut tail at (re)attach. Apart from auditLog.ts because it
+// count, and the check that tells a cut tail at (re)attach. Apart from auditFile.ts because it
 // is bookkeeping the writer calls at fixed points (attach, after each fsynced write, rotation);
 // the writer still decides when, and builds the tail-cut marker itself.
 

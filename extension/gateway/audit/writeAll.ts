@@ -1,7 +1,7 @@
 import type { AuditFileHandle } from './auditFileSystem';
 
 // A group write is one buffer; a short write must not leave half of it. Plain file plumbing,
-// so it lives apart from the writer's chain logic (auditLog.ts).
+// so it lives apart from the writer's chain logic (auditWriter.ts).
 
 export async function writeAll(handle: AuditFileHandle, buffer: Buffer): Promise<void> {
   let offset = 0;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { sha256Hex } from '../../../extension/gateway/audit/auditRecord';
+import { sha256Hex, type AuditInput } from '../../../extension/gateway/audit/auditRecord';
 import { canonicalJson, canonicalMembers, joinMembers } from '../../../extension/gateway/audit/canonicalJson';
 import { buildAuditBody } from '../../../extension/gateway/audit/buildAuditBody';
 import { chainRecord } from '../../../extension/gateway/audit/chainRecord';
@@ -54,6 +54,63 @@ describe('chainRecord', () => {
       assert.equal(line, canonicalJson({ ...unhashed, hash: record.hash }));
     });
   }
+
+  it('a body from buildAuditBody, every mix of its optional fields: the line and hash canonicalJson gives, as for a copy it did not build', () => {
+    const optional: Array<Partial<AuditInput>> = [
+      {},
+      { error: 'e' },
+      { metadata: { m: 1 } },
+      { redacted_fields: ['r'] },
+      { error: 'e', metadata: { m: [1, { z: 'é' }] } },
+      { error: 'e', redacted_fields: ['r'] },
+      { metadata: { m: 1 }, redacted_fields: ['r'] },
+      { error: 'e\n', metadata: { hash: 1, prev_hash: 2 }, redacted_fields: ['r', 's'] },
+    ];
+    let prev = 'ef'.repeat(32);
+    for (const extra of optional) {
+      const built = buildAuditBody({ tool_name: 't', server_name: 's', ...extra }, '2026-04-20T12:00:00.000Z', 'sid');
+      const { record, line } = chainRecord(built, prev);
+      const unhashed = { ...JSON.parse(JSON.stringify(built)), prev_hash: prev } as Record<string, unknown>;
+      assert.equal(record.hash, sha256Hex(canonicalJson(unhashed)), JSON.stringify(extra));
+      assert.equal(line, canonicalJson({ ...unhashed, hash: record.hash }), JSON.stringify(extra));
+      assert.equal(chainRecord({ ...built }, prev).line, line);
+      prev = record.hash;
+    }
+  });
+
+  it('what a built body keeps for the chain is invisible: not in its keys, its JSON, a copy or the record', () => {
+    const input = { tool_name: 't', server_name: 's', metadata: { m: 1 } };
+    const built = buildAuditBody(input, '2026-04-20T12:00:00.000Z', 'sid');
+    const plain = JSON.parse(JSON.stringify(built)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(built), Object.keys(plain));
+    assert.equal(JSON.stringify(built), JSON.stringify(plain));
+    assert.deepEqual(Object.getOwnPropertySymbols({ ...built }), []);
+    const { record } = chainRecord(built, 'ab'.repeat(32));
+    assert.deepEqual(Object.getOwnPropertySymbols(record), []);
+    assert.deepEqual(Object.getOwnPropertyNames(record).sort(), [...Object.keys(plain), 'prev_hash', 'hash'].sort());
+  });
+
+  it('buildAuditBody refuses what canonicalMembers refuses, at the same path', () => {
+    const refusal = (input: AuditInput): string => {
+      try {
+        buildAuditBody(input, '2026-04-20T12:00:00.000Z', 'sid');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    assert.match(refusal({ tool_name: 't', server_name: 's', metadata: { ok: 1, n: { deep: [1, 2n] } } }), /bigint has no JSON form at \$\.metadata\.n\.deep\[1\]/);
+    assert.match(refusal({ tool_name: 't', server_name: 's', error: 'cut \ud83d', metadata: { d: new Date(0) } }), /lone surrogate.* at \$\.error$/);
+    assert.match(refusal({ tool_name: 't', server_name: 's', redacted_fields: ['\udc00'] }), /lone surrogate.* at \$\.redacted_fields\[0\]$/);
+  });
+
+  it('a prev_hash that is not a hash goes the general way, even an empty one', () => {
+    const built = buildAuditBody({ tool_name: 't', server_name: 's' }, '2026-04-20T12:00:00.000Z', 'sid');
+    for (const prev of ['', 'AB'.repeat(32), 'not a hash']) {
+      const { record, line } = chainRecord(built, prev);
+      assert.equal(line, canonicalJson({ ...JSON.parse(JSON.stringify(built)), prev_hash: prev, hash: record.hash }));
+    }
+  });
 
   it('joinMembers(canonicalMembers(o)) is canonicalJson(o), and refuses what it refuses', () => {
     for (const body of bodies) assert.equal(joinMembers(canonicalMembers(body)), canonicalJson(body));
