@@ -125,8 +125,16 @@ export async function openStdioGateway(project: BenchProject, env: Record<string
 }
 
 /** `gatehouse serve --http`: waits for its discovery file, then connects with its token. */
-export async function openHttpGateway(project: BenchProject, env: Record<string, string> = {}): Promise<Endpoint> {
-  const proc = spawn(process.execPath, [cliPath, 'serve', '--http', '--port', '0'], { cwd: project.folder, env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+export function openHttpGateway(project: BenchProject, env: Record<string, string> = {}): Promise<Endpoint> {
+  return spawnHttpGateway(project, [cliPath], cliEnv(env));
+}
+
+/**
+ * `node <nodeArgs…> serve --http --port 0` (`nodeArgs` end with the CLI's path) in `env`; waits
+ * for its discovery file, then connects with its token. bench/lib/procCpu.ts runs it profiled.
+ */
+export async function spawnHttpGateway(project: BenchProject, nodeArgs: readonly string[], env: Record<string, string>): Promise<Endpoint> {
+  const proc = spawn(process.execPath, [...nodeArgs, 'serve', '--http', '--port', '0'], { cwd: project.folder, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const watch = new StderrWatch(proc.stderr);
   const stderr = watch.tail;
   const { gone, stop } = owned(proc);

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { cliPath } from './build';
-import type { Endpoint } from './clients';
+import { open, spawnHttpGateway, type Endpoint, type Mode } from './clients';
+import type { BenchProject } from './project';
 
 /** utime + stime of a process (or of one of its threads: `task` = `/task/<tid>`), in ms. */
 export function cpuMs(pid: number, task = ''): number {
@@ -37,16 +38,21 @@ export function threadName(pid: number, tid: string): string {
 }
 
 /**
- * `gatehouse serve` on stdio from `GATEHOUSE_CLI` (another build) or this one, with `--cpu-prof`
- * into `profileDir` when given (the flag is not allowed in NODE_OPTIONS), in the caller's
- * environment (the SDK's default would drop NODE_OPTIONS and GATEHOUSE_SPAWN).
+ * The endpoint a bench tool measures for `mode`: `gatehouse serve` (stdio or `--http`) from
+ * `GATEHOUSE_CLI` (another build) or this one, with `--cpu-prof` into `profileDir` when given
+ * (the flag is not allowed in NODE_OPTIONS), in the caller's environment (the SDK's default
+ * would drop NODE_OPTIONS and GATEHOUSE_SPAWN). Floors and proxies open as the bench opens them.
  */
-export async function openProfiledStdioGateway(folder: string, profileDir: string | undefined): Promise<Endpoint> {
+export async function openProfiled(mode: Mode, project: BenchProject, profileDir: string | undefined): Promise<Endpoint> {
+  if (mode !== 'stdio' && mode !== 'http') return open(mode, project);
   const cli = process.env.GATEHOUSE_CLI ?? cliPath;
-  const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), cli, 'serve'];
+  // CPU_PROF_INTERVAL (µs, V8's default 1000) samples finer: a call is under a millisecond.
+  const interval = process.env.CPU_PROF_INTERVAL ? ['--cpu-prof-interval', process.env.CPU_PROF_INTERVAL] : [];
+  const nodeArgs = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, ...interval] : []), cli];
   // Our environment (NODE_OPTIONS, GATEHOUSE_SPAWN… reach the gateway), minus the tools' own settings.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== 'GATEHOUSE_CLI' && k !== 'GATEHOUSE_BENCH_ROOT')) as Record<string, string>;
-  const transport = new StdioClientTransport({ command: process.execPath, args, cwd: folder, env, stderr: 'ignore' });
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && !['GATEHOUSE_CLI', 'GATEHOUSE_BENCH_ROOT', 'CPU_PROF_DIR', 'CPU_PROF_INTERVAL'].includes(k))) as Record<string, string>;
+  if (mode === 'http') return spawnHttpGateway(project, nodeArgs, env);
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...nodeArgs, 'serve'], cwd: project.folder, env, stderr: 'ignore' });
   const client = new Client({ name: 'cpu', version: '1' });
   await client.connect(transport);
   return { mode: 'stdio', client, tool: (n) => `echo__${n}`, pid: transport.pid ?? -1, stderr: () => '', overruns: () => ({}) as never, close: () => client.close() };

@@ -8,9 +8,9 @@
  * calls of 256 KiB and of 1 MiB, `stdio`); `CPU_PROF_DIR=/tmp/p` also writes a V8 CPU profile of
  * the gateway; `GATEHOUSE_CLI=path/cli.js` measures another build. Needs `GATEHOUSE_BENCH_ROOT`.
  */
-import { call, open, textOf, type Mode } from '../lib/clients';
+import { call, textOf, type Mode } from '../lib/clients';
 import { sequential } from '../lib/load';
-import { openProfiledStdioGateway, threadsMs } from '../lib/procCpu';
+import { openProfiled, threadsMs } from '../lib/procCpu';
 import { benchPolicy, fixture, makeProject } from '../lib/project';
 
 /**
@@ -37,7 +37,7 @@ const modes = (process.argv[4] ?? 'stdio').split(',') as Mode[];
 async function main(): Promise<void> {
   for (const mode of modes) {
     const project = makeProject(`bigcpu-${mode}`, [{ name: 'echo', script: fixture('echo.mjs') }], benchPolicy());
-    const endpoint = mode === 'stdio' ? await openProfiledStdioGateway(project.folder, process.env.CPU_PROF_DIR) : await open(mode, project);
+    const endpoint = await openProfiled(mode, project, process.env.CPU_PROF_DIR);
     const tool = endpoint.tool('big');
     for (const bytes of sizes) {
       const one = async () => {

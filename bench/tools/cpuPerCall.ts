@@ -1,15 +1,16 @@
 /**
- * CPU time the gateway (or the stdio floor) process spends per echo call, read from
- * /proc/<pid>/stat around a run: work counted, not wall time, so it holds on a loaded machine.
- * Per thread too (main, V8 helpers, libuv pool), for the concurrent and the sequential run.
- * Linux only. `node --import tsx bench/tools/cpuPerCall.ts [calls] [inFlight] [modes]`
- * (`SEQ_CALLS=n` sets the sequential run's length);
- * `CPU_PROF_DIR=/tmp/p` also writes a V8 CPU profile of the gateway; `GATEHOUSE_CLI=path/cli.js`
+ * CPU time the gateway (or a floor) process spends per echo call, read from /proc/<pid>/stat
+ * around a run: work counted, not wall time, so it holds on a loaded machine. Per thread too
+ * (main, V8 helpers, libuv pool), for the concurrent and the sequential run. Linux only.
+ * `node --import tsx bench/tools/cpuPerCall.ts [calls] [inFlight] [modes]` (modes as in
+ * bench/lib/clients.ts: floorStdio, sdkStdio, stdio, floorHttp, http; `SEQ_CALLS=n` sets the
+ * sequential run's length). `CPU_PROF_DIR=/tmp/p` also writes a V8 CPU profile of the gateway
+ * (stdio or http; `CPU_PROF_INTERVAL=100` samples every 100 µs); `GATEHOUSE_CLI=path/cli.js`
  * measures another build. Needs `GATEHOUSE_BENCH_ROOT` (a scratch folder for the projects).
  */
-import { call, open, textOf, type Mode } from '../lib/clients';
+import { call, textOf, type Mode } from '../lib/clients';
 import { concurrent, sequential } from '../lib/load';
-import { cpuMs, openProfiledStdioGateway, threadName, threadsMs } from '../lib/procCpu';
+import { cpuMs, openProfiled, threadName, threadsMs } from '../lib/procCpu';
 import { benchPolicy, fixture, makeProject } from '../lib/project';
 
 /** CPU ms per thread, named as `ps` names them (main thread = `name#main`). */
@@ -23,7 +24,7 @@ const modes = (process.argv[4] ?? 'floorStdio,stdio').split(',') as Mode[];
 async function main(): Promise<void> {
 for (const mode of modes) {
   const project = makeProject(`cpu-${mode}`, [{ name: 'echo', script: fixture('echo.mjs') }], benchPolicy());
-  const endpoint = mode === 'stdio' ? await openProfiledStdioGateway(project.folder, process.env.CPU_PROF_DIR) : await open(mode, project);
+  const endpoint = await openProfiled(mode, project, process.env.CPU_PROF_DIR);
   const tool = endpoint.tool('echo');
   const one = async (i: number) => {
     const text = `call ${i}`;
