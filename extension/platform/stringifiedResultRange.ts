@@ -11,6 +11,14 @@
  * `JSON.parse` (as valid UTF-8: the text is then exactly these bytes): this only checks spelling,
  * not grammar, and gives up (undefined) on anything it does not expect.
  *
+ * Decision: a child's spelling is forwarded only when it IS JSON.stringify's, never when it is
+ * merely another spelling of the same value (`"\u00e9"`, `1E5`, a space): such lines are
+ * serialised the ordinary way. "Same value" is not the same for every client's parser (`-0`,
+ * `1e400`, integers beyond 2^53 and duplicate keys are read differently by different parsers, and
+ * JSON.parse → JSON.stringify already changes them), whereas "same bytes" needs no argument: every
+ * answer stays byte for byte what the gateway sent before forwarding existed. SDK servers
+ * serialise with JSON.stringify, so honest large results take the fast path anyway.
+ *
  * Spelled as JSON.stringify spells it means, for every part of the line:
  * - no whitespace outside strings;
  * - numbers as `String(n)` writes them (so `1.0`, `1E5`, `-0`, `1e400` and integers beyond
