@@ -71,6 +71,8 @@ function childMessage(line: string | Buffer, id: number): { result: unknown } {
  * decoding client (LineRpc) would turn a forwarded invalid byte into U+FFFD and hide it.
  */
 class ByteRpc {
+  /** Lines that were not JSON: a forwarded result corrupted on the way. */
+  readonly garbled: Buffer[] = [];
   private chunks: Buffer[] = [];
   private nextId = 1;
   private readonly waiting = new Map<number, (line: Buffer) => void>();
@@ -96,7 +98,13 @@ class ByteRpc {
       const line = Buffer.concat([...this.chunks, chunk.subarray(0, nl)]);
       this.chunks = [];
       chunk = chunk.subarray(nl + 1);
-      const id = (JSON.parse(line.toString('utf8')) as { id?: unknown }).id;
+      let id: unknown;
+      try {
+        id = (JSON.parse(line.toString('utf8')) as { id?: unknown }).id;
+      } catch {
+        this.garbled.push(line); // its call then times out; the test says why
+        continue;
+      }
       if (typeof id === 'number') this.waiting.get(id)?.(line);
     }
     if (chunk.length > 0) this.chunks.push(chunk);
@@ -107,7 +115,7 @@ let gateway: ChildProcess;
 let rpc: ByteRpc;
 
 before(async () => {
-  const project = makeProject([{ name: 'raw', fixture: 'rawAnswers.mjs' }], { autonomy_level: 'L1', gateway: { result_max_bytes: 40_000 } });
+  const project = makeProject([{ name: 'raw', fixture: 'rawAnswers.mjs' }], { autonomy_level: 'L1', gateway: { result_max_bytes: 200_000 } });
   // Spawned here, not by spawnCli: its stdout must stay bytes (spawnCli decodes it).
   gateway = spawn(process.execPath, [ensureCliBuilt(), 'serve'], { cwd: project.folder, env: cliEnv(), stdio: ['pipe', 'pipe', 'ignore'] });
   rpc = new ByteRpc(gateway);
@@ -131,7 +139,8 @@ async function answerLine(line: string | Buffer): Promise<{ id: number; received
   return { id: (JSON.parse(received) as { id: number }).id, received, bytes };
 }
 
-describe('gatehouse serve (stdio): a child result forwarded as its bytes', () => {
+// A corrupted line never answers its call: every test has a deadline instead of hanging.
+describe('gatehouse serve (stdio): a child result forwarded as its bytes', { timeout: 30_000 }, () => {
   for (const [name, line] of PLAIN_CASES) {
     test(`${name}: exactly the answer JSON.stringify gives`, async () => {
       const { id, received, bytes } = await answerLine(line);
@@ -155,11 +164,11 @@ describe('gatehouse serve (stdio): a child result forwarded as its bytes', () =>
   });
 
   test('a capped result is never forwarded raw', async () => {
-    const { received } = await answerLine(canonical(textResult('q'.repeat(60_000))));
+    const { received } = await answerLine(canonical(textResult('q'.repeat(260_000))));
     const answer = JSON.parse(received) as { result: { content: Array<{ text: string }>; _meta?: Record<string, unknown> } };
     assert.ok(answer.result._meta?.['gatehouse/truncated'], 'truncation reported');
-    assert.ok(Buffer.byteLength(JSON.stringify(answer.result)) <= 40_000, 'within the cap');
-    assert.ok(answer.result.content[0]!.text.length < 60_000);
+    assert.ok(Buffer.byteLength(JSON.stringify(answer.result)) <= 200_000, 'within the cap');
+    assert.ok(answer.result.content[0]!.text.length < 260_000);
     assert.equal(received, JSON.stringify(JSON.parse(received)));
   });
 
@@ -169,6 +178,14 @@ describe('gatehouse serve (stdio): a child result forwarded as its bytes', () =>
     assert.equal(answer.result.isError, true);
     assert.ok(!received.includes(PAD), 'the blocked text left the gateway');
     assert.match(answer.result.content[0]!.text, /prompt injection/i);
+  });
+
+  // Lines longer than a pipe read are joined in a buffer reused from line to line: each kept result must own its bytes.
+  test('answers in flight together, of many sizes (all under the cap), each get their own bytes', async () => {
+    const lines = Array.from({ length: 16 }, (_, i) => canonical(textResult(`${i}:${String.fromCharCode(97 + i).repeat(70_000 + i * 7_000)}`)));
+    const answers = await Promise.all(lines.map((line) => answerLine(line)));
+    assert.deepEqual(rpc.garbled.map((l) => l.subarray(0, 200).toString()), [], 'every line JSON');
+    answers.forEach(({ id, received }, i) => assert.equal(received, JSON.stringify({ result: childMessage(lines[i]!, id).result, jsonrpc: '2.0', id }), `call ${i}`));
   });
 
   test('the same honest answer twice is forwarded right both times (bytes are taken once, per result)', async () => {
