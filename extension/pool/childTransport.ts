@@ -5,6 +5,7 @@ import { decodeUtf8 } from '../platform/decodeUtf8';
 import { childGuard } from './childGuard';
 import { joinLine } from './joinLine';
 import { parseChildMessage } from './childMessage';
+import { recordRawResult } from './recordRawResult';
 import { childLauncher, type StartedChild } from './childLauncher';
 import type { RingBuffer } from './ringBuffer';
 import { resolveLaunch } from '../platform/resolveCommand';
@@ -136,7 +137,9 @@ export class ChildProcessTransport implements Transport {
   }
 
   private onLine(raw: Buffer): void {
-    const text = decodeUtf8(raw).replace(/\r$/, '');
+    // A trailing CR is dropped before decoding: `end` is also where the line's JSON ends.
+    const end = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.length - 1 : raw.length;
+    const text = decodeUtf8(raw, 0, end);
     if (text.trim() === '') return;
     let message: JSONRPCMessage;
     try {
@@ -146,6 +149,8 @@ export class ChildProcessTransport implements Transport {
       this.stderr.push(`[stdout, not JSON-RPC] ${text.length > 200 ? `${text.slice(0, 200)}…` : text}`);
       return;
     }
+    // `raw` is valid until the next line only (joinLine reuses it): a result's bytes are copied.
+    recordRawResult(message, raw, end);
     this.onmessage?.(message);
   }
 

@@ -16,6 +16,7 @@
  */
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../../common/logger';
+import { rawResults } from '../../platform/rawResults';
 import { afterLayer, type Middleware } from './chain';
 
 /** Default of `gateway.result_max_bytes`. */
@@ -194,7 +195,9 @@ function cutToJsonBytes(slot: TextSlot, allowed: number): string {
  * it fits; never mutates the input.
  */
 export function capResult(result: CallToolResult, limit: number): CapOutcome {
-  const original = jsonBytes(result);
+  // A result forwarded as its child's bytes (platform/rawResults.ts) has them measured already:
+  // they are exactly JSON.stringify(result), so their length is the size, without a walk.
+  const original = rawResults.byteLength(result) ?? jsonBytes(result);
   if (original <= limit) return { result };
   const content: Part[] = Array.isArray(result.content) ? [...result.content] : [];
   const slots = textSlots(content);

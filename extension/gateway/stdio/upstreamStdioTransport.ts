@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { rawResults } from '../../platform/rawResults';
 import { parseUpstreamMessage } from './upstreamMessage';
 
 /** Default bound on one JSON-RPC line from the client (the SDK's `ReadBuffer` allows 10 MiB in all). */
@@ -57,6 +58,8 @@ export class UpstreamStdioTransport implements Transport {
    * PassThrough, a file stream) may still hold the very buffer after calling back.
    */
   private readonly reusable: boolean;
+  /** Ends this transport's claim on the pool's recording of result bytes (see writeForwarded). */
+  private stopForwarding: (() => void) | undefined;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -72,13 +75,13 @@ export class UpstreamStdioTransport implements Transport {
     this.stdin.on('data', this.onData);
     this.stdin.on('error', this.onInputError);
     this.stdout.on('error', this.onOutputError);
+    this.stopForwarding = rawResults.addConsumer();
     return SENT;
   }
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('Not connected'));
-    const text = JSON.stringify(message);
-    if (text.length < LARGE_MESSAGE_CHARS ? this.stdout.write(`${text}\n`) : this.writeLarge(text)) return SENT;
+    if (this.writeForwarded(message) ?? this.writeText(JSON.stringify(message))) return SENT;
     // Every send that finds the pipe full waits for the same 'drain': one listener, not one per message.
     this.drained ??= new Promise<void>((resolve) => {
       const done = (): void => {
@@ -93,18 +96,60 @@ export class UpstreamStdioTransport implements Transport {
     return this.drained;
   }
 
+  private writeText(text: string): boolean {
+    if (text.length < LARGE_MESSAGE_CHARS) return this.stdout.write(`${text}\n`);
+    return this.writeLine(Buffer.byteLength(text, 'utf8') + 1, (line) => line.write(text, 0, 'utf8'));
+  }
+
   /**
-   * Writes `text` and a newline as UTF-8 bytes, into the spare buffer when it is large enough.
-   * The stream holds the buffer until the write completes; only then is it offered for reuse
-   * (a failed write does not return it), and only to a socket (see {@link reusable}).
+   * Writes a result response whose result still has the bytes its child wrote for it
+   * (platform/rawResults.ts: recorded only when they are exactly `JSON.stringify(result)`, and
+   * only for a result no layer replaced), around them the other members serialised here, in the
+   * message's own order: the line is byte for byte `JSON.stringify(message)`, without walking,
+   * serialising and encoding the result again. Undefined (nothing written) for any other message.
    */
-  private writeLarge(text: string): boolean {
-    const size = Buffer.byteLength(text, 'utf8') + 1;
+  private writeForwarded(message: JSONRPCMessage): boolean | undefined {
+    if (!('result' in message) || Object.getPrototypeOf(message) !== Object.prototype) return undefined;
+    const { result, id } = message as { result: unknown; id: unknown };
+    if (typeof result !== 'object' || result === null || message.jsonrpc !== '2.0' || !(typeof id === 'string' || Number.isSafeInteger(id))) return undefined;
+    const before: string[] = [];
+    const after: string[] = [];
+    let seen = false;
+    for (const key in message) {
+      if (key === 'result') seen = true;
+      else (seen ? after : before).push(`${JSON.stringify(key)}:${JSON.stringify(message[key as 'jsonrpc' | 'id'])}`);
+    }
+    // Exactly `result`, `jsonrpc` and `id` (both checked above): nothing else may share the line.
+    if (!seen || before.length + after.length !== 2) return undefined;
+    const head = `{${before.map((m) => `${m},`).join('')}"result":`;
+    const tail = `${after.map((m) => `,${m}`).join('')}}`;
+    const bytes = rawResults.take(result);
+    if (bytes === undefined) return undefined;
+    const headBytes = Buffer.byteLength(head, 'utf8');
+    const tailBytes = Buffer.byteLength(tail, 'utf8');
+    try {
+      return this.writeLine(headBytes + bytes.length + tailBytes + 1, (line) => {
+        line.write(head, 0, 'utf8');
+        bytes.copy(line, headBytes);
+        line.write(tail, headBytes + bytes.length, 'utf8');
+      });
+    } finally {
+      rawResults.release(bytes); // copied into the line
+    }
+  }
+
+  /**
+   * Writes a line of `size` bytes (the newline included) that `fill` writes all but the newline
+   * of, into the spare buffer when it is large enough. The stream holds the buffer until the
+   * write completes; only then is it offered for reuse (a failed write does not return it), and
+   * only to a socket (see {@link reusable}).
+   */
+  private writeLine(size: number, fill: (line: Buffer) => void): boolean {
     let buffer = this.spare;
     this.spare = undefined;
     if (buffer === undefined || buffer.length < size) buffer = Buffer.allocUnsafeSlow(size);
     const line = buffer.subarray(0, size);
-    line.write(text, 0, 'utf8');
+    fill(line);
     line[size - 1] = 0x0a;
     if (!this.reusable || buffer.length > KEEP_MAX_BYTES) return this.stdout.write(line);
     const lent = buffer;
@@ -116,6 +161,7 @@ export class UpstreamStdioTransport implements Transport {
   close(): Promise<void> {
     if (this.closed) return SENT;
     this.closed = true;
+    this.stopForwarding?.();
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onInputError);
     // The error listener stays: a late EPIPE must not become an uncaught exception.

@@ -5,6 +5,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ListToolsRequestSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { spawn } from 'node:child_process';
 import { LARGE_MESSAGE_CHARS, UpstreamStdioTransport } from '../../../../extension/gateway/stdio/upstreamStdioTransport';
+import { rawResults } from '../../../../extension/platform/rawResults';
 import { until } from '../../../helpers/poll';
 
 /** A transport on fresh pipes, recording what it reports. */
@@ -219,5 +220,67 @@ describe('UpstreamStdioTransport', () => {
       ['a', 'b', 'c'].map((c) => `${JSON.stringify(big(c))}\n`),
     );
     await transport.close();
+  });
+
+  it("writes a result response around its result's kept bytes, in the message's member order, taking them once", async () => {
+    const h = harness();
+    await h.transport.start();
+    const out: Buffer[] = [];
+    h.stdout.on('data', (c: Buffer) => out.push(c));
+    const result = { content: [{ type: 'text', text: `grüße ${'k'.repeat(70_000)}` }] };
+    const json = Buffer.from(JSON.stringify(result));
+    // Bytes that differ from the result on purpose (same length): what is written shows which path ran.
+    const marked = Buffer.from(json);
+    marked.write('GRUESSE', json.indexOf('gr'), 'latin1'); // as many bytes as grüße
+    rawResults.keep(result, marked, 0, marked.length);
+    assert.equal(rawResults.byteLength(result), json.length);
+    const messages: JSONRPCMessage[] = [
+      { result, jsonrpc: '2.0', id: 1 },
+      { jsonrpc: '2.0', id: 'é"x', result }, // taken already: serialised
+    ];
+    for (const m of messages) await h.transport.send(m);
+    await until('two lines', () => Buffer.concat(out).toString('utf8').split('\n').length === 3);
+    const [first, second] = Buffer.concat(out).toString('utf8').split('\n');
+    assert.equal(first, JSON.stringify(messages[0]).replace('grüße', 'GRUESSE'), 'the kept bytes, between the members serialised here');
+    assert.equal(second, JSON.stringify(messages[1]));
+    assert.equal(rawResults.byteLength(result), undefined, 'taken');
+
+    const other = { content: [{ type: 'text', text: 'o'.repeat(20_000) }] };
+    const otherJson = Buffer.from(JSON.stringify(other));
+    rawResults.keep(other, otherJson, 0, otherJson.length);
+    const reordered = { id: 7, jsonrpc: '2.0', result: other } as unknown as JSONRPCMessage;
+    out.length = 0;
+    await h.transport.send(reordered);
+    await until('one line', () => Buffer.concat(out).includes(0x0a));
+    assert.ok(Buffer.concat(out).equals(Buffer.from(`${JSON.stringify(reordered)}\n`)), 'byte for byte JSON.stringify, members in their order');
+    await h.transport.close();
+  });
+
+  it('serialises any other message even when its result has kept bytes: an extra member, a non-plain envelope', async () => {
+    const h = harness();
+    await h.transport.start();
+    let out = '';
+    h.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const result = { content: [{ type: 'text', text: 'r'.repeat(20_000) }] };
+    const wrong = Buffer.from(JSON.stringify({ content: [{ type: 'text', text: 'W'.repeat(20_000) }] }));
+    rawResults.keep(result, wrong, 0, wrong.length);
+    const extra = { result, jsonrpc: '2.0', id: 1, smuggled: true } as unknown as JSONRPCMessage;
+    const inherited = Object.assign(Object.create({ inherited: 1 }) as object, { result, jsonrpc: '2.0', id: 2 }) as JSONRPCMessage;
+    const badId = { result, jsonrpc: '2.0', id: 1.5 } as unknown as JSONRPCMessage;
+    for (const m of [extra, inherited, badId]) await h.transport.send(m);
+    await until('three lines', () => out.split('\n').length === 4);
+    assert.deepEqual(out.split('\n').slice(0, 3), [extra, inherited, badId].map((m) => JSON.stringify(m)));
+    assert.equal(rawResults.byteLength(result), wrong.length, 'still kept: none of these took them');
+    await h.transport.close();
+  });
+
+  it('asks the pool to record result bytes only while started', async () => {
+    const before = rawResults.wanted;
+    const h = harness();
+    await h.transport.start();
+    assert.equal(rawResults.wanted, true);
+    await h.transport.close();
+    await h.transport.close();
+    assert.equal(rawResults.wanted, before);
   });
 });
