@@ -59,7 +59,9 @@ describe('AuditLog and rea writing one audit.jsonl at once (issue 13.8)', () => 
     await fs.mkdir(dir);
     // A group-commit window like the gateway's (governance.ts), and calls coming faster than the log writes them:
     // its queue is never empty, so every round is due as soon as the last one is done.
-    const log = await AuditLog.open({ dir, sessionId: 'gw', groupCommitMs: 10 });
+    // No rotation at 50 MiB: with a fast writer and slow rea writers (a loaded machine), the
+    // backlog loop can append more than that, and this test counts lines in one file.
+    const log = await AuditLog.open({ dir, sessionId: 'gw', groupCommitMs: 10, rotation: () => ({ max_bytes: 2 ** 40 }) });
     const perWriter = 10;
     const ours: Array<Promise<AuditRecord>> = [];
     let writersDone = false;
