@@ -9,7 +9,6 @@ import type { Gateway } from './gateway';
 import { refuse } from './http/replies';
 import { connectionBearer, endpointOf, isMessage, loopbackHosts, readBody, refusedHost } from './http/requestChecks';
 import { SessionTransport } from './http/sessionTransport';
-import { cancelWhenDropped } from './routing/droppedRequests';
 import { EventStreams } from './routing/eventStreams';
 
 export interface HttpListenerOptions {
@@ -67,6 +66,9 @@ export class HttpListener {
   private endpoint: HttpEndpoint | undefined;
   /** POSTed requests whose response has not gone out yet (standalone GET streams excluded). */
   private inFlight = 0;
+  private readonly responded = (): void => {
+    this.inFlight--;
+  };
   private stopping = false;
   /** Host header values accepted without parsing (`127.0.0.1:<port>` and its kin). */
   private hosts: ReadonlySet<string> = new Set();
@@ -176,13 +178,10 @@ export class HttpListener {
     if (!transport) return;
     if (!initialize && !protocolVersionOk(req, res)) return;
 
+    // Counted until the response closes (the transport calls back only for a POST carrying requests).
     const carriesRequest = checked.some((m) => 'method' in m && 'id' in m);
-    if (carriesRequest) {
-      this.inFlight++;
-      res.once('close', () => this.inFlight--);
-      cancelWhenDropped(transport, batch ? checked : checked[0], res);
-    }
-    transport.post(req, res, checked, batch);
+    if (carriesRequest) this.inFlight++;
+    transport.post(req, res, checked, batch, this.responded);
   }
 
   /** `GET`: the session's event stream (notifications, the gateway's requests to the client). */

@@ -48,8 +48,11 @@ export class SessionTransport implements Transport {
     return this.standalone !== undefined;
   }
 
-  /** Hands a POST's checked messages to the server; a POST of only notifications and responses is answered 202 at once. */
-  post(req: IncomingMessage, res: ServerResponse, messages: readonly JSONRPCMessage[], batch: boolean): void {
+  /**
+   * Hands a POST's checked messages to the server; a POST of only notifications and responses is
+   * answered 202 at once. `closed` runs when the response of a POST carrying requests closes.
+   */
+  post(req: IncomingMessage, res: ServerResponse, messages: readonly JSONRPCMessage[], batch: boolean, closed?: () => void): void {
     // The headers are what the gateway reads from here (trace context); no copy, no URL.
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
     let ids: RequestId[] | undefined;
@@ -61,11 +64,27 @@ export class SessionTransport implements Transport {
     }
     const exchange: Exchange = { res, ids, answers: new Map(), batch, streaming: false };
     for (const id of ids) this.exchanges.set(id, exchange);
+    // One listener per POST for all its close means (each listener costs a closure and a wrapper).
     res.once('close', () => {
-      // Dropped before its answers went out: whatever is still sent for it goes nowhere.
-      for (const id of exchange.ids) if (this.exchanges.get(id) === exchange) this.exchanges.delete(id);
+      closed?.();
+      this.forget(exchange, !res.writableFinished);
     });
     for (const m of messages) this.onmessage?.(m, extra);
+  }
+
+  /**
+   * Drops a closed POST's requests still waiting for answers: whatever is still sent for them
+   * goes nowhere. When it closed before its answers went out (the client gave up, crashed, or a
+   * proxy cut it), they are also cancelled as if the client had sent `notifications/cancelled`:
+   * the handler's signal aborts, and with it the child's request (the pool relays the cancel).
+   * Without that the child went on working for nobody until it finished or timed out.
+   */
+  private forget(exchange: Exchange, cancel: boolean): void {
+    for (const requestId of exchange.ids) {
+      if (this.exchanges.get(requestId) !== exchange) continue;
+      this.exchanges.delete(requestId);
+      if (cancel) this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'the HTTP request was dropped' } });
+    }
   }
 
   /** Makes `res` the session's event stream (GET). */

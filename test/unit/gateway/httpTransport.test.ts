@@ -216,6 +216,40 @@ describe('HTTP transport: a dropped POST', () => {
     const ok = await post(call(12, 'echo__echo', { text: 'still here' }), { 'mcp-session-id': sid });
     assert.equal(((await ok.json()) as { result: CallToolResult }).result.content[0]?.type, 'text');
   });
+
+  test('a dropped batch cancels each of its calls', async () => {
+    const sid = await session();
+    const drop = new AbortController();
+    const before = slowSignals.length;
+    const pending = post([call(13, 'echo__slow', {}), call(14, 'echo__slow', {})], { 'mcp-session-id': sid }, drop.signal).catch(() => 'dropped');
+    const signals = await until('both slow calls reached the downstream', () => (slowSignals.length >= before + 2 ? slowSignals.slice(before) : undefined));
+    assert.equal(signals.some((s) => s.aborted), false);
+    drop.abort();
+    assert.equal(await pending, 'dropped');
+    await until('both downstream calls aborted', () => signals.every((s) => s.aborted));
+  });
+
+  test('answered and dropped POSTs leave nothing in flight: stop does not wait out its drain time', async () => {
+    const own = new HttpListener(gateway, { token: TOKEN, logger: nullLogger, drainMs: 5000 });
+    const ownUrl = (await own.start()).url;
+    const send = (body: unknown, headers: Record<string, string>, signal?: AbortSignal) =>
+      fetch(ownUrl, { method: 'POST', headers: { ...BASE, ...headers }, body: JSON.stringify(body), signal });
+    const init = await send(INIT, {});
+    const sid = init.headers.get('mcp-session-id') ?? '';
+    await init.arrayBuffer();
+    await (await send({ jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sid })).arrayBuffer();
+    await (await send(call(1, 'echo__echo', { text: 'answered' }), { 'mcp-session-id': sid })).json();
+    const drop = new AbortController();
+    const before = slowSignals.length;
+    const pending = send(call(2, 'echo__slow', {}), { 'mcp-session-id': sid }, drop.signal).catch(() => 'dropped');
+    const signal = await until('the slow call reached the downstream', () => slowSignals[before]);
+    drop.abort();
+    assert.equal(await pending, 'dropped');
+    await until('the downstream call aborted', () => signal.aborted);
+    const began = performance.now();
+    await own.stop();
+    assert.ok(performance.now() - began < 1000, `stop took ${Math.round(performance.now() - began)} ms: a POST was still counted in flight`);
+  });
 });
 
 describe('HTTP transport: bad requests get the SDK transport answers', () => {
