@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { fillForwarded, forwardedAnswer, forwardedSize } from '../../platform/forwardedAnswer';
+import { rawResults } from '../../platform/rawResults';
 import { keepStreamAlive, openEventStream, refuse, sseEvent } from './replies';
 
 /** One POST with at least one request: where its answers (and anything related to them) go. */
@@ -38,6 +40,9 @@ export class SessionTransport implements Transport {
   /** The session's GET event stream, while one is open. */
   private standalone: ServerResponse | undefined;
   private closed = false;
+
+  /** Ends this session's claim on the pool's recording of result bytes (platform/rawResults.ts). */
+  private readonly stopForwarding = rawResults.addConsumer();
 
   constructor(readonly sessionId: string) {}
 
@@ -130,7 +135,7 @@ export class SessionTransport implements Transport {
       res.end();
       return;
     }
-    const body = JSON.stringify(exchange.ids.length === 1 ? message : exchange.ids.map((id) => exchange.answers.get(id)));
+    const body = exchange.ids.length === 1 ? singleBody(message) : JSON.stringify(exchange.ids.map((id) => exchange.answers.get(id)));
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'mcp-session-id': this.sessionId });
     res.end(body);
   }
@@ -139,6 +144,7 @@ export class SessionTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopForwarding();
     this.standalone?.end();
     this.standalone = undefined;
     const pending = new Set(this.exchanges.values());
@@ -150,4 +156,17 @@ export class SessionTransport implements Transport {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/**
+ * The JSON body of a POST's one answer: a tool result with its child's bytes kept is sent as
+ * them ({@link forwardedAnswer}, byte for byte what `JSON.stringify` writes), anything else
+ * serialised.
+ */
+function singleBody(message: JSONRPCMessage): string | Buffer {
+  const answer = forwardedAnswer(message);
+  if (answer === undefined) return JSON.stringify(message);
+  const body = Buffer.allocUnsafe(forwardedSize(answer));
+  fillForwarded(answer, body);
+  return body;
 }

@@ -1,6 +1,7 @@
 import { Socket } from 'node:net';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { fillForwarded, forwardedAnswer, forwardedSize } from '../../platform/forwardedAnswer';
 import { rawResults } from '../../platform/rawResults';
 import { parseUpstreamMessage } from './upstreamMessage';
 
@@ -103,39 +104,13 @@ export class UpstreamStdioTransport implements Transport {
 
   /**
    * Writes a result response whose result still has the bytes its child wrote for it
-   * (platform/rawResults.ts: recorded only when they are exactly `JSON.stringify(result)`, and
-   * only for a result no layer replaced), around them the other members serialised here, in the
-   * message's own order: the line is byte for byte `JSON.stringify(message)`, without walking,
+   * ({@link forwardedAnswer}): byte for byte `JSON.stringify(message)`, without walking,
    * serialising and encoding the result again. Undefined (nothing written) for any other message.
    */
   private writeForwarded(message: JSONRPCMessage): boolean | undefined {
-    if (!('result' in message) || Object.getPrototypeOf(message) !== Object.prototype) return undefined;
-    const { result, id } = message as { result: unknown; id: unknown };
-    if (typeof result !== 'object' || result === null || message.jsonrpc !== '2.0' || !(typeof id === 'string' || Number.isSafeInteger(id))) return undefined;
-    const before: string[] = [];
-    const after: string[] = [];
-    let seen = false;
-    for (const key in message) {
-      if (key === 'result') seen = true;
-      else (seen ? after : before).push(`${JSON.stringify(key)}:${JSON.stringify(message[key as 'jsonrpc' | 'id'])}`);
-    }
-    // Exactly `result`, `jsonrpc` and `id` (both checked above): nothing else may share the line.
-    if (!seen || before.length + after.length !== 2) return undefined;
-    const head = `{${before.map((m) => `${m},`).join('')}"result":`;
-    const tail = `${after.map((m) => `,${m}`).join('')}}`;
-    const bytes = rawResults.take(result);
-    if (bytes === undefined) return undefined;
-    const headBytes = Buffer.byteLength(head, 'utf8');
-    const tailBytes = Buffer.byteLength(tail, 'utf8');
-    try {
-      return this.writeLine(headBytes + bytes.length + tailBytes + 1, (line) => {
-        line.write(head, 0, 'utf8');
-        bytes.copy(line, headBytes);
-        line.write(tail, headBytes + bytes.length, 'utf8');
-      });
-    } finally {
-      rawResults.release(bytes); // copied into the line
-    }
+    const answer = forwardedAnswer(message);
+    if (answer === undefined) return undefined;
+    return this.writeLine(forwardedSize(answer) + 1, (line) => fillForwarded(answer, line));
   }
 
   /**
