@@ -4,7 +4,7 @@ import { callToolResultSchema } from '../../extension/pool/callToolResultSchema'
 import { makeProject } from '../helpers/gatewayProject';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { ensureCliBuilt } from '../helpers/cli';
-import { cliEnv } from '../helpers/gatewayProcess';
+import { cliEnv, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { until } from '../helpers/poll';
 
 // `gatehouse serve` on stdio forwards a child's tool result as the bytes the child wrote when
@@ -194,5 +194,55 @@ describe('gatehouse serve (stdio): a child result forwarded as its bytes', { tim
       const { id, received } = await answerLine(line);
       assert.equal(received, JSON.stringify({ result: childMessage(line, id).result, jsonrpc: '2.0', id }));
     }
+  });
+});
+
+// The HTTP transport forwards a POST's single JSON answer the same way (platform/forwardedAnswer.ts).
+describe('gatehouse serve --http: a child result forwarded as its bytes', { timeout: 60_000 }, () => {
+  let gw: HttpGateway;
+  let session: string;
+  let nextId = 1;
+
+  /** POSTs one request and returns the answer body as the bytes received. */
+  async function post(method: string, params: Record<string, unknown>, id?: number): Promise<Buffer> {
+    const response = await fetch(gw.info.url, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${gw.info.token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}),
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', ...(id !== undefined ? { id } : {}), method, params }),
+    });
+    session ||= response.headers.get('mcp-session-id') ?? '';
+    return Buffer.from(await response.arrayBuffer());
+  }
+
+  before(async () => {
+    const project = makeProject([{ name: 'raw', fixture: 'rawAnswers.mjs' }], { autonomy_level: 'L1', gateway: { result_max_bytes: 200_000 } });
+    gw = await startHttpGateway(project.folder);
+    await post('initialize', { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bytes', version: '1.0.0' } }, nextId++);
+    assert.ok(session, 'a session id');
+    await post('notifications/initialized', {});
+    await until('raw listed', async () => (await post('tools/list', {}, nextId++)).toString('utf8').includes('"raw__answer"'), 30_000, 100);
+  });
+
+  after(() => stopAllCli());
+
+  for (const [name, line] of PLAIN_CASES) {
+    test(`${name}: exactly the body JSON.stringify gives`, async () => {
+      const id = nextId++;
+      const bytes = await post('tools/call', { name: 'raw__answer', arguments: lineArguments(line) }, id);
+      const expected = JSON.stringify({ result: childMessage(line, id).result, jsonrpc: '2.0', id });
+      assert.ok(bytes.equals(Buffer.from(expected, 'utf8')), `byte for byte: ${bytes.subarray(0, 120).toString()}`);
+    });
+  }
+
+  test('a redacted result is never forwarded raw', async () => {
+    const id = nextId++;
+    const received = (await post('tools/call', { name: 'raw__answer', arguments: lineArguments(canonical(textResult(`${PAD} token ${SECRET} end`))) }, id)).toString('utf8');
+    assert.ok(!received.includes(SECRET), 'the secret left the gateway');
+    assert.equal(received, JSON.stringify({ result: textResult(`${PAD} token [REDACTED:GitHub Token] end`), jsonrpc: '2.0', id }));
   });
 });
