@@ -206,12 +206,7 @@ export class Scanner implements IDisposable {
    * payloads and structural fields of MCP content.
    */
   redact<T>(value: T, options: WalkOptions = {}): Promise<RedactResult<T>> {
-    try {
-      const soon = this.redactSoon(value, options);
-      return soon instanceof Promise ? soon : Promise.resolve(soon);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return promised(() => this.redactSoon(value, options));
   }
 
   /**
@@ -247,12 +242,7 @@ export class Scanner implements IDisposable {
    * run again on its own (it completed once, so it completes again).
    */
   redactAndScanInjection<T>(value: T, options: RedactAndScanOptions = {}): Promise<RedactAndScanResult<T>> {
-    try {
-      const soon = this.redactAndScanInjectionSoon(value, options);
-      return soon instanceof Promise ? soon : Promise.resolve(soon);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return promised(() => this.redactAndScanInjectionSoon(value, options));
   }
 
   /**
@@ -384,4 +374,14 @@ function positive(n: number | undefined): number | undefined {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** What a `…Soon` method answers, always as a promise (a throw becomes a rejection, as from an async method). */
+function promised<T>(soon: () => T | Promise<T>): Promise<T> {
+  try {
+    const answer = soon();
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
