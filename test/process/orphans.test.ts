@@ -93,11 +93,13 @@ describe('no orphans after the gateway is SIGKILLed', { skip: process.platform !
     assert.equal(record.children.find((c) => c.pid === child)?.start_time, await processStartTime(child));
 
     // The launcher (the children's parent, pool/childLauncher.ts) also kills them when the
-    // gateway dies: frozen before the gateway's kill and killed after, it cannot. Frozen first,
-    // so that nothing new runs between the watchdog's death and the gateway's.
+    // gateway dies: frozen before the gateway's kill and killed after, it cannot. The gateway is
+    // frozen too: awake, it respawns a lost watchdog at once (ChildGuard), and that new watchdog
+    // would end the tree — a race this test lost on a loaded CI machine.
     const launcher = await until('the launcher', () => watchdogOf(gw.pid, LAUNCHER_MARKER));
-    process.kill(launcher, 'SIGSTOP');
     const watchdog = await until('the watchdog', () => watchdogOf(gw.pid));
+    process.kill(launcher, 'SIGSTOP');
+    process.kill(gw.pid, 'SIGSTOP');
     process.kill(watchdog, 'SIGKILL');
     await until('watchdog gone', () => !running(watchdog));
     await gw.stop('SIGKILL');
