@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { readDiscoveryFile, type DiscoveryInfo } from '../gateway/discoveryFile';
+import { perRequestAbortFetch } from '../platform/perRequestAbortFetch';
 import { NoGatewayError } from './noGatewayError';
 import { probePid } from '../state/probePid';
 
@@ -110,6 +111,7 @@ export class GatewayLink {
     const url = this.options.profile === undefined ? info.url : `${info.url}/${encodeURIComponent(this.options.profile)}`;
     const transport = new StreamableHTTPClientTransport(new URL(url), {
       requestInit: { headers: { Authorization: `Bearer ${info.token}` } },
+      fetch: perRequestAbortFetch(),
     });
     try {
       await client.connect(transport);

@@ -5,6 +5,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { GatewayAuth } from '../auth/gatewayAuth';
 import { buildChildEnv, resolveArgs, resolveHeaders, resolveUrl } from '../config/childEnv';
 import type { ServerConfig } from '../config/registrySchema';
+import { perRequestAbortFetch } from '../platform/perRequestAbortFetch';
 import { traceHeaderFetch } from '../telemetry/traceHeaderFetch';
 import { ChildProcessTransport, type ChildExit } from './childTransport';
 import { describeExit, errorText, missingEnvText } from './connectionText';
@@ -35,7 +36,7 @@ export function createConnectionTransport(setup: TransportSetup): Transport {
     if (missing.length || !url.url) throw new Error(missingEnvText(missing));
     return new StreamableHTTPClientTransport(new URL(url.url), {
       requestInit: { headers: headers.headers },
-      fetch: traceHeaderFetch,
+      fetch: perRequestAbortFetch(traceHeaderFetch),
       authProvider: setup.authFor(url.url),
     });
   }
