@@ -5,6 +5,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { readDiscoveryFile } from '../../extension/gateway/discoveryFile';
+import { perRequestAbortFetch } from '../../extension/platform/perRequestAbortFetch';
 import { cliPath } from './build';
 import { repoRoot } from './env';
 import type { BenchProject } from './project';
@@ -12,9 +13,18 @@ import type { BenchProject } from './project';
 /**
  * The ways a client reaches the echo server in section 1: directly, through the gateway on stdio
  * or HTTP, and through the do-nothing proxy of each transport (the floor: bench/fixtures/*Floor.mjs);
- * on stdio also through a do-nothing proxy built on the SDK's `Server` and `Client` (sdkProxy.mjs).
+ * and through a do-nothing proxy built on the SDK's `Server` and `Client`, on stdio (sdkProxy.mjs)
+ * and on the SDK's Streamable HTTP transport (sdkHttpProxy.mjs).
  */
-export type Mode = 'direct' | 'floorStdio' | 'sdkStdio' | 'stdio' | 'floorHttp' | 'http';
+export type Mode = 'direct' | 'floorStdio' | 'sdkStdio' | 'stdio' | 'floorHttp' | 'sdkHttp' | 'http';
+
+/**
+ * The fetch of every HTTP client here (floor, SDK proxy and gateway alike): the SDK transport's
+ * shared abort signal otherwise gains an undici listener per request until a major GC, so the
+ * client's own cost per call would grow with the run and with the GC's timing
+ * (extension/platform/perRequestAbortFetch.ts; the gateway's bridge and pool use the same).
+ */
+const benchFetch = perRequestAbortFetch();
 
 /** A connected MCP client plus what the bench needs to address tools and clean up. */
 export interface Endpoint {
@@ -149,7 +159,7 @@ export async function spawnHttpGateway(project: BenchProject, nodeArgs: readonly
       info = await readDiscoveryFile(project.configDir);
     }
     const client = newClient();
-    await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } } }));
+    await client.connect(new StreamableHTTPClientTransport(new URL(info.url), { requestInit: { headers: { Authorization: `Bearer ${info.token}` } }, fetch: benchFetch }));
     return spawnedEndpoint('http', client, proc, watch, stop);
   } catch (err) {
     await stop();
@@ -178,9 +188,19 @@ export function openSdkProxy(project: BenchProject, script = 'test/fixtures/serv
 }
 
 /** The HTTP floor: node:http keep-alive, one JSON body per POST, no auth, sessions or governance. */
-export async function openHttpFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
-  const floor = path.join(repoRoot, 'bench/fixtures/httpFloor.mjs');
-  const proc = spawn(process.execPath, [floor, path.join(repoRoot, script)], { cwd: project.folder, stdio: ['ignore', 'pipe', 'pipe'] });
+export function openHttpFloor(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  return openHttpProxy('floorHttp', 'httpFloor.mjs', script, project.folder);
+}
+
+/** A do-nothing proxy on the SDK's Streamable HTTP transport, `Server` and `Client`: the SDK's share over HTTP. */
+export function openSdkHttpProxy(project: BenchProject, script = 'test/fixtures/servers/echo.mjs'): Promise<Endpoint> {
+  return openHttpProxy('sdkHttp', 'sdkHttpProxy.mjs', script, project.folder);
+}
+
+/** An HTTP proxy fixture from bench/fixtures (`node <fixture> <server script>`), which prints its URL first. */
+async function openHttpProxy(mode: Mode, fixtureFile: string, script: string, cwd: string): Promise<Endpoint> {
+  const proxy = path.join(repoRoot, 'bench/fixtures', fixtureFile);
+  const proc = spawn(process.execPath, [proxy, path.join(repoRoot, script)], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   const watch = new StderrWatch(proc.stderr);
   const { exited, stop } = owned(proc);
   try {
@@ -190,11 +210,11 @@ export async function openHttpFloor(project: BenchProject, script = 'test/fixtur
         text += d.toString();
         if (text.includes('\n')) resolve(text.split('\n')[0]!);
       });
-      void exited.then(() => reject(new Error(`the HTTP floor exited early: ${watch.tail()}`)));
+      void exited.then(() => reject(new Error(`${fixtureFile} exited early: ${watch.tail()}`)));
     });
     const client = newClient();
-    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
-    return spawnedEndpoint('floorHttp', client, proc, watch, stop);
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { fetch: benchFetch }));
+    return spawnedEndpoint(mode, client, proc, watch, stop);
   } catch (err) {
     await stop();
     throw err;
@@ -213,6 +233,8 @@ export function open(mode: Mode, project: BenchProject): Promise<Endpoint> {
       return openStdioGateway(project);
     case 'floorHttp':
       return openHttpFloor(project);
+    case 'sdkHttp':
+      return openSdkHttpProxy(project);
     case 'http':
       return openHttpGateway(project);
   }

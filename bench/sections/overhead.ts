@@ -30,7 +30,7 @@ const SEQUENTIAL_MAX_MS = scaled(4000, 700);
 const CONCURRENT_MAX_MS = scaled(4000, 700);
 const SHORT_MAX_MS = scaled(2000, 300);
 const BIG_MAX_MS = scaled(3000, 500);
-const MODES: Mode[] = ['direct', 'floorStdio', 'sdkStdio', 'stdio', 'floorHttp', 'http'];
+const MODES: Mode[] = ['direct', 'floorStdio', 'sdkStdio', 'stdio', 'floorHttp', 'sdkHttp', 'http'];
 
 interface RunMetrics {
   connectMs: number;
@@ -145,7 +145,7 @@ function ratioText(ratio: number, higherIsBetter: boolean): string {
 }
 
 async function body(out: SectionOutput): Promise<void> {
-  const runs: Record<Mode, RunMetrics[]> = { direct: [], floorStdio: [], sdkStdio: [], stdio: [], floorHttp: [], http: [] };
+  const runs: Record<Mode, RunMetrics[]> = { direct: [], floorStdio: [], sdkStdio: [], stdio: [], floorHttp: [], sdkHttp: [], http: [] };
   const roundNotes: string[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const mode of MODES) {
@@ -181,6 +181,8 @@ function render(out: SectionOutput, runs: Record<Mode, RunMetrics[]>, rounds: nu
     'gateway stdio',
     'stdio / floor',
     'floor HTTP',
+    'SDK proxy HTTP',
+    'SDK proxy / floor HTTP',
     'gateway HTTP',
     'HTTP / floor',
     'goal (issue 15)',
@@ -188,7 +190,7 @@ function render(out: SectionOutput, runs: Record<Mode, RunMetrics[]>, rounds: nu
   ]);
   for (const metric of METRICS) {
     const med = (mode: Mode): number => median(runs[mode].map(metric.get));
-    const [d, fs, sdk, s, fh, h] = MODES.map(med) as [number, number, number, number, number, number];
+    const [d, fs, sdk, s, fh, sdkh, h] = MODES.map(med) as [number, number, number, number, number, number, number];
     const rs = s / fs;
     const rh = h / fh;
     const goals: string[] = [];
@@ -202,20 +204,21 @@ function render(out: SectionOutput, runs: Record<Mode, RunMetrics[]>, rounds: nu
     judge('HTTP', metric.http, rh);
     const u = metric.unit;
     const hb = metric.higherIsBetter;
-    rows.push([metric.label, fmt(d, u), fmt(fs, u), fmt(sdk, u), ratioText(sdk / fs, hb), fmt(s, u), ratioText(rs, hb), fmt(fh, u), fmt(h, u), ratioText(rh, hb), goals.join(' · ') || '—', results.join(' · ') || '—']);
+    rows.push([metric.label, fmt(d, u), fmt(fs, u), fmt(sdk, u), ratioText(sdk / fs, hb), fmt(s, u), ratioText(rs, hb), fmt(fh, u), fmt(sdkh, u), ratioText(sdkh / fh, hb), fmt(h, u), ratioText(rh, hb), goals.join(' · ') || '—', results.join(' · ') || '—']);
   }
-  const spread = out.table(['per-round values (spread)', 'direct', 'floor stdio', 'SDK proxy stdio', 'gateway stdio', 'floor HTTP', 'gateway HTTP'], 'Each round separately, to show the noise behind the medians');
+  const spread = out.table(['per-round values (spread)', 'direct', 'floor stdio', 'SDK proxy stdio', 'gateway stdio', 'floor HTTP', 'SDK proxy HTTP', 'gateway HTTP'], 'Each round separately, to show the noise behind the medians');
   for (const metric of METRICS.filter((m) => m.spread)) {
     const list = (mode: Mode): string => runs[mode].map((m) => fmt(metric.get(m))).join(' / ');
     spread.push([`${metric.label} (${metric.unit})`, ...MODES.map(list)]);
   }
   for (const n of roundNotes) out.note(n);
   out.note(
-    `${rounds} of ${ROUNDS} rounds × (direct, floor stdio, SDK proxy stdio, stdio, floor HTTP, HTTP), each run a fresh process tree and a fresh project; ${WARMUP} warm-up calls before measuring. ` +
+    `${rounds} of ${ROUNDS} rounds × (direct, floor stdio, SDK proxy stdio, stdio, floor HTTP, SDK proxy HTTP, HTTP), each run a fresh process tree and a fresh project; ${WARMUP} warm-up calls before measuring. ` +
       'The floors are do-nothing proxies (bench/fixtures/stdioFloor.mjs, httpFloor.mjs): one process hop that parses each JSON-RPC message, ' +
       'rewrites the `echo__` prefix and re-serialises; over HTTP, node:http with keep-alive answering each POST with one JSON body, ' +
-      'no auth, no sessions, no governance. The SDK proxy (bench/fixtures/sdkProxy.mjs) is not a goal: it is the same hop built on the SDK\'s ' +
-      '`Server` and `Client` with no governance, to show how much of the gateway\'s overhead the two protocol engines take by themselves. ' +
+      'no auth, no sessions, no governance. The SDK proxies (bench/fixtures/sdkProxy.mjs, sdkHttpProxy.mjs) are not goals: each is the same hop built on the SDK\'s ' +
+      '`Server` and `Client` (over HTTP, on the SDK\'s own `StreamableHTTPServerTransport` with JSON responses) with no governance, ' +
+      'to show how much of the gateway\'s overhead the SDK\'s transport and two protocol engines take by themselves. ' +
       'Ratios are gateway / floor of the same transport, medians of the same run. ' +
       'Every answer is checked (text echoed back, result length), so a refusal never counts as a fast call. ' +
       'Full governance chain at its defaults (audit with fsync per group write, HALT probe, tier, L1 policy, blocked paths, breaker, ' +
