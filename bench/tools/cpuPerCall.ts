@@ -3,7 +3,7 @@
  * around a run: work counted, not wall time, so it holds on a loaded machine. Per thread too
  * (main, V8 helpers, libuv pool), for the concurrent and the sequential run. Linux only.
  * `node --import tsx bench/tools/cpuPerCall.ts [calls] [inFlight] [modes]` (modes as in
- * bench/lib/clients.ts: floorStdio, sdkStdio, stdio, floorHttp, http; `SEQ_CALLS=n` sets the
+ * bench/lib/clients.ts: floorStdio, sdkStdio, stdio, floorHttp, sdkHttp, http; `SEQ_CALLS=n` sets the
  * sequential run's length). `CPU_PROF_DIR=/tmp/p` also writes a V8 CPU profile of the gateway
  * (stdio or http; `CPU_PROF_INTERVAL=100` samples every 100 µs); `GATEHOUSE_CLI=path/cli.js`
  * measures another build. Needs `GATEHOUSE_BENCH_ROOT` (a scratch folder for the projects).
