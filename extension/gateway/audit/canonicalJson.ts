@@ -88,13 +88,50 @@ export function joinMembers(members: ReadonlyMap<string, string>): string {
 }
 
 /**
+ * `"key":` of member names seen before, each written once: the same few names (the record's
+ * own and the layers' metadata keys) start every record's members, and writing them anew was
+ * two strings per member. Only short names are kept, and only so many (metadata keys are the
+ * callers' data).
+ */
+const keyPrefixes = new Map<string, string>();
+const MAX_KEY_PREFIXES = 512;
+const MAX_CACHED_KEY_CHARS = 64;
+
+/** Up to this many keys are sorted in place by insertion (no work arrays, unlike `Array.prototype.sort`). */
+const INSERTION_SORT_MAX = 12;
+
+/**
+ * An object's own enumerable keys in canonical order: by UTF-16 code units, as
+ * `Array.prototype.sort` orders strings (`<` on two strings compares their code units too, and
+ * own keys are never equal).
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  if (keys.length > INSERTION_SORT_MAX) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > key) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = key;
+  }
+  return keys;
+}
+
+/**
  * The serialiser. The path of the current value is kept as a stack of keys and only turned
  * into text when something is refused: this runs on every audit record, so the common case
  * builds no strings but the output.
  */
 class Writer {
   private readonly keys: Array<string | number> = [];
-  private readonly seen = new Set<object>();
+  /**
+   * The objects and arrays being written, outermost first (a cycle is one of them met again):
+   * an array, not a Set, as the path is a few levels deep and a Set per record cost more.
+   */
+  private readonly open: object[] = [];
 
   value(value: unknown, depth: number): string {
     switch (typeof value) {
@@ -118,8 +155,8 @@ class Writer {
 
   private container(value: object, depth: number): string {
     if (depth >= MAX_DEPTH) throw this.error(`nesting deeper than ${MAX_DEPTH}`);
-    if (this.seen.has(value)) throw this.error('circular reference');
-    this.seen.add(value);
+    if (this.open.includes(value)) throw this.error('circular reference');
+    this.open.push(value);
     let out: string;
     if (Array.isArray(value)) {
       out = '[';
@@ -134,7 +171,7 @@ class Writer {
     } else {
       this.plain(value);
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
+      const keys = sortedKeys(record);
       out = '{';
       let first = true;
       for (const key of keys) {
@@ -145,28 +182,28 @@ class Writer {
       }
       out += '}';
     }
-    this.seen.delete(value);
+    this.open.pop();
     return out;
   }
 
   /** A top-level object's members, `"key":value` by key, with the checks of {@link container}. */
   members(value: object): Map<string, string> {
     this.plain(value);
-    this.seen.add(value);
+    this.open.push(value);
     const record = value as Record<string, unknown>;
     const members = new Map<string, string>();
-    for (const key of Object.keys(record).sort()) {
+    for (const key of sortedKeys(record)) {
       const child = record[key];
       if (child !== undefined) members.set(key, this.member(key, child, 0));
     }
-    this.seen.delete(value);
+    this.open.pop();
     return members;
   }
 
   /** See {@link canonicalMemberRuns}: {@link members} over keys known in advance, in runs. */
   memberRuns(value: object, runs: ReadonlyArray<readonly string[]>): string[] {
     this.plain(value);
-    this.seen.add(value);
+    this.open.push(value);
     const record = value as Record<string, unknown>;
     const out: string[] = [];
     for (const run of runs) {
@@ -181,7 +218,7 @@ class Writer {
       // pieces that the caller keeps (until the record is written) and the GC then walks.
       out.push(members.join(','));
     }
-    this.seen.delete(value);
+    this.open.pop();
     return out;
   }
 
@@ -199,8 +236,14 @@ class Writer {
   /** `"key":value` of one defined property. */
   private member(key: string, child: unknown, depth: number): string {
     this.keys.push(key);
-    if (!isWellFormedString(key)) throw this.error('key contains a lone surrogate (not valid Unicode)');
-    const text = JSON.stringify(key) + ':' + this.value(child, depth + 1);
+    // A kept prefix's key was checked when it was kept.
+    let prefix = keyPrefixes.get(key);
+    if (prefix === undefined) {
+      if (!isWellFormedString(key)) throw this.error('key contains a lone surrogate (not valid Unicode)');
+      prefix = JSON.stringify(key) + ':';
+      if (key.length <= MAX_CACHED_KEY_CHARS && keyPrefixes.size < MAX_KEY_PREFIXES) keyPrefixes.set(key, prefix);
+    }
+    const text = prefix + this.value(child, depth + 1);
     this.keys.pop();
     return text;
   }

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { fillForwarded, forwardedAnswer, forwardedSize } from '../../platform/forwardedAnswer';
@@ -64,7 +65,7 @@ export class UpstreamStdioTransport implements Transport {
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
-    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly stdout: Writable = process.stdout,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   ) {
     this.reusable = stdout instanceof Socket;
@@ -82,6 +83,16 @@ export class UpstreamStdioTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return Promise.reject(new Error('Not connected'));
+    // One write syscall per answer was the largest single cost of a small call on this side
+    // (each also wakes the client). The answers to the lines of one chunk from a child (16 calls
+    // in flight) are sent within one turn: corked until the turn's promise jobs have run, they
+    // leave in one writev. A lone answer waits for no timer, only the tick (as the pool's
+    // child transport does with requests).
+    if (!this.corked) {
+      this.corked = true;
+      this.stdout.cork();
+      process.nextTick(this.uncork);
+    }
     if (this.writeForwarded(message) ?? this.writeText(JSON.stringify(message))) return SENT;
     // Every send that finds the pipe full waits for the same 'drain': one listener, not one per message.
     this.drained ??= new Promise<void>((resolve) => {
@@ -96,6 +107,14 @@ export class UpstreamStdioTransport implements Transport {
     });
     return this.drained;
   }
+
+  /** True while stdout is corked until the end of this turn (see `send`). */
+  private corked = false;
+  private readonly uncork = (): void => {
+    if (!this.corked) return; // already flushed by close()
+    this.corked = false;
+    this.stdout.uncork();
+  };
 
   private writeText(text: string): boolean {
     if (text.length < LARGE_MESSAGE_CHARS) return this.stdout.write(`${text}\n`);
@@ -136,6 +155,8 @@ export class UpstreamStdioTransport implements Transport {
   close(): Promise<void> {
     if (this.closed) return SENT;
     this.closed = true;
+    // What this turn sent goes out now, not at the tick: the process may exit before it.
+    this.uncork();
     this.stopForwarding?.();
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onInputError);

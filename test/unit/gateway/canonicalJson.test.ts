@@ -68,6 +68,35 @@ describe('canonicalJson', () => {
     assert.equal(canonicalJson({ a: shared, b: shared }), '{"a":{"x":1},"b":{"x":1}}');
   });
 
+  it('orders any number of keys as Array.prototype.sort does, in whatever order they were inserted (small objects are sorted by insertion)', () => {
+    // Integer-like, upper and lower case, accented, astral (a surrogate pair sorts below U+E000), empty.
+    const pool = ['z', 'Z', '10', '9', '', 'é', 'a', 'ab', 'a b', '😀', '\ue000', 'ä', '_', 'tier', 'tier_source', 'b'];
+    let seed = 7;
+    const random = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let size = 0; size <= pool.length; size++) {
+      for (let round = 0; round < 20; round++) {
+        const keys = [...pool];
+        for (let i = keys.length - 1; i > 0; i--) {
+          const j = random(i + 1);
+          [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+        }
+        const chosen = keys.slice(0, size);
+        const value: Record<string, number> = {};
+        chosen.forEach((k, i) => (value[k] = i));
+        const expected = `{${[...chosen].sort().map((k) => `${JSON.stringify(k)}:${value[k]}`).join(',')}}`;
+        assert.equal(canonicalJson(value), expected);
+        assert.equal(canonicalJson({ nested: value }), `{"nested":${expected}}`);
+      }
+    }
+  });
+
+  it('writes a key the same way every time it is seen, and refuses a bad key every time', () => {
+    for (let i = 0; i < 3; i++) {
+      assert.equal(canonicalJson({ 'a"b\\c\n': 1, ['k'.repeat(100)]: 2 }), `{${JSON.stringify('a"b\\c\n')}:1,${JSON.stringify('k'.repeat(100))}:2}`);
+      assert.throws(() => canonicalJson({ ok: 1, '\ud800': 2 }), /key contains a lone surrogate .* at \$\.\ud800/);
+    }
+  });
+
   it('isWellFormedString accepts pairs and rejects lone surrogates', () => {
     assert.equal(isWellFormedString('😀 ok'), true);
     assert.equal(isWellFormedString('\ud83d'), false);

@@ -198,6 +198,57 @@ describe('UpstreamStdioTransport', () => {
     }
   });
 
+  it('answers sent in one turn leave in one write, in order, over a real pipe', async () => {
+    // A child that copies its stdin to its stdout: the transport writes into a real pipe (a socket).
+    const child = spawn(process.execPath, ['-e', 'process.stdin.pipe(process.stdout)'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => (out += d));
+    // Each call of the socket's _write or _writev is one write syscall.
+    const socket = child.stdin as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+    const syscalls: string[] = [];
+    for (const name of ['_write', '_writev'] as const) {
+      const original = socket[name].bind(socket);
+      socket[name] = (...args: unknown[]) => {
+        syscalls.push(name);
+        return original(...args);
+      };
+    }
+    const transport = new UpstreamStdioTransport(new PassThrough(), child.stdin);
+    await transport.start();
+    try {
+      const messages: JSONRPCMessage[] = Array.from({ length: 50 }, (_, i) => ({ jsonrpc: '2.0', id: i, result: { content: [{ type: 'text', text: `answer ${i}` }] } }));
+      await Promise.all(messages.map((m) => transport.send(m)));
+      await new Promise((r) => setImmediate(r));
+      // One write per answer before; now one for the turn.
+      assert.deepEqual(syscalls, ['_writev']);
+      await until('every answer copied back', () => out.split('\n').length > messages.length);
+      assert.deepEqual(out.split('\n').slice(0, -1), messages.map((m) => JSON.stringify(m)));
+      // A lone answer waits for no more than the tick.
+      out = '';
+      await transport.send({ jsonrpc: '2.0', id: 'lone', result: {} });
+      await until('the lone answer', () => out === '{"jsonrpc":"2.0","id":"lone","result":{}}\n');
+      assert.deepEqual(syscalls, ['_writev', '_write']);
+    } finally {
+      await transport.close();
+      child.stdin.end();
+      await new Promise((r) => child.once('close', r));
+    }
+  });
+
+  it('close sends what the turn corked before the tick ends', async () => {
+    const h = harness();
+    await h.transport.start();
+    let out = '';
+    h.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    void h.transport.send({ jsonrpc: '2.0', id: 1, result: {} });
+    assert.equal(h.stdout.writableCorked, 1, 'corked until the tick');
+    await h.transport.close();
+    assert.equal(h.stdout.writableCorked, 0, 'close flushed it');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(out, '{"jsonrpc":"2.0","id":1,"result":{}}\n');
+  });
+
   it('never reuses a buffer written to a stream that is not a socket (it may still hold it)', async () => {
     // A stream that calls back at once and keeps the very chunks it was given, unread.
     const held: Buffer[] = [];
