@@ -3,13 +3,19 @@
  * untrusted text; the main thread only on small payloads with the built-in, linear-time patterns
  * (Scanner's inline path; DESIGN §1); unit tests call them directly.
  */
-import { BASE64_TOKEN, INJECTION_PHRASES, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
+import { BASE64_TOKEN, INJECTION_PHRASES, SECRET_LITERALS, SECRET_PATTERNS, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
 
 /** A spec compiled in the worker. */
 export interface CompiledPattern {
   name: string;
   source: PatternSource;
   re: RegExp;
+  /**
+   * What a text must hold for a built-in pattern to match in it, from its
+   * {@link SECRET_LITERALS}: for one of the literals, every character — each given as the
+   * characters that can match it (both cases of a letter when the pattern ignores case).
+   */
+  needs?: ReadonlyArray<ReadonlyArray<readonly string[]>>;
 }
 
 /**
@@ -33,7 +39,8 @@ export function compilePatterns(specs: readonly PatternSpec[], onError?: (spec: 
   const out: CompiledPatterns = [];
   for (const spec of specs) {
     try {
-      out.push({ name: spec.name, source: spec.source, re: new RegExp(spec.regex, normaliseFlags(spec.flags)) });
+      const re = new RegExp(spec.regex, normaliseFlags(spec.flags));
+      out.push({ name: spec.name, source: spec.source, re, ...literalsOf(spec, re) });
     } catch (err) {
       onError?.(spec, err);
     }
@@ -55,6 +62,32 @@ export function compilePatterns(specs: readonly PatternSpec[], onError?: (spec: 
   return out;
 }
 
+/**
+ * The literals a built-in pattern's matches hold, when `spec` is that built-in exactly (same
+ * source and flags): a policy pattern, even one named like a built-in, never gets them.
+ */
+function literalsOf(spec: PatternSpec, re: RegExp): Pick<CompiledPattern, 'needs'> {
+  const literals = spec.source === 'default' ? SECRET_LITERALS[spec.name] : undefined;
+  const builtIn = literals && SECRET_PATTERNS.find((p) => p.name === spec.name);
+  if (!builtIn || builtIn.regex !== spec.regex || builtIn.flags !== spec.flags) return {};
+  const forms = (c: string): string[] => (re.ignoreCase ? [...new Set([c.toLowerCase(), c.toUpperCase()])] : [c]);
+  return { needs: literals.map((literal) => [...new Set(literal)].map(forms)) };
+}
+
+/**
+ * Whether `text` holds the ASCII character `c`, remembered per character in `seen` (0 unknown,
+ * 1 yes, 2 no): at most one search per character and text. `String#includes` of one character
+ * is a native scan (memchr on one-byte text) that stops at the first hit: a text holding every
+ * character costs a few short scans, one lacking them a few fast whole ones. (A multi-character
+ * literal is not searched for: V8 looks for those with a memchr per occurrence of the first
+ * character, so a text full of that character — `xxxx…` for `xox` — costs more than the regex.)
+ */
+function holds(text: string, c: string, seen: Uint8Array): boolean {
+  const code = c.charCodeAt(0);
+  if (seen[code] === 0) seen[code] = text.includes(c) ? 1 : 2;
+  return seen[code] === 1;
+}
+
 // C0 controls except TAB, LF and CR (rea's sanitizeInput).
 const CONTROL_TEST = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 const CONTROL_ALL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
@@ -63,7 +96,9 @@ const CONTROL_ALL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
  * Redacts one string: control characters are stripped, then every pattern in order replaces
  * its matches with `[REDACTED:<name>]`. Returns undefined when nothing matched (the original
  * string, control characters included, is kept — as rea). `onPattern(i)` is called before
- * pattern `i` runs so a watchdog can tell which pattern was running when time ran out.
+ * pattern `i` runs so a watchdog can tell which pattern was running when time ran out. On a long
+ * text (no probe) a built-in pattern is skipped when the text lacks a character of each of its
+ * literals: it cannot match, so running it would change nothing.
  */
 export function redactString(
   input: string,
@@ -75,9 +110,12 @@ export function redactString(
   const probe = current.length <= PROBE_MAX_CHARS ? patterns.probe : undefined;
   // Nothing the built-in patterns match: none of them can change the text, so skip them all.
   const first = probe && !probe.regexes.some((re) => re.test(current)) ? probe.count : 0;
+  // Which ASCII characters `current` holds, asked for by the patterns' needs (see `holds`).
+  const seen = probe ? undefined : new Uint8Array(128);
   for (let i = first; i < patterns.length; i++) {
     const p = patterns[i]!;
     onPattern?.(i);
+    if (seen && p.needs && !p.needs.some((chars) => chars.every((forms) => forms.some((c) => holds(current, c, seen))))) continue;
     p.re.lastIndex = 0;
     let hit = false;
     // A replacer function: a marker containing `$` must not be read as a replacement pattern.
@@ -91,6 +129,7 @@ export function redactString(
     });
     if (hit) {
       current = next;
+      seen?.fill(0);
       (names ??= []).push(p.name);
     }
   }
