@@ -3,7 +3,8 @@
  * untrusted text; the main thread only on small payloads with the built-in, linear-time patterns
  * (Scanner's inline path; DESIGN §1); unit tests call them directly.
  */
-import { BASE64_TOKEN, INJECTION_PHRASES, SECRET_LITERALS, SECRET_PATTERNS, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
+import { forEachBase64Token } from './base64Tokens';
+import { INJECTION_PHRASES, SECRET_LITERALS, SECRET_PATTERNS, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
 
 /** A spec compiled in the worker. */
 export interface CompiledPattern {
@@ -202,8 +203,6 @@ export function findPhrasesInUnified(unified: string, into: Set<string>): void {
   for (const { phrase, re } of PHRASE_PATTERNS) if (!into.has(phrase) && re.test(unified)) into.add(phrase);
 }
 
-const base64Token = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
-
 /**
  * Whether UTF-8 bytes can decode to text holding whitespace: an ASCII whitespace byte, or a lead
  * byte followed by a continuation byte (the start of the only kind of sequence that decodes to a
@@ -264,24 +263,24 @@ export function tokenMayHoldWhitespace(token: string): boolean {
 
 /**
  * Scans one raw string: phrases in the normalised text go to `literal`; phrases hidden in base64
- * tokens of the raw text go to `base64`.
+ * tokens of the raw text (the matches of `BASE64_TOKEN`, found by {@link forEachBase64Token})
+ * go to `base64`.
  */
 export function scanInjectionString(raw: string, literal: Set<string>, base64: Set<string>): void {
   findPhrasesInUnified(unifyForInjection(raw), literal);
   if (raw.length < 20) return;
-  base64Token.lastIndex = 0;
-  for (const match of raw.matchAll(base64Token)) {
-    const token = match[0];
+  forEachBase64Token(raw, (start, end) => {
+    const token = raw.slice(start, end);
     // A long token is probed piece by piece first, and decoded whole only when it may hide a phrase.
     const long = token.length > PIECE_CHARS;
-    if (long && !tokenMayHoldWhitespace(token)) continue;
+    if (long && !tokenMayHoldWhitespace(token)) return;
     const bytes = decodeBase64(token);
-    if (!long && !mayHoldWhitespace(bytes)) continue;
+    if (!long && !mayHoldWhitespace(bytes)) return;
     const decoded = bytes.toString('utf8');
     // Cheap pre-filter: a decoded phrase needs at least the shortest phrase's length of text.
-    if (decoded.length < 12) continue;
+    if (decoded.length < 12) return;
     findPhrasesInUnified(unifyForInjection(decoded), base64);
-  }
+  });
 }
 
 /** The injection verdicts. */

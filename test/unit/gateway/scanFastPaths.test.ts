@@ -17,6 +17,7 @@ import {
   tokenMayHoldWhitespace,
   unifyForInjection,
 } from '../../../extension/gateway/scanner/engine';
+import { forEachBase64Token } from '../../../extension/gateway/scanner/base64Tokens';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
@@ -245,6 +246,37 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       const want = [...text.matchAll(/[A-Za-z0-9+/]{20,}={0,2}/g)].map((m) => `${m.index}:${m[0]}`);
       const got = [...text.matchAll(fast)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual(got, want, JSON.stringify(text));
+    }
+  });
+
+  it('forEachBase64Token reports exactly the matches of BASE64_TOKEN, short texts and long, runs of every length', () => {
+    const next = seeded(24);
+    const re = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
+    const tokensOf = (text: string): string[] => {
+      const out: string[] = [];
+      forEachBase64Token(text, (start, end) => out.push(`${start}:${text.slice(start, end)}`));
+      return out;
+    };
+    const alphabet = ['A', 'z', '0', '9', '+', '/', '=', '==', '===', ' ', '-', '.', '_', '\n', 'é', '😀', '\u0100', ':', '@', '['];
+    let tokens = 0;
+    for (let round = 0; round < 4000; round++) {
+      let text = '';
+      const length = round % 200 === 0 ? 20_000 + Math.floor(next() * 20_000) : Math.floor(next() * 300);
+      while (text.length < length) {
+        // Runs of every length around the bound of 20 and around the probe spacing, and long ones.
+        const r = next();
+        text += r < 0.3 ? 'Ab0+/x'.repeat(20).slice(0, Math.floor(next() * 45)) : r < 0.33 ? 'q'.repeat(Math.floor(next() * 400)) : alphabet[Math.floor(next() * alphabet.length)];
+      }
+      const want = [...text.matchAll(re)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(tokensOf(text), want, JSON.stringify(text.slice(0, 500)));
+      tokens += want.length;
+    }
+    assert.ok(tokens > 5000, `${tokens} tokens`);
+    // Exact bounds: 19 and 20 characters, at the start, the end, and as the whole text.
+    for (const run of ['Q'.repeat(19), 'Q'.repeat(20), 'Q'.repeat(21), `${'Q'.repeat(20)}=`, `${'Q'.repeat(20)}===`]) {
+      for (const text of [run, ` ${run}`, `${run} `, `-${run}-${run}`, `${'x'.repeat(39)}.${run}`]) {
+        assert.deepEqual(tokensOf(text), [...text.matchAll(re)].map((m) => `${m.index}:${m[0]}`), text);
+      }
     }
   });
 });
