@@ -16,10 +16,11 @@ export interface CompiledPattern {
   re: RegExp;
   /**
    * What a text must hold for a built-in pattern to match in it, from its
-   * {@link SECRET_LITERALS}: for one of the literals, every character — each given as the
-   * characters that can match it (both cases of a letter when the pattern ignores case).
+   * {@link SECRET_LITERALS}: for each group, every character of one of its literals — each
+   * character given as the characters that can match it (both cases of a letter when the
+   * pattern ignores case).
    */
-  needs?: ReadonlyArray<ReadonlyArray<readonly string[]>>;
+  needs?: ReadonlyArray<ReadonlyArray<ReadonlyArray<readonly string[]>>>;
 }
 
 /**
@@ -75,7 +76,7 @@ function literalsOf(spec: PatternSpec, re: RegExp): Pick<CompiledPattern, 'needs
   const builtIn = literals && SECRET_PATTERNS.find((p) => p.name === spec.name);
   if (!builtIn || builtIn.regex !== spec.regex || builtIn.flags !== spec.flags) return {};
   const forms = (c: string): string[] => (re.ignoreCase ? [...new Set([c.toLowerCase(), c.toUpperCase()])] : [c]);
-  return { needs: literals.map((literal) => [...new Set(literal)].map(forms)) };
+  return { needs: literals.map((group) => group.map((literal) => [...new Set(literal)].map(forms))) };
 }
 
 /**
@@ -101,8 +102,8 @@ const CONTROL_ALL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
  * its matches with `[REDACTED:<name>]`. Returns undefined when nothing matched (the original
  * string, control characters included, is kept — as rea). `onPattern(i)` is called before
  * pattern `i` runs so a watchdog can tell which pattern was running when time ran out. On a long
- * text (no probe) a built-in pattern is skipped when the text lacks a character of each of its
- * literals: it cannot match, so running it would change nothing.
+ * text (no probe) a built-in pattern is skipped when, for one group of its literals, the text
+ * lacks a character of each: it cannot match, so running it would change nothing.
  */
 export function redactString(
   input: string,
@@ -119,7 +120,7 @@ export function redactString(
   for (let i = first; i < patterns.length; i++) {
     const p = patterns[i]!;
     onPattern?.(i);
-    if (seen && p.needs && !p.needs.some((chars) => chars.every((forms) => forms.some((c) => holds(current, c, seen))))) continue;
+    if (seen && p.needs && !p.needs.every((group) => group.some((chars) => chars.every((forms) => forms.some((c) => holds(current, c, seen)))))) continue;
     p.re.lastIndex = 0;
     let hit = false;
     // A replacer function: a marker containing `$` must not be read as a replacement pattern.

@@ -128,49 +128,51 @@ describe('required literals of the built-in secret patterns', () => {
     for (const name of Object.keys(SECRET_LITERALS)) assert.ok(names.includes(name), name);
     assert.deepEqual(names.filter((n) => !(n in SECRET_LITERALS)), ['Basic Auth Value']);
     for (const p of SECRET_PATTERNS) {
-      for (const literal of SECRET_LITERALS[p.name] ?? []) {
+      for (const literal of (SECRET_LITERALS[p.name] ?? []).flat()) {
         assert.ok(literal.length > 0 && /^[\x21-\x7e ]+$/.test(literal), `${p.name}: ${literal}`);
         if (p.flags.includes('i')) assert.equal(literal, literal.toLowerCase(), `${p.name}: ${literal}`);
       }
     }
   });
 
-  it('every generated match of every pattern holds one of its literals (every branch is generated)', () => {
+  it('every generated match of every pattern holds a literal of each of its groups (every branch is generated)', () => {
     SECRET_PATTERNS.forEach((spec, k) => {
-      const literals = SECRET_LITERALS[spec.name];
-      if (!literals) return;
+      const groups = SECRET_LITERALS[spec.name];
+      if (!groups) return;
       const samples = matchesOf(spec, 100 + k, 400);
       assert.ok(samples.length >= 200, `${spec.name}: ${samples.length} generated matches`);
       const used = new Set<string>();
       for (const { matches } of samples) {
         for (const m of matches) {
           const folded = spec.flags.includes('i') ? m.toLowerCase() : m;
-          const found = literals.filter((l) => folded.includes(l));
-          assert.ok(found.length > 0, `${spec.name}: ${JSON.stringify(m)} holds none of ${JSON.stringify(literals)}`);
-          found.forEach((l) => used.add(l));
+          for (const group of groups) {
+            const found = group.filter((l) => folded.includes(l));
+            assert.ok(found.length > 0, `${spec.name}: ${JSON.stringify(m)} holds none of ${JSON.stringify(group)}`);
+            found.forEach((l) => used.add(l));
+          }
         }
       }
       // No dead literal: each one is what some branch needs.
-      assert.deepEqual([...used].sort(), [...literals].sort(), spec.name);
+      assert.deepEqual([...used].sort(), [...new Set(groups.flat())].sort(), spec.name);
     });
   });
 
   it('the corpus secrets hold the literals of the patterns that redact them', () => {
     for (const spec of SECRET_PATTERNS) {
-      const literals = SECRET_LITERALS[spec.name];
-      if (!literals) continue;
+      const groups = SECRET_LITERALS[spec.name];
+      if (!groups) continue;
       const re = new RegExp(spec.regex, spec.flags);
       for (const sample of secretCorpus()) {
         for (const m of sample.text.matchAll(re)) {
           const folded = spec.flags.includes('i') ? m[0].toLowerCase() : m[0];
-          assert.ok(literals.some((l) => folded.includes(l)), `${spec.name} in ${sample.format}`);
+          for (const group of groups) assert.ok(group.some((l) => folded.includes(l)), `${spec.name} in ${sample.format}: ${JSON.stringify(group)}`);
         }
       }
     }
   });
 
   it('ignoring case (no u flag), a literal character matches only itself and, for a letter, its other ASCII case', () => {
-    const chars = [...new Set(Object.values(SECRET_LITERALS).flat().join(''))];
+    const chars = [...new Set(Object.values(SECRET_LITERALS).flat(2).join(''))];
     const any = new RegExp(`[${chars.map((c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).join('')}]`, 'i');
     const lowered = new Set(chars.map((c) => c.toLowerCase()));
     const odd: string[] = [];
@@ -197,9 +199,9 @@ describe('redaction of long texts skips the patterns whose literals a text canno
 
   it('asks again after a replacement: a marker brings characters a later pattern needs', () => {
     const patterns: CompiledPattern[] = [
-      { name: 'before', source: 'default', re: /\[x/g, needs: [[['[']]] }, // asks for `[` while the text has none
+      { name: 'before', source: 'default', re: /\[x/g, needs: [[[['[']]]] }, // asks for `[` while the text has none
       { name: 'A', source: 'user', re: /a/g },
-      { name: 'B', source: 'default', re: /\[REDACTED:A\]/g, needs: [[['[']]] },
+      { name: 'B', source: 'default', re: /\[REDACTED:A\]/g, needs: [[[['[']]]] },
     ];
     const text = `${'x'.repeat(2000)}a`;
     assert.deepEqual(redactString(text, patterns), { value: `${'x'.repeat(2000)}[REDACTED:B]`, names: ['A', 'B'] });
