@@ -135,9 +135,9 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
  * case-insensitive pattern's literals are lower-case and either case of a letter counts: without
  * the `u` flag, `i` folds an ASCII letter only to its other case. Each group names, for every
  * branch of the pattern, a part of the match that branch cannot do without; a pattern missing
- * here (or whose source changed: see `compilePatterns`) always runs.
- * test/unit/gateway/secretLiterals.test.ts generates matches of every branch of every pattern
- * and checks them.
+ * here, or a spec that differs from the built-in of its name (see `compilePatterns`), always
+ * runs. Changing a pattern means checking its groups: test/unit/gateway/secretLiterals.test.ts
+ * generates matches of every branch of every pattern and fails on a match a group misses.
  */
 export const SECRET_LITERALS: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
   'AWS Access Key': [['AKIA', 'ASIA']],
