@@ -3,13 +3,24 @@
  * untrusted text; the main thread only on small payloads with the built-in, linear-time patterns
  * (Scanner's inline path; DESIGN §1); unit tests call them directly.
  */
-import { BASE64_TOKEN, INJECTION_PHRASES, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
+import { forEachBase64Token } from './base64Tokens';
+import { mayHoldWhitespace } from './mayHoldWhitespace';
+
+export { mayHoldWhitespace };
+import { INJECTION_PHRASES, SECRET_LITERALS, SECRET_PATTERNS, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
 
 /** A spec compiled in the worker. */
 export interface CompiledPattern {
   name: string;
   source: PatternSource;
   re: RegExp;
+  /**
+   * What a text must hold for a built-in pattern to match in it, from its
+   * {@link SECRET_LITERALS}: for each group, every character of one of its literals — each
+   * character given as the characters that can match it (both cases of a letter when the
+   * pattern ignores case).
+   */
+  needs?: ReadonlyArray<ReadonlyArray<ReadonlyArray<readonly string[]>>>;
 }
 
 /**
@@ -33,7 +44,8 @@ export function compilePatterns(specs: readonly PatternSpec[], onError?: (spec: 
   const out: CompiledPatterns = [];
   for (const spec of specs) {
     try {
-      out.push({ name: spec.name, source: spec.source, re: new RegExp(spec.regex, normaliseFlags(spec.flags)) });
+      const re = new RegExp(spec.regex, normaliseFlags(spec.flags));
+      out.push({ name: spec.name, source: spec.source, re, ...literalsOf(spec, re) });
     } catch (err) {
       onError?.(spec, err);
     }
@@ -55,6 +67,32 @@ export function compilePatterns(specs: readonly PatternSpec[], onError?: (spec: 
   return out;
 }
 
+/**
+ * The literals a built-in pattern's matches hold, when `spec` is that built-in exactly (same
+ * source and flags): a policy pattern, even one named like a built-in, never gets them.
+ */
+function literalsOf(spec: PatternSpec, re: RegExp): Pick<CompiledPattern, 'needs'> {
+  const literals = spec.source === 'default' ? SECRET_LITERALS[spec.name] : undefined;
+  const builtIn = literals && SECRET_PATTERNS.find((p) => p.name === spec.name);
+  if (!builtIn || builtIn.regex !== spec.regex || builtIn.flags !== spec.flags) return {};
+  const forms = (c: string): string[] => (re.ignoreCase ? [...new Set([c.toLowerCase(), c.toUpperCase()])] : [c]);
+  return { needs: literals.map((group) => group.map((literal) => [...new Set(literal)].map(forms))) };
+}
+
+/**
+ * Whether `text` holds the ASCII character `c`, remembered per character in `seen` (0 unknown,
+ * 1 yes, 2 no): at most one search per character and text. `String#includes` of one character
+ * is a native scan (memchr on one-byte text) that stops at the first hit: a text holding every
+ * character costs a few short scans, one lacking them a few fast whole ones. (A multi-character
+ * literal is not searched for: V8 looks for those with a memchr per occurrence of the first
+ * character, so a text full of that character — `xxxx…` for `xox` — costs more than the regex.)
+ */
+function holds(text: string, c: string, seen: Uint8Array): boolean {
+  const code = c.charCodeAt(0);
+  if (seen[code] === 0) seen[code] = text.includes(c) ? 1 : 2;
+  return seen[code] === 1;
+}
+
 // C0 controls except TAB, LF and CR (rea's sanitizeInput).
 const CONTROL_TEST = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 const CONTROL_ALL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
@@ -63,7 +101,9 @@ const CONTROL_ALL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/g;
  * Redacts one string: control characters are stripped, then every pattern in order replaces
  * its matches with `[REDACTED:<name>]`. Returns undefined when nothing matched (the original
  * string, control characters included, is kept — as rea). `onPattern(i)` is called before
- * pattern `i` runs so a watchdog can tell which pattern was running when time ran out.
+ * pattern `i` runs so a watchdog can tell which pattern was running when time ran out. On a long
+ * text (no probe) a built-in pattern is skipped when, for one group of its literals, the text
+ * lacks a character of each: it cannot match, so running it would change nothing.
  */
 export function redactString(
   input: string,
@@ -75,9 +115,12 @@ export function redactString(
   const probe = current.length <= PROBE_MAX_CHARS ? patterns.probe : undefined;
   // Nothing the built-in patterns match: none of them can change the text, so skip them all.
   const first = probe && !probe.regexes.some((re) => re.test(current)) ? probe.count : 0;
+  // Which ASCII characters `current` holds, asked for by the patterns' needs (see `holds`).
+  const seen = probe ? undefined : new Uint8Array(128);
   for (let i = first; i < patterns.length; i++) {
     const p = patterns[i]!;
     onPattern?.(i);
+    if (seen && p.needs && !p.needs.every((group) => group.some((chars) => chars.every((forms) => forms.some((c) => holds(current, c, seen)))))) continue;
     p.re.lastIndex = 0;
     let hit = false;
     // A replacer function: a marker containing `$` must not be read as a replacement pattern.
@@ -91,6 +134,7 @@ export function redactString(
     });
     if (hit) {
       current = next;
+      seen?.fill(0);
       (names ??= []).push(p.name);
     }
   }
@@ -104,10 +148,23 @@ const WHITESPACE_TO_COLLAPSE = /\s{2,}|[^\S ]/g;
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Texts from this long are checked for ASCII by their UTF-8 length (a regex is cheaper below). */
+const ASCII_BY_LENGTH_MIN = 256;
+
+/**
+ * Whether every code unit of `text` is ASCII. A long text is measured as UTF-8 instead of
+ * scanned with {@link NON_ASCII}: `Buffer.byteLength` counts natively, ~8× faster, and every
+ * non-ASCII code unit adds at least one byte (2–3 for a BMP character or a lone surrogate, 4 for
+ * the two units of a pair), so the count equals the length exactly when all are ASCII.
+ */
+export function isAscii(text: string): boolean {
+  return text.length < ASCII_BY_LENGTH_MIN ? !NON_ASCII.test(text) : Buffer.byteLength(text, 'utf8') === text.length;
+}
+
 /** The first half of the normalisation: NFKC, then default-ignorable code points dropped. */
 export function unifyForInjection(text: string): string {
   // NFKC and the ignorable set leave ASCII unchanged: skip them for ASCII-only text.
-  return NON_ASCII.test(text) ? text.normalize('NFKC').replace(IGNORABLE, '') : text;
+  return isAscii(text) ? text : text.normalize('NFKC').replace(IGNORABLE, '');
 }
 
 /** SPEC §7.10 normalisation: NFKC, drop default-ignorable code points, collapse whitespace, lower-case. */
@@ -139,10 +196,19 @@ export function findPhrases(normalised: string, into: Set<string>): void {
  * Skipping the collapse and the lower-casing of a whole long text saves most of the scan's
  * time (a 256 KiB text: ~10 ms → ~0.3 ms).
  */
-export const PHRASE_PATTERNS: ReadonlyArray<{ phrase: string; re: RegExp }> = INJECTION_PHRASES.map((phrase) => ({
+export const PHRASE_PATTERNS: ReadonlyArray<{ phrase: string; re: RegExp; letters: ReadonlyArray<readonly string[]> }> = INJECTION_PHRASES.map((phrase) => ({
   phrase,
   re: new RegExp(phrase.split(' ').map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+'), 'i'),
+  // Each letter as the characters the regex takes for it: itself and its upper case.
+  letters: [...new Set(phrase.replace(/ /g, ''))].map((c) => [c, c.toUpperCase()]),
 }));
+
+/**
+ * Unified texts from this long are first asked, per character (see `holds`), whether they hold
+ * every letter of a phrase in some case; a phrase whose letters are not all there cannot match
+ * and its regex is not run (a text of one kind, `xxxx…` or digits or base64 of it, lacks most).
+ */
+const PHRASE_LETTERS_MIN_CHARS = 1024;
 
 /**
  * Unified texts shorter than this are searched the plain way instead: collapse, lower-case, one
@@ -160,27 +226,12 @@ export function findPhrasesInUnified(unified: string, into: Set<string>): void {
     findPhrases(unified.replace(WHITESPACE_TO_COLLAPSE, ' ').toLowerCase(), into);
     return;
   }
-  for (const { phrase, re } of PHRASE_PATTERNS) if (!into.has(phrase) && re.test(unified)) into.add(phrase);
-}
-
-const base64Token = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
-
-/**
- * Whether UTF-8 bytes can decode to text holding whitespace: an ASCII whitespace byte, or a lead
- * byte followed by a continuation byte (the start of the only kind of sequence that decodes to a
- * character other than ASCII or U+FFFD). Every phrase holds a space, and neither ASCII nor
- * U+FFFD becomes whitespace in the normalisation, so bytes without either hide no phrase: a long
- * token of word-like text (an identifier, a path, `xxxx…`) is then not decoded at all (UTF-8
- * decoding of invalid bytes is the slow part of the scan).
- */
-export function mayHoldWhitespace(bytes: Uint8Array): boolean {
-  const last = bytes.length - 1;
-  for (let i = 0; i <= last; i++) {
-    const b = bytes[i]!;
-    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) return true;
-    if (b >= 0xc2 && b <= 0xf4 && i < last && (bytes[i + 1]! & 0xc0) === 0x80) return true;
+  const seen = unified.length >= PHRASE_LETTERS_MIN_CHARS ? new Uint8Array(128) : undefined;
+  for (const { phrase, re, letters } of PHRASE_PATTERNS) {
+    if (into.has(phrase)) continue;
+    if (seen && !letters.every((forms) => forms.some((c) => holds(unified, c, seen)))) continue;
+    if (re.test(unified)) into.add(phrase);
   }
-  return false;
 }
 
 /** Reused by the tokens of every scan (a buffer each was a tenth of a scan of JSON text). */
@@ -225,24 +276,24 @@ export function tokenMayHoldWhitespace(token: string): boolean {
 
 /**
  * Scans one raw string: phrases in the normalised text go to `literal`; phrases hidden in base64
- * tokens of the raw text go to `base64`.
+ * tokens of the raw text (the matches of `BASE64_TOKEN`, found by {@link forEachBase64Token})
+ * go to `base64`.
  */
 export function scanInjectionString(raw: string, literal: Set<string>, base64: Set<string>): void {
   findPhrasesInUnified(unifyForInjection(raw), literal);
   if (raw.length < 20) return;
-  base64Token.lastIndex = 0;
-  for (const match of raw.matchAll(base64Token)) {
-    const token = match[0];
+  forEachBase64Token(raw, (start, end) => {
+    const token = raw.slice(start, end);
     // A long token is probed piece by piece first, and decoded whole only when it may hide a phrase.
     const long = token.length > PIECE_CHARS;
-    if (long && !tokenMayHoldWhitespace(token)) continue;
+    if (long && !tokenMayHoldWhitespace(token)) return;
     const bytes = decodeBase64(token);
-    if (!long && !mayHoldWhitespace(bytes)) continue;
+    if (!long && !mayHoldWhitespace(bytes)) return;
     const decoded = bytes.toString('utf8');
     // Cheap pre-filter: a decoded phrase needs at least the shortest phrase's length of text.
-    if (decoded.length < 12) continue;
+    if (decoded.length < 12) return;
     findPhrasesInUnified(unifyForInjection(decoded), base64);
-  }
+  });
 }
 
 /** The injection verdicts. */

@@ -127,6 +127,64 @@ export const SECRET_PATTERNS: readonly PatternSpec[] = [
 ].map((p) => Object.freeze({ ...p, source: 'default' as const }));
 
 /**
+ * For each built-in pattern, groups of literals: every match holds at least one literal of each
+ * group. On a long text that, for some group, lacks a character of each of its literals, the
+ * scanner skips the pattern (looking for a character is a native byte scan, tens of times
+ * cheaper than the pattern's own scan; long texts of one kind — `xxxx…`, prose, JSON, base64 —
+ * lack much of the punctuation the patterns need, e.g. the `:` or `=` of an assignment). A
+ * case-insensitive pattern's literals are lower-case and either case of a letter counts: without
+ * the `u` flag, `i` folds an ASCII letter only to its other case. Each group names, for every
+ * branch of the pattern, a part of the match that branch cannot do without; a pattern missing
+ * here, or a spec that differs from the built-in of its name (see `compilePatterns`), always
+ * runs. Changing a pattern means checking its groups: test/unit/gateway/secretLiterals.test.ts
+ * generates matches of every branch of every pattern and fails on a match a group misses.
+ */
+export const SECRET_LITERALS: Readonly<Record<string, ReadonlyArray<readonly string[]>>> = {
+  'AWS Access Key': [['AKIA', 'ASIA']],
+  'AWS Secret Key': [['secret_'], [':', '=']],
+  'GitHub Token': [['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_']],
+  'Generic API Key': [['api_key', 'api-key', 'apikey'], [':', '=']],
+  'Bearer Token': [['bearer']],
+  'Private Key': [['----'], ['begin ']],
+  'Discord Token': [['M', 'N', 'O'], ['.']],
+  'Base64 AWS Key': [['QUtJQ']],
+  'Anthropic API Key': [['sk-ant-']],
+  'OpenAI Project Key': [['sk-proj-']],
+  'OpenAI API Key': [['sk-']],
+  'Hugging Face Token': [['hf_']],
+  'JSON Web Token': [['.eyJ']],
+  'Slack Token': [['xox', 'xapp-'], ['-']],
+  'Slack Webhook': [['hooks.slack.com/']],
+  'Discord Webhook': [['.com/api/webhooks/']],
+  'Telegram Bot Token': [[':AA']],
+  'GitHub Fine-grained Token': [['github_pat_']],
+  'GitLab Token': [['gl'], ['-']],
+  'Atlassian Token': [['AT']],
+  'Stripe Key': [['_live_', '_test_', 'whsec_']],
+  'Twilio API Key': [['SK']],
+  'SendGrid API Key': [['SG.']],
+  'npm Token': [['npm_']],
+  'PyPI Token': [['pypi-AgE']],
+  'Google API Key': [['AIza']],
+  'Google OAuth Secret': [['GOCSPX-']],
+  'Google OAuth Token': [['ya29.']],
+  'Azure Key': [['accountkey', 'sharedaccesskey', 'sharedsecretvalue'], ['=']],
+  'Azure SAS Signature': [['sig=']],
+  'Azure AD Client Secret': [['Q~']],
+  'DigitalOcean Token': [['_v1_']],
+  'Vault Token': [['hvs.', 'hvb.', 'hvr.']],
+  'Docker Hub Token': [['dckr_pat_']],
+  'Shopify Token': [['shp']],
+  'Linear API Key': [['lin_api_']],
+  'Age Secret Key': [['AGE-SECRET-KEY-1']],
+  'URL Password': [['://']],
+  'Connection String Password': [['password', 'pwd'], ['=']],
+  'Secret Assignment': [['pass', 'secret', 'token', 'private', 'api'], [':', '='], ['"', "'"]],
+  'Env Secret': [['PASS', 'SECRET', '_KEY'], ['=']],
+  'Basic Auth': [['authorization'], [':', '='], ['basic']],
+};
+
+/**
  * Injection phrases, matched as substrings of the normalised text (SPEC §7.10). The trailing
  * spaces of the last four are significant; "act as a" is deliberately absent.
  */

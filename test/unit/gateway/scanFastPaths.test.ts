@@ -11,12 +11,14 @@ import {
   decodeBase64,
   findPhrases,
   findPhrasesInUnified,
+  isAscii,
   mayHoldWhitespace,
   normaliseForInjection,
   scanInjectionString,
   tokenMayHoldWhitespace,
   unifyForInjection,
 } from '../../../extension/gateway/scanner/engine';
+import { forEachBase64Token } from '../../../extension/gateway/scanner/base64Tokens';
 import { BASE64_TOKEN, INJECTION_PHRASES } from '../../../extension/gateway/scanner/patterns';
 import { packStrings, packedCount, unpackString } from '../../../extension/gateway/scanner/protocol';
 import { decodeUtf8 } from '../../../extension/platform/decodeUtf8';
@@ -245,6 +247,115 @@ describe('injection scan fast path (phrase regexes over the unified text)', () =
       const want = [...text.matchAll(/[A-Za-z0-9+/]{20,}={0,2}/g)].map((m) => `${m.index}:${m[0]}`);
       const got = [...text.matchAll(fast)].map((m) => `${m.index}:${m[0]}`);
       assert.deepEqual(got, want, JSON.stringify(text));
+    }
+  });
+
+  it('mayHoldWhitespace equals the byte-by-byte definition: long arrays at every alignment, pairs across words, false leads', () => {
+    const reference = (bytes: Uint8Array): boolean => {
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes[i]!;
+        if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) return true;
+        if (b >= 0xc2 && b <= 0xf4 && i + 1 < bytes.length && (bytes[i + 1]! & 0xc0) === 0x80) return true;
+      }
+      return false;
+    };
+    const next = seeded(25);
+    const byte = (from: number, to: number): number => from + Math.floor(next() * (to - from + 1));
+    // Bytes that never make the answer true: ASCII but whitespace, continuations (no lead before
+    // them), the bytes that are never a lead (C0, C1, F5–FF).
+    const inert = (): number => (next() < 0.5 ? byte(0x21, 0x7f) : next() < 0.5 ? byte(0x80, 0xbf) : [0xc0, 0xc1, 0xf5, 0xff, 0x0e, 0x00][byte(0, 5)]!);
+    const answers = { yes: 0, no: 0 };
+    for (let round = 0; round < 3000; round++) {
+      const length = round % 10 === 0 ? byte(256, 5000) : byte(0, 600);
+      const offset = byte(0, 3);
+      const bytes = new Uint8Array(new ArrayBuffer(length + 8), offset, length);
+      for (let i = 0; i < length; i++) bytes[i] = inert();
+      // `xxxx…` decoded: C7 1C 71 over and over.
+      if (next() < 0.2) for (let i = 0; i < length; i++) bytes[i] = [0xc7, 0x1c, 0x71][i % 3]!;
+      const r = next();
+      const at = byte(0, Math.max(0, length - 2));
+      if (length >= 2 && r < 0.3) bytes.set([byte(0xc2, 0xf4), byte(0x80, 0xbf)], at); // a pair, anywhere (across words too)
+      else if (length >= 2 && r < 0.45) bytes.set([[0xc0, 0xc1, 0xf5, 0xf8, 0xff][byte(0, 4)]!, byte(0x80, 0xbf)], at); // a false lead
+      else if (length >= 1 && r < 0.55) bytes[at] = [0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d][byte(0, 5)]!;
+      else if (length >= 1 && r < 0.6) bytes[length - 1] = byte(0xc2, 0xf4); // a lead with nothing after it
+      else if (length >= 2 && r < 0.7) bytes.set([byte(0xc2, 0xf4), byte(0x21, 0x7f)], at); // a lead without a continuation
+      else if (length >= 2 && r < 0.75) bytes.set([byte(0xc2, 0xf4), byte(0x80, 0xbf)], length - 2); // a pair that ends the array
+      const want = reference(bytes);
+      assert.equal(mayHoldWhitespace(bytes), want, `round ${round}: ${length} bytes at offset ${offset}, ${Buffer.from(bytes).toString('hex').slice(0, 200)}`);
+      assert.equal(mayHoldWhitespace(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)), want);
+      answers[want ? 'yes' : 'no']++;
+    }
+    assert.ok(answers.yes > 800 && answers.no > 800, JSON.stringify(answers));
+  });
+
+  it('isAscii equals the absence of a non-ASCII code unit, short texts and long, lone surrogates included', () => {
+    const next = seeded(26);
+    const odd = ['\u0080', '\u00ff', '\u0100', '\ud800', '\udfff', '\ud83d\ude00', '\uffff', '\ufeff', 'é'];
+    for (let round = 0; round < 3000; round++) {
+      const length = round % 3 === 0 ? 200 + Math.floor(next() * 5000) : Math.floor(next() * 300);
+      let text = '';
+      while (text.length < length) text += String.fromCharCode(Math.floor(next() * 128));
+      if (next() < 0.6) {
+        const at = Math.floor(next() * (text.length + 1));
+        text = text.slice(0, at) + odd[Math.floor(next() * odd.length)] + text.slice(at);
+      }
+      assert.equal(isAscii(text), !/[^\x00-\x7f]/.test(text), JSON.stringify(text.slice(0, 100)));
+    }
+  });
+
+  it('long texts lacking some letters of a phrase (skipped phrases) find the same phrases as normalise-then-substring', () => {
+    const next = seeded(27);
+    // Fillers with few letters, so that most phrases lack one; phrases spelled in either case.
+    const fillers = ['x', '0', 'Zm9v', '-_', 'ab c', 'YOU ARE', 'ignore ', '\u3000', 'ＩＧＮＯＲＥ '];
+    let found = 0;
+    for (let round = 0; round < 600; round++) {
+      let text = '';
+      const filler = fillers[Math.floor(next() * fillers.length)]!;
+      while (text.length < 1100 + Math.floor(next() * 2000)) {
+        const r = next();
+        text += r < 0.01 ? disguise(INJECTION_PHRASES[Math.floor(next() * INJECTION_PHRASES.length)]!, next) : r < 0.02 ? INJECTION_PHRASES[Math.floor(next() * INJECTION_PHRASES.length)]!.toUpperCase() : filler;
+      }
+      const want = new Set<string>();
+      findPhrases(normaliseForInjection(text), want);
+      const got = new Set<string>();
+      findPhrasesInUnified(unifyForInjection(text), got);
+      assert.deepEqual([...got].sort(), [...want].sort(), JSON.stringify(text.slice(0, 300)));
+      found += want.size;
+    }
+    assert.ok(found > 300, `${found} phrases found`);
+    // What the skip relies on: ignoring case (no u flag), a phrase regex's letter matches only ASCII letters.
+    const letter = /[a-z]/i;
+    for (let cp = 0x80; cp <= 0x10ffff; cp++) if (letter.test(String.fromCodePoint(cp))) assert.fail(`U+${cp.toString(16)} matches an ASCII letter`);
+  });
+
+  it('forEachBase64Token reports exactly the matches of BASE64_TOKEN, short texts and long, runs of every length', () => {
+    const next = seeded(24);
+    const re = new RegExp(BASE64_TOKEN.regex, BASE64_TOKEN.flags);
+    const tokensOf = (text: string): string[] => {
+      const out: string[] = [];
+      forEachBase64Token(text, (start, end) => out.push(`${start}:${text.slice(start, end)}`));
+      return out;
+    };
+    const alphabet = ['A', 'z', '0', '9', '+', '/', '=', '==', '===', ' ', '-', '.', '_', '\n', 'é', '😀', '\u0100', ':', '@', '['];
+    let tokens = 0;
+    for (let round = 0; round < 4000; round++) {
+      let text = '';
+      const length = round % 200 === 0 ? 20_000 + Math.floor(next() * 20_000) : Math.floor(next() * 300);
+      while (text.length < length) {
+        // Runs of every length around the bound of 20 and around the probe spacing, and long ones.
+        const r = next();
+        text += r < 0.3 ? 'Ab0+/x'.repeat(20).slice(0, Math.floor(next() * 45)) : r < 0.33 ? 'q'.repeat(Math.floor(next() * 400)) : alphabet[Math.floor(next() * alphabet.length)];
+      }
+      const want = [...text.matchAll(re)].map((m) => `${m.index}:${m[0]}`);
+      assert.deepEqual(tokensOf(text), want, JSON.stringify(text.slice(0, 500)));
+      tokens += want.length;
+    }
+    assert.ok(tokens > 5000, `${tokens} tokens`);
+    // Exact bounds: 19 and 20 characters, at the start, the end, and as the whole text.
+    for (const run of ['Q'.repeat(19), 'Q'.repeat(20), 'Q'.repeat(21), `${'Q'.repeat(20)}=`, `${'Q'.repeat(20)}===`]) {
+      for (const text of [run, ` ${run}`, `${run} `, `-${run}-${run}`, `${'x'.repeat(39)}.${run}`]) {
+        assert.deepEqual(tokensOf(text), [...text.matchAll(re)].map((m) => `${m.index}:${m[0]}`), text);
+      }
     }
   });
 });
