@@ -14,18 +14,20 @@ import { openProfiled, threadsMs } from '../lib/procCpu';
 import { benchPolicy, fixture, makeProject } from '../lib/project';
 
 /**
- * Per-call CPU of the main thread, of the busiest other thread (the scanner worker: every
- * thread of Node is named `node`, so it is told apart by its work) and of all the rest (V8's
- * GC and compiler helpers, libuv's pool).
+ * Per-call CPU of the main thread, of the two busiest other threads (the scanner workers: every
+ * thread of Node is named `node`, so they are told apart by their work; a large result's
+ * redaction and its raw-text injection scan run on two workers side by side) and of all the rest
+ * (V8's GC and compiler helpers, libuv's pool).
  */
 function split(pid: number, before: Map<string, number>, after: Map<string, number>, calls: number): Array<[string, number]> {
   const deltas = [...after].map(([tid, ms]) => [tid, (ms - (before.get(tid) ?? 0)) / calls] as const);
   const main = deltas.find(([tid]) => tid === String(pid))?.[1] ?? 0;
   const others = deltas.filter(([tid]) => tid !== String(pid)).sort((a, b) => b[1] - a[1]);
-  const rest = others.slice(1).reduce((n, [, ms]) => n + ms, 0);
+  const rest = others.slice(2).reduce((n, [, ms]) => n + ms, 0);
   return [
     ['main', main],
     ['worker', others[0]?.[1] ?? 0],
+    ['next', others[1]?.[1] ?? 0],
     ['helpers', rest],
   ];
 }
