@@ -12,8 +12,9 @@
  *
  * This is a full {@link WorkerRunner} of its own — budget per job, fail-closed outcomes, restart
  * after a hang or a crash, idle stop, policy patterns (which an injection job does not use, but
- * both workers hold the same patterns so either can run any job). Its thread starts with the first
- * large result, so a gateway that only sees small payloads never pays for it (~11 MB resident).
+ * both workers hold the same patterns so either can run any job). Its thread is started by the
+ * first large result (which runs in series: it does not wait for the start) and pairs the ones
+ * after it, so a gateway that only sees small payloads never pays for it (~9 MB resident).
  */
 import type { IDisposable } from '../../common/disposable';
 import type { Event } from '../../common/event';
@@ -58,13 +59,21 @@ export class RawInjectionScan implements IDisposable {
     this.runner.sendPatterns(patterns);
   }
 
+  /** Whether the worker is started and takes jobs (the next large result pairs). */
+  get workerReady(): boolean {
+    return this.runner.workerRunning && this.runner.readyOrStart();
+  }
+
   /**
    * Starts the injection scan of a copy of `packed` (one item: every string), or answers
-   * undefined when this worker cannot take a job now (queue full, start-up paused): the caller
-   * then runs the whole job in series. Call before `packed` is transferred to the first worker.
+   * undefined when this worker cannot take the job now: the caller then runs the whole job in
+   * series, as before. That is when its queue is full or its start-up paused — and when its
+   * thread is not started yet: then it is started for the NEXT large result, as a call must not
+   * wait for a worker start (tens of milliseconds) that the one worker, already up, does not need.
+   * Call before `packed` is transferred to the first worker.
    */
   start(packed: PackedStrings): Promise<Outcome<InjectReply>> | undefined {
-    if (this.runner.refusal() !== undefined) return undefined;
+    if (this.runner.refusal() !== undefined || !this.runner.readyOrStart()) return undefined;
     const copy = copyPack(packed, this.spare);
     const items = new Uint32Array(copy.offsets.length - 1);
     this.jobs++;

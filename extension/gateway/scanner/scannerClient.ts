@@ -198,6 +198,11 @@ export class Scanner implements IDisposable {
     return this.raw.workerRunning;
   }
 
+  /** Whether the second worker is started and takes jobs: the next large result pairs. */
+  get pairWorkerReady(): boolean {
+    return this.raw.workerReady;
+  }
+
   /** How many times a worker was replaced (timeouts and crashes), both workers together. */
   get workerRestarts(): number {
     return this.runner.workerRestarts + this.raw.workerRestarts;

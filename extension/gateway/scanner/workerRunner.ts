@@ -132,6 +132,15 @@ export class WorkerRunner implements IDisposable {
     return undefined;
   }
 
+  /**
+   * Whether a started worker is there to take jobs now. When there is no worker, one is started
+   * without a job (once ready it idles, and stops, as after one), for a caller that would rather
+   * not make a job wait for a start.
+   */
+  readyOrStart(): boolean {
+    return !this.disposed && this.ensureWorker()?.ready === true;
+  }
+
   /** Sends the policy patterns to the running worker (a new worker gets them at start). */
   sendPatterns(patterns: PatternSpec[]): void {
     this.slot?.worker.postMessage({ type: 'patterns', patterns } satisfies ToWorker);

@@ -49,6 +49,15 @@ function valueOf(parts: unknown[], large: boolean, keyed = false): Record<string
   return keyed ? { content, structuredContent: { [GHP]: PHRASE } } : { content };
 }
 
+/**
+ * The first large result starts the second worker but runs in series (it does not wait for the
+ * start); the ones after it pair. Runs that first one and waits for the worker.
+ */
+async function warm(s: Scanner): Promise<void> {
+  await s.redactAndScanInjection(valueOf([text('warm-up')], true));
+  await until('the second worker to be ready', () => s.pairWorkerReady);
+}
+
 describe('Scanner: large results on two workers', () => {
   let dir: string;
   before(() => {
@@ -61,6 +70,9 @@ describe('Scanner: large results on two workers', () => {
     const forced = new Scanner({ inlineMaxBytes: 0, pairMinBytes: 1 });
     const byDefault = new Scanner();
     try {
+      await warm(forced);
+      await warm(byDefault);
+      assert.deepEqual([forced.pairedJobs, byDefault.pairedJobs], [0, 0], 'the first large result does not wait for the second worker');
       let compared = 0;
       for (const [name, parts] of Object.entries(CORPUS)) {
         for (const large of [false, true]) {
@@ -79,7 +91,7 @@ describe('Scanner: large results on two workers', () => {
       assert.equal(series.pairedJobs, 0);
       assert.equal(forced.pairedJobs, compared - Object.keys(CORPUS).length * 2, 'every forced job paired');
       assert.equal(byDefault.pairedJobs, Object.keys(CORPUS).length * 2, 'every large job paired by default');
-      assert.equal(byDefault.split.worker, byDefault.pairedJobs, 'a paired job counts once, as a worker job');
+      assert.equal(byDefault.split.worker, byDefault.pairedJobs + 1, 'a paired job counts once, as a worker job');
     } finally {
       series.dispose();
       forced.dispose();
@@ -90,6 +102,7 @@ describe('Scanner: large results on two workers', () => {
   it('the verdict is that of the redacted text: a secret that hides a phrase is clean, the raw text alone would not be', async () => {
     const s = new Scanner();
     try {
+      await warm(s);
       const pem = valueOf(CORPUS['secret hides a phrase (PEM)']!, true);
       const r = await s.redactAndScanInjection(pem, { tier: 'read' });
       assert.deepEqual(r.redaction.patterns, ['Private Key']);
@@ -115,6 +128,7 @@ describe('Scanner: large results on two workers', () => {
     const timeouts: ScanTimeout[] = [];
     s.onDidTimeout((t) => timeouts.push(t));
     try {
+      await warm(s);
       const hidden = valueOf([text(`acme{${PHRASE}}`)], true);
       const r = await s.redactAndScanInjection(hidden, { tier: 'read' });
       assert.deepEqual(r.redaction.patterns, ['acme']);
@@ -136,6 +150,7 @@ describe('Scanner: large results on two workers', () => {
       assert.ok(s.workerRestarts > restarts);
       assert.deepEqual(timeouts.map((t) => t.pattern), ['evil']);
       assert.equal(s.pairedJobs, 3);
+      assert.equal(s.workerRestarts - restarts, 1, 'only the stuck worker was replaced');
     } finally {
       s.dispose();
     }
@@ -184,6 +199,7 @@ describe('Scanner: large results on two workers', () => {
     const timeouts: ScanTimeout[] = [];
     s.onDidTimeout((t) => timeouts.push(t));
     try {
+      await warm(s);
       const r = await s.redactAndScanInjection(one('please hang'), { root: 'result', tier: 'read' });
       assert.deepEqual(r.redaction.value, one('please hang'));
       assert.equal(r.redaction.timedOut, false);
@@ -196,6 +212,7 @@ describe('Scanner: large results on two workers', () => {
       assert.equal(s.workerRestarts, 1, 'the second worker was replaced');
 
       // Redacted: the first worker's scan of the redacted text answers, the hung raw scan is not awaited.
+      await until('the replaced second worker to be ready', () => s.pairWorkerReady);
       const started = Date.now();
       const red = await s.redactAndScanInjection(one('secret hang'), { root: 'result', tier: 'read' });
       assert.ok(Date.now() - started < s.budgetFor(11), 'answered before the raw scan timed out');
@@ -204,6 +221,7 @@ describe('Scanner: large results on two workers', () => {
       assert.equal(red.injection?.timedOut, false);
       await until('the abandoned raw scan to time out', () => timeouts.length === 2);
       // The replaced worker serves the next job.
+      await until('the second worker to be ready again', () => s.pairWorkerReady);
       const next = await s.redactAndScanInjection(one('fine'), { tier: 'read' });
       assert.deepEqual(next.injection?.matches, ['held:']);
     } finally {
@@ -214,6 +232,7 @@ describe('Scanner: large results on two workers', () => {
   it('a crash of either worker fails its half closed; the replacement serves the next job', async () => {
     const s = new Scanner({ workerFile: fakeWorker(), pairMinBytes: 1 });
     try {
+      await warm(s);
       const raw = await s.redactAndScanInjection(one('crash'), { root: 'result', tier: 'write' });
       assert.deepEqual(raw.redaction.value, one('crash'), 'the redaction stands');
       assert.equal(raw.injection?.verdict, 'likely');
@@ -226,6 +245,7 @@ describe('Scanner: large results on two workers', () => {
       assert.equal(red.injection, undefined);
       assert.equal(s.workerRestarts, 2);
 
+      await until('the second worker to be ready again', () => s.pairWorkerReady);
       const next = await s.redactAndScanInjection(one('fine'), { tier: 'write' });
       assert.equal(next.redaction.failed, undefined);
       assert.deepEqual(next.injection?.matches, ['held:']);
@@ -237,6 +257,7 @@ describe('Scanner: large results on two workers', () => {
   it('policy pattern updates reach both workers (at start and on setPatterns)', async () => {
     const s = new Scanner({ workerFile: fakeWorker(), pairMinBytes: 1, patterns: [{ name: 'acme', regex: 'acme' }] });
     try {
+      await warm(s);
       assert.deepEqual((await s.redactAndScanInjection(one('fine'))).injection?.matches, ['held:acme']);
       s.setPatterns([{ name: 'beta', regex: 'beta' }, { name: 'gamma', regex: 'gamma' }]);
       assert.deepEqual((await s.redactAndScanInjection(one('fine'))).injection?.matches, ['held:beta,gamma']);
@@ -246,7 +267,7 @@ describe('Scanner: large results on two workers', () => {
   });
 
   it('the second worker starts with the first large result only, stops when idle, and is gone after dispose', async () => {
-    const s = new Scanner({ workerIdleStopMs: 200 });
+    const s = new Scanner({ workerIdleStopMs: 1000 });
     try {
       await s.redactAndScanInjection(one(filler(4 * 1024)), { tier: 'read' });
       await s.redactAndScanInjection(one(filler(PAIR_MIN_BYTES - 1024)), { tier: 'read' });
@@ -254,11 +275,15 @@ describe('Scanner: large results on two workers', () => {
       assert.equal(s.pairWorkerRunning, false, 'no second worker for small and middling results');
       assert.equal(s.pairedJobs, 0);
       await s.redactAndScanInjection(one(filler(PAIR_MIN_BYTES)), { tier: 'read' });
+      assert.equal(s.pairedJobs, 0, 'the first large result runs in series, not waiting for the start');
+      assert.equal(s.pairWorkerRunning, true, 'the first large result started the second worker');
+      await until('the second worker to be ready', () => s.pairWorkerReady);
+      await s.redactAndScanInjection(one(filler(PAIR_MIN_BYTES)), { tier: 'read' });
       assert.equal(s.pairedJobs, 1);
-      assert.equal(s.pairWorkerRunning, true);
       await until('both idle workers to stop', () => !s.workerRunning && !s.pairWorkerRunning, 10_000, 20);
       await s.redactAndScanInjection(one(filler(PAIR_MIN_BYTES)), { tier: 'read' });
-      assert.equal(s.pairWorkerRunning, true, 'started again for the next large result');
+      assert.equal(s.pairWorkerRunning, true, 'started again by the next large result');
+      assert.equal(s.pairedJobs, 1);
       assert.equal(s.workerRestarts, 0, 'idle stops are not restarts');
     } finally {
       s.dispose();
@@ -269,17 +294,24 @@ describe('Scanner: large results on two workers', () => {
     assert.match(late.redaction.failed ?? '', /disposed/);
   });
 
-  it('a process that paired a large result exits once its scanner is disposed', () => {
+  it('a process that paired large results exits once its scanner is disposed, also while the second worker starts', () => {
     const scannerModule = path.resolve(__dirname, '../../../extension/gateway/scanner/scannerClient.ts');
-    const script = `
-      const { Scanner } = require(${JSON.stringify(scannerModule)});
-      const s = new Scanner();
-      s.redactAndScanInjection({ content: [{ type: 'text', text: 'word '.repeat(${PAIR_MIN_BYTES}) }] }, { tier: 'read' }).then((r) => {
-        console.log(s.pairedJobs, s.workerRunning, s.pairWorkerRunning, r.injection.verdict);
-        s.dispose();
-      });`;
-    const run = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(run.status, 0, `exit status ${run.status} (signal ${run.signal}): ${run.stderr}`);
-    assert.equal(run.stdout.trim(), '1 true true clean');
+    for (const early of [false, true]) {
+      const script = `
+        const { Scanner } = require(${JSON.stringify(scannerModule)});
+        const s = new Scanner();
+        const value = { content: [{ type: 'text', text: 'word '.repeat(${PAIR_MIN_BYTES}) }] };
+        (async () => {
+          await s.redactAndScanInjection(value);
+          if (${early}) { console.log(s.pairWorkerRunning); s.dispose(); return; }
+          while (!s.pairWorkerReady) await new Promise((r) => setTimeout(r, 10));
+          const r = await s.redactAndScanInjection(value, { tier: 'read' });
+          console.log(s.pairedJobs, r.injection.verdict);
+          s.dispose();
+        })();`;
+      const run = spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(run.status, 0, `exit status ${run.status} (signal ${run.signal}): ${run.stderr}`);
+      assert.equal(run.stdout.trim(), early ? 'true' : '1 clean');
+    }
   });
 });
