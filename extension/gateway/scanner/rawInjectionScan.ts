@@ -25,11 +25,21 @@ import { WorkerRunner, type WorkerRunnerOptions } from './workerRunner';
 
 /**
  * Default of `ScannerOptions.pairMinBytes`: results of at least this many UTF-8 bytes are
- * scanned on two workers. Below it, the second job's message, wake-up and copy cost about what
- * the overlap saves (see the commit measuring it: at 16–32 KiB the two are within noise; from
- * 64 KiB the pair is ahead, by about the injection scan's time at 256 KiB).
+ * scanned on two workers. Pairing costs ~0.15–0.2 ms of CPU more per call (the copy, a second
+ * message and wake-up, a second decode) and saves the shorter half's time on the call's path.
+ * Measured with bench/tools/pairScan.ts (worker CPU on the path, in series → paired): 16 KiB
+ * 0.39 → 0.28 ms, 32 KiB 0.72 → 0.44, 64 KiB 1.17 → 0.61, 128 KiB 2.89 → 1.67, 256 KiB
+ * 4.28 → 2.50, 1 MiB 24 → 13. Below 64 KiB the saving is no larger than what it costs (and a
+ * wake-up of a second thread on a busy machine can take longer than that), so those stay in series.
  */
 export const PAIR_MIN_BYTES = 64 * 1024;
+
+/**
+ * A large result is not paired while this many raw scans already wait for the second worker:
+ * each waiting one holds a copy of its input, and with that many queued, the two workers are
+ * both busy anyway (pairing shortens a call when a core would otherwise sit idle).
+ */
+export const PAIR_MAX_QUEUED = 4;
 
 /** See the file comment. */
 export class RawInjectionScan implements IDisposable {
@@ -67,13 +77,14 @@ export class RawInjectionScan implements IDisposable {
   /**
    * Starts the injection scan of a copy of `packed` (one item: every string), or answers
    * undefined when this worker cannot take the job now: the caller then runs the whole job in
-   * series, as before. That is when its queue is full or its start-up paused — and when its
+   * series, as before. That is when its queue is full, or holds {@link PAIR_MAX_QUEUED} jobs,
+   * or its start-up is paused — and when its
    * thread is not started yet: then it is started for the NEXT large result, as a call must not
    * wait for a worker start (tens of milliseconds) that the one worker, already up, does not need.
    * Call before `packed` is transferred to the first worker.
    */
   start(packed: PackedStrings): Promise<Outcome<InjectReply>> | undefined {
-    if (this.runner.refusal() !== undefined || !this.runner.readyOrStart()) return undefined;
+    if (this.runner.refusal() !== undefined || this.runner.queuedJobs >= PAIR_MAX_QUEUED || !this.runner.readyOrStart()) return undefined;
     const copy = copyPack(packed, this.spare);
     const items = new Uint32Array(copy.offsets.length - 1);
     this.jobs++;

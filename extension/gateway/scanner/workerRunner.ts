@@ -124,6 +124,11 @@ export class WorkerRunner implements IDisposable {
     return this.restarts;
   }
 
+  /** Jobs waiting for the worker (not counting the one it runs). */
+  get queuedJobs(): number {
+    return this.queue.length;
+  }
+
   /** Why a job would be refused right now (queue full, worker start paused), or undefined. */
   refusal(): string | undefined {
     if (this.disposed) return 'scanner disposed';

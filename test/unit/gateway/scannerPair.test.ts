@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REDACTION_TIMED_OUT } from '../../../extension/gateway/scanner/patterns';
-import { PAIR_MIN_BYTES } from '../../../extension/gateway/scanner/rawInjectionScan';
+import { PAIR_MAX_QUEUED, PAIR_MIN_BYTES } from '../../../extension/gateway/scanner/rawInjectionScan';
 import { Scanner, type ScanTimeout } from '../../../extension/gateway/scanner/scannerClient';
 import { until } from '../../helpers/poll';
 
@@ -96,6 +96,21 @@ describe('Scanner: large results on two workers', () => {
       series.dispose();
       forced.dispose();
       byDefault.dispose();
+    }
+  });
+
+  it('many large results at once: answers as in series, and only a few raw scans wait for the second worker (each holds a copy)', async () => {
+    const series = new Scanner({ pairMinBytes: 0 });
+    const s = new Scanner();
+    try {
+      await warm(s);
+      const values = Array.from({ length: 12 }, (_, i) => valueOf([text(i % 3 === 0 ? `${AWS} ${PHRASE} ${i}` : i % 3 === 1 ? `${PHRASE} ${i}` : `clean ${i}`)], true));
+      const got = await Promise.all(values.map((v) => s.redactAndScanInjection(v, { root: 'result', tier: 'write' })));
+      assert.equal(s.pairedJobs, 1 + PAIR_MAX_QUEUED, 'the one running and PAIR_MAX_QUEUED waiting');
+      for (let i = 0; i < values.length; i++) assert.deepEqual(got[i], await series.redactAndScanInjection(values[i], { root: 'result', tier: 'write' }), `result ${i}`);
+    } finally {
+      series.dispose();
+      s.dispose();
     }
   });
 
