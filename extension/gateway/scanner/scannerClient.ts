@@ -41,7 +41,7 @@
  */
 import { systemClock, type Clock } from '../../common/clock';
 import type { IDisposable } from '../../common/disposable';
-import type { Event } from '../../common/event';
+import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
 import { compilePatterns, type CompiledPatterns } from './engine';
 import { asCollected, findPhrasesByItem, redactStrings, redactThenFindPhrases, type JobStrings } from './jobs';
@@ -69,7 +69,6 @@ import {
 import { collectStrings, type Collected, type WalkOptions } from './walk';
 import { PAIR_MIN_BYTES, RawInjectionScan } from './rawInjectionScan';
 import { DEFAULT_WORKER_IDLE_STOP_MS, WorkerRunner, type JobKind, type WorkerRunnerOptions } from './workerRunner';
-import { Emitter } from '../../common/event';
 
 export type {
   InjectionResult,
