@@ -14,6 +14,12 @@ export type Mark = (id: number, phase: number, pattern: number) => void;
 export type JobMessage = Exclude<ToWorker, { type: 'patterns' }>;
 export type JobReply = Extract<FromWorker, { type: 'redacted' | 'injected' | 'redactedInjected' }>;
 
+/** Progress callbacks of a combined job: before pattern `p` runs on a string, before string `i` is scanned. */
+export interface PhaseMarks {
+  onPattern: (p: number) => void;
+  onString: (i: number) => void;
+}
+
 /** The strings of a job: `count` of them, string `i` read by `at(i)` (from a pack, or as collected). */
 export interface JobStrings {
   count: number;
@@ -87,9 +93,13 @@ export function findPhrasesByItem(strings: JobStrings, items: ArrayLike<number>,
 /**
  * Redacts every string, then scans the redacted strings for injection (the same order as the
  * redaction layer then the injection layer, so the verdict is that of the text the client gets).
- * Each string is read once for both halves.
+ * Each string is read once for both halves. With `onlyIfRedacted`, a redaction that changed no
+ * string ends the job without the scan (`hits` undefined): the caller has the scan of the
+ * unchanged strings from elsewhere.
  */
-export function redactThenFindPhrases(strings: JobStrings, patterns: CompiledPatterns, mark?: { onPattern: (p: number) => void; onString: (i: number) => void }): Redacted & { hits: InjectHits } {
+export function redactThenFindPhrases(strings: JobStrings, patterns: CompiledPatterns, mark?: PhaseMarks): Redacted & { hits: InjectHits };
+export function redactThenFindPhrases(strings: JobStrings, patterns: CompiledPatterns, mark: PhaseMarks | undefined, onlyIfRedacted: boolean): Redacted & { hits?: InjectHits };
+export function redactThenFindPhrases(strings: JobStrings, patterns: CompiledPatterns, mark?: PhaseMarks, onlyIfRedacted = false): Redacted & { hits?: InjectHits } {
   const texts: string[] = new Array<string>(strings.count);
   const out: Redacted = { indices: [], values: [], names: [] };
   for (let i = 0; i < strings.count; i++) {
@@ -101,6 +111,7 @@ export function redactThenFindPhrases(strings: JobStrings, patterns: CompiledPat
     out.values.push(hit.value);
     out.names.push(hit.names);
   }
+  if (onlyIfRedacted && out.indices.length === 0) return out;
   const literal = new Set<string>();
   const base64 = new Set<string>();
   for (let i = 0; i < strings.count; i++) {
@@ -126,11 +137,10 @@ function inject(message: Extract<ToWorker, { type: 'inject' }>, mark: Mark): { r
 
 function redactInject(message: Extract<ToWorker, { type: 'redactInject' }>, patterns: CompiledPatterns, mark: Mark): { reply: JobReply; transfer: ArrayBuffer[] } {
   const { id } = message;
-  const r = redactThenFindPhrases(unpacked(message.packed), patterns, {
-    onPattern: (p) => mark(id, PHASE_REDACT, p),
-    onString: (i) => mark(id, PHASE_INJECT, i),
-  });
+  const marks: PhaseMarks = { onPattern: (p) => mark(id, PHASE_REDACT, p), onString: (i) => mark(id, PHASE_INJECT, i) };
+  const r = redactThenFindPhrases(unpacked(message.packed), patterns, marks, message.rawScanned === true);
   const packed = packStrings(r.values);
   const idx = Uint32Array.from(r.indices);
-  return { reply: { type: 'redactedInjected', id, indices: idx, packed, names: r.names, hits: r.hits }, transfer: [...transferables(packed), idx.buffer] };
+  const reply: JobReply = { type: 'redactedInjected', id, indices: idx, packed, names: r.names, ...(r.hits ? { hits: r.hits } : {}) };
+  return { reply, transfer: [...transferables(packed), idx.buffer] };
 }

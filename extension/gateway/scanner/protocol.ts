@@ -114,7 +114,17 @@ export type ToWorker =
    * runs before any injection scanning (the progress cell's phase tells the client which
    * half a stuck job is in; see Scanner.redactAndScanInjection).
    */
-  | { type: 'redactInject'; id: number; packed: PackedStrings };
+  | {
+      type: 'redactInject';
+      id: number;
+      packed: PackedStrings;
+      /**
+       * Another worker is scanning these same strings, unredacted, for injection: when the
+       * redaction changes no string the redacted text IS that text, so reply without the
+       * injection half (`hits` absent). When it changes any, scan the redacted strings as usual.
+       */
+      rawScanned?: boolean;
+    };
 
 export interface InjectHits {
   literal: string[];
@@ -131,6 +141,9 @@ export type FromWorker =
   /** `indices[k]` is the string that became `packed[k]`, redacted by `names[k]`. */
   | { type: 'redacted'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; input?: ArrayBuffer }
   | { type: 'injected'; id: number; items: InjectHits[]; input?: ArrayBuffer }
-  /** Both halves of a `redactInject` job: the redaction as `redacted`, the hits of the redacted strings. */
-  | { type: 'redactedInjected'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; hits: InjectHits; input?: ArrayBuffer }
+  /**
+   * Both halves of a `redactInject` job: the redaction as `redacted`, the hits of the redacted
+   * strings — absent only when the job was `rawScanned` and the redaction changed nothing.
+   */
+  | { type: 'redactedInjected'; id: number; indices: Uint32Array; packed: PackedStrings; names: string[][]; hits?: InjectHits; input?: ArrayBuffer }
   | { type: 'failed'; id: number; message: string };

@@ -34,10 +34,14 @@
  *   no synchronous fallback).
  * - A worker that crashes fails its current job closed (`failed`) and is replaced; after three
  *   start-up failures in a row, calls fail closed immediately for 10 s before the next attempt.
+ * - **Large results use a second worker** (rawInjectionScan.ts): from {@link PAIR_MIN_BYTES} the
+ *   injection scan of the raw strings runs there while the first worker redacts; its answer is
+ *   used only when nothing was redacted (the text is then the same). Same budgets, outcomes and
+ *   restarts, each worker for its own half.
  */
 import { systemClock, type Clock } from '../../common/clock';
 import type { IDisposable } from '../../common/disposable';
-import type { Event } from '../../common/event';
+import { Emitter, type Event } from '../../common/event';
 import { nullLogger, type Logger } from '../../common/logger';
 import { compilePatterns, type CompiledPatterns } from './engine';
 import { asCollected, findPhrasesByItem, redactStrings, redactThenFindPhrases, type JobStrings } from './jobs';
@@ -63,7 +67,8 @@ import {
   type ScanTimeout,
 } from './scanResults';
 import { collectStrings, type Collected, type WalkOptions } from './walk';
-import { DEFAULT_WORKER_IDLE_STOP_MS, WorkerRunner, type JobKind } from './workerRunner';
+import { PAIR_MIN_BYTES, RawInjectionScan } from './rawInjectionScan';
+import { DEFAULT_WORKER_IDLE_STOP_MS, WorkerRunner, type JobKind, type WorkerRunnerOptions } from './workerRunner';
 
 export type {
   InjectionResult,
@@ -125,6 +130,11 @@ export interface ScannerOptions {
   inlineMaxBytes?: number;
   /** A worker with no job for this long is stopped (default 60 s; 0 keeps it). */
   workerIdleStopMs?: number;
+  /**
+   * A tool result of at least this many UTF-8 bytes is redacted and scanned on two workers side
+   * by side (see the file comment). Default {@link PAIR_MIN_BYTES}; 0 never pairs.
+   */
+  pairMinBytes?: number;
 }
 
 /** The redaction and injection scans of the gateway (see the file comment); the worker side is workerRunner.ts. */
@@ -138,14 +148,21 @@ export class Scanner implements IDisposable {
   private userSpecs: PatternSpec[] = [];
   private disposed = false;
   private readonly runner: WorkerRunner;
+  /** The second worker, for the raw-text injection scan of large results (its thread starts with the first one). */
+  private readonly raw: RawInjectionScan;
+  private readonly pairMinBytes: number;
+  private readonly timeouts = new Emitter<ScanTimeout>();
   /** A large pack's buffer, back from the worker, for the next large pack. */
   private readonly spare = new SparePacks();
 
   /** Scan jobs run so far: inline on the calling thread, or in the worker (the bench reports the split). */
   readonly split = { inline: 0, worker: 0 };
 
-  /** Fires for every call that ran out of time (after the call has resolved). */
-  readonly onDidTimeout: Event<ScanTimeout>;
+  /**
+   * Fires for every job that ran out of time (after its call has resolved) — on either worker,
+   * including a large result's raw-text scan whose answer was not needed (its worker was replaced).
+   */
+  readonly onDidTimeout: Event<ScanTimeout> = this.timeouts.event;
 
   constructor(options: ScannerOptions = {}) {
     const logger = (this.logger = options.logger ?? nullLogger);
@@ -153,7 +170,7 @@ export class Scanner implements IDisposable {
     this.inlineMaxBytes = BUILT_INS_LINEAR ? (options.inlineMaxBytes ?? (options.workerFile ? 0 : INLINE_MAX_BYTES)) : 0;
     this.matchTimeoutMs = positive(options.matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
     if (options.patterns) this.userSpecs = this.vet(vetUserPatterns(options.patterns), logger);
-    this.runner = new WorkerRunner({
+    const runnerOptions: WorkerRunnerOptions = {
       ...(options.workerFile !== undefined ? { workerFile: options.workerFile } : {}),
       ...(options.execArgv !== undefined ? { execArgv: options.execArgv } : {}),
       clock: options.clock ?? systemClock,
@@ -163,13 +180,31 @@ export class Scanner implements IDisposable {
       budgetFor: (bytes) => this.budgetFor(bytes),
       userSpecs: () => this.userSpecs,
       idleStopMs: options.workerIdleStopMs ?? DEFAULT_WORKER_IDLE_STOP_MS,
-    });
-    this.onDidTimeout = this.runner.onDidTimeout;
+    };
+    this.runner = new WorkerRunner(runnerOptions);
+    this.raw = new RawInjectionScan(runnerOptions);
+    this.pairMinBytes = options.pairMinBytes ?? PAIR_MIN_BYTES;
+    for (const source of [this.runner, this.raw]) source.onDidTimeout((t) => this.timeouts.fire(t));
   }
 
-  /** How many times the worker was replaced (timeouts and crashes). */
+  /** Large results whose injection scan of the raw text ran on the second worker (used or not). */
+  get pairedJobs(): number {
+    return this.raw.jobs;
+  }
+
+  /** Whether the second worker's thread exists now (started by the first large result). */
+  get pairWorkerRunning(): boolean {
+    return this.raw.workerRunning;
+  }
+
+  /** Whether the second worker is started and takes jobs: the next large result pairs. */
+  get pairWorkerReady(): boolean {
+    return this.raw.workerReady;
+  }
+
+  /** How many times a worker was replaced (timeouts and crashes), both workers together. */
   get workerRestarts(): number {
-    return this.runner.workerRestarts;
+    return this.runner.workerRestarts + this.raw.workerRestarts;
   }
 
   /** Whether the scanner's worker thread exists now (it stops after a quiet minute). */
@@ -191,6 +226,7 @@ export class Scanner implements IDisposable {
     this.userSpecs = this.vet(vetted, this.logger);
     if (matchTimeoutMs !== undefined) this.matchTimeoutMs = positive(matchTimeoutMs) ?? DEFAULT_MATCH_TIMEOUT_MS;
     this.runner.sendPatterns(this.userSpecs);
+    this.raw.sendPatterns(this.userSpecs);
     return vetted.rejected;
   }
 
@@ -268,16 +304,33 @@ export class Scanner implements IDisposable {
     return { redaction, injection: await this.scanInjection(redaction.value, options) };
   }
 
+  /**
+   * The combined job in the worker; from {@link ScannerOptions.pairMinBytes}, with the raw text's
+   * injection scan on the second worker meanwhile (rawInjectionScan.ts), whose answer stands in
+   * for the scan of the redacted text only when the redaction changed nothing. A raw scan that
+   * overran or failed then fails the verdict closed, the redaction standing (as when the
+   * combined job overruns in its injection half).
+   */
   private async redactAndScanInWorker<T>(value: T, collected: Collected, walk: WalkOptions, options: RedactAndScanOptions): Promise<RedactAndScanResult<T>> {
     const packed = packStrings(collected.strings, this.spare);
-    const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed }), []);
+    const bytes = packed.bytes.byteLength;
+    // Started before `packed` is transferred to the first worker; never for a job run() refuses.
+    const raw = this.pairMinBytes > 0 && bytes >= this.pairMinBytes && this.refusal(bytes) === undefined ? this.raw.start(packed) : undefined;
+    const rawScanned = raw !== undefined;
+    const outcome = await this.run<RedactInjectReply>('redactInject', packed, (id) => ({ type: 'redactInject', id, packed, ...(rawScanned ? { rawScanned } : {}) }), []);
     if (outcome.kind === 'timeout' && outcome.timeout.kind === 'injection') {
       const redaction = await this.redact(value, walk);
       if (redaction.timedOut || redaction.failed) return { redaction };
       return { redaction, injection: failedInjection(outcome) };
     }
     if (outcome.kind !== 'ok') return { redaction: failedRedaction(value, collected, outcome, walk) };
-    return { redaction: applyRedaction(value, collected, outcome.reply, walk), injection: verdictOf(outcome.reply.hits, options.tier) };
+    const redaction = applyRedaction(value, collected, outcome.reply, walk);
+    const { hits } = outcome.reply;
+    if (hits) return { redaction, injection: verdictOf(hits, options.tier) };
+    // No hits: the worker skipped its scan, which only a rawScanned job whose redaction changed nothing may do.
+    const scanned = raw && outcome.reply.indices.length === 0 ? await raw : ({ kind: 'failed', message: 'scanner error: no injection scan' } as const);
+    if (scanned.kind !== 'ok') return { redaction, injection: failedInjection(scanned) };
+    return { redaction, injection: verdictOf(scanned.reply.items[0] ?? { literal: [], base64: [] }, options.tier) };
   }
 
   /** Redacts one string; on timeout or failure the whole text is `[REDACTION TIMED OUT]`. */
@@ -323,23 +376,28 @@ export class Scanner implements IDisposable {
     if (this.disposed) return;
     this.disposed = true;
     this.runner.dispose();
+    this.raw.dispose();
+    this.timeouts.dispose();
   }
 
   // --- jobs ---------------------------------------------------------------------------------
 
   private run<R extends Reply>(kind: JobKind, packed: PackedStrings, build: (id: number) => ToWorker, extraTransfer: ArrayBuffer[]): Promise<Outcome<R>> {
     const bytes = packed.bytes.byteLength;
-    if (this.disposed) return Promise.resolve({ kind: 'failed', message: 'scanner disposed' });
-    if (bytes > this.maxInputBytes) {
-      return Promise.resolve({ kind: 'failed', message: `input of ${bytes} bytes exceeds the scanner limit of ${this.maxInputBytes} bytes` });
-    }
-    const refused = this.runner.refusal();
+    const refused = this.refusal(bytes);
     if (refused !== undefined) return Promise.resolve({ kind: 'failed', message: refused });
     this.split.worker++;
     return this.runner.submit<R>(kind, bytes, build, [...transferables(packed), ...extraTransfer]).then((outcome) => {
       if (outcome.kind === 'ok') this.spare.give(outcome.reply.input);
       return outcome;
     });
+  }
+
+  /** Why a worker job over `bytes` would fail closed at once, or undefined. */
+  private refusal(bytes: number): string | undefined {
+    if (this.disposed) return 'scanner disposed';
+    if (bytes > this.maxInputBytes) return `input of ${bytes} bytes exceeds the scanner limit of ${this.maxInputBytes} bytes`;
+    return this.runner.refusal();
   }
 
   /**

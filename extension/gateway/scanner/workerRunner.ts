@@ -124,12 +124,26 @@ export class WorkerRunner implements IDisposable {
     return this.restarts;
   }
 
+  /** Jobs waiting for the worker (not counting the one it runs). */
+  get queuedJobs(): number {
+    return this.queue.length;
+  }
+
   /** Why a job would be refused right now (queue full, worker start paused), or undefined. */
   refusal(): string | undefined {
     if (this.disposed) return 'scanner disposed';
     if (this.queue.length >= this.options.maxQueue) return 'scanner overloaded: too many calls waiting';
     if (this.clock.now() < this.pausedUntil) return 'scanner worker cannot start (see the log); retrying shortly';
     return undefined;
+  }
+
+  /**
+   * Whether a started worker is there to take jobs now. When there is no worker, one is started
+   * without a job (once ready it idles, and stops, as after one), for a caller that would rather
+   * not make a job wait for a start.
+   */
+  readyOrStart(): boolean {
+    return !this.disposed && this.ensureWorker()?.ready === true;
   }
 
   /** Sends the policy patterns to the running worker (a new worker gets them at start). */
