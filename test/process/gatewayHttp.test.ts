@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -7,7 +7,7 @@ import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { GATEWAY_STOPPING_CODE } from '../../extension/gateway/callGate';
 import { tempDir } from '../helpers/fixtures';
 import { makeProject } from '../helpers/gatewayProject';
-import { httpClient, listedWith, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
+import { httpClient, listedWith, readState, resultText, startHttpGateway, stopAllCli, type HttpGateway } from '../helpers/gatewayProcess';
 import { alive, until } from '../helpers/poll';
 import { posixModes, posixSignals } from '../helpers/platformSkip';
 
@@ -67,21 +67,26 @@ describe('gatehouse serve --http', () => {
   });
 
   test('tools/list_changed reaches HTTP sessions when a child dies and comes back', async () => {
-    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], {
-      autonomy_level: 'L1',
-      gateway: { backoff: { initial_ms: 2000, jitter: 0 } },
-    });
+    // The respawned echo waits while the hold file exists, so the list is read while echo is
+    // provably down (a 2 s backoff stood in for that: a machine stalled longer saw echo back).
+    const hold = path.join(tempDir(), 'hold');
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs', env: { HOLD_FILE: hold } }], { autonomy_level: 'L1' });
     const gw = await startHttpGateway(project.folder);
+    // Connected once echo is ready, the session gets no list_changed for echo's startup: on its
+    // own event stream that one could arrive late and be counted as the crash's.
+    await until('echo ready', () => readState(gw.configDir)?.downstreams?.find((d) => d.name === 'echo')?.state === 'ready', 20_000);
     const c = await connect(gw);
-    await listedWith(c, 'echo__echo');
     let changes = 0;
     c.setNotificationHandler(ToolListChangedNotificationSchema, () => {
       changes++;
     });
+    await listedWith(c, 'echo__echo');
     const pid = Number(resultText(await c.callTool({ name: 'echo__pid', arguments: {} })));
+    writeFileSync(hold, '');
     process.kill(pid, 'SIGKILL');
     await until('list_changed after the crash', () => changes >= 1);
     assert.deepEqual(names((await c.listTools()).tools), ['gatehouse__health']);
+    rmSync(hold);
     await until('list_changed after the respawn', () => changes >= 2, 15_000);
     assert.ok(names((await c.listTools()).tools).includes('echo__echo'));
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -96,11 +96,10 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
   });
 
   test('tools/list_changed is sent when a child dies (its tools vanish) and again when it is back', async () => {
-    // A long first backoff keeps the "vanished" window observable without timing assumptions.
-    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs' }], {
-      autonomy_level: 'L1',
-      gateway: { backoff: { initial_ms: 2000, jitter: 0 } },
-    });
+    // The respawned echo waits while the hold file exists: the "vanished" window lasts until the
+    // test has looked (a 2 s backoff stood in for that, and a machine stalled longer saw echo back).
+    const hold = path.join(tempDir(), 'hold');
+    const project = makeProject([{ name: 'echo', fixture: 'echo.mjs', env: { HOLD_FILE: hold } }], { autonomy_level: 'L1' });
     const s = await open(project.folder);
     let changes = 0;
     s.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -110,10 +109,12 @@ describe('gatehouse serve (stdio) with the SDK client', () => {
     const pid = Number(resultText(await s.client.callTool({ name: 'echo__pid', arguments: {} })));
     // The startup itself (echo becoming ready) already sent one; count from here.
     changes = 0;
+    writeFileSync(hold, '');
     process.kill(pid, 'SIGKILL');
     await until('list_changed after the crash', () => changes >= 1);
     const during = names((await s.client.listTools()).tools);
     assert.deepEqual(during, ['gatehouse__health'], 'a dead server contributes no tools');
+    rmSync(hold);
     await until('list_changed after the respawn', () => changes >= 2, 15_000);
     await until('tools back', async () => names((await s.client.listTools()).tools).includes('echo__echo'));
     const again = Number(resultText(await s.client.callTool({ name: 'echo__pid', arguments: {} })));

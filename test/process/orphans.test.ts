@@ -75,7 +75,9 @@ describe('no orphans after the gateway is SIGKILLed', { skip: process.platform !
     const gw = await startHttpGateway(project.folder);
     const [child, grandchild] = await stubbornTree(project, pidFile);
     assert.ok(running(child) && running(grandchild));
-    assert.ok(watchdogOf(gw.pid), 'a watchdog runs beside the gateway');
+    // Spawned when the first child is tracked, after an asynchronous read of its start time:
+    // waited for, as in the next test, rather than assumed done by the time the child is ready.
+    await until('a watchdog runs beside the gateway', () => watchdogOf(gw.pid));
     await gw.stop('SIGKILL');
     await until('child and grandchild gone', () => !running(child) && !running(grandchild), 10_000, 50);
   });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { STATS_PUBLISH_MS } from '../../extension/pool/connection';
 import { DownstreamError } from '../../extension/pool/downstreamError';
 import type { DownstreamPool } from '../../extension/pool/pool';
 import { npmServer, stdioServer, tempDir } from '../helpers/fixtures';
@@ -47,10 +48,14 @@ describe('pool over real children', () => {
     const seen: Array<{ calls: number; in_flight: number }> = [];
     const sub = pool.onDidChangeDownstream((v) => seen.push({ calls: v.calls, in_flight: v.in_flight }));
     try {
+      const began = Date.now();
       for (let i = 0; i < 20; i++) assert.equal(textOf(await pool.callTool('echo', 'echo', { text: `n${i}` })), `n${i}`);
       await until('all 20 calls published', () => seen.at(-1)?.calls === 20 && seen.at(-1)?.in_flight === 0);
-      // Publishing per begin and end was 40 events; now at most one per STATS_PUBLISH_MS.
-      assert.ok(seen.length < 20, `${seen.length} change events for 20 calls`);
+      // Publishing per begin and end was 40 events; now at most one per STATS_PUBLISH_MS. The
+      // bound counts the windows that passed: a fixed "< 20" failed whenever a loaded machine
+      // took over 100 ms a call, one window each, with coalescing intact.
+      const windows = Math.ceil((Date.now() - began) / STATS_PUBLISH_MS) + 1;
+      assert.ok(seen.length <= Math.min(windows, 39), `${seen.length} change events for 20 calls in ${windows} windows of ${STATS_PUBLISH_MS} ms`);
     } finally {
       sub.dispose();
       await pool.stop();

@@ -483,8 +483,10 @@ describe('bad input from children', () => {
     assert.match(await rejection(c.getPrompt({ name: 'bad__hang' })), /bad did not answer prompt 'hang' within 1.5 s/);
     const controller = new AbortController();
     const slow = c.getPrompt({ name: 'bad__slow' }, { signal: controller.signal }).catch(() => 'aborted');
-    await until('the slow prompt in flight', () => true);
-    setTimeout(() => controller.abort(), 200);
+    // Cancel once the child has the request: a fixed delay was a guess, and a cancel that reaches
+    // the gateway before it forwarded the request has nothing to relay to the child.
+    await until('the slow prompt running at the child', () => existsSync(cancelFile) && readFileSync(cancelFile, 'utf8').includes('started bad'));
+    controller.abort();
     assert.equal(await slow, 'aborted');
     await until('the child saw the cancellation', () => (existsSync(cancelFile) ? readFileSync(cancelFile, 'utf8').includes('cancelled bad') : false), 10_000);
     assert.match(await rejection(c.getPrompt({ name: 'bad__die' })), /bad/);
