@@ -16,5 +16,7 @@ export interface SetupMarker {
   installedAt: string;
   seconds: number;
 }
+/** `env` minus the variables an enclosing npm run-script sets to describe itself (its user agent, script, package). */
+export declare function withoutOuterNpm(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 export declare function readyMarker(): SetupMarker | undefined;
 export declare function setup(options?: { force?: boolean }): Promise<SetupMarker>;

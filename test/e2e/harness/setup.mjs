@@ -193,6 +193,22 @@ async function installCodeServer(env) {
   return mode;
 }
 
+/**
+ * The environment minus what an enclosing npm (`npm test`, `npm run …`, npx: the machine's npm
+ * under Node 20) puts there to describe itself and its script. npm reads npm_config_* from the
+ * environment as config, so the npm we start under Node 24 would inherit the outer one's
+ * `user-agent` ("npm/… node/v20.…"): code-server's postinstall takes the Node major from
+ * $npm_config_user_agent, refuses ("requires node v24 … detected node v20") and the install
+ * fell back to --ignore-scripts. Settings a user exports (registry, cache, …) are kept.
+ */
+export function withoutOuterNpm(env) {
+  const out = { ...env };
+  for (const key of Object.keys(out)) {
+    if (/^npm_(config_(user_agent|node_gyp|npm_version|local_prefix|global_prefix|prefix|call|argv)|execpath|node_execpath|command|lifecycle_.*|package_.*)$/i.test(key)) delete out[key];
+  }
+  return out;
+}
+
 export async function setup({ force = false } = {}) {
   mkdirSync(CACHE_DIR, { recursive: true });
   // The cache ignores itself, whatever the repository's .gitignore says.
@@ -211,7 +227,7 @@ export async function setup({ force = false } = {}) {
     rmSync(MARKER, { force: true });
     writeFileSync(logFile, `e2e setup ${new Date().toISOString()}\n`);
     const env = {
-      ...process.env,
+      ...withoutOuterNpm(process.env),
       PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
       npm_config_nodedir: nodeDir,
       // node-gyp: use every core (2 here) for the native builds.
