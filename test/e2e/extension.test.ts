@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CHROMIUM, chromiumAvailable, openWorkbench, runCommand, screenshot, type Workbench } from './harness/browser';
-import { ensureCodeServer, startCodeServer, type CodeServer } from './harness/codeServer';
+import { ensureCodeServerWithLogs, startCodeServer, type CodeServer } from './harness/codeServer';
 import { waitUntil } from './harness/wait';
 import { fixtureWorkspace, processesIn, type FixtureWorkspace } from './support/fixtureWorkspace';
 import { packageGatehouse } from './support/gatehouseBuild';
@@ -58,7 +58,7 @@ describe('Gatehouse extension in VS Code', { timeout: 15 * 60_000 }, () => {
   let ws: FixtureWorkspace | undefined;
   before(async () => {
     if (skip) return;
-    await ensureCodeServer();
+    await ensureCodeServerWithLogs();
   });
   after(() => ws?.remove());
 
