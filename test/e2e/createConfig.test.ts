@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CHROMIUM, chromiumAvailable, openWorkbench, runCommand, screenshot, treeRow, type Workbench } from './harness/browser';
-import { ensureCodeServer, startCodeServer, type CodeServer } from './harness/codeServer';
+import { ensureCodeServerWithLogs, startCodeServer, type CodeServer } from './harness/codeServer';
 import { waitUntil } from './harness/wait';
 import { FIXTURE_SERVERS, processesIn } from './support/fixtureWorkspace';
 import { packageGatehouse } from './support/gatehouseBuild';
@@ -24,7 +24,7 @@ const skip = !chromiumAvailable() && !process.env.CI ? `Chromium not found at ${
 describe('Gatehouse: Create Config and hot reload', { timeout: 10 * 60_000 }, () => {
   let parent: string | undefined;
   before(async () => {
-    if (!skip) await ensureCodeServer();
+    if (!skip) await ensureCodeServerWithLogs();
   });
   after(() => {
     if (parent) rmSync(parent, { recursive: true, force: true });

@@ -106,6 +106,19 @@ export function ensureCodeServer(): Promise<SetupMarker> {
   return installed;
 }
 
+/**
+ * For tests that read VS Code's log files (logFiles()) or an Output channel: VS Code writes both
+ * through the native @vscode/spdlog, which a fallback install may lack. Fails with that cause
+ * rather than letting the test time out on a log line that can never come.
+ */
+export async function ensureCodeServerWithLogs(): Promise<SetupMarker> {
+  const marker = await ensureCodeServer();
+  if (marker.missingNatives.includes('@vscode/spdlog')) {
+    throw new Error(`the e2e cache ${marker.codeServerDir} has no @vscode/spdlog build (mode ${marker.mode}; see setup.log beside ready.json): VS Code writes no log file and no Output channel text. Rebuild it: node test/e2e/harness/setup.mjs --force`);
+  }
+  return marker;
+}
+
 interface ProcInfo {
   pid: number;
   state: string;

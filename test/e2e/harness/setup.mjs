@@ -8,8 +8,9 @@
 //
 // Runs under the machine's Node 20; npm runs under Node 24 (its bin first in PATH) with
 // npm_config_nodedir pointing at Node 24's headers, so native modules build for Node 24 with no
-// download. When the native builds fail, falls back to --ignore-scripts (the workbench still
-// runs, without node-pty/spdlog/watcher natives) and records mode "ignore-scripts" in the marker.
+// download. When the native builds fail, falls back to --ignore-scripts, then builds the native
+// modules one at a time (the workbench runs without them, but VS Code writes no log and no Output
+// channel text without @vscode/spdlog); records mode "ignore-scripts" and missingNatives.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, rmSync, renameSync, readdirSync, symlinkSync, lstatSync, openSync, closeSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,14 @@ import { fileURLToPath } from 'node:url';
 export const NODE_VERSION = '24.21.0';
 export const CODE_SERVER_VERSION = '4.139.1';
 // Bump when the layout or the install steps change: a marker of another layout is not reused.
-const LAYOUT = 1;
+// 2: the fallback rebuilds the native modules one by one and the marker lists missingNatives
+// (a layout-1 fallback cache had no @vscode/spdlog: reinstall it).
+const LAYOUT = 2;
+// The native modules of lib/vscode that the full install builds on Linux, most needed first (node-pty
+// and @parcel/watcher ship prebuilt binaries; fs-copyfile and deviceid build nothing here).
+// @vscode/spdlog writes every VS Code log file: the extension host's, and each extension output
+// channel, which the Output panel shows from its file. Without it both stay empty.
+export const NATIVE_MODULES = ['@vscode/spdlog', '@vscode/native-watchdog', 'kerberos', '@vscode/sqlite3'];
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const CACHE_DIR = path.resolve(process.env.GATEHOUSE_E2E_CACHE || path.join(here, '..', 'cache'));
@@ -174,10 +182,12 @@ async function installCodeServer(env) {
   writePrivatePackageJson();
   say(`code-server ${CODE_SERVER_VERSION}: npm install under Node ${NODE_VERSION} with native builds (about 140 s the first time) …`);
   let mode = 'full';
-  let code = await run('npm', ['install', ...npmArgs, '--foreground-scripts'], { cwd: csDir, env }, 'npm install code-server');
+  // GATEHOUSE_E2E_INSTALL=ignore-scripts skips the full install: to test the fallback on a machine where it would work.
+  const forceFallback = process.env.GATEHOUSE_E2E_INSTALL === 'ignore-scripts';
+  let code = forceFallback ? -1 : await run('npm', ['install', ...npmArgs, '--foreground-scripts'], { cwd: csDir, env }, 'npm install code-server');
   if (code !== 0 || !existsSync(path.join(csPkg, 'lib', 'vscode', 'node_modules'))) {
-    say(`code-server: full install failed (exit ${code}); last lines of the log:\n${tailOfLog(25)}`);
-    say('code-server: falling back to --ignore-scripts (no native modules; the workbench still runs)');
+    say(forceFallback ? 'code-server: GATEHOUSE_E2E_INSTALL=ignore-scripts' : `code-server: full install failed (exit ${code}); last lines of the log:\n${tailOfLog(25)}`);
+    say('code-server: falling back to --ignore-scripts, then building the native modules one at a time');
     mode = 'ignore-scripts';
     rmSync(path.join(csDir, 'node_modules'), { recursive: true, force: true });
     code = await run('npm', ['install', ...npmArgs, '--ignore-scripts'], { cwd: csDir, env }, 'npm install --ignore-scripts');
@@ -188,9 +198,46 @@ async function installCodeServer(env) {
     }
     symlinkForce('code-linux.sh', path.join(csPkg, 'lib', 'vscode', 'bin', 'remote-cli', 'code-server'));
     symlinkForce('browser-linux.sh', path.join(csPkg, 'lib', 'vscode', 'bin', 'helpers', 'browser.sh'));
+    // One native module that cannot build (kerberos without libkrb5-dev) made npm roll back the
+    // whole install; built one at a time, the others still land (spdlog: about 60 s on 2 idle cores).
+    for (const name of NATIVE_MODULES) {
+      const rc = await run('npm', ['rebuild', name, '--foreground-scripts', '--no-audit', '--no-fund'], { cwd: path.join(csPkg, 'lib', 'vscode'), env }, `npm rebuild ${name}`);
+      say(`code-server: native ${name} ${rc === 0 && hasNativeBinary(name) ? 'built' : `did not build (exit ${rc})`}`);
+    }
+  }
+  const missingNatives = NATIVE_MODULES.filter((name) => !hasNativeBinary(name));
+  if (missingNatives.length) say(`code-server: missing native modules: ${missingNatives.join(', ')} (see ${logFile})`);
+  if (missingNatives.includes('@vscode/spdlog')) {
+    say('code-server: WARNING without @vscode/spdlog VS Code writes no log file and extension Output channels stay empty; e2e tests that read them fail');
   }
   say(`code-server ${CODE_SERVER_VERSION}: installed (${mode})`);
-  return mode;
+  return { mode, missingNatives };
+}
+
+/** Whether the native module `name` of lib/vscode has a built `.node` binary. */
+function hasNativeBinary(name) {
+  const dir = path.join(csPkg, 'lib', 'vscode', 'node_modules', name, 'build', 'Release');
+  try {
+    return readdirSync(dir).some((f) => f.endsWith('.node'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The environment minus what an enclosing npm (`npm test`, `npm run …`, npx: the machine's npm
+ * under Node 20) puts there to describe itself and its script. npm reads npm_config_* from the
+ * environment as config, so the npm we start under Node 24 would inherit the outer one's
+ * `user-agent` ("npm/… node/v20.…"): code-server's postinstall takes the Node major from
+ * $npm_config_user_agent, refuses ("requires node v24 … detected node v20") and the install
+ * fell back to --ignore-scripts. Settings a user exports (registry, cache, …) are kept.
+ */
+export function withoutOuterNpm(env) {
+  const out = { ...env };
+  for (const key of Object.keys(out)) {
+    if (/^npm_(config_(user_agent|node_gyp|npm_version|local_prefix|global_prefix|prefix|call|argv)|execpath|node_execpath|command|lifecycle_.*|package_.*)$/i.test(key)) delete out[key];
+  }
+  return out;
 }
 
 export async function setup({ force = false } = {}) {
@@ -211,7 +258,7 @@ export async function setup({ force = false } = {}) {
     rmSync(MARKER, { force: true });
     writeFileSync(logFile, `e2e setup ${new Date().toISOString()}\n`);
     const env = {
-      ...process.env,
+      ...withoutOuterNpm(process.env),
       PATH: `${path.join(nodeDir, 'bin')}${path.delimiter}${process.env.PATH ?? ''}`,
       npm_config_nodedir: nodeDir,
       // node-gyp: use every core (2 here) for the native builds.
@@ -221,12 +268,13 @@ export async function setup({ force = false } = {}) {
       npm_config_audit: 'false',
     };
     await installNode(env);
-    const mode = await installCodeServer(env);
+    const { mode, missingNatives } = await installCodeServer(env);
     const marker = {
       layout: LAYOUT,
       node: NODE_VERSION,
       codeServer: CODE_SERVER_VERSION,
       mode,
+      missingNatives,
       nodeDir,
       nodeBin: path.join(nodeDir, 'bin', 'node'),
       codeServerDir: csPkg,
