@@ -14,22 +14,11 @@ import { compilePatterns, redactString, scanInjectionString } from '../../extens
 import { redactThenFindPhrases } from '../../extension/gateway/scanner/jobs';
 import { SECRET_PATTERNS } from '../../extension/gateway/scanner/patterns';
 import { packStrings, unpackString, type PackedStrings } from '../../extension/gateway/scanner/protocol';
+import { seeded } from '../../test/fixtures/secrets/secretCorpus';
 
 const rounds = Number(process.argv[2] ?? 60);
 const bytes = Number(process.argv[3] ?? 256 * 1024);
 const kinds = (process.argv[4] ?? 'x,json,prose,base64,mixed').split(',');
-
-/** A deterministic generator (the payloads are the same on every run and build). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'the of and to in is that for it as was with be by on not he this are or his from at which but have an they you were ' +

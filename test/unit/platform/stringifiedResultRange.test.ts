@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { stringifiedResultRange } from '../../../extension/platform/stringifiedResultRange';
+import { seeded } from '../../fixtures/secrets/secretCorpus';
 
 const bytesOf = (line: string): Buffer => Buffer.from(line, 'utf8');
 const rangeOf = (line: string) => {
@@ -13,18 +14,6 @@ const sliceOf = (line: string): string | undefined => {
   const range = stringifiedResultRange(bytes, bytes.length);
   return range && bytes.toString('utf8', range.start, range.end);
 };
-
-// A tiny deterministic PRNG, so a failure can be reproduced from its seed.
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHARS = ['a', 'z', ' ', '/', '"', '\\', '\n', '\t', '\b', '\u0001', '\u001f', '\u007f', 'é', '€', '😀', '\u2028', '\ud800', '\udc00', '<', '}', ','];
 const KEYS = ['a', 'b', 'text', 'é', 'k"q', '', '1', '01', '__proto__', 'type', 'a b'];
@@ -117,7 +106,7 @@ describe('stringifiedResultRange', () => {
     let accepted = 0;
     let canonicalSeen = 0;
     for (let seed = 1; seed <= 3000; seed++) {
-      const rnd = random(seed);
+      const rnd = seeded(seed);
       const result = value(rnd, 0);
       const odd = seed % 3 === 0 ? 0 : 0.15;
       const members = [`"result":${spell(result, rnd, odd)}`, '"jsonrpc":"2.0"', `"id":${seed}`];
