@@ -1,8 +1,9 @@
 /**
  * The second scanner worker: for a LARGE tool result, the injection scan of the result's raw
  * strings runs here while the first worker redacts the same strings (`Scanner.redactAndScanInjection`).
- * In series, one worker spent ~3 ms redacting 256 KiB and then ~3.5 ms scanning it, while the
- * machine's other core sat idle; side by side the call waits for the longer of the two.
+ * In series, one worker spends ~4.5 ms redacting 256 KiB of JSON text and then ~5 ms scanning it
+ * (bench/tools/scanCpu.ts), while the machine's other core sits idle; side by side the call waits
+ * for the longer of the two.
  *
  * The raw scan's answer is used only when the redaction changed no string: the redacted text is
  * then the raw text (engine.ts `redactString` keeps a string with no match unchanged, control
@@ -29,7 +30,9 @@ import { WorkerRunner, type WorkerRunnerOptions } from './workerRunner';
  * message and wake-up, a second decode) and saves the shorter half's time on the call's path.
  * Measured with bench/tools/pairScan.ts (worker CPU on the path, in series → paired): 16 KiB
  * 0.39 → 0.28 ms, 32 KiB 0.72 → 0.44, 64 KiB 1.17 → 0.61, 128 KiB 2.89 → 1.67, 256 KiB
- * 4.28 → 2.50, 1 MiB 24 → 13. Below 64 KiB the saving is no larger than what it costs (and a
+ * 4.28 → 2.50, 1 MiB 24 → 13 (of `x…` text, before engine.ts learnt to skip what such a text
+ * cannot match; now both halves of it take ~1 ms, and the figures hold for text they must
+ * read, such as JSON or logs). Below 64 KiB the saving is no larger than what it costs (and a
  * wake-up of a second thread on a busy machine can take longer than that), so those stay in series.
  */
 export const PAIR_MIN_BYTES = 64 * 1024;
