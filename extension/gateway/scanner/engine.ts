@@ -5,9 +5,9 @@
  */
 import { forEachBase64Token } from './base64Tokens';
 import { mayHoldWhitespace } from './mayHoldWhitespace';
+import { INJECTION_PHRASES, SECRET_LITERALS, SECRET_PATTERNS, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
 
 export { mayHoldWhitespace };
-import { INJECTION_PHRASES, SECRET_LITERALS, SECRET_PATTERNS, normaliseFlags, redactionMarker, type PatternSource, type PatternSpec } from './patterns';
 
 /** A spec compiled in the worker. */
 export interface CompiledPattern {
